@@ -1,0 +1,24 @@
+"""POST /appointments/{appointment_id}/cancel: cancel with a reason; the time is free at once."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.models.appointments import AppointmentOut, CancelRequest
+from clinic.observability import logger
+from clinic.services import appointments
+
+app = create_app()
+
+
+@app.post("/appointments/<appointment_id>/cancel", summary="Cancel an appointment", tags=["appointments"],
+          responses=document(200, AppointmentOut))
+def cancel_appointment(appointment_id: str, request: Annotated[CancelRequest, Body()]):
+    caller(app)
+    appointment = appointments.cancel(appointment_id, request)
+    logger.info("appointment cancelled", extra={"appointment_id": appointment["id"]})
+    return json_response(200, appointment)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,179 @@
+"""The HTTP edge every function shares: the resolver, problem+json errors and the entrypoint.
+
+A function module reads like a table of contents::
+
+    app = create_app()
+
+    @app.post("/patients", responses=document(201, PatientOut))
+    def register_patient(body: Annotated[PatientCreate, Body()]):
+        ...
+
+    lambda_handler = entrypoint(app)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+
+from clinic.errors import ApiError, FieldError, MalformedJson, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from clinic.identity import Caller, caller_from_event
+from clinic.models.common import MAX_BODY_BYTES, ResponseModel
+from clinic.observability import count, logger, metrics, tracer
+
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+
+# DynamoDB answers that mean "not now": the client should retry later (503 + Retry-After).
+_TRANSIENT_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "LimitExceededException",
+}
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem details, with the service's stable ``code``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str = ""
+    errors: list[dict[str, str]] = []
+
+
+def problem_response(error: ApiError) -> Response:
+    body = {"type": "about:blank", "title": error.title, "status": error.status, "code": error.code,
+            "detail": error.detail}
+    if error.errors:
+        body["errors"] = [e.as_dict() for e in error.errors]
+    return Response(status_code=error.status, content_type=PROBLEM_JSON, body=json.dumps(body),
+                    headers=dict(error.headers))
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers or {})
+
+
+def created(location: str, body: Any) -> Response:
+    return json_response(201, body, {"Location": location})
+
+
+def _field_of(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_problem(error: RequestValidationError) -> ApiError:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return MalformedJson(detail="the request body is not valid JSON")
+    fields = []
+    for e in errors:
+        message = e.get("msg") or e.get("type") or "invalid"
+        if e.get("type") == "missing" and list(e.get("loc", ())) == ["body"]:
+            message = "a JSON body is required"
+        fields.append(FieldError(_field_of(e.get("loc", ())), message))
+    return ValidationFailed(detail="the request is not valid", errors=fields)
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST (v1) resolver with request validation and the service's problem+json errors."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        if error.status >= 500:
+            logger.error("request failed", extra={"code": error.code})
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        return problem_response(_validation_problem(error))
+
+    @app.exception_handler((ClientError, BotoCoreError))
+    def _storage_error(error: Exception) -> Response:
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        transient = code in _TRANSIENT_CODES or isinstance(error, (BotoConnectionError, ReadTimeoutError))
+        if transient:
+            logger.warning("storage unavailable", extra={"storage_error": code})
+            count("StorageUnavailable")
+            return problem_response(ServiceUnavailable(detail="storage is temporarily unavailable; retry",
+                                                       headers={"Retry-After": "1"}))
+        logger.exception("storage error", extra={"storage_error": code})
+        return problem_response(ApiError(detail="unexpected error"))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return problem_response(NotFound(detail="no such route"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return problem_response(ApiError(detail="unexpected error"))
+
+    return app
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    """The identity seam, as handlers see it."""
+    return caller_from_event(app.current_event.raw_event)
+
+
+def _body_too_large(event: dict[str, Any]) -> bool:
+    body = event.get("body") or ""
+    size = len(body.encode()) if not event.get("isBase64Encoded") else len(base64.b64decode(body, validate=False))
+    return size > MAX_BODY_BYTES
+
+
+def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+    """The Lambda handler: logs with the request id as correlation id, metrics with cold starts,
+    a trace that never captures responses, the body-size guard, and X-Request-Id on every answer."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request = event.get("requestContext") or {}
+        logger.append_keys(route=f"{event.get('httpMethod')} {event.get('resource')}")
+        if _body_too_large(event):
+            response = _as_proxy(problem_response(PayloadTooLarge(detail="the request body is over 64 KiB")))
+        else:
+            response = app.resolve(event, context)
+        response.setdefault("headers", {})["X-Request-Id"] = request.get("requestId", "")
+        logger.info("request handled", extra={"status": response.get("statusCode")})
+        return response
+
+    return handler
+
+
+def _as_proxy(response: Response) -> dict[str, Any]:
+    headers = {"Content-Type": response.content_type or PROBLEM_JSON, **(response.headers or {})}
+    return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+
+
+def document(status: int, model: type | None = None, description: str = "Success") -> dict[int, dict]:
+    """OpenAPI responses for a route: its success answer plus the problem answers every route can give."""
+    responses: dict[int, dict] = {}
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success["content"] = {JSON: {"model": model}}
+    responses[status] = success
+    for code, text in ((400, "Malformed JSON"), (401, "Unauthenticated"), (403, "Forbidden"),
+                       (404, "Not found"), (413, "Payload too large"), (422, "Validation error"),
+                       (503, "Service unavailable; retry after Retry-After seconds")):
+        responses[code] = {"description": text, "content": {PROBLEM_JSON: {"model": Problem}}}
+    return responses

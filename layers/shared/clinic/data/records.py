@@ -1,0 +1,75 @@
+"""Storage of patient and doctor records: get, create, replace (optimistic), list and indexed search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from clinic.config import settings
+from clinic.data.dynamo import page_args, plain, table
+
+# Index names, as declared in template.yaml.
+PATIENTS_BY_NAME = "by_family_name"
+PATIENTS_BY_BIRTH_DATE = "by_birth_date"
+DOCTORS_BY_SPECIALTY = "by_specialty"
+
+
+class VersionConflict(Exception):
+    """The record changed (or vanished) between read and write."""
+
+
+class Records:
+    """A table of records keyed by ``id`` with an integer ``version`` for optimistic updates."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = table(table_name)
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"id": record_id}, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def create(self, item: dict[str, Any]) -> None:
+        self._table.put_item(Item={**item, "version": 1}, ConditionExpression=Attr("id").not_exists())
+
+    def replace(self, item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+        new_item = {**item, "version": expected_version + 1}
+        try:
+            self._table.put_item(Item=new_item, ConditionExpression=Attr("version").eq(expected_version))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise VersionConflict() from None
+            raise
+        return new_item
+
+    def scan_page(self, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+        answer = self._table.scan(**page_args(limit, start_key))
+        return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+    def query_page(self, index: str, condition, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+        answer = self._table.query(IndexName=index, KeyConditionExpression=condition, **page_args(limit, start_key))
+        return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+
+def patients() -> Records:
+    return Records(settings().patients_table)
+
+
+def doctors() -> Records:
+    return Records(settings().doctors_table)
+
+
+def patient_search_condition(name_shard: str | None, name_prefix: str | None, birth_date: str | None):
+    """(index, key condition) for a patient search; always a Query on an index, never a Scan."""
+    if birth_date is not None:
+        condition = Key("birth_date").eq(birth_date)
+        if name_prefix:
+            condition = condition & Key("family_name_key").begins_with(name_prefix)
+        return PATIENTS_BY_BIRTH_DATE, condition
+    assert name_shard and name_prefix  # noqa: S101 - guaranteed by PatientSearch validation
+    return PATIENTS_BY_NAME, Key("name_shard").eq(name_shard) & Key("family_name_key").begins_with(name_prefix)
+
+
+def doctors_by_specialty_condition(specialty_key: str):
+    return DOCTORS_BY_SPECIALTY, Key("specialty_key").eq(specialty_key)

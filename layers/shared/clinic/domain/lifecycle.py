@@ -1,0 +1,24 @@
+"""The appointment lifecycle: booked → arrived → fulfilled; booked → cancelled; booked → noshow.
+Every other transition is refused; cancelled, fulfilled and noshow are final."""
+
+from __future__ import annotations
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "booked": frozenset({"arrived", "cancelled", "noshow"}),
+    "arrived": frozenset({"fulfilled"}),
+    "fulfilled": frozenset(),
+    "cancelled": frozenset(),
+    "noshow": frozenset(),
+}
+FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+# Only a booked appointment may move in time.
+RESCHEDULABLE = frozenset({"booked"})
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def predecessors(target: str) -> frozenset[str]:
+    """The states from which ``target`` may be reached (used as a write condition)."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)

@@ -1,0 +1,78 @@
+"""Domain and API errors. Each carries what its problem+json answer needs; ``clinic.api`` maps them once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass
+class ApiError(Exception):
+    """An error the client may see: status, stable code, a short title and a safe detail."""
+
+    detail: str = ""
+    errors: list[FieldError] = field(default_factory=list)
+    status = 500
+    code = "INTERNAL_ERROR"
+    title = "Internal error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:  # never includes patient data: detail is written by us, not echoed input
+        return f"{self.code}: {self.detail}"
+
+
+class MalformedJson(ApiError):
+    status, code, title = 400, "MALFORMED_JSON", "Malformed JSON"
+
+
+class Unauthenticated(ApiError):
+    status, code, title = 401, "UNAUTHENTICATED", "Unauthenticated"
+
+
+class Forbidden(ApiError):
+    status, code, title = 403, "FORBIDDEN", "Forbidden"
+
+
+class NotFound(ApiError):
+    status, code, title = 404, "NOT_FOUND", "Not found"
+
+
+class PayloadTooLarge(ApiError):
+    status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
+
+
+class ValidationFailed(ApiError):
+    status, code, title = 422, "VALIDATION_ERROR", "Validation error"
+
+
+class OutsideWorkingHours(ApiError):
+    status, code, title = 422, "OUTSIDE_WORKING_HOURS", "Outside working hours"
+
+
+class SlotUnavailable(ApiError):
+    status, code, title = 409, "SLOT_UNAVAILABLE", "Slot unavailable"
+
+
+class PatientUnavailable(ApiError):
+    status, code, title = 409, "PATIENT_UNAVAILABLE", "Patient unavailable"
+
+
+class InvalidTransition(ApiError):
+    status, code, title = 409, "INVALID_TRANSITION", "Invalid transition"
+
+
+class ServiceUnavailable(ApiError):
+    status, code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
+
+
+def invalid(field_name: str, message: str) -> ValidationFailed:
+    """A 422 for one field, the common case."""
+    return ValidationFailed(detail=message, errors=[FieldError(field_name, message)])

@@ -1,0 +1,78 @@
+"""The identity seam: the one place that turns an API Gateway event's authorizer claims into the caller.
+
+API Gateway's Cognito user-pool authorizer (REST, v1 events) hands the function the token's claims
+under ``requestContext.authorizer.claims``, every value a string; a multi-valued claim such as
+``cognito:groups`` arrives as ``"staff,doctors"`` (REST) or ``"[staff doctors]"`` (HTTP APIs). No
+handler reads claims itself: they ask for ``Caller``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+STAFF, DOCTORS, PATIENTS = "staff", "doctors", "patients"
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+    patient_id: str | None = None
+    doctor_id: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.sub)
+
+    @property
+    def is_staff(self) -> bool:
+        return STAFF in self.groups
+
+    @property
+    def is_doctor(self) -> bool:
+        return DOCTORS in self.groups and bool(self.doctor_id)
+
+    @property
+    def is_patient(self) -> bool:
+        return PATIENTS in self.groups and bool(self.patient_id)
+
+    @property
+    def role(self) -> str:
+        """One label for logs and audit: the most privileged group the caller has."""
+        for group in (STAFF, DOCTORS, PATIENTS):
+            if group in self.groups:
+                return group
+        return "none"
+
+
+ANONYMOUS = Caller(sub="")
+
+
+def parse_groups(raw: Any) -> frozenset[str]:
+    """Accept every shape API Gateway uses for a list claim: a list, "a,b", "[a b]" or "a"."""
+    if raw is None:
+        return frozenset()
+    if isinstance(raw, (list, tuple, set, frozenset)):
+        return frozenset(str(g).strip() for g in raw if str(g).strip())
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    parts = text.replace(",", " ").split()
+    return frozenset(p for p in parts if p)
+
+
+def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
+    if not claims:
+        return ANONYMOUS
+    return Caller(
+        sub=str(claims.get("sub") or ""),
+        groups=parse_groups(claims.get("cognito:groups")),
+        patient_id=(str(claims["custom:patient_id"]) if claims.get("custom:patient_id") else None),
+        doctor_id=(str(claims["custom:doctor_id"]) if claims.get("custom:doctor_id") else None),
+    )
+
+
+def caller_from_event(event: Mapping[str, Any]) -> Caller:
+    authorizer = ((event or {}).get("requestContext") or {}).get("authorizer") or {}
+    return caller_from_claims(authorizer.get("claims"))

@@ -1,0 +1,126 @@
+"""Doctor request and response models, with the working-hours rules of the contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from clinic.domain.schedule import WEEKDAYS, parse_hhmm
+from clinic.models.common import Name, RequestModel, ResponseModel
+
+SlotMinutes = Literal[5, 10, 15, 20, 30, 60]
+Specialty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _known_zone(value: str) -> str:
+    # available_timezones() rejects aliases ZoneInfo would accept only by accident (e.g. "localtime").
+    if value not in _zones():
+        raise ValueError("unknown IANA time zone")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)]
+
+
+class Interval(RequestModel):
+    start: HHMM
+    end: HHMM
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> "Interval":
+        if parse_hhmm(self.start) >= parse_hhmm(self.end):
+            raise ValueError("start must be before end")
+        if self.start == "24:00":
+            raise ValueError("start cannot be 24:00")
+        return self
+
+
+WorkingHoursMap = dict[Weekday, Annotated[list[Interval], Field(max_length=24)]]
+
+
+def check_working_hours(hours: dict[str, list[Interval]], slot_minutes: int) -> None:
+    """Intervals of a day don't overlap and both ends lie on the slot grid (raises ValueError)."""
+    for day, intervals in hours.items():
+        spans = sorted((parse_hhmm(i.start), parse_hhmm(i.end)) for i in intervals)
+        for start, end in spans:
+            if start % slot_minutes or end % slot_minutes:
+                raise ValueError(f"working_hours.{day}: {start // 60:02d}:{start % 60:02d}-"
+                                 f"{end // 60:02d}:{end % 60:02d} is not on the {slot_minutes}-minute grid")
+        for (_, prev_end), (next_start, _) in zip(spans, spans[1:]):
+            if next_start < prev_end:
+                raise ValueError(f"working_hours.{day}: intervals overlap")
+
+
+class DoctorCreate(RequestModel):
+    given_name: Name
+    family_name: Name
+    specialty: Specialty
+    time_zone: TimeZone
+    slot_minutes: SlotMinutes = 15
+    working_hours: WorkingHoursMap = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _hours_on_grid(self) -> "DoctorCreate":
+        check_working_hours(self.working_hours, self.slot_minutes)
+        return self
+
+
+class DoctorUpdate(RequestModel):
+    """A partial update; the merged doctor is validated again as a whole (grid and overlaps)."""
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    specialty: Specialty | None = None
+    time_zone: TimeZone | None = None
+    slot_minutes: SlotMinutes | None = None
+    working_hours: WorkingHoursMap | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _not_null_not_empty(self) -> "DoctorUpdate":
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("at least one field is required")
+        return self
+
+
+class IntervalOut(ResponseModel):
+    start: str
+    end: str
+
+
+class DoctorOut(ResponseModel):
+    id: str
+    given_name: str
+    family_name: str
+    specialty: str
+    time_zone: str
+    slot_minutes: int
+    working_hours: dict[str, list[IntervalOut]]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+__all__ = ["DoctorCreate", "DoctorUpdate", "DoctorOut", "WEEKDAYS", "check_working_hours"]

@@ -1,0 +1,86 @@
+"""Patient request and response models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
+
+from clinic.models.common import Limit, Name, NextToken, Phone, RequestModel, ResponseModel
+
+Sex = Literal["female", "male", "other", "unknown"]
+Condition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Conditions = Annotated[list[Condition], Field(max_length=50)]
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def _plausible_birth_date(value: date) -> date:
+    if value < EARLIEST_BIRTH_DATE:
+        raise ValueError("must not be before 1900-01-01")
+    if value > datetime.now(timezone.utc).date():
+        raise ValueError("must not be in the future")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_plausible_birth_date)]
+
+
+class PatientCreate(RequestModel):
+    given_name: Name
+    family_name: Name
+    birth_date: BirthDate
+    sex: Sex
+    phone: Phone | None = None
+    email: EmailStr | None = None
+    conditions: Conditions = Field(default_factory=list)
+
+
+class PatientUpdate(RequestModel):
+    """A partial update: only the fields present change. Optional fields accept null to clear them."""
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: BirthDate | None = None
+    sex: Sex | None = None
+    phone: Phone | None = None
+    email: EmailStr | None = None
+    conditions: Conditions | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> "PatientUpdate":
+        for name in ("given_name", "family_name", "birth_date", "sex", "active"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("at least one field is required")
+        return self
+
+
+class PatientSearch(RequestModel):
+    family_name_prefix: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    birth_date: date | None = None
+    limit: Limit = 20
+    next_token: NextToken | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one_criterion(self) -> "PatientSearch":
+        if self.family_name_prefix is None and self.birth_date is None:
+            raise ValueError("give family_name_prefix, birth_date or both")
+        return self
+
+
+class PatientOut(ResponseModel):
+    id: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    sex: Sex
+    phone: str | None = None
+    email: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+    active: bool
+    age: int = Field(description="Whole years on today's UTC date.")
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,31 @@
+"""The Powertools logger, metrics and tracer every function shares.
+
+Service name, metrics namespace and log level come from the template's Globals
+(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL).
+Log ids only: never names, birth dates, phones, e-mails, conditions or reasons.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+__all__ = ["logger", "metrics", "tracer", "MetricUnit", "count"]
+
+
+def count(name: str, **dimensions: str) -> None:
+    """Emit one business event (a Count of 1). Dimensions are low-cardinality labels, never ids or PHI."""
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    # A metric with its own dimensions (e.g. a conflict's reason) needs its own EMF blob.
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions={"service": metrics.service or "clinic", **dimensions},
+    ):
+        pass

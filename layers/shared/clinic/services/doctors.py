@@ -1,0 +1,84 @@
+"""Doctor use cases: create, read, update, list (optionally by specialty)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from clinic import pagination
+from clinic.data import records
+from clinic.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
+from clinic.models.common import now_utc, utc_iso
+from clinic.models.doctors import DoctorCreate, DoctorOut, DoctorUpdate
+from clinic.services import new_id, require_id
+
+_UPDATE_ATTEMPTS = 3
+
+
+def specialty_key(specialty: str) -> str:
+    return specialty.strip().casefold()
+
+
+def to_out(item: dict[str, Any]) -> dict[str, Any]:
+    return DoctorOut.model_validate(item).model_dump(mode="json")
+
+
+def create(body: DoctorCreate) -> dict[str, Any]:
+    now = utc_iso(now_utc())
+    item = {"id": new_id(), **body.model_dump(mode="json"), "active": True, "created_at": now, "updated_at": now,
+            "specialty_key": specialty_key(body.specialty)}
+    records.doctors().create(item)
+    return to_out(item)
+
+
+def load(doctor_id: str) -> dict[str, Any]:
+    item = records.doctors().get(require_id(doctor_id, "doctor"))
+    if item is None:
+        raise NotFound(detail="doctor not found")
+    return item
+
+
+def get(doctor_id: str) -> dict[str, Any]:
+    return to_out(load(doctor_id))
+
+
+def update(doctor_id: str, patch: DoctorUpdate) -> dict[str, Any]:
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    store = records.doctors()
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = load(doctor_id)
+        merged = {**current, **changes}
+        _revalidate(merged)
+        merged.update(updated_at=utc_iso(now_utc()), specialty_key=specialty_key(merged["specialty"]))
+        try:
+            saved = store.replace(merged, expected_version=current["version"])
+        except records.VersionConflict:
+            continue
+        return to_out(saved)
+    raise ServiceUnavailable(detail="the record is being changed concurrently; retry", headers={"Retry-After": "1"})
+
+
+def _revalidate(merged: dict[str, Any]) -> None:
+    """A partial update must leave a valid doctor (e.g. a new slot_minutes must fit the working hours)."""
+    fields = {k: merged[k] for k in DoctorCreate.model_fields if k in merged}
+    try:
+        DoctorCreate.model_validate(fields)
+    except ValidationError as error:
+        raise ValidationFailed(
+            detail="the updated doctor would not be valid",
+            errors=[FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()],
+        ) from None
+
+
+def list_page(limit: int, next_token: str | None, specialty: str | None) -> dict[str, Any]:
+    store = records.doctors()
+    if specialty:
+        key = specialty_key(specialty)
+        scope = pagination.scope_of("doctors:by_specialty", key)
+        index, condition = records.doctors_by_specialty_condition(key)
+        items, last_key = store.query_page(index, condition, limit, pagination.decode(next_token, scope))
+    else:
+        scope = pagination.scope_of("doctors:list")
+        items, last_key = store.scan_page(limit, pagination.decode(next_token, scope))
+    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}

@@ -1,0 +1,82 @@
+"""Patient use cases: register, read, update, list and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinic import pagination
+from clinic.data import records
+from clinic.domain.people import age_on, name_key, name_shard
+from clinic.errors import NotFound, ServiceUnavailable
+from clinic.models.common import now_utc, utc_iso
+from clinic.models.patients import PatientCreate, PatientOut, PatientSearch, PatientUpdate
+from clinic.services import new_id, require_id
+
+_UPDATE_ATTEMPTS = 3
+
+
+def _search_keys(item: dict[str, Any]) -> dict[str, Any]:
+    family_key = name_key(item["family_name"])
+    return {"name_shard": name_shard(item["family_name"]), "family_name_key": f"{family_key}#{item['id']}"}
+
+
+def to_out(item: dict[str, Any]) -> dict[str, Any]:
+    from datetime import date
+
+    out = PatientOut.model_validate(
+        {**item, "age": age_on(date.fromisoformat(item["birth_date"]), now_utc().date())}
+    )
+    return out.model_dump(mode="json")
+
+
+def register(body: PatientCreate) -> dict[str, Any]:
+    now = utc_iso(now_utc())
+    item = {"id": new_id(), **body.model_dump(mode="json", exclude_none=True), "active": True,
+            "created_at": now, "updated_at": now}
+    item.update(_search_keys(item))
+    records.patients().create(item)
+    return to_out(item)
+
+
+def get(patient_id: str) -> dict[str, Any]:
+    return to_out(load(patient_id))
+
+
+def load(patient_id: str) -> dict[str, Any]:
+    item = records.patients().get(require_id(patient_id, "patient"))
+    if item is None:
+        raise NotFound(detail="patient not found")
+    return item
+
+
+def update(patient_id: str, patch: PatientUpdate) -> dict[str, Any]:
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    store = records.patients()
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = load(patient_id)
+        merged = {**current, **changes, "updated_at": utc_iso(now_utc())}
+        merged = {k: v for k, v in merged.items() if v is not None}  # null clears an optional field
+        merged.update(_search_keys(merged))
+        try:
+            saved = store.replace(merged, expected_version=current["version"])
+        except records.VersionConflict:
+            continue  # someone else updated it in between: merge again on the fresh record
+        return to_out(saved)
+    raise ServiceUnavailable(detail="the record is being changed concurrently; retry", headers={"Retry-After": "1"})
+
+
+def list_page(limit: int, next_token: str | None) -> dict[str, Any]:
+    scope = pagination.scope_of("patients:list")
+    items, last_key = records.patients().scan_page(limit, pagination.decode(next_token, scope))
+    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+
+
+def search(criteria: PatientSearch) -> dict[str, Any]:
+    prefix = name_key(criteria.family_name_prefix) if criteria.family_name_prefix else None
+    birth_date = criteria.birth_date.isoformat() if criteria.birth_date else None
+    scope = pagination.scope_of("patients:search", prefix, birth_date)
+    index, condition = records.patient_search_condition(prefix[:1] if prefix else None, prefix, birth_date)
+    items, last_key = records.patients().query_page(
+        index, condition, criteria.limit, pagination.decode(criteria.next_token, scope)
+    )
+    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}

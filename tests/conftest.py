@@ -1,0 +1,21 @@
+"""Shared test set-up: the layer on sys.path (as Lambda puts it), and markers by folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / "layers" / "shared"
+for path in (str(LAYER), str(ROOT)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        if folder in ("unit", "handlers", "integration", "template"):
+            item.add_marker(getattr(pytest.mark, folder))

@@ -1,0 +1,49 @@
+"""Small helpers for handler tests: events from events/ with overrides, and table snapshots."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from tests.handlers.conftest import load_event
+
+
+def event(name: str, *, body: Any = None, path: dict[str, str] | None = None,
+          query: dict[str, str] | None = None, claims: dict[str, str] | None = None) -> dict[str, Any]:
+    """An event file from events/, with the body, path parameters or query replaced."""
+    result = copy.deepcopy(load_event(name))
+    if body is not None:
+        result["body"] = body if isinstance(body, str) else json.dumps(body)
+    if path is not None:
+        result["pathParameters"] = path
+        concrete = result["resource"]
+        for key, value in path.items():
+            concrete = concrete.replace("{" + key + "}", value)
+        result["path"] = concrete
+    if query is not None:
+        result["queryStringParameters"] = query or None
+        result["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    if claims is not None:
+        result["requestContext"]["authorizer"] = {"claims": claims}
+    return result
+
+
+def snapshot(client) -> dict[str, list]:
+    """Every item of every table, to show that a rejected request changed nothing."""
+    result = {}
+    for name in sorted(client.list_tables()["TableNames"]):
+        items = client.scan(TableName=name)["Items"]
+        result[name] = sorted(json.dumps(i, sort_keys=True) for i in items)
+    return result
+
+
+def problem(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code; answer its body."""
+    assert response["statusCode"] == status, response
+    headers = {**response.get("headers", {}), **{k: v[0] for k, v in response.get("multiValueHeaders", {}).items()}}
+    assert headers.get("Content-Type") == "application/problem+json", headers
+    body = response["json"]
+    assert body["code"] == code and body["status"] == status and body["title"], body
+    assert "Traceback" not in response["body"] and "clinic-local" not in response["body"]
+    return body

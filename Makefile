@@ -1,14 +1,16 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each creates what it needs.
 #   .venv        the app: the layer's dependencies, the local stack, pytest   (requirements/dev.txt)
-#   .venv-tools  the heavy tools: sam, cfn-lint (+ serverless rules), checkov, bandit (requirements/tools.txt)
-# They are apart on purpose: sam and checkov pin boto3/pydantic differently from the app.
+#   .venv-tools/sam      sam, cfn-lint (+ serverless rules), bandit        (requirements/tools-sam.txt)
+#   .venv-tools/checkov  checkov                                           (requirements/tools-checkov.txt)
+# They are apart on purpose: the app, sam and checkov each pin boto3/pydantic differently.
+# requirements/constraints-*.txt pin every transitive package too, so an install is reproducible.
 
 PYTHON ?= python3
 VENV := .venv
 TOOLS := .venv-tools
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 APP_STAMP := $(VENV)/.installed
-TOOLS_STAMP := $(TOOLS)/.installed
+TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 # sam build for runtime python3.12 needs a python3.12 on PATH (pyenv's, where there is one).
 PY312 := $(shell command -v python3.12 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.12*/bin 2>/dev/null | head -n 1)
 PY312_DIR := $(if $(findstring /bin/python3.12,$(PY312)),$(dir $(PY312)),$(PY312))
@@ -26,21 +28,21 @@ help:
 	@echo "make build    sam build (needs python3.12 on PATH)"
 	@echo "make bench    measure booking latency and throughput on the local stack"
 
-$(APP_STAMP): requirements/dev.txt layers/shared/requirements.txt
+$(APP_STAMP): requirements/dev.txt requirements/constraints-dev.txt layers/shared/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt -c requirements/constraints-dev.txt
 	touch $@
 
-$(TOOLS_STAMP): requirements/tools.txt
-	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt
+$(TOOLS)/%/.installed: requirements/tools-%.txt requirements/constraints-%.txt
+	test -x $(TOOLS)/$*/bin/python || $(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/pip install $(PIP_FLAGS) -r requirements/tools-$*.txt -c requirements/constraints-$*.txt
 	touch $@
 
 run: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack serve
 
 test: $(APP_STAMP) $(TOOLS_STAMP)
-	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest
 
 # Unit and handler tests only: seconds, for the edit-test loop.
 test-fast: $(APP_STAMP)
@@ -61,12 +63,12 @@ openapi: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack openapi --out docs/openapi.json
 
 validate: $(TOOLS_STAMP)
-	$(TOOLS)/bin/sam validate --lint
-	$(TOOLS)/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
+	$(TOOLS)/sam/bin/sam validate --lint
+	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 
 build: $(TOOLS_STAMP)
 	@test -n "$(PY312_DIR)" || (echo "sam build needs python3.12 on PATH"; exit 2)
-	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
+	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/sam/bin/sam build
 
 bench: $(APP_STAMP)
 	$(VENV)/bin/python -m tests.bench

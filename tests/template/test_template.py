@@ -1,0 +1,118 @@
+"""template.yaml is the single source of truth: linted, valid for SAM, and in step with the code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from local_stack import ROOT
+from local_stack import template as tpl
+from tests.handlers.conftest import load_function
+
+TOOLS_BIN = ROOT / ".venv-tools" / "sam" / "bin"
+
+
+def tool(name: str) -> str:
+    path = TOOLS_BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: run `make test` (it creates .venv-tools)")
+    return found
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cfn_lint_with_serverless_rules_is_clean():
+    result = run(tool("cfn-lint"), "template.yaml", "-a", "cfn_lint_serverless.rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_accepts_the_template():
+    result = run(tool("sam"), "validate", "--lint", "-t", "template.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def template_routes() -> set[tuple[str, str]]:
+    return {(r.method, r.path) for f in tpl.functions() for r in f.routes}
+
+
+def handler_routes() -> set[tuple[str, str]]:
+    routes = set()
+    for function in tpl.functions():
+        app = load_function(function.logical_id).app
+        for route in app._static_routes + app._dynamic_routes:
+            routes.add((route.method, route.openapi_path))
+    return routes
+
+
+def openapi_routes() -> set[tuple[str, str]]:
+    from local_stack.openapi import build
+
+    document = build()
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item
+            if method in ("get", "post", "put", "patch", "delete")}
+
+
+def test_routes_handlers_and_openapi_paths_are_the_same_set():
+    routes = template_routes()
+    assert len(routes) == 17
+    assert handler_routes() == routes
+    assert openapi_routes() == routes
+
+
+def test_each_function_serves_exactly_its_template_routes():
+    for function in tpl.functions():
+        app = load_function(function.logical_id).app
+        served = {(r.method, r.openapi_path) for r in app._static_routes + app._dynamic_routes}
+        assert served == {(r.method, r.path) for r in function.routes}, function.logical_id
+
+
+def test_every_route_but_health_needs_a_token():
+    open_routes = {(r.method, r.path) for f in tpl.functions() for r in f.routes if not r.authorized}
+    assert open_routes == {("GET", "/health")}
+
+
+def test_every_function_has_an_event_file_and_a_log_group():
+    template = tpl.load()
+    events = {p.stem.split("-")[0] for p in (ROOT / "events").glob("*.json")}
+    for function in tpl.functions():
+        assert function.code_dir.name in events, f"no events/{function.code_dir.name}.json"
+        assert f"{function.logical_id}LogGroup" in template["Resources"]
+
+
+def test_functions_run_python312_on_arm64_with_tracing_and_the_shared_layer():
+    globals_ = tpl.load()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.12" and globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    variables = globals_["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+
+
+def test_tables_are_keyed_by_uuid_id_and_protected():
+    for table in tpl.tables():
+        props = table.properties
+        if table.logical_id != "SlotLocksTable":
+            assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}], table.logical_id
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["DeletionProtectionEnabled"] is True
+        resource = tpl.load()["Resources"][table.logical_id]
+        assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_samconfig_has_dev_and_prod():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert {"dev", "prod"} <= set(config)

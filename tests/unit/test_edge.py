@@ -1,0 +1,121 @@
+"""The HTTP edge's pure parts: identity from claims, pagination tokens, ids, lifecycle, locks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from clinic import pagination
+from clinic.data import locks
+from clinic.domain import lifecycle
+from clinic.domain.people import age_on, name_key, name_shard
+from clinic.errors import NotFound, ValidationFailed
+from clinic.identity import caller_from_claims, caller_from_event, parse_groups
+from clinic.services import require_id
+
+
+@pytest.mark.parametrize("raw, groups", [
+    ("staff", {"staff"}), ("staff,doctors", {"staff", "doctors"}), ("[staff doctors]", {"staff", "doctors"}),
+    (["patients"], {"patients"}), (None, set()), ("", set()),
+])
+def test_groups_arrive_in_every_shape_api_gateway_uses(raw, groups):
+    assert parse_groups(raw) == groups
+
+
+def test_caller_from_cognito_claims():
+    caller = caller_from_claims({"sub": "s1", "cognito:groups": "patients",
+                                 "custom:patient_id": "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"})
+    assert caller.is_patient and not caller.is_staff and caller.role == "patients"
+    assert caller.patient_id == "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"
+
+
+def test_no_claims_is_anonymous():
+    assert not caller_from_event({"requestContext": {}}).is_authenticated
+    assert not caller_from_event({}).is_authenticated
+
+
+def test_pagination_tokens_round_trip_and_are_opaque():
+    key = {"id": "abc", "family_name_key": "hopper#abc", "n": 3}
+    token = pagination.encode(key, "scope-a")
+    assert "hopper" not in token and "abc" not in token
+    assert pagination.decode(token, "scope-a") == key
+    assert pagination.encode(None, "scope-a") is None and pagination.decode(None, "scope-a") is None
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t[:-2], lambda t: t + "x", lambda t: "garbage", lambda t: ""])
+def test_tampered_tokens_are_validation_errors(mangle):
+    token = pagination.encode({"id": "abc"}, "scope-a")
+    with pytest.raises(ValidationFailed):
+        pagination.decode(mangle(token), "scope-a")
+
+
+def test_a_token_is_bound_to_its_query():
+    token = pagination.encode({"id": "abc"}, pagination.scope_of("a", 1))
+    with pytest.raises(ValidationFailed):
+        pagination.decode(token, pagination.scope_of("a", 2))
+
+
+@pytest.mark.parametrize("value", ["nope", "", "7A2C9E14-5B3D-4F8A-A6E1-0C9D8B7F6E01x",
+                                   "7a2c9e14-5b3d-1f8a-a6e1-0c9d8b7f6e01", "7a2c9e145b3d4f8aa6e10c9d8b7f6e01"])
+def test_malformed_ids_are_not_found(value):
+    with pytest.raises(NotFound):
+        require_id(value, "patient")
+
+
+def test_ids_must_be_canonical_uuid4():
+    assert require_id("7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01", "x") == "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"
+
+
+def test_lifecycle_allows_only_the_contract_transitions():
+    allowed = {(a, b) for a, targets in lifecycle.TRANSITIONS.items() for b in targets}
+    assert allowed == {("booked", "arrived"), ("arrived", "fulfilled"), ("booked", "cancelled"),
+                       ("booked", "noshow")}
+    assert lifecycle.FINAL == {"cancelled", "fulfilled", "noshow"}
+    assert lifecycle.predecessors("fulfilled") == {"arrived"}
+
+
+def test_age_counts_whole_years():
+    from datetime import date
+
+    assert age_on(date(2000, 2, 29), date(2026, 2, 28)) == 25
+    assert age_on(date(2000, 2, 29), date(2026, 3, 1)) == 26
+    assert age_on(date(2026, 11, 25), date(2026, 11, 25)) == 0
+
+
+def test_family_name_search_keys_are_case_folded():
+    assert name_key("STRAßE") == "strasse" and name_shard("Ölund") == "ö"
+
+
+def utc(h, m):
+    return datetime(2026, 12, 1, h, m, tzinfo=timezone.utc)
+
+
+def test_cells_cover_the_interval_by_five_minutes():
+    assert locks.cells(utc(9, 0), utc(9, 15)) == [utc(9, 0), utc(9, 5), utc(9, 10)]
+    with pytest.raises(ValueError):
+        locks.cells(utc(9, 1), utc(9, 15))
+
+
+def test_lock_changes_take_new_and_free_old_cells_per_hour():
+    old = locks.cells(utc(9, 50), utc(10, 10))
+    new = locks.cells(utc(10, 0), utc(10, 20))
+    changes = locks.changes("doctor#d", old, new)
+    assert [(c.hour, c.take, c.free) for c in changes] == [
+        ("2026-12-01T09", [], ["m50", "m55"]),
+        ("2026-12-01T10", ["m10", "m15"], []),
+    ]
+
+
+def test_the_longest_reschedule_fits_in_one_transaction():
+    old = locks.cells(utc(0, 5), utc(4, 5))  # 240 minutes, not hour-aligned: 5 hour items
+    new = locks.cells(utc(12, 5), utc(16, 5))
+    per_owner = len(locks.changes("doctor#d", old, new))
+    assert 1 + 2 + 2 * per_owner <= 100 and per_owner == 10
+
+
+def test_update_action_conditions_only_the_cells_it_takes():
+    change = locks.BucketChange("doctor#d", "2026-12-01T09", take=["m00"], free=["m30"])
+    update = locks.update_action("locks", change, "appt")["Update"]
+    assert update["UpdateExpression"] == "SET #m00 = :appointment REMOVE #m30"
+    assert update["ConditionExpression"] == "attribute_not_exists(#m00)"

@@ -12,8 +12,8 @@ PIP_FLAGS := --disable-pip-version-check --no-input -q
 APP_STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 # sam build for runtime python3.12 needs a python3.12 on PATH (pyenv's, where there is one).
-PY312 := $(shell command -v python3.12 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.12*/bin 2>/dev/null | head -n 1)
-PY312_DIR := $(if $(findstring /bin/python3.12,$(PY312)),$(dir $(PY312)),$(PY312))
+PY312_DIR := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
+SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -62,13 +62,13 @@ reset:
 openapi: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack openapi --out docs/openapi.json
 
-validate: $(TOOLS_STAMP)
+validate: $(TOOLS)/sam/.installed
 	$(TOOLS)/sam/bin/sam validate --lint
 	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 
-build: $(TOOLS_STAMP)
+build: $(TOOLS)/sam/.installed
 	@test -n "$(PY312_DIR)" || (echo "sam build needs python3.12 on PATH"; exit 2)
-	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/sam/bin/sam build
+	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/sam/bin/sam build --build-dir $(SAM_BUILD_DIR)
 
 bench: $(APP_STAMP)
 	$(VENV)/bin/python -m tests.bench

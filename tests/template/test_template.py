@@ -116,3 +116,15 @@ def test_samconfig_has_dev_and_prod():
 
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     assert {"dev", "prod"} <= set(config)
+
+
+def test_sam_build_packages_every_function_and_the_layer(tmp_path):
+    # sam build for runtime python3.12 needs a python3.12; the Makefile finds pyenv's.
+    result = subprocess.run(["make", "-s", "build", f"SAM_BUILD_DIR={tmp_path}/build"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    built = tmp_path / "build"
+    assert (built / "SharedLayer" / "python" / "clinic" / "api.py").exists()
+    assert (built / "SharedLayer" / "python" / "aws_lambda_powertools").is_dir()
+    for function in tpl.functions():
+        assert (built / function.logical_id / "app.py").exists(), function.logical_id

@@ -17,9 +17,13 @@ HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
+# Files in a zoneinfo directory that are not IANA zone names.
+_NOT_ZONES = ("localtime", "posixrules", "Factory", "leapseconds", "tzdata.zi")
+_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
 def _known_zone(value: str) -> str:
-    # available_timezones() rejects aliases ZoneInfo would accept only by accident (e.g. "localtime").
-    if value not in _zones():
+    if value not in _zones() or value in _NOT_ZONES or value.startswith(_NOT_ZONE_PREFIXES):
         raise ValueError("unknown IANA time zone")
     try:
         ZoneInfo(value)

@@ -1,0 +1,154 @@
+"""Working hours on the slot grid, in the doctor's time zone, right across daylight-saving changes.
+
+Pure (stdlib only). Working hours are local wall-clock intervals per weekday; the grid is local
+too: wall times whose minutes since local midnight are a multiple of ``slot_minutes``. Each grid
+wall time is resolved to the real instants it names on that date:
+- a wall time that does not exist (the spring-forward gap) is no slot;
+- a wall time that occurs twice (fall-back) is two slots, one per real instant;
+and a slot lasts ``slot_minutes`` of real time, ending no later than its interval's real end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    time_zone: str
+    slot_minutes: int
+    intervals: Mapping[str, Sequence[tuple[str, str]]]  # weekday -> [("09:00", "12:00"), ...]
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    interval_key: tuple = ()  # (local date ISO, interval index): which working interval it belongs to
+
+
+def parse_hhmm(value: str) -> int:
+    """Minutes since midnight of "HH:MM" (00:00..23:59, or 24:00 = 1440)."""
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":" or not (value[:2] + value[3:]).isdigit():
+        raise ValueError(f"not HH:MM: {value!r}")
+    hours, minutes = int(value[:2]), int(value[3:])
+    if (hours, minutes) == (24, 0):
+        return MINUTES_PER_DAY
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"not a time of day: {value!r}")
+    return hours * 60 + minutes
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _wall(day: date, minute_of_day: int, zone: ZoneInfo, fold: int) -> datetime:
+    """The local wall time ``minute_of_day`` on ``day`` (1440 = next midnight)."""
+    day = day + timedelta(days=minute_of_day // MINUTES_PER_DAY)
+    minute_of_day %= MINUTES_PER_DAY
+    return datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=zone).replace(fold=fold)
+
+
+def _exists(local: datetime) -> bool:
+    """A wall time exists if it survives the round trip through UTC."""
+    back = local.astimezone(timezone.utc).astimezone(local.tzinfo)
+    return back.replace(tzinfo=None, fold=0) == local.replace(tzinfo=None, fold=0)
+
+
+def resolve(day: date, minute_of_day: int, zone: ZoneInfo) -> list[datetime]:
+    """The real instants (UTC) a local wall time names: none in a gap, two in a fold, else one."""
+    instants = []
+    for fold in (0, 1):
+        local = _wall(day, minute_of_day, zone, fold)
+        if _exists(local):
+            instant = local.astimezone(timezone.utc)
+            if instant not in instants:
+                instants.append(instant)
+    return sorted(instants)
+
+
+def _interval_end(day: date, minute_of_day: int, zone: ZoneInfo) -> datetime:
+    """The real instant an interval ends: the later instant of a repeated wall time (the whole
+    repeated hour belongs to the interval); in a gap, the instant the gap ends (the first wall
+    time after it that exists)."""
+    for minute in range(minute_of_day, minute_of_day + MINUTES_PER_DAY):
+        instants = resolve(day, minute, zone)
+        if instants:
+            return instants[-1]
+    raise ValueError("no wall time exists within a day")  # pragma: no cover - no zone skips a whole day now
+
+
+def _day_slots(hours: WorkingHours, day: date, zone: ZoneInfo) -> list[Slot]:
+    weekday = WEEKDAYS[day.weekday()]
+    length = timedelta(minutes=hours.slot_minutes)
+    slots = []
+    for index, (start_text, end_text) in enumerate(hours.intervals.get(weekday, ())):
+        start, end = parse_hhmm(start_text), parse_hhmm(end_text)
+        real_end = _interval_end(day, end, zone)
+        key = (day.isoformat(), index)
+        for minute in range(start, end, hours.slot_minutes):
+            for instant in resolve(day, minute, zone):
+                if instant + length <= real_end:
+                    slots.append(Slot(instant, instant + length, key))
+    return slots
+
+
+def working_slots(hours: WorkingHours, window_start: datetime, window_end: datetime) -> list[Slot]:
+    """Every grid slot wholly inside [window_start, window_end), sorted by start, no duplicates."""
+    zone = _zone(hours.time_zone)
+    first = window_start.astimezone(zone).date() - timedelta(days=1)
+    last = window_end.astimezone(zone).date() + timedelta(days=1)
+    found: dict[datetime, Slot] = {}
+    day = first
+    while day <= last:
+        for slot in _day_slots(hours, day, zone):
+            if slot.start >= window_start and slot.end <= window_end:
+                found.setdefault(slot.start, slot)
+        day += timedelta(days=1)
+    return [found[start] for start in sorted(found)]
+
+
+def is_on_grid(hours: WorkingHours, start: datetime) -> bool:
+    local = start.astimezone(_zone(hours.time_zone))
+    return local.second == 0 and local.microsecond == 0 and (local.hour * 60 + local.minute) % hours.slot_minutes == 0
+
+
+def fits_working_hours(hours: WorkingHours, start: datetime, duration_minutes: int) -> bool:
+    """True if [start, start + duration) is consecutive grid slots of one working interval."""
+    count = duration_minutes // hours.slot_minutes
+    if count <= 0:
+        return False
+    end = start + timedelta(minutes=duration_minutes)
+    slots = {s.start: s for s in working_slots(hours, start, end)}
+    first = slots.get(start)
+    if first is None:
+        return False
+    at = start
+    for _ in range(count):
+        slot = slots.get(at)
+        if slot is None or slot.interval_key != first.interval_key:
+            return False
+        at = slot.end
+    return at == end
+
+
+def cells(start: datetime, end: datetime, cell_minutes: int = 5) -> list[datetime]:
+    """The ``cell_minutes`` UTC cells covering [start, end); both ends on that UTC grid."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    for instant in (start, end):
+        if instant.minute % cell_minutes or instant.second or instant.microsecond:
+            raise ValueError("cells need instants on the UTC cell grid")
+    result, at = [], start
+    while at < end:
+        result.append(at)
+        at += timedelta(minutes=cell_minutes)
+    return result

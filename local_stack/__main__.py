@@ -1,0 +1,115 @@
+"""python -m local_stack serve | invoke | token | openapi  (the Makefile's run, invoke, token, openapi)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+from local_stack import dynamodb, tokens
+from local_stack.tables import ensure_tables
+
+
+def serve(args: argparse.Namespace) -> int:
+    from local_stack import seed
+    from local_stack.functions import Functions
+    from local_stack.gateway import Console, Gateway
+    from local_stack.template import tables
+
+    started = time.monotonic()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    port = args.dynamodb_port or (dynamodb.free_port() if args.in_memory else int(os.environ.get("LOCAL_DYNAMODB_PORT", "8000")))
+    try:
+        store = dynamodb.start(port=port, in_memory=args.in_memory)
+    except (RuntimeError, OSError) as error:
+        print(f"could not start DynamoDB: {error}", file=sys.stderr)
+        return 1
+    console = Console(stream=None if args.quiet else sys.stdout, log_file=os.environ.get("LOCAL_LOG_FILE"))
+    functions = gateway = None
+    try:
+        created = ensure_tables(store.client())
+        functions = Functions(store.endpoint, console)
+        functions.warm()
+        gateway = Gateway(functions, console, port=args.port)
+        threading.Thread(target=gateway.serve_forever, daemon=True, name="gateway").start()
+        fresh = any(t.name in created for t in tables() if t.logical_id == "PatientsTable")
+        demo = None
+        if fresh and os.environ.get("SEED", "1") != "0":
+            demo = seed.seed(gateway.url)
+        elif not args.in_memory:
+            demo = seed.saved_ids()
+        banner(gateway.url, store, demo, time.monotonic() - started)
+        stop.wait()
+        print("\nshutting down…", file=sys.stderr)
+    finally:
+        if gateway:
+            gateway.shutdown()
+        if functions:
+            functions.close()
+        store.stop()
+        console.close()
+    return 0
+
+
+def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float) -> None:
+    lines = [
+        "",
+        f"  Clinic appointments API  {url}   (ready in {seconds:.1f} s)",
+        f"  DynamoDB   {store.endpoint}  — {store.mode}",
+        f"  Docs       {url}/docs   ·   {url}/openapi.json",
+        "  Token      TOKEN=$(make -s token ROLE=staff)      # or ROLE=doctor|patient ID=<id>",
+        f"  Try        curl -H \"Authorization: Bearer $TOKEN\" {url}/doctors",
+    ]
+    if demo:
+        lines.append(f"  Demo       doctors  {' '.join(demo.get('doctors', []))}")
+        lines.append(f"             patients {' '.join(demo.get('patients', []))}")
+    lines += ["  Stop       Ctrl-C", ""]
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the API locally")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    run.add_argument("--dynamodb-port", type=int, default=None)
+    run.add_argument("--in-memory", action="store_true", help="keep no data across restarts")
+    run.add_argument("--quiet", action="store_true", help="logs only to LOCAL_LOG_FILE, not the terminal")
+    call = commands.add_parser("invoke", help="run one function on one event file")
+    call.add_argument("function")
+    call.add_argument("event")
+    token = commands.add_parser("token", help="print a local bearer token")
+    token.add_argument("--role", default="staff", choices=sorted(tokens.ROLES))
+    token.add_argument("--id", default=None)
+    token.add_argument("--ttl", type=int, default=12 * 3600)
+    document = commands.add_parser("openapi", help="write the OpenAPI document")
+    document.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "invoke":
+        from local_stack.invoke import invoke
+
+        return invoke(args.function, args.event)
+    if args.command == "token":
+        try:
+            print(tokens.mint(args.role, args.id, ttl_seconds=args.ttl))
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        return 0
+    from local_stack.openapi import main as write_openapi
+
+    write_openapi(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

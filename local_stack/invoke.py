@@ -1,0 +1,41 @@
+"""`make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json`: one function on one event, like
+`sam local invoke`, without Docker. Runs against the DynamoDB that `make run` serves (or
+DYNAMODB_ENDPOINT), prints the function's logs to stderr and its response to stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from local_stack import template as tpl
+from local_stack.dynamodb import wait_until_up
+from local_stack.functions import FunctionFailed, Worker
+
+
+def invoke(logical_id: str, event_file: str) -> int:
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT") or f"http://127.0.0.1:{os.environ.get('LOCAL_DYNAMODB_PORT', '8000')}"
+    try:
+        wait_until_up(endpoint, timeout=3)
+    except RuntimeError:
+        print(f"no DynamoDB answers at {endpoint}: start `make run` in another terminal first "
+              "(or set DYNAMODB_ENDPOINT)", file=sys.stderr)
+        return 2
+    try:
+        function = tpl.function(logical_id)
+    except KeyError:
+        names = ", ".join(f.logical_id for f in tpl.functions())
+        print(f"no function {logical_id} in template.yaml; one of: {names}", file=sys.stderr)
+        return 2
+    event = json.loads(Path(event_file).read_text(encoding="utf-8"))
+    worker = Worker(function, endpoint, lambda _source, line: print(line, file=sys.stderr))
+    try:
+        result = worker.invoke(event, event.get("requestContext", {}).get("requestId", "local-invoke"))
+    except FunctionFailed as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    finally:
+        worker.stop()
+    print(json.dumps(result, indent=2))
+    return 0

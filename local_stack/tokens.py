@@ -1,0 +1,83 @@
+"""Local bearer tokens: HS256 JWTs shaped like Cognito ID tokens, and their verification.
+
+A token carries ``sub``, ``cognito:groups`` (a list) and ``custom:patient_id`` /
+``custom:doctor_id``. The gateway verifies signature and expiry and then hands the claims to the
+function as API Gateway's Cognito authorizer does for REST APIs: every value a string, a list
+claim joined with commas.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+import warnings
+
+import jwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+# API.md fixes the local default secret (16 bytes); PyJWT would warn on every token it signs.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+
+DEFAULT_SECRET = "local-dev-secret"  # nosec B105 - the documented local-only default
+ISSUER = "clinic-local"
+ROLES = {"staff": "staff", "doctor": "doctors", "patient": "patients"}
+_ID_CLAIM = {"doctor": "custom:doctor_id", "patient": "custom:patient_id"}
+
+
+class InvalidToken(Exception):
+    """Missing, malformed, expired or wrongly signed."""
+
+
+def secret() -> str:
+    return os.environ.get("LOCAL_JWT_SECRET") or DEFAULT_SECRET
+
+
+def mint(role: str, record_id: str | None = None, *, ttl_seconds: int = 12 * 3600, sub: str | None = None,
+         key: str | None = None, **extra: Any) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role in _ID_CLAIM and not record_id:
+        raise ValueError(f"a {role} token needs the {role}'s id (ID=...)")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub or str(uuid.uuid5(uuid.NAMESPACE_URL, f"clinic-local:{role}:{record_id or ''}")),
+        "cognito:groups": [ROLES[role]],
+        "token_use": "id",
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        **extra,
+    }
+    if role in _ID_CLAIM:
+        claims[_ID_CLAIM[role]] = record_id
+    return jwt.encode(claims, key or secret(), algorithm="HS256")
+
+
+def verify(authorization: str | None, key: str | None = None) -> dict[str, Any]:
+    """The claims of a valid ``Authorization: Bearer <jwt>`` header, or InvalidToken."""
+    if not authorization:
+        raise InvalidToken("no token")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("not a bearer token")
+    try:
+        return jwt.decode(token.strip(), key or secret(), algorithms=["HS256"],
+                          options={"require": ["sub", "exp"]})
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from None
+
+
+def as_authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims the way a REST API's Cognito authorizer passes them: strings, lists comma-joined."""
+    out = {}
+    for name, value in claims.items():
+        if isinstance(value, (list, tuple)):
+            out[name] = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = str(value)
+    return out

@@ -15,8 +15,7 @@ app = create_app()
 @app.post("/appointments", summary="Book an appointment", tags=["appointments"],
           responses=document(201, AppointmentOut, "Booked"))
 def book_appointment(body: Annotated[AppointmentCreate, Body()]):
-    caller(app)
-    appointment = appointments.book(body)
+    appointment = appointments.book(body, caller(app))
     logger.info("appointment booked", extra={"appointment_id": appointment["id"],
                                              "doctor_id": appointment["doctor_id"],
                                              "patient_id": appointment["patient_id"]})

@@ -15,8 +15,7 @@ app = create_app()
 @app.post("/appointments/<appointment_id>/cancel", summary="Cancel an appointment", tags=["appointments"],
           responses=document(200, AppointmentOut))
 def cancel_appointment(appointment_id: str, request: Annotated[CancelRequest, Body()]):
-    caller(app)
-    appointment = appointments.cancel(appointment_id, request)
+    appointment = appointments.cancel(appointment_id, request, caller(app))
     logger.info("appointment cancelled", extra={"appointment_id": appointment["id"]})
     return json_response(200, appointment)
 

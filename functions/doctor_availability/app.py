@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import create_app, document, entrypoint, json_response
 from clinic.models.appointments import Availability
 from clinic.services import appointments
 
@@ -18,7 +18,6 @@ def doctor_availability(
     from_: Annotated[str, Query(alias="from", description="RFC 3339 instant with an offset")],
     to: Annotated[str, Query(description="RFC 3339 instant with an offset; span ≤ 14 days")],
 ):
-    caller(app)
     return json_response(200, appointments.availability(doctor_id, from_, to))
 
 

@@ -22,8 +22,7 @@ def doctor_schedule(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     next_token: Annotated[Optional[str], Query(min_length=1, max_length=2048)] = None,
 ):
-    caller(app)
-    return json_response(200, appointments.doctor_schedule(doctor_id, from_, to, limit, next_token))
+    return json_response(200, appointments.doctor_schedule(doctor_id, from_, to, limit, next_token, caller(app)))
 
 
 lambda_handler = entrypoint(app)

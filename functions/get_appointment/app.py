@@ -10,8 +10,7 @@ app = create_app()
 @app.get("/appointments/<appointment_id>", summary="Read an appointment", tags=["appointments"],
          responses=document(200, AppointmentOut))
 def get_appointment(appointment_id: str):
-    caller(app)
-    return json_response(200, appointments.get(appointment_id))
+    return json_response(200, appointments.get(appointment_id, caller(app)))
 
 
 lambda_handler = entrypoint(app)

@@ -9,8 +9,7 @@ app = create_app()
 
 @app.get("/patients/<patient_id>", summary="Read a patient", tags=["patients"], responses=document(200, PatientOut))
 def get_patient(patient_id: str):
-    caller(app)
-    return json_response(200, patients.get(patient_id))
+    return json_response(200, patients.get(patient_id, caller(app)))
 
 
 lambda_handler = entrypoint(app)

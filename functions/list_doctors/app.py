@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import create_app, document, entrypoint, json_response
 from clinic.models.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from clinic.models.doctors import DoctorOut
 from clinic.services import doctors
@@ -19,7 +19,6 @@ def list_doctors(
     specialty: Annotated[Optional[str], Query(min_length=1, max_length=100,
                                               description="Whole specialty, any case")] = None,
 ):
-    caller(app)
     return json_response(200, doctors.list_page(limit, next_token, specialty))
 
 

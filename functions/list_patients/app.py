@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import create_app, document, entrypoint, json_response
 from clinic.models.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from clinic.models.patients import PatientOut
 from clinic.services import patients
@@ -17,7 +17,6 @@ def list_patients(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     next_token: Annotated[Optional[str], Query(min_length=1, max_length=2048)] = None,
 ):
-    caller(app)
     return json_response(200, patients.list_page(limit, next_token))
 
 

@@ -23,8 +23,8 @@ def patient_appointments(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     next_token: Annotated[Optional[str], Query(min_length=1, max_length=2048)] = None,
 ):
-    caller(app)
-    return json_response(200, appointments.patient_appointments(patient_id, from_, to, status, limit, next_token))
+    return json_response(200, appointments.patient_appointments(patient_id, from_, to, status, limit, next_token,
+                                                                caller(app)))
 
 
 lambda_handler = entrypoint(app)

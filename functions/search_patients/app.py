@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import create_app, document, entrypoint, json_response
 from clinic.models.common import Page
 from clinic.models.patients import PatientOut, PatientSearch
 from clinic.services import patients
@@ -16,7 +16,6 @@ app = create_app()
 
 @app.post("/patients/search", summary="Search patients", tags=["patients"], responses=document(200, Page[PatientOut]))
 def search_patients(criteria: Annotated[PatientSearch, Body()]):
-    caller(app)
     return json_response(200, patients.search(criteria))
 
 

@@ -16,8 +16,7 @@ app = create_app()
 @app.patch("/appointments/<appointment_id>", summary="Reschedule or change the status of an appointment",
            tags=["appointments"], responses=document(200, AppointmentOut))
 def update_appointment(appointment_id: str, change: Annotated[AppointmentUpdate, Body()]):
-    caller(app)
-    appointment, action = appointments.update(appointment_id, change)
+    appointment, action = appointments.update(appointment_id, change, caller(app))
     logger.info("appointment updated", extra={"appointment_id": appointment["id"], "action": action})
     return json_response(200, appointment)
 

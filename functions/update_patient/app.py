@@ -14,8 +14,7 @@ app = create_app()
 
 @app.patch("/patients/<patient_id>", summary="Update a patient", tags=["patients"], responses=document(200, PatientOut))
 def update_patient(patient_id: str, patch: Annotated[PatientUpdate, Body()]):
-    caller(app)
-    patient = patients.update(patient_id, patch)
+    patient = patients.update(patient_id, patch, caller(app))
     logger.info("patient updated", extra={"patient_id": patient["id"], "fields": sorted(patch.model_fields_set)})
     count("PatientUpdated")
     return json_response(200, patient)

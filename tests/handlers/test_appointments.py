@@ -116,8 +116,13 @@ def count_calls(aws_client_owner):
     from clinic.data import dynamo
 
     calls: list[str] = []
-    dynamo.resource().meta.client.meta.events.register("before-call.dynamodb",
-                                                        lambda model, **_: calls.append(model.name))
+
+    def record(model, params, **_):
+        tables = {params.get("TableName")} | {next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])}
+        if not any(str(t).endswith("AuditTable") for t in tables):  # the audit trail is counted elsewhere
+            calls.append(model.name)
+
+    dynamo.resource().meta.client.meta.events.register("before-parameter-build.dynamodb", record)
     return calls
 
 

@@ -14,6 +14,9 @@ from moto import mock_aws
 
 from local_stack import template as tpl
 from local_stack.tables import ensure_tables
+from clinic.identity import Caller
+
+STAFF = Caller(sub="property-test", groups=frozenset({"staff"}))  # the property is about storage, not access
 
 ALL_DAY = [{"start": "00:00", "end": "24:00"}]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -98,7 +101,7 @@ class Booking(RuleBasedStateMachine):
         expected = self._expected(self.doctors[doctor], self.patients[patient], start, end)
         try:
             made = appointments.book(AppointmentCreate(doctor_id=self.doctors[doctor], patient_id=self.patients[patient],
-                                                       start=start, duration_minutes=SLOT * slots))
+                                                       start=start, duration_minutes=SLOT * slots), STAFF)
         except ApiError as error:
             assert error.code == expected, (error.code, expected)
             return None
@@ -116,7 +119,7 @@ class Booking(RuleBasedStateMachine):
         if appointment is None:
             return
         try:
-            appointments.cancel(appointment, CancelRequest(reason="r"))
+            appointments.cancel(appointment, CancelRequest(reason="r"), STAFF)
         except ApiError as error:
             assert error.code == "INVALID_TRANSITION" and self.model[appointment]["status"] != "booked"
             return
@@ -136,7 +139,7 @@ class Booking(RuleBasedStateMachine):
         expected = ("INVALID_TRANSITION" if current["status"] != "booked" else
                     self._expected(current["doctor"], current["patient"], start, end, exclude=appointment))
         try:
-            appointments.update(appointment, AppointmentUpdate(start=start, duration_minutes=SLOT * slots))
+            appointments.update(appointment, AppointmentUpdate(start=start, duration_minutes=SLOT * slots), STAFF)
         except ApiError as error:
             assert error.code == expected, (error.code, expected)
             return

@@ -65,7 +65,7 @@ def openapi_routes() -> set[tuple[str, str]]:
 
 def test_routes_handlers_and_openapi_paths_are_the_same_set():
     routes = template_routes()
-    assert len(routes) == 17
+    assert len(routes) == 18
     assert handler_routes() == routes
     assert openapi_routes() == routes
 

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
+from clinic import access, audit
 from clinic.errors import ApiError, FieldError, MalformedJson, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from clinic.identity import Caller, caller_from_event
 from clinic.models.common import MAX_BODY_BYTES, ResponseModel
@@ -148,16 +149,36 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event.get("requestContext") or {}
-        logger.append_keys(route=f"{event.get('httpMethod')} {event.get('resource')}")
-        if _body_too_large(event):
-            response = _as_proxy(problem_response(PayloadTooLarge(detail="the request body is over 64 KiB")))
+        method, resource = event.get("httpMethod", ""), event.get("resource", "")
+        logger.append_keys(route=f"{method} {resource}")
+        audit.denied.set(False)
+        who = caller_from_event(event)
+        try:
+            access.check_route(who, method, resource)  # before validation: a stranger learns nothing
+            if _body_too_large(event):
+                raise PayloadTooLarge(detail="the request body is over 64 KiB")
+        except ApiError as refused:
+            response = _as_proxy(problem_response(refused))
         else:
             response = app.resolve(event, context)
+        response = _audited(event, who, response)
         response.setdefault("headers", {})["X-Request-Id"] = request.get("requestId", "")
         logger.info("request handled", extra={"status": response.get("statusCode")})
         return response
 
     return handler
+
+
+def _audited(event: dict[str, Any], who: Caller, response: dict[str, Any]) -> dict[str, Any]:
+    """Leave the audit record of a patient-data route; without it, the answer is not given."""
+    try:
+        audit.write(audit.build_records(event, who, response))
+    except (ClientError, BotoCoreError):
+        logger.exception("audit record not written")
+        count("AuditWriteFailed")
+        return _as_proxy(problem_response(ServiceUnavailable(detail="the service is temporarily unavailable; retry",
+                                                             headers={"Retry-After": "1"})))
+    return response
 
 
 def _as_proxy(response: Response) -> dict[str, Any]:

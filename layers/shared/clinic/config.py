@@ -14,6 +14,7 @@ class Settings:
     doctors_table: str
     appointments_table: str
     slot_locks_table: str
+    audit_table: str
     pagination_secret: str
     service_version: str
 
@@ -26,6 +27,7 @@ def settings() -> Settings:
         doctors_table=env.get("DOCTORS_TABLE", ""),
         appointments_table=env.get("APPOINTMENTS_TABLE", ""),
         slot_locks_table=env.get("SLOT_LOCKS_TABLE", ""),
+        audit_table=env.get("AUDIT_TABLE", ""),
         pagination_secret=env.get("PAGINATION_SECRET", ""),
         service_version=env.get("SERVICE_VERSION", "dev"),
     )

@@ -6,6 +6,8 @@ conditions do, atomically, and the failing one names the error.
 
 from __future__ import annotations
 
+import uuid
+
 import random
 import time
 from dataclasses import dataclass
@@ -105,6 +107,22 @@ class AppointmentStore:
         answer = self._table.query(IndexName=PATIENT_INDEX, KeyConditionExpression=condition,
                                    **page_args(limit, start_key), **extra)
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+    def has_appointment_with(self, patient_id: str, doctor_id: str) -> bool:
+        """Whether the patient has any appointment, in any status, with the doctor."""
+        try:
+            condition = Key("patient_id").eq(str(uuid.UUID(patient_id)))
+        except ValueError:
+            return False
+        kwargs: dict[str, Any] = {"IndexName": PATIENT_INDEX, "KeyConditionExpression": condition,
+                                  "FilterExpression": Attr("doctor_id").eq(doctor_id), "ProjectionExpression": "id"}
+        while True:
+            answer = self._table.query(**kwargs)
+            if answer.get("Items"):
+                return True
+            if "LastEvaluatedKey" not in answer:
+                return False
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def taken_cells(self, owner: str, start: datetime, end: datetime) -> set[str]:
         """ISO instants of the owner's taken 5-minute cells in the UTC hours touching [start, end)."""

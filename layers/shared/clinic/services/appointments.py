@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from clinic import pagination
+from clinic import access, pagination
 from clinic.data import appointments as storage
 from clinic.data import locks
 from clinic.domain import booking, lifecycle
@@ -23,6 +23,7 @@ from clinic.errors import (
     invalid,
 )
 from clinic.models.appointments import AppointmentCreate, AppointmentOut, AppointmentUpdate, CancelRequest
+from clinic.identity import Caller
 from clinic.models.common import Instant, now_utc, utc_iso
 from clinic.observability import count
 from clinic.services import doctors, new_id, require_id
@@ -63,12 +64,15 @@ def load(appointment_id: str) -> dict[str, Any]:
     return item
 
 
-def get(appointment_id: str) -> dict[str, Any]:
-    return to_out(load(appointment_id))
+def get(appointment_id: str, who: Caller) -> dict[str, Any]:
+    appointment = load(appointment_id)
+    access.require_appointment_read(who, appointment)
+    return to_out(appointment)
 
 
-def book(body: AppointmentCreate) -> dict[str, Any]:
+def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
+    access.require_booking_for(who, patient_id)
     doctor = doctors.load(doctor_id)  # its zone, grid and hours; being active is decided in the write
     interval = booking.check_bookable(doctor, body.start, body.duration_minutes, now_utc())
     now = utc_iso(now_utc())
@@ -93,8 +97,10 @@ def book(body: AppointmentCreate) -> dict[str, Any]:
     return to_out({**appointment, "version": 1})
 
 
-def update(appointment_id: str, change: AppointmentUpdate) -> tuple[dict[str, Any], str]:
+def update(appointment_id: str, change: AppointmentUpdate, who: Caller) -> tuple[dict[str, Any], str]:
     """Reschedule or change status; answers the appointment and what was done (for logs and metrics)."""
+    if not who.is_staff:  # staff may change any appointment: no extra read on their path
+        access.require_appointment_change(who, load(appointment_id), rescheduling=change.is_reschedule)
     if change.is_reschedule:
         return _reschedule(appointment_id, change), "rescheduled"
     return _change_status(appointment_id, change.status), change.status  # type: ignore[arg-type]
@@ -141,7 +147,9 @@ def _change_status(appointment_id: str, target: str) -> dict[str, Any]:
     return to_out(saved)
 
 
-def cancel(appointment_id: str, request: CancelRequest) -> dict[str, Any]:
+def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str, Any]:
+    if not who.is_staff:
+        access.require_cancel(who, load(appointment_id))
     store = storage.AppointmentStore()
     for _ in range(_CHANGE_ATTEMPTS):
         current = load(appointment_id)
@@ -159,7 +167,8 @@ def cancel(appointment_id: str, request: CancelRequest) -> dict[str, Any]:
 
 
 def doctor_schedule(doctor_id: str, start: str | None, end: str | None, limit: int,
-                    next_token: str | None) -> dict[str, Any]:
+                    next_token: str | None, who: Caller) -> dict[str, Any]:
+    access.require_own_schedule(who, doctor_id)
     doctor = doctors.load(doctor_id)
     window_start, window_end = parse_instant(start, "from"), parse_instant(end, "to")
     booking.check_span(window_start, window_end, SCHEDULE_MAX_DAYS)
@@ -170,9 +179,10 @@ def doctor_schedule(doctor_id: str, start: str | None, end: str | None, limit: i
 
 
 def patient_appointments(patient_id: str, start: str | None, end: str | None, status: str | None, limit: int,
-                         next_token: str | None) -> dict[str, Any]:
+                         next_token: str | None, who: Caller) -> dict[str, Any]:
     from clinic.services import patients
 
+    access.require_patient_access(who, patient_id)
     patient = patients.load(patient_id)
     window_start = parse_instant(start, "from") if start else datetime(1900, 1, 1, tzinfo=timezone.utc)
     window_end = parse_instant(end, "to") if end else datetime(9999, 1, 1, tzinfo=timezone.utc)

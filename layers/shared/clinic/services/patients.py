@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinic import pagination
+from clinic import access, pagination
+from clinic.data.appointments import AppointmentStore
+from clinic.identity import Caller
 from clinic.data import records
 from clinic.domain.people import age_on, name_key, name_shard
 from clinic.errors import NotFound, ServiceUnavailable
@@ -38,8 +40,13 @@ def register(body: PatientCreate) -> dict[str, Any]:
     return to_out(item)
 
 
-def get(patient_id: str) -> dict[str, Any]:
+def get(patient_id: str, who: Caller) -> dict[str, Any]:
+    access.require_patient_access(who, patient_id, doctor_sees_patient=_has_appointment_with)
     return to_out(load(patient_id))
+
+
+def _has_appointment_with(doctor_id: str, patient_id: str) -> bool:
+    return AppointmentStore().has_appointment_with(patient_id, doctor_id)
 
 
 def load(patient_id: str) -> dict[str, Any]:
@@ -49,7 +56,8 @@ def load(patient_id: str) -> dict[str, Any]:
     return item
 
 
-def update(patient_id: str, patch: PatientUpdate) -> dict[str, Any]:
+def update(patient_id: str, patch: PatientUpdate, who: Caller) -> dict[str, Any]:
+    access.require_patient_update(who, patient_id, set(patch.model_fields_set))
     changes = patch.model_dump(mode="json", exclude_unset=True)
     store = records.patients()
     for _ in range(_UPDATE_ATTEMPTS):

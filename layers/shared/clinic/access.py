@@ -1,0 +1,134 @@
+"""Who may do what: the route table of API.md, and the per-record rules, in one place.
+
+Two layers of checks, both through the identity seam (``Caller``):
+
+1. **Route**: ``check_route`` runs in the entrypoint before the request is even validated; a role
+   the route does not admit gets 403 FORBIDDEN. A route missing from ``ROUTES`` is denied (fail
+   closed).
+2. **Record**: the use cases call the ``may_*`` / ``require_*`` helpers below once they know the
+   record. A caller whose role the route admits but who has no business with *this* record gets
+   404 NOT_FOUND — the same answer as for an id that does not exist, so existence never leaks
+   (OWASP API1: broken object-level authorization).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from clinic import audit
+from clinic.errors import Forbidden, NotFound
+from clinic.identity import DOCTORS, PATIENTS, STAFF, Caller
+
+ANY_USER = frozenset({STAFF, DOCTORS, PATIENTS, "authenticated"})
+PUBLIC = None
+
+# (method, API Gateway resource) → the roles admitted; API.md "Routes".
+ROUTES: dict[tuple[str, str], frozenset[str] | None] = {
+    ("GET", "/health"): PUBLIC,
+    ("POST", "/patients"): frozenset({STAFF}),
+    ("GET", "/patients"): frozenset({STAFF}),
+    ("POST", "/patients/search"): frozenset({STAFF, DOCTORS}),
+    ("GET", "/patients/{patient_id}"): frozenset({STAFF, PATIENTS, DOCTORS}),
+    ("PATCH", "/patients/{patient_id}"): frozenset({STAFF, PATIENTS}),
+    ("GET", "/patients/{patient_id}/appointments"): frozenset({STAFF, PATIENTS}),
+    ("GET", "/patients/{patient_id}/access-log"): frozenset({STAFF}),
+    ("POST", "/doctors"): frozenset({STAFF}),
+    ("GET", "/doctors"): ANY_USER,
+    ("GET", "/doctors/{doctor_id}"): ANY_USER,
+    ("PATCH", "/doctors/{doctor_id}"): frozenset({STAFF}),
+    ("GET", "/doctors/{doctor_id}/schedule"): frozenset({STAFF, DOCTORS}),
+    ("GET", "/doctors/{doctor_id}/availability"): ANY_USER,
+    ("POST", "/appointments"): frozenset({STAFF, PATIENTS}),
+    ("GET", "/appointments/{appointment_id}"): frozenset({STAFF, PATIENTS, DOCTORS}),
+    ("PATCH", "/appointments/{appointment_id}"): frozenset({STAFF, DOCTORS}),
+    ("POST", "/appointments/{appointment_id}/cancel"): frozenset({STAFF, PATIENTS}),
+}
+
+
+def roles_of(who: Caller) -> frozenset[str]:
+    """The roles a caller can act in. A doctor or patient user without its id claim has no such role."""
+    roles = {"authenticated"} if who.is_authenticated else set()
+    if who.is_staff:
+        roles.add(STAFF)
+    if who.is_doctor:
+        roles.add(DOCTORS)
+    if who.is_patient:
+        roles.add(PATIENTS)
+    return frozenset(roles)
+
+
+def check_route(who: Caller, method: str, resource: str) -> None:
+    if (method, resource) not in ROUTES:
+        raise Forbidden(detail="not allowed")
+    admitted = ROUTES[(method, resource)]
+    if admitted is PUBLIC:
+        return
+    if not roles_of(who) & admitted:
+        raise Forbidden(detail="your role may not use this route")
+
+
+def _hidden(kind: str) -> NotFound:
+    audit.denied.set(True)  # the client sees "not found"; the audit trail records the denial
+    return NotFound(detail=f"{kind} not found")
+
+
+# ---------------------------------------------------------------- patients
+def require_patient_access(who: Caller, patient_id: str, *,
+                           doctor_sees_patient: Callable[[str, str], bool] | None = None) -> None:
+    """Staff; the patient themself; a doctor who has an appointment with them (when the route
+    allows doctors, the caller passes how to find out)."""
+    if who.is_staff:
+        return
+    if who.is_patient and who.patient_id == patient_id:
+        return
+    if who.is_doctor and doctor_sees_patient is not None and doctor_sees_patient(who.doctor_id or "", patient_id):
+        return
+    raise _hidden("patient")
+
+
+def require_patient_update(who: Caller, patient_id: str, fields: set[str]) -> None:
+    """Staff; or the patient themself, who may not (de)activate their own record."""
+    require_patient_access(who, patient_id)
+    if not who.is_staff and "active" in fields:
+        raise Forbidden(detail="only staff may change whether a patient is active")
+
+
+# ---------------------------------------------------------------- doctors
+def require_own_schedule(who: Caller, doctor_id: str) -> None:
+    if who.is_staff or (who.is_doctor and who.doctor_id == doctor_id):
+        return
+    raise Forbidden(detail="a doctor sees only their own schedule")
+
+
+# ---------------------------------------------------------------- appointments
+def require_booking_for(who: Caller, patient_id: str) -> None:
+    if who.is_staff or (who.is_patient and who.patient_id == patient_id):
+        return
+    raise Forbidden(detail="a patient books only for themself")
+
+
+def require_appointment_read(who: Caller, appointment: dict) -> None:
+    if who.is_staff:
+        return
+    if who.is_patient and who.patient_id == appointment["patient_id"]:
+        return
+    if who.is_doctor and who.doctor_id == appointment["doctor_id"]:
+        return
+    raise _hidden("appointment")
+
+
+def require_appointment_change(who: Caller, appointment: dict, rescheduling: bool) -> None:
+    """Staff reschedule and change status; its doctor changes status only."""
+    if who.is_staff:
+        return
+    if who.is_doctor and who.doctor_id == appointment["doctor_id"]:
+        if rescheduling:
+            raise Forbidden(detail="only staff reschedule appointments")
+        return
+    raise _hidden("appointment")
+
+
+def require_cancel(who: Caller, appointment: dict) -> None:
+    if who.is_staff or (who.is_patient and who.patient_id == appointment["patient_id"]):
+        return
+    raise _hidden("appointment")

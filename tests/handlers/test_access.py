@@ -1,0 +1,159 @@
+"""Authorization per route and per record (OWASP API1/API3/API5), generated from one table.
+
+The world: doctors D1 (ours) and D2, patients P1 (ours) and P2, appointment A1 = P1 with D1 and
+A2 = P2 with D2. Callers: staff; the doctor D1; the patient P1; and a user who is signed in but in
+no group. Every route × caller × own/other record is tried; each must be allowed (2xx) or denied
+with 403 — or 404 where the route admits the role but the record is someone else's, so its
+existence never leaks.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.handlers.conftest import event_for
+from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+
+OK, FORBIDDEN, HIDDEN = "ok", 403, 404
+ROLES = ("staff", "doctor", "patient", "nobody")
+
+
+def claims(role: str, world: dict) -> dict[str, str]:
+    sub = str(uuid.uuid5(uuid.NAMESPACE_URL, role))
+    return {
+        "staff": {"sub": sub, "cognito:groups": "staff"},
+        "doctor": {"sub": sub, "cognito:groups": "doctors", "custom:doctor_id": world["D1"]},
+        "patient": {"sub": sub, "cognito:groups": "patients", "custom:patient_id": world["P1"]},
+        "nobody": {"sub": sub},
+    }[role]
+
+
+@pytest.fixture
+def world(invoke):
+    def make(function, resource, body):
+        response = invoke(function, event_for("POST", resource, body=body))
+        assert response["statusCode"] == 201, response
+        return response["json"]["id"]
+
+    w = {"D1": make("CreateDoctorFunction", "/doctors", DOCTOR),
+         "D2": make("CreateDoctorFunction", "/doctors", {**DOCTOR, "family_name": "Other"}),
+         "P1": make("RegisterPatientFunction", "/patients", PATIENT),
+         "P2": make("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"}),
+         "day": next_monday(2)}
+    w["A1"] = make("BookAppointmentFunction", "/appointments",
+                   {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(w["day"], "09:00")})
+    w["A2"] = make("BookAppointmentFunction", "/appointments",
+                   {"patient_id": w["P2"], "doctor_id": w["D2"], "start": at(w["day"], "09:00")})
+    return w
+
+
+def window(w):
+    return {"from": at(w["day"], "00:00"), "to": at(w["day"], "23:00")}
+
+
+# (name, function, method, resource, path(world, own?), body(world, own?), query, expected by role for own / other)
+CASES = [
+    ("list patients", "ListPatientsFunction", "GET", "/patients", None, None, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}, None),
+    ("register patient", "RegisterPatientFunction", "POST", "/patients", None, lambda w, own: PATIENT, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}, None),
+    ("search patients", "SearchPatientsFunction", "POST", "/patients/search", None,
+     lambda w, own: {"family_name_prefix": "ie"}, None,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN}, None),
+    ("read patient", "GetPatientFunction", "GET", "/patients/{patient_id}",
+     lambda w, own: {"patient_id": w["P1" if own else "P2"]}, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("update patient", "UpdatePatientFunction", "PATCH", "/patients/{patient_id}",
+     lambda w, own: {"patient_id": w["P1" if own else "P2"]}, lambda w, own: {"phone": "+15550100000"}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("deactivate patient", "UpdatePatientFunction", "PATCH", "/patients/{patient_id}",
+     lambda w, own: {"patient_id": w["P1" if own else "P2"]}, lambda w, own: {"active": False}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("patient's appointments", "PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments",
+     lambda w, own: {"patient_id": w["P1" if own else "P2"]}, None, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("patient's access log", "PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log",
+     lambda w, own: {"patient_id": w["P1" if own else "P2"]}, None, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("create doctor", "CreateDoctorFunction", "POST", "/doctors", None, lambda w, own: DOCTOR, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}, None),
+    ("list doctors", "ListDoctorsFunction", "GET", "/doctors", None, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK}, None),
+    ("read doctor", "GetDoctorFunction", "GET", "/doctors/{doctor_id}",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK},
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK}),
+    ("update doctor", "UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, lambda w, own: {"specialty": "Cardiology"}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("doctor's schedule", "DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, None, window,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("availability", "DoctorAvailabilityFunction", "GET", "/doctors/{doctor_id}/availability",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, None, window,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK},
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK}),
+    ("book", "BookAppointmentFunction", "POST", "/appointments", None,
+     lambda w, own: {"patient_id": w["P1" if own else "P2"], "doctor_id": w["D1"], "start": at(w["day"], "10:00")},
+     None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("read appointment", "GetAppointmentFunction", "GET", "/appointments/{appointment_id}",
+     lambda w, own: {"appointment_id": w["A1" if own else "A2"]}, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("mark arrived", "UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}",
+     lambda w, own: {"appointment_id": w["A1" if own else "A2"]}, lambda w, own: {"status": "arrived"}, None,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("reschedule", "UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}",
+     lambda w, own: {"appointment_id": w["A1" if own else "A2"]},
+     lambda w, own: {"start": at(w["day"], "11:00")}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("cancel", "CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel",
+     lambda w, own: {"appointment_id": w["A1" if own else "A2"]}, lambda w, own: {"reason": "cannot come"}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+]
+
+
+def generated():
+    for name, function, method, resource, path, body, query, own, other in CASES:
+        for role in ROLES:
+            yield pytest.param(function, method, resource, path, body, query, role, True, own[role],
+                               id=f"{name}-{role}-own")
+            if other is not None:
+                yield pytest.param(function, method, resource, path, body, query, role, False, other[role],
+                                   id=f"{name}-{role}-other")
+
+
+@pytest.mark.parametrize("function,method,resource,path,body,query,role,own,expected", list(generated()))
+def test_route_role_and_record(invoke, aws, world, function, method, resource, path, body, query, role, own,
+                               expected):
+    request = event_for(method, resource, path(world, own) if path else None,
+                        body=body(world, own) if body else None, query=query(world) if query else None,
+                        claims=claims(role, world))
+    response = invoke(function, request)
+    if expected == OK:
+        assert 200 <= response["statusCode"] < 300, response
+    else:
+        assert response["statusCode"] == expected, response
+        assert response["json"]["code"] == ("FORBIDDEN" if expected == FORBIDDEN else "NOT_FOUND")
+
+
+def test_the_matrix_covers_every_route_of_the_template():
+    from local_stack import template as tpl
+
+    covered = {(c[2], c[3]) for c in CASES}
+    routes = {(r.method, r.path) for f in tpl.functions() for r in f.routes if r.authorized}
+    assert routes == covered

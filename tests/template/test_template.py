@@ -103,12 +103,24 @@ def test_functions_run_python312_on_arm64_with_tracing_and_the_shared_layer():
 def test_tables_are_keyed_by_uuid_id_and_protected():
     for table in tpl.tables():
         props = table.properties
-        if table.logical_id != "SlotLocksTable":
+        if table.logical_id not in ("SlotLocksTable", "AuditTable"):  # keyed by owner+hour / subject+time
             assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}], table.logical_id
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert props["DeletionProtectionEnabled"] is True
+        # encrypted with the stack's customer-managed key
+        assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "DataKey"}}
         resource = tpl.load()["Resources"][table.logical_id]
         assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_log_groups_and_the_secret_use_the_customer_managed_key():
+    resources = tpl.load()["Resources"]
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::Logs::LogGroup":
+            assert resource["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, name
+        if resource["Type"] == "AWS::SecretsManager::Secret":
+            assert resource["Properties"]["KmsKeyId"] == {"Ref": "DataKey"}, name
+    assert resources["DataKey"]["Properties"]["EnableKeyRotation"] is True
 
 
 def test_samconfig_has_dev_and_prod():

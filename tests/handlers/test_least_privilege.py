@@ -1,0 +1,115 @@
+"""Least privilege, proven: every function is invoked through a full scenario while botocore's
+event hooks record each DynamoDB action it takes (and, inside a transaction, each item's action),
+on which table and index. Each must be allowed by that function's own policy in template.yaml, and
+each permission in the template must be used — no more, no less."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from local_stack import template as tpl
+from tests.handlers.conftest import event_for
+from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+
+_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+def _logical_ids() -> dict[str, str]:
+    return {table.name: table.logical_id for table in tpl.tables()}
+
+
+def allowed_by_template() -> dict[str, set[tuple[str, str, str | None]]]:
+    """Function → {(action, table logical id, index or None)} from its policy statements."""
+    result: dict[str, set] = defaultdict(set)
+    for name, resource in tpl.load()["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            assert isinstance(policy, dict) and "Statement" in policy, f"{name}: only inline statements, no *Policy"
+            for statement in policy["Statement"]:
+                assert statement["Effect"] == "Allow"
+                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                for action in statement["Action"]:
+                    assert action.startswith("dynamodb:") and "*" not in action, (name, action)
+                    for target in targets:
+                        result[name].add((action.split(":", 1)[1], *_target(target)))
+    return result
+
+
+def _target(target) -> tuple[str, str | None]:
+    if "Fn::GetAtt" in target:
+        return target["Fn::GetAtt"][0], None
+    text = target["Fn::Sub"]  # "${AppointmentsTable.Arn}/index/<name>"
+    logical, _, rest = text.removeprefix("${").partition(".Arn}")
+    return logical, rest.removeprefix("/index/")
+
+
+@pytest.fixture
+def recorder(aws):
+    from clinic.data import dynamo
+
+    names = _logical_ids()
+    seen: dict[str, set] = defaultdict(set)
+    current = {"function": None}
+
+    def record(model, params, **_):
+        if model.name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                (kind, body), = item.items()
+                seen[current["function"]].add((_TRANSACT[kind], names[body["TableName"]], None))
+        else:
+            seen[current["function"]].add((model.name, names[params["TableName"]], params.get("IndexName")))
+
+    dynamo.resource().meta.client.meta.events.register("before-parameter-build.dynamodb", record)
+    return seen, current
+
+
+def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, recorder):
+    seen, current = recorder
+    day = next_monday(3)
+
+    def call(function, method, resource, path=None, body=None, query=None, claims=None):
+        current["function"] = function
+        response = invoke(function, event_for(method, resource, path, body=body, query=query, claims=claims))
+        assert response["statusCode"] < 400, (function, response)
+        return response["json"]
+
+    doctor = call("CreateDoctorFunction", "POST", "/doctors", body=DOCTOR)["id"]
+    patient = call("RegisterPatientFunction", "POST", "/patients", body=PATIENT)["id"]
+    call("HealthFunction", "GET", "/health")
+    call("ListDoctorsFunction", "GET", "/doctors")
+    call("ListDoctorsFunction", "GET", "/doctors", query={"specialty": DOCTOR["specialty"]})
+    call("GetDoctorFunction", "GET", "/doctors/{doctor_id}", {"doctor_id": doctor})
+    call("UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}", {"doctor_id": doctor}, body={"specialty": "GP"})
+    call("ListPatientsFunction", "GET", "/patients")
+    call("SearchPatientsFunction", "POST", "/patients/search", body={"family_name_prefix": "ie"})
+    call("SearchPatientsFunction", "POST", "/patients/search", body={"birth_date": PATIENT["birth_date"]})
+    call("UpdatePatientFunction", "PATCH", "/patients/{patient_id}", {"patient_id": patient}, body={"sex": "unknown"})
+    window = {"from": at(day, "00:00"), "to": at(day, "23:00")}
+    call("DoctorAvailabilityFunction", "GET", "/doctors/{doctor_id}/availability", {"doctor_id": doctor}, query=window)
+    booked = call("BookAppointmentFunction", "POST", "/appointments",
+                  body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:00")})["id"]
+    call("GetAppointmentFunction", "GET", "/appointments/{appointment_id}", {"appointment_id": booked})
+    call("GetPatientFunction", "GET", "/patients/{patient_id}", {"patient_id": patient},
+         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})  # a doctor: checks appointments
+    call("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule", {"doctor_id": doctor}, query=window)
+    call("PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments", {"patient_id": patient})
+    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
+         body={"start": at(day, "10:00")})
+    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
+         body={"status": "arrived"})
+    second = call("BookAppointmentFunction", "POST", "/appointments",
+                  body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")})["id"]
+    call("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": second},
+         body={"reason": "ill"})
+    call("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log", {"patient_id": patient})
+
+    allowed = allowed_by_template()
+    assert set(seen) == set(allowed), "every function was exercised"
+    for function in allowed:
+        assert seen[function] <= allowed[function], (function, "uses more than granted",
+                                                     seen[function] - allowed[function])
+        assert allowed[function] <= seen[function], (function, "granted more than used",
+                                                     allowed[function] - seen[function])

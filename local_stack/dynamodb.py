@@ -48,7 +48,7 @@ class Store:
 
 def client(endpoint: str):
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
-                        aws_secret_access_key="local",  # nosec B106 - DynamoDB Local accepts any credentials
+                        aws_secret_access_key="local",  # DynamoDB Local accepts any credentials  # nosec B106
                         config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10))
 
 

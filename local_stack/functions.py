@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import select
-import subprocess  # nosec B404 - workers are our own Python processes
+import subprocess  # workers are our own Python processes  # nosec B404
 import sys
 import threading
 import time
@@ -48,7 +48,7 @@ def worker_environment(function: tpl.Function, endpoint: str) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # nosec B105 - the local store accepts any credentials
+        "AWS_SECRET_ACCESS_KEY": "local",  # the local store accepts any credentials
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "PYTHONUNBUFFERED": "1",
@@ -66,7 +66,7 @@ class Worker:
         read_fd, write_fd = os.pipe()
         env = worker_environment(function, endpoint)
         env["LOCAL_RESPONSE_FD"] = str(write_fd)
-        self.process = subprocess.Popen(  # nosec B603 - fixed argv, no shell
+        self.process = subprocess.Popen(  # fixed argv, no shell  # nosec B603
             [sys.executable, str(WORKER), str(function.code_dir), function.module, function.handler],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
             pass_fds=(write_fd,), text=True, bufsize=1,

@@ -21,7 +21,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 # API.md fixes the local default secret (16 bytes); PyJWT would warn on every token it signs.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
-DEFAULT_SECRET = "local-dev-secret"  # nosec B105 - the documented local-only default
+DEFAULT_SECRET = "local-dev-secret"  # the documented local-only default  # nosec B105
 ISSUER = "clinic-local"
 ROLES = {"staff": "staff", "doctor": "doctors", "patient": "patients"}
 _ID_CLAIM = {"doctor": "custom:doctor_id", "patient": "custom:patient_id"}

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from typing import Any, Callable
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
@@ -93,7 +94,11 @@ def _validation_problem(error: RequestValidationError) -> ApiError:
 
 def create_app() -> APIGatewayRestResolver:
     """A REST (v1) resolver with request validation and the service's problem+json errors."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    origin = os.environ.get("CORS_ALLOWED_ORIGIN", "")
+    cors = CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                      expose_headers=["Location", "X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+                      max_age=600) if origin else None  # no origin configured: no CORS headers at all
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:

@@ -243,7 +243,7 @@ class AppointmentStore:
                 if "ConditionalCheckFailed" in codes:
                     _raise_for(reasons, head, doctor_range)
                 if "TransactionConflict" in codes and attempt + 1 < _CONFLICT_ATTEMPTS:
-                    time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # noqa: S311  # nosec B311 - jitter
+                    time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # noqa: S311  # jitter  # nosec B311
                     continue
                 if "TransactionConflict" in codes:
                     raise StillConflicting() from None

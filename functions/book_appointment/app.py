@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import caller, create_app, created, document, entrypoint
+from clinic.api import caller, create_app, document, entrypoint, once
 from clinic.models.appointments import AppointmentCreate, AppointmentOut
 from clinic.observability import logger
 from clinic.services import appointments
@@ -15,11 +15,14 @@ app = create_app()
 @app.post("/appointments", summary="Book an appointment", tags=["appointments"],
           responses=document(201, AppointmentOut, "Booked"))
 def book_appointment(body: Annotated[AppointmentCreate, Body()]):
-    appointment = appointments.book(body, caller(app))
-    logger.info("appointment booked", extra={"appointment_id": appointment["id"],
-                                             "doctor_id": appointment["doctor_id"],
-                                             "patient_id": appointment["patient_id"]})
-    return created(f"/appointments/{appointment['id']}", appointment)
+    def book():
+        appointment = appointments.book(body, caller(app))
+        logger.info("appointment booked", extra={"appointment_id": appointment["id"],
+                                                 "doctor_id": appointment["doctor_id"],
+                                                 "patient_id": appointment["patient_id"]})
+        return {"status": 201, "body": appointment, "headers": {"Location": f"/appointments/{appointment['id']}"}}
+
+    return once(app, body.model_dump(mode="json"), book)
 
 
 lambda_handler = entrypoint(app)

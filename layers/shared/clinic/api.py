@@ -21,6 +21,11 @@ from typing import Any, Callable
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyInconsistentStateError,
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyPersistenceLayerError,
+)
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
 from clinic import access, audit
@@ -122,6 +127,14 @@ def create_app() -> APIGatewayRestResolver:
         logger.exception("storage error", extra={"storage_error": code})
         return problem_response(ApiError(detail="unexpected error"))
 
+    @app.exception_handler((IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError,
+                            IdempotencyItemAlreadyExistsError))
+    def _idempotency_store_error(error: Exception) -> Response:
+        logger.warning("idempotency store unavailable", extra={"storage_error": type(error).__name__})
+        count("StorageUnavailable")
+        return problem_response(ServiceUnavailable(detail="storage is temporarily unavailable; retry",
+                                                   headers={"Retry-After": "1"}))
+
     @app.not_found
     def _no_route(_: Exception) -> Response:
         return problem_response(NotFound(detail="no such route"))
@@ -132,6 +145,27 @@ def create_app() -> APIGatewayRestResolver:
         return problem_response(ApiError(detail="unexpected error"))
 
     return app
+
+
+def once(app: APIGatewayRestResolver, payload: Any, compute: Callable[[], dict[str, Any]]) -> Response:
+    """Answer a create or cancel at most once per Idempotency-Key (see clinic.idempotency).
+
+    ``compute`` returns {"status", "body", "headers"}; a replay carries ``Idempotent-Replayed: true``."""
+    from clinic import idempotency
+
+    event = app.current_event
+    key = idempotency.key_from(event.headers)
+    scope = f"{event.http_method} {event.path}#{caller(app).sub}"
+    context = app.lambda_context
+    idempotency.register_context(context)  # an in-progress record expires with this invocation
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    outcome = idempotency.once(key, scope, payload, compute, remaining)
+    headers = dict(outcome.get("headers") or {})
+    if outcome.get("replayed"):
+        headers["Idempotent-Replayed"] = "true"
+    # Keys sorted as the stored record has them, so a replay is byte-for-byte the first answer.
+    return Response(status_code=outcome["status"], content_type=JSON, headers=headers,
+                    body=json.dumps(outcome["body"], sort_keys=True))
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:

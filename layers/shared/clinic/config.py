@@ -15,6 +15,7 @@ class Settings:
     appointments_table: str
     slot_locks_table: str
     audit_table: str
+    idempotency_table: str
     pagination_secret: str
     service_version: str
 
@@ -28,6 +29,7 @@ def settings() -> Settings:
         appointments_table=env.get("APPOINTMENTS_TABLE", ""),
         slot_locks_table=env.get("SLOT_LOCKS_TABLE", ""),
         audit_table=env.get("AUDIT_TABLE", ""),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
         pagination_secret=env.get("PAGINATION_SECRET", ""),
         service_version=env.get("SERVICE_VERSION", "dev"),
     )

@@ -76,3 +76,11 @@ class ServiceUnavailable(ApiError):
 def invalid(field_name: str, message: str) -> ValidationFailed:
     """A 422 for one field, the common case."""
     return ValidationFailed(detail=message, errors=[FieldError(field_name, message)])
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code, title = 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"
+
+
+class IdempotencyInProgress(ApiError):
+    status, code, title = 409, "IDEMPOTENCY_IN_PROGRESS", "Idempotency key in progress"

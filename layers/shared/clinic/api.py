@@ -115,22 +115,23 @@ def create_app() -> APIGatewayRestResolver:
     def _invalid_request(error: RequestValidationError) -> Response:
         return problem_response(_validation_problem(error))
 
-    @app.exception_handler((ClientError, BotoCoreError))
+    # (Powertools takes a list of exception classes; a tuple would silently never match.)
+    @app.exception_handler([ClientError, BotoCoreError])
     def _storage_error(error: Exception) -> Response:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         transient = code in _TRANSIENT_CODES or isinstance(error, (BotoConnectionError, ReadTimeoutError))
         if transient:
-            logger.warning("storage unavailable", extra={"storage_error": code})
+            logger.error("storage unavailable", extra={"storage_error": code})
             count("StorageUnavailable")
             return problem_response(ServiceUnavailable(detail="storage is temporarily unavailable; retry",
                                                        headers={"Retry-After": "1"}))
         logger.exception("storage error", extra={"storage_error": code})
         return problem_response(ApiError(detail="unexpected error"))
 
-    @app.exception_handler((IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError,
-                            IdempotencyItemAlreadyExistsError))
+    @app.exception_handler([IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError,
+                            IdempotencyItemAlreadyExistsError])
     def _idempotency_store_error(error: Exception) -> Response:
-        logger.warning("idempotency store unavailable", extra={"storage_error": type(error).__name__})
+        logger.error("idempotency store unavailable", extra={"storage_error": type(error).__name__})
         count("StorageUnavailable")
         return problem_response(ServiceUnavailable(detail="storage is temporarily unavailable; retry",
                                                    headers={"Retry-After": "1"}))

@@ -29,6 +29,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from contextvars import ContextVar
+
 from clinic.config import settings
 from clinic.data.dynamo import CLIENT_CONFIG
 from clinic.errors import IdempotencyInProgress, IdempotencyKeyReused, invalid
@@ -37,6 +39,10 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
 WAIT_FOR_FIRST_SECONDS = 5.0
+
+# The scope#key of the keyed request being computed: new ids derive from it, so a retry after a
+# lost answer writes the very same record and finds it there (see clinic.services.new_id).
+active_key: ContextVar[str | None] = ContextVar("active_key", default=None)
 
 Outcome = dict[str, Any]  # {"status": int, "body": ..., "headers": {...}}; "replayed" added on replays
 
@@ -82,7 +88,11 @@ def once(key: str | None, scope: str, payload: Any, compute: Callable[[], Outcom
     @idempotent_function(data_keyword_argument="request", persistence_store=_store(), config=CONFIG,
                          key_prefix="clinic")
     def run(request: dict[str, Any]) -> Outcome:
-        return compute()
+        token = active_key.set(request["scope"])
+        try:
+            return compute()
+        finally:
+            active_key.reset(token)
 
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
     while True:

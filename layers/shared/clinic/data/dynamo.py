@@ -25,7 +25,11 @@ CLIENT_CONFIG = Config(
 
 @lru_cache(maxsize=1)
 def resource():
-    return boto3.resource("dynamodb", config=CLIENT_CONFIG)
+    from clinic.data import faults
+
+    dynamodb = boto3.resource("dynamodb", config=CLIENT_CONFIG)
+    faults.install(dynamodb.meta.client)  # only when CLINIC_FAULTS is set (never in AWS)
+    return dynamodb
 
 
 def table(name: str):

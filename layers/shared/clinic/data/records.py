@@ -16,6 +16,10 @@ PATIENTS_BY_BIRTH_DATE = "by_birth_date"
 DOCTORS_BY_SPECIALTY = "by_specialty"
 
 
+class AlreadyExists(Exception):
+    """A record with this id is stored already."""
+
+
 class VersionConflict(Exception):
     """The record changed (or vanished) between read and write."""
 
@@ -31,7 +35,13 @@ class Records:
         return plain(item) if item else None
 
     def create(self, item: dict[str, Any]) -> None:
-        self._table.put_item(Item={**item, "version": 1}, ConditionExpression=Attr("id").not_exists())
+        """Put a new record; AlreadyExists if its id is taken (a keyed retry of a committed create)."""
+        try:
+            self._table.put_item(Item={**item, "version": 1}, ConditionExpression=Attr("id").not_exists())
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise AlreadyExists() from None
+            raise
 
     def replace(self, item: dict[str, Any], expected_version: int) -> dict[str, Any]:
         new_item = {**item, "version": expected_version + 1}

@@ -1,5 +1,6 @@
 """Use cases: each validates what the models cannot, applies the domain rules and calls storage."""
 
+import hashlib
 import uuid
 
 from clinic.errors import NotFound
@@ -17,4 +18,20 @@ def require_id(value: str, kind: str) -> str:
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A fresh UUID v4 — or, inside a request with an Idempotency-Key, one derived from the key, so
+    that a retry after a lost answer (the write committed, the response did not arrive) writes the
+    same record and can recognise it as its own instead of creating a second one."""
+    from clinic.idempotency import active_key
+
+    scope = active_key.get()
+    if scope is None:
+        return str(uuid.uuid4())
+    digest = hashlib.sha256(("record-id:" + scope).encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def in_a_keyed_request() -> bool:
+    """Whether this request carries an Idempotency-Key (so it may be the retry of a committed write)."""
+    from clinic.idempotency import active_key
+
+    return active_key.get() is not None

@@ -14,6 +14,7 @@ from clinic.data import locks
 from clinic.domain import booking, lifecycle
 from clinic.domain.schedule import working_slots
 from clinic.errors import (
+    IdempotencyKeyReused,
     InvalidTransition,
     NotFound,
     PatientUnavailable,
@@ -26,7 +27,7 @@ from clinic.models.appointments import AppointmentCreate, AppointmentOut, Appoin
 from clinic.identity import Caller
 from clinic.models.common import Instant, now_utc, utc_iso
 from clinic.observability import count
-from clinic.services import doctors, new_id, require_id
+from clinic.services import doctors, new_id, require_id, in_a_keyed_request
 
 SCHEDULE_MAX_DAYS = 31
 AVAILABILITY_MAX_DAYS = 14
@@ -85,6 +86,13 @@ def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
         appointment["reason"] = body.reason
     try:
         storage.AppointmentStore().book(appointment, interval.start, interval.end)
+    except storage.AppointmentChanged:
+        # The id is taken: only a keyed retry derives an existing id; its first attempt committed.
+        earlier = storage.AppointmentStore().get(appointment["id"])
+        if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
+                patient_id, doctor_id, appointment["start_at"]):
+            raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body") from None
+        return to_out(earlier)
     except storage.DoctorMissing as missing:
         raise _inactive("doctor_id", "doctor") if missing.inactive else NotFound(detail="doctor not found") from None
     except storage.PatientMissing as missing:
@@ -153,6 +161,9 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
     store = storage.AppointmentStore()
     for _ in range(_CHANGE_ATTEMPTS):
         current = load(appointment_id)
+        if (current["status"] == "cancelled" and in_a_keyed_request()
+                and current.get("cancellation_reason") == request.reason):
+            return to_out(current)  # our own earlier attempt (same Idempotency-Key) committed
         if not lifecycle.can_move(current["status"], "cancelled"):
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be cancelled")
         try:

@@ -28,7 +28,10 @@ def create(body: DoctorCreate) -> dict[str, Any]:
     now = utc_iso(now_utc())
     item = {"id": new_id(), **body.model_dump(mode="json"), "active": True, "created_at": now, "updated_at": now,
             "specialty_key": specialty_key(body.specialty)}
-    records.doctors().create(item)
+    try:
+        records.doctors().create(item)
+    except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
+        return to_out(records.doctors().get(item["id"]))
     return to_out(item)
 
 

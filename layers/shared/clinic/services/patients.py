@@ -36,7 +36,10 @@ def register(body: PatientCreate) -> dict[str, Any]:
     item = {"id": new_id(), **body.model_dump(mode="json", exclude_none=True), "active": True,
             "created_at": now, "updated_at": now}
     item.update(_search_keys(item))
-    records.patients().create(item)
+    try:
+        records.patients().create(item)
+    except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
+        return to_out(records.patients().get(item["id"]))
     return to_out(item)
 
 

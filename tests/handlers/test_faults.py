@@ -1,0 +1,230 @@
+"""Storage faults before, during and after each write: the stored state is wholly before or wholly
+after — never a lock without its appointment or the reverse — the client gets a clean 503 with
+Retry-After, and a retry (with the same Idempotency-Key where the route takes one) completes
+exactly once.
+
+Faults are injected below every boto3 client (ours and Powertools'): for a write request, each of
+its DynamoDB write calls in turn fails *before* it is sent (nothing applied) or *after* it was
+applied (the answer is lost) — the first call is "before", the last "after", the rest "during"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import json
+import time
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from tests.handlers.conftest import event_for, load_function
+from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+
+STAFF = {"sub": "staff-1", "cognito:groups": "staff"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+@dataclass
+class Fault:
+    index: int  # which write call of the request
+    phase: str  # "before" or "after"
+
+
+class Injector:
+    def __init__(self):
+        self.fault: Fault | None = None
+        self.writes: list[str] = []
+        self.original = BaseClient._make_api_call
+
+    def __call__(self, client, operation, params):
+        if client.meta.service_model.service_name != "dynamodb" or operation not in WRITES:
+            return self.original(client, operation, params)
+        index = len(self.writes)
+        self.writes.append(operation)
+        if self.fault and self.fault.index == index and self.fault.phase == "before":
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
+        answer = self.original(client, operation, params)
+        if self.fault and self.fault.index == index and self.fault.phase == "after":
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected: answer lost"}}, operation)
+        return answer
+
+
+@pytest.fixture
+def injector(aws, monkeypatch):
+    injector = Injector()
+    monkeypatch.setattr(BaseClient, "_make_api_call", lambda c, o, p: injector(c, o, p))
+    return injector
+
+
+def scan(aws, suffix):
+    name = next(n for n in aws.list_tables()["TableNames"] if n.endswith(suffix))
+    return aws.scan(TableName=name)["Items"]
+
+
+def assert_locks_agree_with_appointments(aws):
+    from clinic.data import locks
+
+    held = {}
+    for item in scan(aws, "SlotLocksTable"):
+        for attribute, value in item.items():
+            if attribute.startswith("m") and len(attribute) == 3:
+                held[(item["owner"]["S"], item["hour"]["S"], attribute)] = value["S"]
+    wanted = {}
+    for item in scan(aws, "AppointmentsTable"):
+        if item["status"]["S"] == "cancelled":
+            continue
+        start, end = (datetime.fromisoformat(item[k]["S"].replace("Z", "+00:00")) for k in ("start_at", "end_at"))
+        for owner in (locks.doctor_owner(item["doctor_id"]["S"]), locks.patient_owner(item["patient_id"]["S"])):
+            for cell in locks.cells(start, end):
+                wanted[(owner, locks.hour_key(cell), locks.cell_attribute(cell))] = item["id"]["S"]
+    assert held == wanted
+
+
+def business_state(aws):
+    return {suffix: sorted(str(sorted((k, str(v)) for k, v in i.items() if k not in ("updated_at",)))
+                           for i in scan(aws, suffix))
+            for suffix in ("PatientsTable", "DoctorsTable", "AppointmentsTable", "SlotLocksTable")}
+
+
+def setup_world(invoke):
+    def post(function, resource, body):
+        return invoke(function, event_for("POST", resource, body=body, claims=STAFF))["json"]["id"]
+
+    day = next_monday()
+    world = {"doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
+             "patient": post("RegisterPatientFunction", "/patients", PATIENT), "day": day}
+    world["appointment"] = post("BookAppointmentFunction", "/appointments",
+                                {"patient_id": world["patient"], "doctor_id": world["doctor"],
+                                 "start": at(day, "09:00")})
+    return world
+
+
+def request_for(kind, world):
+    """(function, event, key?) of one write request, and how many records of its kind it creates."""
+    if kind == "register":
+        return "RegisterPatientFunction", event_for("POST", "/patients", body={**PATIENT, "given_name": "New"},
+                                                    claims=STAFF), "k-register"
+    if kind == "book":
+        return "BookAppointmentFunction", event_for("POST", "/appointments", claims=STAFF, body={
+            "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "10:00")}), "k-book"
+    if kind == "cancel":
+        return "CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
+                                                      {"appointment_id": world["appointment"]},
+                                                      body={"reason": "ill"}, claims=STAFF), "k-cancel"
+    if kind == "reschedule":
+        return "UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}",
+                                                      {"appointment_id": world["appointment"]},
+                                                      body={"start": at(world["day"], "11:00")}, claims=STAFF), None
+    if kind == "update":
+        return "UpdatePatientFunction", event_for("PATCH", "/patients/{patient_id}", {"patient_id": world["patient"]},
+                                                  body={"phone": "+15550107777"}, claims=STAFF), None
+    raise AssertionError(kind)
+
+
+class ShortInvocation:
+    """A Lambda context with 0.4 s left: the in-progress record of a failed keyed request
+    expires with the invocation, as it does when a function times out."""
+
+    function_name, memory_limit_in_mb, aws_request_id = "test", 512, "short"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+
+    def __init__(self):
+        self.deadline = time.monotonic() + 0.4
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def send(invoke, kind, world, short=False):
+    function, event, key = request_for(kind, world)
+    if key:
+        event["headers"]["Idempotency-Key"] = key
+    if not short:
+        return invoke(function, event)
+    response = load_function(function).lambda_handler(event, ShortInvocation())
+    response["json"] = json.loads(response["body"])
+    response["headers"] = {**response.get("headers", {}),
+                           **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}}
+    return response
+
+
+KINDS = ("register", "book", "cancel", "reschedule", "update")
+# how many DynamoDB write calls each request makes (checked below, so this table cannot go stale)
+WRITE_CALLS = {"register": 4, "book": 4, "cancel": 4, "reschedule": 2, "update": 2}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_write_calls_per_request(invoke, injector, kind):
+    world = setup_world(invoke)
+    injector.writes.clear()
+    assert send(invoke, kind, world)["statusCode"] < 300
+    assert len(injector.writes) == WRITE_CALLS[kind], injector.writes
+
+
+CASES = [pytest.param(kind, index, phase, id=f"{kind}-write{index}-{phase}")
+         for kind in KINDS for index in range(WRITE_CALLS[kind]) for phase in ("before", "after")]
+
+
+@pytest.mark.parametrize("kind,index,phase", CASES)
+def test_a_fault_leaves_whole_state_and_a_retry_completes_once(invoke, aws, injector, kind, index, phase):
+    world = setup_world(invoke)
+    before = business_state(aws)
+    injector.writes.clear()
+    injector.fault = Fault(index, phase)
+    failed = send(invoke, kind, world, short=True)
+    injector.fault = None
+    # the client gets a clean, retryable answer
+    assert failed["statusCode"] == 503, failed
+    assert failed["headers"]["Retry-After"] and failed["json"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "injected" not in failed["body"]
+    # nothing half-done
+    assert_locks_agree_with_appointments(aws)
+    # the retry (after Retry-After, once the failed invocation is over) completes, exactly once
+    if kind in ("register", "book", "cancel"):
+        time.sleep(0.45)
+    retried = send(invoke, kind, world)
+    assert 200 <= retried["statusCode"] < 300, retried
+    assert_locks_agree_with_appointments(aws)
+    after = business_state(aws)
+    created = {"register": ("PatientsTable", 1), "book": ("AppointmentsTable", 1)}.get(kind)
+    if created:
+        table, extra = created
+        assert len(after[table]) == len(before[table]) + extra
+    again = send(invoke, kind, world)  # and one more retry changes nothing
+    if kind in ("register", "book", "cancel"):
+        assert again["headers"].get("Idempotent-Replayed") == "true"
+    assert business_state(aws) == after or kind in ("reschedule", "update")
+
+
+def test_clinic_faults_injects_storage_faults_on_request(invoke, aws, monkeypatch, capsys):
+    """The switch a developer uses on the local stack: CLINIC_FAULTS=<operation>:<phase>:<probability>."""
+    from clinic.data import dynamo
+
+    world = setup_world(invoke)
+    before = business_state(aws)
+    monkeypatch.setenv("CLINIC_FAULTS", "TransactWriteItems:before:1")
+    dynamo.resource.cache_clear()
+    capsys.readouterr()
+    try:
+        refused = send(invoke, "book", world)
+    finally:
+        monkeypatch.delenv("CLINIC_FAULTS")
+        dynamo.resource.cache_clear()
+    assert refused["statusCode"] == 503 and refused["headers"]["Retry-After"] == "1"
+    assert business_state(aws) == before
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    errors = [r for r in logged if r.get("level") == "ERROR"]
+    assert len(errors) == 1 and errors[0]["storage_error"] == "InternalServerError"
+    assert any("StorageUnavailable" in r for r in logged)  # the metric
+    assert send(invoke, "book", world)["statusCode"] == 201  # faults off: the retry books
+
+
+def test_fault_rules_are_parsed_strictly():
+    from clinic.data import faults
+
+    assert faults.rules("PutItem:after:0.5, *:before:1") == [faults.Rule("PutItem", "after", 0.5),
+                                                            faults.Rule("*", "before", 1.0)]
+    with pytest.raises(ValueError):
+        faults.rules("PutItem:during:1")

@@ -198,15 +198,19 @@ def test_a_fault_leaves_whole_state_and_a_retry_completes_once(invoke, aws, inje
     assert business_state(aws) == after or kind in ("reschedule", "update")
 
 
-def test_clinic_faults_injects_storage_faults_on_request(invoke, aws, monkeypatch, capsys):
+def test_clinic_faults_injects_storage_faults_on_request(invoke, aws, monkeypatch, caplog):
     """The switch a developer uses on the local stack: CLINIC_FAULTS=<operation>:<phase>:<probability>."""
     from clinic.data import dynamo
 
     world = setup_world(invoke)
     before = business_state(aws)
+    from clinic import api
+
+    metrics_emitted = []
+    monkeypatch.setattr(api, "count", lambda name, **dims: metrics_emitted.append(name))
     monkeypatch.setenv("CLINIC_FAULTS", "TransactWriteItems:before:1")
     dynamo.resource.cache_clear()
-    capsys.readouterr()
+    caplog.clear()
     try:
         refused = send(invoke, "book", world)
     finally:
@@ -214,10 +218,9 @@ def test_clinic_faults_injects_storage_faults_on_request(invoke, aws, monkeypatc
         dynamo.resource.cache_clear()
     assert refused["statusCode"] == 503 and refused["headers"]["Retry-After"] == "1"
     assert business_state(aws) == before
-    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    errors = [r for r in logged if r.get("level") == "ERROR"]
-    assert len(errors) == 1 and errors[0]["storage_error"] == "InternalServerError"
-    assert any("StorageUnavailable" in r for r in logged)  # the metric
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].storage_error == "InternalServerError"  # one error line
+    assert metrics_emitted == ["StorageUnavailable"]  # and a metric
     assert send(invoke, "book", world)["statusCode"] == 201  # faults off: the retry books
 
 

@@ -17,6 +17,7 @@ def serve(args: argparse.Namespace) -> int:
     from local_stack import seed
     from local_stack.functions import Functions
     from local_stack.gateway import Console, Gateway
+    from local_stack.metrics import LocalMetrics
     from local_stack.template import tables
 
     started = time.monotonic()
@@ -31,12 +32,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"could not start DynamoDB: {error}", file=sys.stderr)
         return 1
     console = Console(stream=None if args.quiet else sys.stdout, log_file=os.environ.get("LOCAL_LOG_FILE"))
+    local_metrics = LocalMetrics()
+    console.listeners.append(local_metrics)  # EMF lines and access logs → /_local/metrics
     functions = gateway = None
     try:
         created = ensure_tables(store.client())
         functions = Functions(store.endpoint, console)
         functions.warm()
-        gateway = Gateway(functions, console, port=args.port)
+        gateway = Gateway(functions, console, port=args.port, local_metrics=local_metrics)
         threading.Thread(target=gateway.serve_forever, daemon=True, name="gateway").start()
         fresh = any(t.name in created for t in tables() if t.logical_id == "PatientsTable")
         demo = None
@@ -63,6 +66,7 @@ def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float) -
         f"  Clinic appointments API  {url}   (ready in {seconds:.1f} s)",
         f"  DynamoDB   {store.endpoint}  — {store.mode}",
         f"  Docs       {url}/docs   ·   {url}/openapi.json",
+        f"  Metrics    {url}/_local/metrics   ·   {url}/_local/metrics.json",
         "  Token      TOKEN=$(make -s token ROLE=staff)      # or ROLE=doctor|patient ID=<id>",
         f"  Try        curl -H \"Authorization: Bearer $TOKEN\" {url}/doctors",
     ]

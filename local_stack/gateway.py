@@ -1,7 +1,8 @@
 """API Gateway (REST), locally: routes and gateway responses read from template.yaml, bearer
 tokens checked before any function runs, REST (v1) proxy events, JSON access logs.
 
-Besides the API it serves ``/openapi.json`` (generated from the code) and ``/docs`` (Swagger UI).
+Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs`` (Swagger UI) and,
+given a ``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py).
 """
 
 from __future__ import annotations
@@ -125,8 +126,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class Gateway:
-    def __init__(self, functions: Functions, console: Console, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(self, functions: Functions, console: Console, host: str = "127.0.0.1", port: int = 3000,
+                 local_metrics: Any = None) -> None:
         self.functions, self.console = functions, console
+        self.local_metrics = local_metrics  # a local_stack.metrics.LocalMetrics, or None
         self.targets = _targets()
         self.responses = GatewayResponses()
         self._openapi: bytes | None = None
@@ -198,6 +201,13 @@ class Gateway:
             if method in ("GET", "HEAD") and url.path in ("/docs", "/docs/"):
                 return self._send(request, request_id, started, 200, {"Content-Type": "text/html; charset=utf-8"},
                                   SWAGGER_UI.encode(), None)
+            local = ("/_local/metrics", "/_local/metrics.json")
+            if method in ("GET", "HEAD") and self.local_metrics is not None and url.path in local:
+                html = url.path == "/_local/metrics"
+                return self._send(request, request_id, started, 200,
+                                  {"Content-Type": "text/html; charset=utf-8" if html else "application/json",
+                                   "Cache-Control": "no-store"},
+                                  self.local_metrics.html() if html else self.local_metrics.json(), None)
             status, headers, body = self.responses.render("MISSING_AUTHENTICATION_TOKEN", request_id,
                                                           "Missing Authentication Token", 403)
             return self._send(request, request_id, started, status, headers, body, None)

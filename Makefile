@@ -17,7 +17,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help run test test-fast token invoke reset build validate lint scan bench openapi clean
+.PHONY: help run test test-fast fuzz token invoke reset build validate lint scan bench openapi clean
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local, demo data)"
@@ -27,6 +27,7 @@ help:
 	@echo "make reset    wipe the local DynamoDB data"
 	@echo "make build    sam build (needs python3.12 on PATH)"
 	@echo "make bench    measure booking latency and throughput on the local stack"
+	@echo "make fuzz     fuzz every operation against the OpenAPI document (FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} per operation)"
 
 $(APP_STAMP): requirements/dev.txt requirements/constraints-dev.txt layers/shared/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ test: $(APP_STAMP) $(TOOLS_STAMP)
 # Unit and handler tests only: seconds, for the edit-test loop.
 test-fast: $(APP_STAMP)
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q
+
+# The contract fuzzed at length: schemathesis, FUZZ_EXAMPLES examples per operation (make test runs 10).
+fuzz: $(APP_STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(VENV)/bin/python -m pytest tests/integration/test_fuzz.py -q
 
 token: $(APP_STAMP)
 	@$(VENV)/bin/python -m local_stack token --role $(or $(ROLE),staff) $(if $(ID),--id $(ID))

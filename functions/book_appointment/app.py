@@ -13,7 +13,8 @@ app = create_app()
 
 
 @app.post("/appointments", summary="Book an appointment", tags=["appointments"],
-          responses=document(201, AppointmentOut, "Booked"))
+          responses=document(201, AppointmentOut, "Booked",
+                             conflict="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE or IDEMPOTENCY_IN_PROGRESS"))
 def book_appointment(body: Annotated[AppointmentCreate, Body()]):
     def book():
         appointment = appointments.book(body, caller(app))

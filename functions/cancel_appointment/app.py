@@ -13,7 +13,7 @@ app = create_app()
 
 
 @app.post("/appointments/<appointment_id>/cancel", summary="Cancel an appointment", tags=["appointments"],
-          responses=document(200, AppointmentOut))
+          responses=document(200, AppointmentOut, conflict="INVALID_TRANSITION or IDEMPOTENCY_IN_PROGRESS"))
 def cancel_appointment(appointment_id: str, request: Annotated[CancelRequest, Body()]):
     def cancel():
         appointment = appointments.cancel(appointment_id, request, caller(app))

@@ -12,7 +12,8 @@ from clinic.services import doctors
 app = create_app()
 
 
-@app.post("/doctors", summary="Create a doctor", tags=["doctors"], responses=document(201, DoctorOut, "Created"))
+@app.post("/doctors", summary="Create a doctor", tags=["doctors"],
+          responses=document(201, DoctorOut, "Created", conflict="IDEMPOTENCY_IN_PROGRESS"))
 def create_doctor(body: Annotated[DoctorCreate, Body()]):
     def create():
         doctor = doctors.create(body)

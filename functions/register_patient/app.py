@@ -12,7 +12,8 @@ from clinic.services import patients
 app = create_app()
 
 
-@app.post("/patients", summary="Register a patient", tags=["patients"], responses=document(201, PatientOut, "Created"))
+@app.post("/patients", summary="Register a patient", tags=["patients"],
+          responses=document(201, PatientOut, "Created", conflict="IDEMPOTENCY_IN_PROGRESS"))
 def register_patient(body: Annotated[PatientCreate, Body()]):
     def register():
         patient = patients.register(body)

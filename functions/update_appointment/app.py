@@ -14,7 +14,9 @@ app = create_app()
 
 
 @app.patch("/appointments/<appointment_id>", summary="Reschedule or change the status of an appointment",
-           tags=["appointments"], responses=document(200, AppointmentOut))
+           tags=["appointments"],
+           responses=document(200, AppointmentOut,
+                              conflict="INVALID_TRANSITION, SLOT_UNAVAILABLE or PATIENT_UNAVAILABLE"))
 def update_appointment(appointment_id: str, change: Annotated[AppointmentUpdate, Body()]):
     appointment, action = appointments.update(appointment_id, change, caller(app))
     logger.info("appointment updated", extra={"appointment_id": appointment["id"], "action": action})

@@ -115,6 +115,15 @@ def create_app() -> APIGatewayRestResolver:
     def _invalid_request(error: RequestValidationError) -> Response:
         return problem_response(_validation_problem(error))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(error: UnicodeDecodeError) -> Response:
+        # Powertools decodes the body as UTF-8 before parsing JSON; bytes that are not UTF-8 are not
+        # JSON (RFC 8259), so that is the client's malformed body, not our 500.
+        if not _body_is_utf8(app.current_event.raw_event):
+            return problem_response(MalformedJson(detail="the request body is not UTF-8 JSON"))
+        logger.exception("unhandled error")
+        return problem_response(ApiError(detail="unexpected error"))
+
     # (Powertools takes a list of exception classes; a tuple would silently never match.)
     @app.exception_handler([ClientError, BotoCoreError])
     def _storage_error(error: Exception) -> Response:
@@ -174,6 +183,19 @@ def caller(app: APIGatewayRestResolver) -> Caller:
     return caller_from_event(app.current_event.raw_event)
 
 
+def _body_bytes(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body, validate=False) if event.get("isBase64Encoded") else body.encode()
+
+
+def _body_is_utf8(event: dict[str, Any]) -> bool:
+    try:
+        _body_bytes(event).decode("utf-8")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
 def _body_too_large(event: dict[str, Any]) -> bool:
     body = event.get("body") or ""
     size = len(body.encode()) if not event.get("isBase64Encoded") else len(base64.b64decode(body, validate=False))
@@ -226,15 +248,21 @@ def _as_proxy(response: Response) -> dict[str, Any]:
     return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
 
 
-def document(status: int, model: type | None = None, description: str = "Success") -> dict[int, dict]:
-    """OpenAPI responses for a route: its success answer plus the problem answers every route can give."""
+def document(status: int, model: type | None = None, description: str = "Success",
+             conflict: str | None = None) -> dict[int, dict]:
+    """OpenAPI responses for a route: its success answer plus the problem answers every route can give
+    (400 malformed JSON, 401/403 from the gateway and access rules, 404, 413 body over 64 KiB, 422,
+    503 storage). ``conflict`` documents the route's 409: when it can happen, with which ``code``s."""
     responses: dict[int, dict] = {}
     success: dict[str, Any] = {"description": description}
     if model is not None:
         success["content"] = {JSON: {"model": model}}
     responses[status] = success
-    for code, text in ((400, "Malformed JSON"), (401, "Unauthenticated"), (403, "Forbidden"),
-                       (404, "Not found"), (413, "Payload too large"), (422, "Validation error"),
-                       (503, "Service unavailable; retry after Retry-After seconds")):
+    problems = [(400, "Malformed JSON"), (401, "Unauthenticated"), (403, "Forbidden"), (404, "Not found"),
+                (413, "Payload too large"), (422, "Validation error"),
+                (503, "Service unavailable; retry after Retry-After seconds")]
+    if conflict:
+        problems.append((409, f"Conflict: {conflict}"))
+    for code, text in sorted(problems):
         responses[code] = {"description": text, "content": {PROBLEM_JSON: {"model": Problem}}}
     return responses

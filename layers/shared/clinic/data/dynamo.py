@@ -13,12 +13,27 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Bounded retries with backoff, and timeouts well under the functions' timeouts (see template.yaml):
-# a slow or throttled table becomes a clean 503, not an API Gateway 504.
+# The time budget of one DynamoDB call, which must end well inside the function's Timeout (10 s in
+# template.yaml Globals), itself well under API Gateway's 29 s integration timeout. Then a slow or
+# failing table surfaces as the function's own 503 SERVICE_UNAVAILABLE + Retry-After (api.py maps
+# ReadTimeoutError / ConnectTimeoutError / throttling to it), not as a Lambda timeout (502) or a
+# gateway timeout (504). Worst case of one call, in botocore's "standard" mode:
+#   attempts × (connect + read)  +  backoff before each retry (≤ 1 s × 2**i for throttling)
+#   = 2 × (1 s + 2 s) + 1 s = 7 s  <  10 s Timeout  <  29 s.
+# - total_max_attempts counts the first attempt. (The old {"max_attempts": 3} meant 3 *retries*,
+#   4 attempts: 4 × (2 + 3) + (1 + 2 + 4) = 27 s, far over the 10 s Timeout.) One retry absorbs a
+#   throttling blip or a lost connection; beyond that the client's own retry after Retry-After does.
+# - DynamoDB answers keyed reads and writes in milliseconds in-region; 1 s to connect and 2 s for a
+#   read are generous and still fail fast. read_timeout bounds each socket read, not the whole
+#   response, which for DynamoDB's small answers is the same thing.
+# - The budget is per call: a request that fails stops at its first failed call. A request whose
+#   several calls each *succeed* slowly could still run long; a per-request deadline from
+#   context.get_remaining_time_in_millis() would be the next step.
+# tests/unit/test_time_budget.py checks this inequality against template.yaml.
 CLIENT_CONFIG = Config(
-    retries={"max_attempts": 3, "mode": "standard"},
-    connect_timeout=2,
-    read_timeout=3,
+    retries={"total_max_attempts": 2, "mode": "standard"},
+    connect_timeout=1,
+    read_timeout=2,
     tcp_keepalive=True,
 )
 

@@ -3,21 +3,13 @@ ports (DynamoDB Local in memory, no demo data), reached over real HTTP."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-from local_stack import tokens
-from local_stack.dynamodb import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from local_stack import background, tokens
 
 
 @dataclass
@@ -39,32 +31,11 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
-    port, dynamodb_port = free_port(), free_port()
     log_file = tmp_path_factory.mktemp("local-stack") / "stack.log"
-    env = {**os.environ, "SEED": "0", "LOCAL_LOG_FILE": str(log_file), "PYTHONUNBUFFERED": "1"}
-    env.pop("DYNAMODB_ENDPOINT", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", "--in-memory", "--quiet", "--port", str(port),
-         "--dynamodb-port", str(dynamodb_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the local stack exited:\n{process.stdout.read()}")
-        try:
-            if requests.get(url + "/health", timeout=30).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the local stack did not answer /health within 120 s")
-        time.sleep(0.3)
-    yield Stack(url=url, dynamodb_endpoint=f"http://127.0.0.1:{dynamodb_port}", log_file=log_file, process=process)
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        running = background.start(log_file)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield Stack(url=running.url, dynamodb_endpoint=running.dynamodb_endpoint, log_file=log_file,
+                process=running.process)
+    running.stop()

@@ -1,4 +1,5 @@
-"""POST /patients/search: find patients by family-name prefix and/or birth date (staff, doctors).
+"""POST /patients/search: find patients by family-name prefix and/or birth date (staff; doctors find
+only patients they have appointments with).
 
 A POST, so that names and birth dates never appear in a URL."""
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import create_app, document, entrypoint, json_response
+from clinic.api import caller, create_app, document, entrypoint, json_response
 from clinic.models.common import Page
 from clinic.models.patients import PatientOut, PatientSearch
 from clinic.services import patients
@@ -14,9 +15,12 @@ from clinic.services import patients
 app = create_app()
 
 
-@app.post("/patients/search", summary="Search patients", tags=["patients"], responses=document(200, Page[PatientOut]))
+@app.post("/patients/search", summary="Search patients", tags=["patients"], responses=document(200, Page[PatientOut]),
+          description="By family-name prefix (case-insensitive) and/or birth date. Staff find every match; a doctor "
+                      "finds only patients who have an appointment with them, so a page may hold fewer than `limit` "
+                      "items while `next_token` still leads to more.")
 def search_patients(criteria: Annotated[PatientSearch, Body()]):
-    return json_response(200, patients.search(criteria))
+    return json_response(200, patients.search(criteria, caller(app)))
 
 
 lambda_handler = entrypoint(app)

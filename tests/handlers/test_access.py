@@ -151,6 +151,19 @@ def test_route_role_and_record(invoke, aws, world, function, method, resource, p
         assert response["json"]["code"] == ("FORBIDDEN" if expected == FORBIDDEN else "NOT_FOUND")
 
 
+def test_a_doctors_search_finds_only_their_own_patients(invoke, aws, world):
+    """Given P1 (an appointment with D1) and P2 (with D2), both matching the search,
+    when staff and then D1 search, then staff see both and D1 sees only P1."""
+    def found(role):
+        response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body={"family_name_prefix": "ie"},
+                                                              claims=claims(role, world)))
+        assert response["statusCode"] == 200, response
+        return {p["id"] for p in response["json"]["items"]}
+
+    assert found("staff") >= {world["P1"], world["P2"]}
+    assert found("doctor") == {world["P1"]}
+
+
 def test_the_matrix_covers_every_route_of_the_template():
     from local_stack import template as tpl
 

@@ -106,6 +106,8 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     call("GetAppointmentFunction", "GET", "/appointments/{appointment_id}", {"appointment_id": booked})
     call("GetPatientFunction", "GET", "/patients/{patient_id}", {"patient_id": patient},
          claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})  # a doctor: checks appointments
+    call("SearchPatientsFunction", "POST", "/patients/search", body={"family_name_prefix": "ie"},
+         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})  # keeps the doctor's patients
     call("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule", {"doctor_id": doctor}, query=window)
     call("PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments", {"patient_id": patient})
     call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},

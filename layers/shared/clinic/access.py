@@ -86,6 +86,16 @@ def require_patient_access(who: Caller, patient_id: str, *,
     raise _hidden("patient")
 
 
+def visible_patients(who: Caller, items: list[dict], *, doctor_sees_patient: Callable[[str, str], bool]) -> list[dict]:
+    """Search results the caller may see: all for staff; for a doctor, only their own patients
+    (the same rule as reading one patient), so a search never enumerates the clinic's patients."""
+    if who.is_staff:
+        return items
+    if who.is_doctor:
+        return [i for i in items if doctor_sees_patient(who.doctor_id or "", i["id"])]
+    return []
+
+
 def require_patient_update(who: Caller, patient_id: str, fields: set[str]) -> None:
     """Staff; or the patient themself, who may not (de)activate their own record."""
     require_patient_access(who, patient_id)

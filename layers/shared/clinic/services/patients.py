@@ -82,7 +82,9 @@ def list_page(limit: int, next_token: str | None) -> dict[str, Any]:
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def search(criteria: PatientSearch) -> dict[str, Any]:
+def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
+    """One page of the index Query. For a doctor the page keeps only their own patients, so it may
+    hold fewer than ``limit`` items (even none) while ``next_token`` still says there is more."""
     prefix = name_key(criteria.family_name_prefix) if criteria.family_name_prefix else None
     birth_date = criteria.birth_date.isoformat() if criteria.birth_date else None
     scope = pagination.scope_of("patients:search", prefix, birth_date)
@@ -90,4 +92,5 @@ def search(criteria: PatientSearch) -> dict[str, Any]:
     items, last_key = records.patients().query_page(
         index, condition, criteria.limit, pagination.decode(criteria.next_token, scope)
     )
+    items = access.visible_patients(who, items, doctor_sees_patient=_has_appointment_with)
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import caller, create_app, document, entrypoint, once
+from clinic.api import IdempotencyKey, caller, create_app, document, entrypoint, once
 from clinic.models.appointments import AppointmentCreate, AppointmentOut
 from clinic.observability import logger
 from clinic.services import appointments
@@ -15,7 +15,7 @@ app = create_app()
 @app.post("/appointments", summary="Book an appointment", tags=["appointments"],
           responses=document(201, AppointmentOut, "Booked",
                              conflict="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE or IDEMPOTENCY_IN_PROGRESS"))
-def book_appointment(body: Annotated[AppointmentCreate, Body()]):
+def book_appointment(body: Annotated[AppointmentCreate, Body()], idempotency_key: IdempotencyKey = None):
     def book():
         appointment = appointments.book(body, caller(app))
         logger.info("appointment booked", extra={"appointment_id": appointment["id"],

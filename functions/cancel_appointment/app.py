@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import caller, create_app, document, entrypoint, once
+from clinic.api import IdempotencyKey, caller, create_app, document, entrypoint, once
 from clinic.models.appointments import AppointmentOut, CancelRequest
 from clinic.observability import logger
 from clinic.services import appointments
@@ -14,7 +14,8 @@ app = create_app()
 
 @app.post("/appointments/<appointment_id>/cancel", summary="Cancel an appointment", tags=["appointments"],
           responses=document(200, AppointmentOut, conflict="INVALID_TRANSITION or IDEMPOTENCY_IN_PROGRESS"))
-def cancel_appointment(appointment_id: str, request: Annotated[CancelRequest, Body()]):
+def cancel_appointment(appointment_id: str, request: Annotated[CancelRequest, Body()],
+                       idempotency_key: IdempotencyKey = None):
     def cancel():
         appointment = appointments.cancel(appointment_id, request, caller(app))
         logger.info("appointment cancelled", extra={"appointment_id": appointment["id"]})

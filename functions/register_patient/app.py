@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from clinic.api import create_app, document, entrypoint, once
+from clinic.api import IdempotencyKey, create_app, document, entrypoint, once
 from clinic.models.patients import PatientCreate, PatientOut
 from clinic.observability import count, logger
 from clinic.services import patients
@@ -14,7 +14,7 @@ app = create_app()
 
 @app.post("/patients", summary="Register a patient", tags=["patients"],
           responses=document(201, PatientOut, "Created", conflict="IDEMPOTENCY_IN_PROGRESS"))
-def register_patient(body: Annotated[PatientCreate, Body()]):
+def register_patient(body: Annotated[PatientCreate, Body()], idempotency_key: IdempotencyKey = None):
     def register():
         patient = patients.register(body)
         logger.info("patient registered", extra={"patient_id": patient["id"]})

@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyInconsistentStateError,
@@ -155,6 +156,15 @@ def create_app() -> APIGatewayRestResolver:
         return problem_response(ApiError(detail="unexpected error"))
 
     return app
+
+
+# The Idempotency-Key header of the keyed POSTs, as a route parameter: it documents the header in the
+# OpenAPI document and rejects a key of the wrong length (422) before anything runs. ``once`` reads it.
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255,
+    description="Makes retries safe: the same key and body within 24 h answer the first response again "
+                "(with Idempotent-Replayed: true) and create nothing new; another body is 422 "
+                "IDEMPOTENCY_KEY_REUSED; while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS.")]
 
 
 def once(app: APIGatewayRestResolver, payload: Any, compute: Callable[[], dict[str, Any]]) -> Response:

@@ -33,7 +33,7 @@ from clinic import access, audit
 from clinic.errors import ApiError, FieldError, MalformedJson, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from clinic.identity import Caller, caller_from_event
 from clinic.models.common import MAX_BODY_BYTES, ResponseModel
-from clinic.observability import count, logger, metrics, tracer
+from clinic.observability import count, log_failure, logger, metrics, tracer
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
@@ -122,7 +122,7 @@ def create_app() -> APIGatewayRestResolver:
         # JSON (RFC 8259), so that is the client's malformed body, not our 500.
         if not _body_is_utf8(app.current_event.raw_event):
             return problem_response(MalformedJson(detail="the request body is not UTF-8 JSON"))
-        logger.exception("unhandled error")
+        log_failure("unhandled error", error)
         return problem_response(ApiError(detail="unexpected error"))
 
     # (Powertools takes a list of exception classes; a tuple would silently never match.)
@@ -135,7 +135,7 @@ def create_app() -> APIGatewayRestResolver:
             count("StorageUnavailable")
             return problem_response(ServiceUnavailable(detail="storage is temporarily unavailable; retry",
                                                        headers={"Retry-After": "1"}))
-        logger.exception("storage error", extra={"storage_error": code})
+        log_failure("storage error", error, storage_error=code)
         return problem_response(ApiError(detail="unexpected error"))
 
     @app.exception_handler([IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError,
@@ -152,7 +152,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        logger.exception("unhandled error")
+        log_failure("unhandled error", error)
         return problem_response(ApiError(detail="unexpected error"))
 
     return app
@@ -245,8 +245,8 @@ def _audited(event: dict[str, Any], who: Caller, response: dict[str, Any]) -> di
     """Leave the audit record of a patient-data route; without it, the answer is not given."""
     try:
         audit.write(audit.build_records(event, who, response))
-    except (ClientError, BotoCoreError):
-        logger.exception("audit record not written")
+    except (ClientError, BotoCoreError) as error:
+        log_failure("audit record not written", error)
         count("AuditWriteFailed")
         return _as_proxy(problem_response(ServiceUnavailable(detail="the service is temporarily unavailable; retry",
                                                              headers={"Retry-After": "1"})))

@@ -86,6 +86,20 @@ def test_a_failed_booking_is_not_remembered_and_a_cancel_replays(invoke, aws):
     assert booked["statusCode"] == 201 and "Idempotent-Replayed" not in booked["headers"]
 
 
+def test_a_keyed_cancel_of_an_appointment_someone_else_cancelled_is_409(invoke, aws):
+    """Given an appointment cancelled by one request, when another request with its own key cancels it
+    with the same reason, then it is refused as INVALID_TRANSITION, not taken for its own earlier write."""
+    doctor = post(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)["json"]["id"]
+    patient = post(invoke, "RegisterPatientFunction", "/patients", PATIENT)["json"]["id"]
+    booked = post(invoke, "BookAppointmentFunction", "/appointments",
+                  {"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")})["json"]["id"]
+    path = {"appointment_id": booked}
+    first = post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "sick"}, path=path)
+    assert first["statusCode"] == 200
+    problem(post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "sick"},
+                 key="another-request", path=path), 409, "INVALID_TRANSITION")
+
+
 def test_idempotency_records_expire_after_a_day(invoke, aws):
     import time
 

@@ -179,7 +179,9 @@ class AppointmentStore:
         return {**current, "start_at": iso(start), "end_at": iso(end), "duration_minutes": duration,
                 "updated_at": updated_at, "version": current["version"] + 1}
 
-    def cancel(self, current: dict[str, Any], reason: str, updated_at: str) -> dict[str, Any]:
+    def cancel(self, current: dict[str, Any], reason: str, updated_at: str, request_mark: str) -> dict[str, Any]:
+        """``request_mark`` identifies the cancelling request (derived from its Idempotency-Key, if
+        any), so that request's retry can tell its own committed cancel from someone else's."""
         old_cells = locks.cells(_parse(current["start_at"]), _parse(current["end_at"]))
         doctor_changes = locks.changes(locks.doctor_owner(current["doctor_id"]), old_cells, [])
         patient_changes = locks.changes(locks.patient_owner(current["patient_id"]), old_cells, [])
@@ -187,15 +189,16 @@ class AppointmentStore:
             "TableName": self.tables.appointments,
             "Key": {"id": current["id"]},
             "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, updated_at = :now, "
-                                "version = version + :one REMOVE schedule_doctor_id",
+                                "cancelled_by_request = :mark, version = version + :one REMOVE schedule_doctor_id",
             "ConditionExpression": "version = :version AND #status = :booked",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":cancelled": "cancelled", ":reason": reason, ":now": updated_at,
-                                          ":one": 1, ":version": current["version"], ":booked": "booked"},
+                                          ":mark": request_mark, ":one": 1, ":version": current["version"],
+                                          ":booked": "booked"},
         }}]
         self._transact(actions, doctor_changes, patient_changes, current["id"])
         updated = {**current, "status": "cancelled", "cancellation_reason": reason, "updated_at": updated_at,
-                   "version": current["version"] + 1}
+                   "cancelled_by_request": request_mark, "version": current["version"] + 1}
         updated.pop("schedule_doctor_id", None)
         return updated
 

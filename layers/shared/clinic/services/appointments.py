@@ -159,15 +159,15 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
     if not who.is_staff:
         access.require_cancel(who, load(appointment_id))
     store = storage.AppointmentStore()
+    mark = new_id()  # the same for every retry of a keyed request, fresh otherwise
     for _ in range(_CHANGE_ATTEMPTS):
         current = load(appointment_id)
-        if (current["status"] == "cancelled" and in_a_keyed_request()
-                and current.get("cancellation_reason") == request.reason):
+        if current["status"] == "cancelled" and in_a_keyed_request() and current.get("cancelled_by_request") == mark:
             return to_out(current)  # our own earlier attempt (same Idempotency-Key) committed
         if not lifecycle.can_move(current["status"], "cancelled"):
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be cancelled")
         try:
-            saved = store.cancel(current, request.reason, utc_iso(now_utc()))
+            saved = store.cancel(current, request.reason, utc_iso(now_utc()), mark)
         except storage.AppointmentChanged:
             continue
         except storage.StillConflicting:

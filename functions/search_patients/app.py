@@ -17,8 +17,8 @@ app = create_app()
 
 @app.post("/patients/search", summary="Search patients", tags=["patients"], responses=document(200, Page[PatientOut]),
           description="By family-name prefix (case-insensitive) and/or birth date. Staff find every match; a doctor "
-                      "finds only patients who have an appointment with them, so a page may hold fewer than `limit` "
-                      "items while `next_token` still leads to more.")
+                      "finds only patients who have an appointment with them, and nothing in the answer (items or "
+                      "next_token) depends on the others.")
 def search_patients(criteria: Annotated[PatientSearch, Body()]):
     return json_response(200, patients.search(criteria, caller(app)))
 

@@ -164,6 +164,31 @@ def test_a_doctors_search_finds_only_their_own_patients(invoke, aws, world):
     assert found("doctor") == {world["P1"]}
 
 
+def test_a_doctors_search_reveals_nothing_about_other_patients(invoke, aws, world):
+    """Given matches that D1 may not see (P2, and another patient of D2's) around D1's own P1, when D1
+    pages through the search one item at a time, then D1 gets exactly P1 and a last page with no
+    token — the same answer as if the hidden patients did not exist."""
+    for family_name in ("Iexample", "Iexampler"):
+        hidden = {"given_name": "Hidden", "family_name": family_name, "birth_date": "1960-01-01", "sex": "other"}
+        assert invoke("RegisterPatientFunction", event_for("POST", "/patients", body=hidden))["statusCode"] == 201
+    pages, token = [], None
+    while True:
+        body = {"family_name_prefix": "ie", "limit": 1, **({"next_token": token} if token else {})}
+        response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body=body,
+                                                              claims=claims("doctor", world)))
+        assert response["statusCode"] == 200, response
+        pages.append([p["id"] for p in response["json"]["items"]])
+        token = response["json"]["next_token"]
+        if token is None:
+            break
+    assert [i for page in pages for i in page] == [world["P1"]]
+    # a prefix only hidden patients match: no items and no token, exactly like no match at all
+    only_hidden = invoke("SearchPatientsFunction", event_for("POST", "/patients/search",
+                                                             body={"family_name_prefix": "iex", "limit": 1},
+                                                             claims=claims("doctor", world)))
+    assert only_hidden["json"] == {"items": [], "next_token": None}
+
+
 def test_the_matrix_covers_every_route_of_the_template():
     from local_stack import template as tpl
 

@@ -13,6 +13,9 @@ from clinic.data.dynamo import page_args, plain, table
 # Index names, as declared in template.yaml.
 PATIENTS_BY_NAME = "by_family_name"
 PATIENTS_BY_BIRTH_DATE = "by_birth_date"
+# The attributes of an index's LastEvaluatedKey: the table's key and the index's.
+INDEX_KEYS = {PATIENTS_BY_NAME: ("id", "name_shard", "family_name_key"),
+              PATIENTS_BY_BIRTH_DATE: ("id", "birth_date", "family_name_key")}
 DOCTORS_BY_SPECIALTY = "by_specialty"
 
 
@@ -60,6 +63,11 @@ class Records:
     def query_page(self, index: str, condition, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         answer = self._table.query(IndexName=index, KeyConditionExpression=condition, **page_args(limit, start_key))
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+
+def key_after(index: str, item: dict) -> dict:
+    """The ExclusiveStartKey that resumes an index Query right after ``item``."""
+    return {name: item[name] for name in INDEX_KEYS[index]}
 
 
 def patients() -> Records:

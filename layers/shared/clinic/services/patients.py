@@ -83,14 +83,26 @@ def list_page(limit: int, next_token: str | None) -> dict[str, Any]:
 
 
 def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
-    """One page of the index Query. For a doctor the page keeps only their own patients, so it may
-    hold fewer than ``limit`` items (even none) while ``next_token`` still says there is more."""
     prefix = name_key(criteria.family_name_prefix) if criteria.family_name_prefix else None
     birth_date = criteria.birth_date.isoformat() if criteria.birth_date else None
     scope = pagination.scope_of("patients:search", prefix, birth_date)
     index, condition = records.patient_search_condition(prefix[:1] if prefix else None, prefix, birth_date)
-    items, last_key = records.patients().query_page(
-        index, condition, criteria.limit, pagination.decode(criteria.next_token, scope)
-    )
-    items = access.visible_patients(who, items, doctor_sees_patient=_has_appointment_with)
-    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+    start = pagination.decode(criteria.next_token, scope)
+    if who.is_staff:
+        items, last_key = records.patients().query_page(index, condition, criteria.limit, start)
+        return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+    # A doctor finds only their own patients. The answer must not depend on the patients they may
+    # not see — not even through next_token (a token after hidden matches would say "someone else
+    # matches"). So read on until `limit` visible patients or the end of the matches, and resume
+    # after the last *visible* one.
+    visible: list[dict] = []
+    while True:
+        items, last_key = records.patients().query_page(index, condition, criteria.limit, start)
+        for item in access.visible_patients(who, items, doctor_sees_patient=_has_appointment_with):
+            visible.append(item)
+            if len(visible) == criteria.limit:
+                return {"items": [to_out(i) for i in visible],
+                        "next_token": pagination.encode(records.key_after(index, item), scope)}
+        if not last_key:
+            return {"items": [to_out(i) for i in visible], "next_token": None}
+        start = last_key

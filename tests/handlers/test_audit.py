@@ -78,6 +78,24 @@ def test_appointment_writes_and_schedules_are_audited_per_patient(invoke, aws, p
     assert ("appointment.cancel", appointment) in actions
 
 
+def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke, aws, patient):
+    """Given an appointment of our patient, when another doctor tries to read it (404) and staff try an
+    impossible reschedule (422), then both attempts are in the patient's history."""
+    doctor = invoke("CreateDoctorFunction", event_for("POST", "/doctors", body=DOCTOR, claims=STAFF))["json"]["id"]
+    booked = invoke("BookAppointmentFunction", event_for("POST", "/appointments", body={
+        "patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")}, claims=STAFF))
+    path = {"appointment_id": booked["json"]["id"]}
+    other_doctor = {"sub": "doctor-2", "cognito:groups": "doctors", "custom:doctor_id": str(uuid.uuid4())}
+    peek = invoke("GetAppointmentFunction", event_for("GET", "/appointments/{appointment_id}", path, claims=other_doctor))
+    assert peek["statusCode"] == 404
+    move = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
+                                                         body={"start": at(next_monday(), "03:00")}, claims=STAFF))
+    assert move["statusCode"] == 422
+    trail = [(r["action"], r["outcome"], r["actor_role"]) for r in history(invoke, patient)]
+    assert ("appointment.read", "denied", "doctors") in trail
+    assert ("appointment.update", "failed:OUTSIDE_WORKING_HOURS", "staff") in trail
+
+
 def test_a_list_leaves_one_record_per_patient_returned(invoke, aws, patient):
     other = invoke("RegisterPatientFunction", event_for("POST", "/patients", body=PATIENT, claims=STAFF))["json"]["id"]
     invoke("ListPatientsFunction", event_for("GET", "/patients", claims=STAFF))

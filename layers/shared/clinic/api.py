@@ -223,7 +223,7 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
         request = event.get("requestContext") or {}
         method, resource = event.get("httpMethod", ""), event.get("resource", "")
         logger.append_keys(route=f"{method} {resource}")
-        audit.denied.set(False)
+        audit.start_request()
         who = caller_from_event(event)
         try:
             access.check_route(who, method, resource)  # before validation: a stranger learns nothing

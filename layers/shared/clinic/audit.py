@@ -44,6 +44,19 @@ _MAX_TRANSACTION = 100
 
 # Set by the access rules when they hide a record (404), so the trail can say "denied".
 denied: ContextVar[bool] = ContextVar("denied", default=False)
+# Patients whose records the use case loaded (e.g. through an appointment), so a request that fails
+# or is denied after loading one is still on that patient's trail.
+loaded_patients: ContextVar[tuple[str, ...]] = ContextVar("loaded_patients", default=())
+
+
+def start_request() -> None:
+    """Forget the previous request's marks (a warm Lambda runs many requests in one context)."""
+    denied.set(False)
+    loaded_patients.set(())
+
+
+def loaded_patient(patient_id: str) -> None:
+    loaded_patients.set((*loaded_patients.get(), patient_id))
 
 
 def _uuid(value: Any) -> str | None:
@@ -61,7 +74,7 @@ def _json(text: str | None) -> Any:
 
 
 def patients_touched(resource: str, path: dict[str, str], request: Any, answer: Any, ok: bool) -> list[str]:
-    found: list[str | None] = [_uuid(path.get("patient_id"))]
+    found: list[str | None] = [_uuid(path.get("patient_id")), *map(_uuid, loaded_patients.get())]
     if isinstance(request, dict):
         found.append(_uuid(request.get("patient_id")))
     if ok and isinstance(answer, dict):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from clinic import access, pagination
+from clinic import access, audit, pagination
 from clinic.data import appointments as storage
 from clinic.data import locks
 from clinic.domain import booking, lifecycle
@@ -62,6 +62,7 @@ def load(appointment_id: str) -> dict[str, Any]:
     item = storage.AppointmentStore().get(require_id(appointment_id, "appointment"))
     if item is None:
         raise NotFound(detail="appointment not found")
+    audit.loaded_patient(item["patient_id"])  # on this patient's trail even if the request then fails
     return item
 
 

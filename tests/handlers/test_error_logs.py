@@ -1,5 +1,6 @@
-"""An unexpected error is logged once, with its type and where it happened, but never its message:
-messages quote values, and values can be patient data."""
+"""Errors never repeat patient data: an unexpected error is logged once with its type and where it
+happened but never its message, and a validation error names the field without quoting the value.
+(Messages quote values, and values can be patient data.)"""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def test_an_unexpected_error_logs_type_and_frames_but_not_its_message(invoke, aw
 
     line = logger.registered_formatter.format(error)  # the JSON line CloudWatch would get
     assert PATIENT["family_name"] not in line and PATIENT["birth_date"] not in line
+
+
+def test_an_invalid_email_is_refused_without_quoting_it(invoke, aws):
+    body = {**PATIENT, "email": "zebedee@quill_feather.example"}
+    response = invoke("RegisterPatientFunction", event_for("POST", "/patients", body=body))
+    assert response["statusCode"] == 422, response
+    (error,) = response["json"]["errors"]
+    assert error == {"field": "email", "message": "value is not a valid email address"}
+    assert "quill" not in json.dumps(response["json"]) and "'_'" not in json.dumps(response["json"])

@@ -94,6 +94,8 @@ def _validation_problem(error: RequestValidationError) -> ApiError:
         message = e.get("msg") or e.get("type") or "invalid"
         if e.get("type") == "missing" and list(e.get("loc", ())) == ["body"]:
             message = "a JSON body is required"
+        elif e.get("type") == "value_error" and str((e.get("loc") or ("",))[-1]) == "email":
+            message = "value is not a valid email address"  # email-validator's message quotes the input
         fields.append(FieldError(_field_of(e.get("loc", ())), message))
     return ValidationFailed(detail="the request is not valid", errors=fields)
 

@@ -125,7 +125,8 @@ def request_for(kind, world):
 
 class ShortInvocation:
     """A Lambda context with 0.4 s left: the in-progress record of a failed keyed request
-    expires with the invocation, as it does when a function times out."""
+    expires with the invocation, as it does when a function times out. (The request deadline is
+    lifted for it in ``send``: with 0.4 s left it would rightly refuse every call.)"""
 
     function_name, memory_limit_in_mb, aws_request_id = "test", 512, "short"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
@@ -143,7 +144,12 @@ def send(invoke, kind, world, short=False):
         event["headers"]["Idempotency-Key"] = key
     if not short:
         return invoke(function, event)
-    response = load_function(function).lambda_handler(event, ShortInvocation())
+    from clinic.data import dynamo
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dynamo, "WORST_CALL_SECONDS", 0)
+        patch.setattr(dynamo, "ANSWER_SECONDS", 0)
+        response = load_function(function).lambda_handler(event, ShortInvocation())
     response["json"] = json.loads(response["body"])
     response["headers"] = {**response.get("headers", {}),
                            **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}}
@@ -231,3 +237,54 @@ def test_fault_rules_are_parsed_strictly():
                                                             faults.Rule("*", "before", 1.0)]
     with pytest.raises(ValueError):
         faults.rules("PutItem:during:1")
+
+
+def test_a_status_change_whose_answer_was_lost_is_not_refused_by_its_own_retry(invoke, aws, monkeypatch):
+    """botocore retries a call whose answer it did not get. For the one plain conditional update
+    (arrived, fulfilled, noshow) the retry's condition fails on the first attempt's own change; the
+    service must recognise its own committed change and answer 200, not 409."""
+    world = setup_world(invoke)
+    original = BaseClient._make_api_call
+    retried = []
+
+    def commit_then_retry(client, operation, params):
+        if operation == "UpdateItem" and params["TableName"].endswith("AppointmentsTable") and not retried:
+            retried.append(original(client, operation, params))  # committed, its answer lost...
+        return original(client, operation, params)  # ...and botocore sends the same request again
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", commit_then_retry)
+    path = {"appointment_id": world["appointment"]}
+    arrived = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
+                                                            body={"status": "arrived"}, claims=STAFF))
+    assert retried and arrived["statusCode"] == 200 and arrived["json"]["status"] == "arrived"
+    assert "status_changed_by_request" not in arrived["json"]
+    # Given it arrived, when another request asks for the same change, then that is still a 409
+    again = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
+                                                          body={"status": "arrived"}, claims=STAFF))
+    assert again["statusCode"] == 409 and again["json"]["code"] == "INVALID_TRANSITION"
+
+
+class SlowInvocation(ShortInvocation):
+    """A context whose clock has run on: 7.5 s of the 10 s are gone."""
+
+    def __init__(self, remaining_s: float):
+        self.deadline = time.monotonic() + remaining_s
+
+
+def test_a_request_without_time_for_another_call_ends_as_a_clean_503_and_changes_nothing(invoke, aws, caplog):
+    """Several slow-but-successful calls could outlast the function's Timeout (Lambda would answer
+    502, with no log line, metric or audit record). Given too little time left for a worst-case
+    DynamoDB call, when the request would make one, then it stops with a 503 before sending it."""
+    world = setup_world(invoke)
+    before = business_state(aws)
+    function, event, _ = request_for("book", world)
+    caplog.clear()
+    response = load_function(function).lambda_handler(event, SlowInvocation(2.5))
+    assert response["statusCode"] == 503 and response["headers"]["Retry-After"] == "1"
+    assert json.loads(response["body"])["code"] == "SERVICE_UNAVAILABLE"
+    assert business_state(aws) == before
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors[0].storage_error == "DeadlineExceeded"
+    # nor can its audit record be written in the time left: that is said too (AuditWriteFailed)
+    assert [r.getMessage() for r in errors] == ["storage unavailable", "audit record not written"]
+    assert send(invoke, "book", world)["statusCode"] == 201  # with time enough, the retry books

@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
 from clinic import access, audit
+from clinic.data import dynamo
 from clinic.errors import ApiError, FieldError, MalformedJson, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from clinic.identity import Caller, caller_from_event
 from clinic.models.common import MAX_BODY_BYTES, ResponseModel
@@ -131,7 +132,8 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler([ClientError, BotoCoreError])
     def _storage_error(error: Exception) -> Response:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        transient = code in _TRANSIENT_CODES or isinstance(error, (BotoConnectionError, ReadTimeoutError))
+        transient = code in _TRANSIENT_CODES or isinstance(
+            error, (BotoConnectionError, ReadTimeoutError, dynamo.DeadlineExceeded))
         if transient:
             logger.error("storage unavailable", extra={"storage_error": code})
             count("StorageUnavailable")
@@ -227,15 +229,16 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
         logger.append_keys(route=f"{method} {resource}")
         audit.start_request()
         who = caller_from_event(event)
-        try:
-            access.check_route(who, method, resource)  # before validation: a stranger learns nothing
-            if _body_too_large(event):
-                raise PayloadTooLarge(detail="the request body is over 64 KiB")
-        except ApiError as refused:
-            response = _as_proxy(problem_response(refused))
-        else:
-            response = app.resolve(event, context)
-        response = _audited(event, who, response)
+        with dynamo.deadline_of(context):  # no DynamoDB call starts that could outlast the invocation
+            try:
+                access.check_route(who, method, resource)  # before validation: a stranger learns nothing
+                if _body_too_large(event):
+                    raise PayloadTooLarge(detail="the request body is over 64 KiB")
+            except ApiError as refused:
+                response = _as_proxy(problem_response(refused))
+            else:
+                response = app.resolve(event, context)
+            response = _audited(event, who, response)
         response.setdefault("headers", {})["X-Request-Id"] = request.get("requestId", "")
         logger.info("request handled", extra={"status": response.get("statusCode")})
         return response

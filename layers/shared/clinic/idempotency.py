@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from contextvars import ContextVar
 
 from clinic.config import settings
-from clinic.data.dynamo import CLIENT_CONFIG
+from clinic.data.dynamo import new_client
 from clinic.errors import IdempotencyInProgress, IdempotencyKeyReused, invalid
 
 HEADER = "idempotency-key"
@@ -61,7 +61,7 @@ CONFIG = IdempotencyConfig(
 
 @lru_cache(maxsize=1)
 def _store() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto_config=CLIENT_CONFIG)
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=new_client())
 
 
 def register_context(context: Any) -> None:

@@ -202,10 +202,13 @@ class AppointmentStore:
         updated.pop("schedule_doctor_id", None)
         return updated
 
-    def change_status(self, appointment_id: str, target: str, allowed_from: frozenset[str], updated_at: str) -> dict:
-        """A status change that frees no time (arrived, fulfilled, noshow): one conditional update."""
+    def change_status(self, appointment_id: str, target: str, allowed_from: frozenset[str], updated_at: str,
+                      request_mark: str) -> dict:
+        """A status change that frees no time (arrived, fulfilled, noshow): one conditional update.
+        ``request_mark`` is stored with it, so that when botocore retries an update whose answer was
+        lost, the failed condition can be told apart from somebody else's change."""
         names = {"#status": "status"}
-        values: dict[str, Any] = {":target": target, ":now": updated_at, ":one": 1}
+        values: dict[str, Any] = {":target": target, ":now": updated_at, ":one": 1, ":mark": request_mark}
         placeholders = []
         for index, state in enumerate(sorted(allowed_from)):
             values[f":from{index}"] = state
@@ -213,7 +216,8 @@ class AppointmentStore:
         try:
             answer = self._table.update_item(
                 Key={"id": appointment_id},
-                UpdateExpression="SET #status = :target, updated_at = :now, version = version + :one",
+                UpdateExpression="SET #status = :target, updated_at = :now, status_changed_by_request = :mark, "
+                                 "version = version + :one",
                 ConditionExpression=f"attribute_exists(id) AND #status IN ({', '.join(placeholders)})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,

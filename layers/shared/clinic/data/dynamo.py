@@ -1,4 +1,5 @@
-"""One DynamoDB resource per execution environment, with the service's client configuration.
+"""One DynamoDB resource per execution environment, with the service's client configuration, its
+time budget per call and a deadline per request.
 
 The endpoint comes from boto3's own configuration: in AWS the regional endpoint; locally
 ``AWS_ENDPOINT_URL_DYNAMODB`` points at the embedded store (the local stack sets it).
@@ -6,12 +7,17 @@ The endpoint comes from boto3's own configuration: in AWS the regional endpoint;
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+from botocore.retries.standard import ExponentialBackoff
 
 # The time budget of one DynamoDB call, which must end well inside the function's Timeout (10 s in
 # template.yaml Globals), itself well under API Gateway's 29 s integration timeout. Then a slow or
@@ -26,10 +32,9 @@ from botocore.config import Config
 # - DynamoDB answers keyed reads and writes in milliseconds in-region; 1 s to connect and 2 s for a
 #   read are generous and still fail fast. read_timeout bounds each socket read, not the whole
 #   response, which for DynamoDB's small answers is the same thing.
-# - The budget is per call: a request that fails stops at its first failed call. A request whose
-#   several calls each *succeed* slowly could still run long; a per-request deadline from
-#   context.get_remaining_time_in_millis() would be the next step.
-# tests/unit/test_time_budget.py checks this inequality against template.yaml.
+# - The budget is per call, so a request also has a deadline (below): a call is only started if
+#   its worst case still ends inside the invocation.
+# tests/unit/test_time_budget.py checks these figures against template.yaml.
 CLIENT_CONFIG = Config(
     retries={"total_max_attempts": 2, "mode": "standard"},
     connect_timeout=1,
@@ -38,12 +43,68 @@ CLIENT_CONFIG = Config(
 )
 
 
-@lru_cache(maxsize=1)
-def resource():
+def worst_call_seconds(config: Config = CLIENT_CONFIG) -> float:
+    """The longest one call can take: every attempt times out, with the longest backoff before each
+    retry (standard mode: ≤ min(1 s × 2**i, 20 s) before retry i; 1 s is the throttling scale)."""
+    attempts = config.retries["total_max_attempts"]
+    scale = max(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.values())
+    backoff = sum(min(scale * ExponentialBackoff._BASE ** i, ExponentialBackoff._MAX_BACKOFF)
+                  for i in range(attempts - 1))
+    return attempts * (config.connect_timeout + config.read_timeout) + backoff
+
+
+# ---------------------------------------------------------------------------- per-request deadline
+# Each call is bounded, but a request makes several (keyed booking: five). Several slow-but-successful
+# calls could together outlast the function's Timeout, and a Lambda timeout answers 502 with no log
+# line, metric or audit record. So a call is started only while its worst case still ends ANSWER_SECONDS
+# before the invocation does; otherwise the request stops with DeadlineExceeded, which api.py answers
+# as 503 SERVICE_UNAVAILABLE + Retry-After like any storage fault. With the 10 s Timeout that leaves the
+# first 2 s of an invocation to start calls — a healthy request makes all of its calls in tens of
+# milliseconds, so only a request on a degraded table ever meets the deadline.
+WORST_CALL_SECONDS = worst_call_seconds()
+ANSWER_SECONDS = 1.0  # left for the handler to answer (and audit) after the last call
+_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
+
+
+class DeadlineExceeded(BotoCoreError):
+    fmt = "not enough time left in this invocation for another DynamoDB call"
+
+
+@contextmanager
+def deadline_of(context) -> Iterator[None]:
+    """Around one invocation, with its Lambda context (no deadline without one)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    token = _deadline.set(time.monotonic() + remaining() / 1000 if remaining else None)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _enforce_deadline(**_) -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() + WORST_CALL_SECONDS + ANSWER_SECONDS > deadline:
+        raise DeadlineExceeded()
+
+
+def _guard(dynamodb_client) -> None:
     from clinic.data import faults
 
+    dynamodb_client.meta.events.register("before-call.dynamodb", _enforce_deadline)
+    faults.install(dynamodb_client)  # only when CLINIC_FAULTS is set (never in AWS)
+
+
+def new_client():
+    """A client with the service's configuration and deadline, for Powertools' idempotency store."""
+    dynamodb_client = boto3.client("dynamodb", config=CLIENT_CONFIG)
+    _guard(dynamodb_client)
+    return dynamodb_client
+
+
+@lru_cache(maxsize=1)
+def resource():
     dynamodb = boto3.resource("dynamodb", config=CLIENT_CONFIG)
-    faults.install(dynamodb.meta.client)  # only when CLINIC_FAULTS is set (never in AWS)
+    _guard(dynamodb.meta.client)
     return dynamodb
 
 

@@ -146,12 +146,15 @@ def _change_status(appointment_id: str, target: str) -> dict[str, Any]:
     current = load(appointment_id)
     if not lifecycle.can_move(current["status"], target):
         raise InvalidTransition(detail=f"{current['status']} → {target} is not allowed")
+    mark = new_id()
     try:
         saved = storage.AppointmentStore().change_status(
-            current["id"], target, lifecycle.predecessors(target), utc_iso(now_utc()))
+            current["id"], target, lifecycle.predecessors(target), utc_iso(now_utc()), mark)
     except storage.AppointmentChanged:
         latest = load(appointment_id)
-        raise InvalidTransition(detail=f"{latest['status']} → {target} is not allowed") from None
+        if latest["status"] != target or latest.get("status_changed_by_request") != mark:
+            raise InvalidTransition(detail=f"{latest['status']} → {target} is not allowed") from None
+        saved = latest  # our own update committed; only its answer was lost and botocore retried
     count("AppointmentStatusChanged", status=target)
     return to_out(saved)
 

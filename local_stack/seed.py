@@ -5,6 +5,7 @@ itself (so they pass the same validation as anything a user posts). Their ids ar
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import requests
 
 from local_stack import ROOT, tokens
 
-IDS_FILE = ROOT / ".local" / "demo-ids.json"
+# (LOCAL_DEMO_IDS_FILE moves it, so the README test's stack leaves a developer's file alone.)
+IDS_FILE = Path(os.environ.get("LOCAL_DEMO_IDS_FILE") or ROOT / ".local" / "demo-ids.json")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 DOCTORS = [

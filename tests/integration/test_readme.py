@@ -1,0 +1,100 @@
+"""The README's curl examples, run as a new user would run them: its bash blocks ("Try it", the
+booking walk-through, "Roles and tokens"), as written, against a local stack seeded with the demo
+data like `make run`'s. Only the address (localhost:3000 → the test stack's free port) and the
+demo-ids file are swapped; every curl's status is recorded and checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from local_stack import ROOT, background, tokens
+
+pytestmark = pytest.mark.integration
+
+README = ROOT / "README.md"
+# Records each curl's status line without changing what curl prints (the blocks parse its output).
+CURL_RECORDER = r'''
+curl() {
+  local head; head=$(mktemp)
+  command curl -D "$head" "$@"; local rc=$?
+  printf '%s %s\n' "$(head -1 "$head" | cut -d' ' -f2)" "${*: -1}" >> "$CURL_LOG"
+  rm -f "$head"; return $rc
+}
+'''
+
+
+def bash_block_after(heading: str) -> str:
+    """The first ```bash block after a README heading."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n{heading}\n")
+    match = re.search(r"```bash\n(.*?)```", text[start:], re.S)
+    assert match, f"no bash block after {heading}"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("readme")
+    ids_file = folder / "demo-ids.json"
+    try:
+        running = background.start(folder / "stack.log", env={"SEED": "1", "LOCAL_DEMO_IDS_FILE": str(ids_file)})
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield running, ids_file
+    running.stop()
+
+
+def run_blocks(stack, ids_file: Path, blocks: list[str], tmp_path: Path) -> tuple[list[tuple[int, str]], str]:
+    host_port = stack.url.removeprefix("http://")
+    script = "\n".join(blocks)
+    script = "\n".join(line for line in script.splitlines() if not line.startswith("make run"))
+    script = script.replace("localhost:3000", host_port).replace("127.0.0.1:3000", host_port)
+    script = script.replace(".local/demo-ids.json", str(ids_file))
+    log = tmp_path / "curl.log"
+    trailer = 'printf "\\nVARS %s %s %s %s %s %s\\n" "$DOC" "$PAT" "$START" "$APPT" "$NEW" "$FROM"\n'
+    done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + CURL_RECORDER + script + "\n" + trailer],
+                          cwd=ROOT, env={**os.environ, "CURL_LOG": str(log)},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    statuses = []
+    for line in log.read_text().splitlines():
+        code, url = line.split(" ", 1)
+        statuses.append((int(code), url.replace(host_port, "localhost:3000")))
+    return statuses, done.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
+    stack, ids_file = demo_stack
+    blocks = [bash_block_after("### Try it"), bash_block_after("### Booking walk-through"),
+              bash_block_after("## Roles and tokens")]
+    statuses, output = run_blocks(stack, ids_file, blocks, tmp_path)
+
+    assert [code for code, _ in statuses] == [
+        200, 200, 201, 200,  # Try it: health, doctors, register, search
+        200, 200, 200, 200,  # walk-through: find a doctor and a patient, availability (twice)
+        201, 200, 409,  # book, see it on the schedule, the same time again
+        200, 200,  # a later day's first free slot, reschedule to it
+        200, 200,  # cancel, availability again
+        401, 200, 403, 200,  # no token, the patient's own record, the patient list, the access log
+    ], statuses
+
+    doc, _, start, appointment, new, start_of_window = output.rsplit("VARS ", 1)[1].split()
+    staff = {"Authorization": f"Bearer {tokens.mint('staff')}"}
+    # the appointment moved, then was cancelled …
+    stored = requests.get(f"{stack.url}/appointments/{appointment}", headers=staff, timeout=30).json()
+    assert (stored["status"], stored["start"], stored["doctor_id"]) == ("cancelled", new, doc)
+    # … and both its times are free again
+    window = requests.get(f"{stack.url}/doctors/{doc}/availability", headers=staff, timeout=30,
+                          params={"from": start_of_window, "to": stored["end"]}).json()
+    free = {slot["start"] for slot in window["slots"]}
+    assert {start, new} <= free
+    assert json.loads(ids_file.read_text())["patients"]

@@ -36,6 +36,14 @@ def test_the_worst_case_is_what_the_comments_say():
                                             read_timeout=3)) == 4 * 5 + 1 + 2 + 4
 
 
+def test_the_backoff_bounds_are_botocores():
+    from botocore.retries.standard import ExponentialBackoff
+
+    assert dynamo.BACKOFF_SCALE_SECONDS == max(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.values())
+    assert ExponentialBackoff._BASE == 2
+    assert dynamo.BACKOFF_CAP_SECONDS == ExponentialBackoff._MAX_BACKOFF
+
+
 def test_a_healthy_request_has_seconds_to_start_its_calls():
     timeout = tpl.load()["Globals"]["Function"]["Timeout"]
     window = timeout - dynamo.WORST_CALL_SECONDS - dynamo.ANSWER_SECONDS

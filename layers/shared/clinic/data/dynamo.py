@@ -17,7 +17,6 @@ from typing import Any, Iterator
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from botocore.retries.standard import ExponentialBackoff
 
 # The time budget of one DynamoDB call, which must end well inside the function's Timeout (10 s in
 # template.yaml Globals), itself well under API Gateway's 29 s integration timeout. Then a slow or
@@ -43,13 +42,16 @@ CLIENT_CONFIG = Config(
 )
 
 
+# botocore's standard mode waits at most min(1 s × 2**i, 20 s) before retry i (1 s is its throttling
+# scale). Written out here rather than read from botocore's private attributes at import time;
+# tests/unit/test_time_budget.py checks the two agree.
+BACKOFF_SCALE_SECONDS, BACKOFF_CAP_SECONDS = 1.0, 20.0
+
+
 def worst_call_seconds(config: Config = CLIENT_CONFIG) -> float:
-    """The longest one call can take: every attempt times out, with the longest backoff before each
-    retry (standard mode: ≤ min(1 s × 2**i, 20 s) before retry i; 1 s is the throttling scale)."""
+    """The longest one call can take: every attempt times out, with the longest backoff before each retry."""
     attempts = config.retries["total_max_attempts"]
-    scale = max(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.values())
-    backoff = sum(min(scale * ExponentialBackoff._BASE ** i, ExponentialBackoff._MAX_BACKOFF)
-                  for i in range(attempts - 1))
+    backoff = sum(min(BACKOFF_SCALE_SECONDS * 2 ** i, BACKOFF_CAP_SECONDS) for i in range(attempts - 1))
     return attempts * (config.connect_timeout + config.read_timeout) + backoff
 
 

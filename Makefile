@@ -2,6 +2,7 @@
 #   .venv        the app: the layer's dependencies, the local stack, pytest   (requirements/dev.txt)
 #   .venv-tools/sam      sam, cfn-lint (+ serverless rules), bandit        (requirements/tools-sam.txt)
 #   .venv-tools/checkov  checkov                                           (requirements/tools-checkov.txt)
+#   tools/fhir-validator/node_modules  the FHIR validator the tests call   (package-lock.json, npm ci)
 # They are apart on purpose: the app, sam and checkov each pin boto3/pydantic differently.
 # requirements/constraints-*.txt pin every transitive package too, so an install is reproducible.
 
@@ -11,6 +12,8 @@ TOOLS := .venv-tools
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 APP_STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+FHIR_VALIDATOR := tools/fhir-validator
+FHIR_STAMP := $(FHIR_VALIDATOR)/node_modules/.installed
 # sam build for runtime python3.12 needs a python3.12 on PATH (pyenv's, where there is one).
 PY312_DIR := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
 SAM_BUILD_DIR ?= .aws-sam/build
@@ -39,14 +42,19 @@ $(TOOLS)/%/.installed: requirements/tools-%.txt requirements/constraints-%.txt
 	$(TOOLS)/$*/bin/pip install $(PIP_FLAGS) -r requirements/tools-$*.txt -c requirements/constraints-$*.txt
 	touch $@
 
+# npm ci installs exactly package-lock.json (and fails if package.json disagrees with it).
+$(FHIR_STAMP): $(FHIR_VALIDATOR)/package.json $(FHIR_VALIDATOR)/package-lock.json
+	cd $(FHIR_VALIDATOR) && npm ci --no-audit --no-fund
+	touch $@
+
 run: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack serve
 
-test: $(APP_STAMP) $(TOOLS_STAMP)
+test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP)
 	$(VENV)/bin/python -m pytest
 
 # Unit and handler tests only: seconds, for the edit-test loop.
-test-fast: $(APP_STAMP)
+test-fast: $(APP_STAMP) $(FHIR_STAMP)
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q
 
 # The contract fuzzed at length: schemathesis, FUZZ_EXAMPLES examples per operation (make test runs 10).
@@ -79,4 +87,4 @@ bench: $(APP_STAMP)
 	$(VENV)/bin/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules .aws-sam .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Shared test set-up: the layer on sys.path (as Lambda puts it), and markers by folder."""
+"""Shared test set-up: the layer on sys.path (as Lambda puts it), markers by folder, and the FHIR validator."""
 
 from __future__ import annotations
 
@@ -19,3 +19,13 @@ def pytest_collection_modifyitems(config, items):
         folder = Path(str(item.fspath)).parent.name
         if folder in ("unit", "handlers", "integration", "template"):
             item.add_marker(getattr(pytest.mark, folder))
+
+
+@pytest.fixture(scope="session")
+def fhir_validator():
+    """A real FHIR R4 validator (tests/fhir_validator.py): .validate(resource) -> issues, .assert_valid(resource)."""
+    from tests.fhir_validator import fhir_validator as shared
+
+    validator = shared()
+    validator.start()
+    return validator  # the process-wide one: tests.fhir_validator stops it at interpreter exit

@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each creates what it needs.
-#   .venv        the app: the layer's dependencies, the local stack, pytest   (requirements/dev.txt)
+#   .venv        the app: the layer's dependencies, the local stack, pytest, ruff   (requirements/dev.txt)
 #   .venv-tools/sam      sam, cfn-lint (+ serverless rules), bandit        (requirements/tools-sam.txt)
 #   .venv-tools/checkov  checkov                                           (requirements/tools-checkov.txt)
 #   tools/fhir-validator/node_modules  the FHIR validator the tests call   (package-lock.json, npm ci)
@@ -20,17 +20,10 @@ SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help run test test-fast fuzz token invoke reset build validate lint scan bench openapi clean
+.PHONY: help run test test-fast lint fuzz token invoke reset template build validate bench openapi clean
 
-help:
-	@echo "make run      serve the API on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local, demo data)"
-	@echo "make test     install what is needed, then run every test and scanner"
-	@echo "make token ROLE=staff|doctor|patient [ID=<id>]   print a local bearer token"
-	@echo "make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json   run one function, like sam local invoke"
-	@echo "make reset    wipe the local DynamoDB data"
-	@echo "make build    sam build (needs python3.12 on PATH)"
-	@echo "make bench    measure booking latency and throughput on the local stack"
-	@echo "make fuzz     fuzz every operation against the OpenAPI document (FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} per operation)"
+help:  ## list every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(APP_STAMP): requirements/dev.txt requirements/constraints-dev.txt layers/shared/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -47,44 +40,48 @@ $(FHIR_STAMP): $(FHIR_VALIDATOR)/package.json $(FHIR_VALIDATOR)/package-lock.jso
 	cd $(FHIR_VALIDATOR) && npm ci --no-audit --no-fund
 	touch $@
 
-run: $(APP_STAMP)
+run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data
 	$(VENV)/bin/python -m local_stack serve
 
-test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP)
+test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP)  ## install what is needed, then run every linter, test and scanner
 	$(VENV)/bin/python -m pytest
 
-# Unit and handler tests only: seconds, for the edit-test loop.
-test-fast: $(APP_STAMP) $(FHIR_STAMP)
+test-fast: $(APP_STAMP) $(FHIR_STAMP)  ## unit and handler tests only: the edit-test loop
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q
 
-# The contract fuzzed at length: schemathesis, FUZZ_EXAMPLES examples per operation (make test runs 10).
-fuzz: $(APP_STAMP)
+lint: $(APP_STAMP)  ## ruff: lint and format check (make test runs it too)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fuzz: $(APP_STAMP)  ## schemathesis over every operation (FUZZ_EXAMPLES per operation, default 200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(VENV)/bin/python -m pytest tests/integration/test_fuzz.py -q
 
-token: $(APP_STAMP)
+token: $(APP_STAMP)  ## print a local bearer token: ROLE=staff|doctor|patient [ID=<id>]
 	@$(VENV)/bin/python -m local_stack token --role $(or $(ROLE),staff) $(if $(ID),--id $(ID))
 
-invoke: $(APP_STAMP)
+invoke: $(APP_STAMP)  ## run one function on one event, like sam local invoke: FUNCTION=<LogicalId> EVENT=events/<file>.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || (echo "usage: make invoke FUNCTION=HealthFunction EVENT=events/health.json"; exit 2)
 	$(VENV)/bin/python -m local_stack invoke $(FUNCTION) $(EVENT)
 
-reset:
-	rm -rf .local/dynamodb-data .local/demo-ids.json
-	@echo "local data wiped; the next 'make run' starts empty and seeds demo data"
+reset: $(APP_STAMP)  ## wipe the local DynamoDB data (refused while make run is up)
+	@$(VENV)/bin/python -m local_stack reset
 
-openapi: $(APP_STAMP)
+template: $(APP_STAMP)  ## write template.yaml from infra/base.yaml and the route declaration
+	$(VENV)/bin/python -m infra.generate
+
+openapi: $(APP_STAMP)  ## write the OpenAPI document to docs/openapi.json
 	$(VENV)/bin/python -m local_stack openapi --out docs/openapi.json
 
-validate: $(TOOLS)/sam/.installed
+validate: $(TOOLS)/sam/.installed  ## sam validate --lint and cfn-lint with the serverless rules
 	$(TOOLS)/sam/bin/sam validate --lint
 	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 
-build: $(TOOLS)/sam/.installed
+build: $(TOOLS)/sam/.installed  ## sam build (needs python3.12 on PATH; pyenv's is found)
 	@test -n "$(PY312_DIR)" || (echo "sam build needs python3.12 on PATH"; exit 2)
 	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/sam/bin/sam build --build-dir $(SAM_BUILD_DIR)
 
-bench: $(APP_STAMP)
+bench: $(APP_STAMP)  ## measure latency, DynamoDB calls, throughput and contention on the local stack
 	$(VENV)/bin/python -m tests.bench
 
-clean:
+clean:  ## remove every environment and build output
 	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules .aws-sam .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""python -m local_stack serve | invoke | token | openapi  (the Makefile's run, invoke, token, openapi)."""
+"""python -m local_stack serve | invoke | token | openapi | reset  (the Makefile's run, invoke, token, openapi, reset)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,34 @@ import sys
 import threading
 import time
 
-from local_stack import dynamodb, tokens
+from local_stack import ROOT, dynamodb, tokens
 from local_stack.tables import ensure_tables
+
+PID_FILE = ROOT / ".local" / "stack.pid"  # while `make run` serves the persistent store
+
+
+def _running_pid() -> int | None:
+    try:
+        pid = int(PID_FILE.read_text(encoding="utf-8").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def reset() -> int:
+    """Wipe the persistent local store, unless a stack is serving it (it would answer 503 ever after)."""
+    import shutil
+
+    pid = _running_pid()
+    if pid is not None:
+        print(f"the local stack is running (pid {pid}): stop it (Ctrl-C) before `make reset`", file=sys.stderr)
+        return 1
+    shutil.rmtree(dynamodb.DATA_DIR, ignore_errors=True)
+    for leftover in (ROOT / ".local" / "demo-ids.json", PID_FILE):
+        leftover.unlink(missing_ok=True)
+    print("local data wiped; the next 'make run' starts empty and seeds demo data")
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -31,6 +57,9 @@ def serve(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as error:
         print(f"could not start DynamoDB: {error}", file=sys.stderr)
         return 1
+    if not args.in_memory:
+        PID_FILE.parent.mkdir(parents=True, exist_ok=True)
+        PID_FILE.write_text(str(os.getpid()), encoding="utf-8")
     console = Console(stream=None if args.quiet else sys.stdout, log_file=os.environ.get("LOCAL_LOG_FILE"))
     local_metrics = LocalMetrics()
     console.listeners.append(local_metrics)  # EMF lines and access logs → /_local/metrics
@@ -57,6 +86,8 @@ def serve(args: argparse.Namespace) -> int:
             functions.close()
         store.stop()
         console.close()
+        if not args.in_memory:
+            PID_FILE.unlink(missing_ok=True)
     return 0
 
 
@@ -94,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--ttl", type=int, default=12 * 3600)
     document = commands.add_parser("openapi", help="write the OpenAPI document")
     document.add_argument("--out", default=None)
+    commands.add_parser("reset", help="wipe the local DynamoDB data")
     args = parser.parse_args(argv)
 
+    if args.command == "reset":
+        return reset()
     if args.command == "serve":
         return serve(args)
     if args.command == "invoke":

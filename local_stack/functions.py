@@ -31,16 +31,25 @@ class FunctionFailed(Exception):
     """The function timed out, crashed or raised: API Gateway answers with its 5XX response."""
 
 
-def _local_value(name: str, value: str) -> str:
-    # {{resolve:secretsmanager:...}} dynamic references only exist in AWS.
-    if value.startswith("{{resolve:"):
-        return f"local-{name.lower().replace('_', '-')}"
-    return value
+# Secrets Manager does not exist locally: a function given a secret's ARN gets a local value instead
+# (the only place local defaults are supplied; in AWS a missing secret stops the function at init).
+LOCAL_SECRETS = {"PAGINATION_SECRET_ARN": ("PAGINATION_SECRET", "local-pagination-secret")}
+
+
+def _local_environment(variables: dict[str, str]) -> dict[str, str]:
+    env = {}
+    for name, value in variables.items():
+        if name in LOCAL_SECRETS:
+            local_name, local_value = LOCAL_SECRETS[name]
+            env[local_name] = os.environ.get(f"LOCAL_{local_name}", local_value)
+        else:
+            env[name] = value
+    return env
 
 
 def worker_environment(function: tpl.Function, endpoint: str) -> dict[str, str]:
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ", "SYSTEMROOT") if key in os.environ}
-    env.update({k: _local_value(k, v) for k, v in function.environment.items()})
+    env.update(_local_environment(function.environment))
     env.update({
         "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),

@@ -1,17 +1,24 @@
-"""The OpenAPI 3.1 document of the whole API, generated from the code.
+"""The OpenAPI 3.1 document of the whole API, generated from the code at build and test time.
 
-Each function's resolver knows its own route, models and responses (Powertools builds the schema
-from the pydantic models); this merges them, and adds what only the template knows: which routes
-need a bearer token.
+Each route is declared once (layers/shared/clinic/routes.py); its function's endpoint
+(``clinic.api.endpoint``) names its input models, its answer and its 409 codes. From those and the
+pydantic models' JSON schemas this writes one operation per route: its operation id is the handler's
+name, its parameters (path ids as ``uuid``, the query model's fields, the Idempotency-Key header of
+keyed routes), its request body, and exactly the answers it can give — with their headers
+(``X-Request-Id`` always, ``Location`` on 201, ``Idempotent-Replayed`` on keyed routes,
+``Retry-After`` on 503). Nothing here runs in a function: the functions never import OpenAPI code.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
+from functools import lru_cache
 from typing import Any
 
+from local_stack import ROOT
 from local_stack import template as tpl
 
 TITLE = "Clinic appointments API"
@@ -19,54 +26,200 @@ DESCRIPTION = (
     "Patients, doctors, working hours and appointments. Every route but GET /health needs a Cognito "
     "ID token (locally: `make token`). Errors are application/problem+json with a stable `code`."
 )
+PROBLEM_JSON = "application/problem+json"
+REF = "#/components/schemas/{model}"
+PROBLEMS = {
+    400: "Malformed JSON: not UTF-8, not JSON, a repeated key or NaN",
+    401: "Unauthenticated: no valid bearer token",
+    403: "Forbidden: the caller's role may not use this route",
+    404: "Not found (also: a record the caller has no business with)",
+    409: "Conflict",
+    413: "Payload too large: the body is over 64 KiB",
+    415: "Unsupported media type: the body must be JSON",
+    422: "Validation error: one entry per field in `errors`",
+    503: "Service unavailable: retry after Retry-After seconds (the outcome of a write is unknown)",
+}
+HEADERS = {
+    "X-Request-Id": {"description": "The request's id (API Gateway's), also in every log line.",
+                     "schema": {"type": "string"}},
+    "Location": {"description": "The new record's path.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {"description": "true when this is the stored answer to an earlier request with the "
+                                           "same Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}},
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes retries safe: the same key and body within 24 h answer the first response again (with "
+                   "Idempotent-Replayed: true) and create nothing new; another body is 422 IDEMPOTENCY_KEY_REUSED; "
+                   "while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
-def _load_app(function: tpl.Function):
+def _layer_on_path() -> None:
     for layer in map(str, tpl.layer_dirs()):
         if layer not in sys.path:
             sys.path.append(layer)
-    name = f"clinic_function_{function.logical_id}"
+
+
+@lru_cache(maxsize=None)
+def load_endpoint(function: str):
+    """The endpoint a function's module declares (imported once, under its own module name)."""
+    _layer_on_path()
+    from clinic.routes import BY_FUNCTION
+
+    route = BY_FUNCTION[function]
+    name = f"clinic_function_{function}"
     module = sys.modules.get(name)
     if module is None:
-        spec = importlib.util.spec_from_file_location(name, function.code_dir / f"{function.module}.py")
+        path = ROOT / "functions" / route.code_dir / "app.py"
+        spec = importlib.util.spec_from_file_location(name, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return module.app
+    return module.lambda_handler
+
+
+def _schemas(models: list[type]) -> tuple[dict[type, dict], dict[str, Any]]:
+    """Each model's schema reference, and the component schemas they need (pydantic's own generator)."""
+    from pydantic.json_schema import models_json_schema
+
+    refs, document = models_json_schema([(m, "serialization") for m in models], ref_template=REF)
+    return {model: ref for (model, _mode), ref in refs.items()}, document.get("$defs", {})
+
+
+def _input_schemas(models: list[type]) -> tuple[dict[type, dict], dict[str, Any]]:
+    from pydantic.json_schema import models_json_schema
+
+    refs, document = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    return {model: ref for (model, _mode), ref in refs.items()}, document.get("$defs", {})
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter's schema, without pydantic's "or null" (absent is how it is omitted)."""
+    options = schema.get("anyOf")
+    if options and len(options) == 2 and {"type": "null"} in options:
+        inner = dict(next(o for o in options if o != {"type": "null"}))
+        for key in ("description", "default"):
+            if key in schema and schema[key] is not None:
+                inner.setdefault(key, schema[key])
+        return inner
+    return {k: v for k, v in schema.items() if k != "title"}
+
+
+def _query_parameters(model: type) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True, ref_template=REF)
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = _without_null({k: v for k, v in prop.items() if k != "title"})
+        description = prop.pop("description", None)
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _headers(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _problem(status: int, text: str) -> dict[str, Any]:
+    headers = ("X-Request-Id", "Retry-After") if status == 503 else ("X-Request-Id",)
+    return {"description": text, "headers": _headers(*headers),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}}
+
+
+def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str, Any]:
+    from clinic.routes import ANYONE
+
+    authorized = route.roles is not ANYONE
+    has_body, has_query = endpoint.body_model is not None, endpoint.query_model is not None
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+                  for name in re.findall(r"\{(\w+)\}", route.path)]
+    if has_query:
+        parameters += _query_parameters(endpoint.query_model)
+    if route.keyed:
+        parameters.append(IDEMPOTENCY_KEY)
+    success: dict[str, Any] = {"description": endpoint.summary or "Success"}
+    headers = ["X-Request-Id"]
+    if endpoint.status == 201:
+        headers.append("Location")
+    if route.keyed:
+        headers.append("Idempotent-Replayed")
+    success["headers"] = _headers(*headers)
+    if endpoint.answers is not None and endpoint.status != 204:
+        success["content"] = {endpoint.content_type: {"schema": answer_refs[endpoint.answers]}}
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    for status, text in endpoint.other_answers.items():
+        responses[str(status)] = {**success, "description": text}
+    problems = {503}
+    if authorized:
+        problems |= {401, 403}
+    if parameters and any(p["in"] == "path" for p in parameters):
+        problems.add(404)
+    if has_body:
+        problems |= {400, 413, 415, 422}
+    if has_query or route.keyed:
+        problems.add(422)
+    if endpoint.conflicts:
+        problems.add(409)
+    for status in sorted(problems):
+        if str(status) in responses:
+            continue
+        text = PROBLEMS[status] + (f": {endpoint.conflicts}" if status == 409 else "")
+        responses[str(status)] = _problem(status, text)
+    operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary,
+                                 "tags": [route.path.strip("/").split("/")[0]]}
+    if endpoint.description:
+        operation["description"] = endpoint.description
+    operation["security"] = [{"cognito": []}] if authorized else []
+    if parameters:
+        operation["parameters"] = parameters
+    if has_body:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body_refs[endpoint.body_model]}}}
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
 
 
 def build(version: str | None = None) -> dict[str, Any]:
+    _layer_on_path()
+    from clinic.models.common import Problem
+    from clinic.routes import ROUTES
+
     template = tpl.load()
     version = version or str(template.get("Parameters", {}).get("ServiceVersion", {}).get("Default", "dev"))
-    document: dict[str, Any] = {
+    endpoints = [(load_endpoint(route.function), route) for route in ROUTES]
+    answer_refs, answer_defs = _schemas([Problem, *{e.answers for e, _ in endpoints if e.answers is not None}])
+    body_refs, body_defs = _input_schemas(list({e.body_model for e, _ in endpoints if e.body_model is not None}))
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint, route in endpoints:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(endpoint, route, answer_refs, body_refs)
+    schemas = {**answer_defs, **body_defs}
+    return {
         "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": version, "description": DESCRIPTION},
-        "paths": {},
+        "info": {"title": TITLE, "version": version, "description": DESCRIPTION,
+                 "license": {"name": "Proprietary", "url": "https://clinic.example.org/license"}},
+        "servers": [
+            {"url": "http://127.0.0.1:3000", "description": "The local stack (make run)"},
+            {"url": "https://{api}.execute-api.{region}.amazonaws.com/{stage}", "description": "A deployed stack",
+             "variables": {"api": {"default": "api-id", "description": "The stack's ApiUrl output"},
+                           "region": {"default": "us-east-1"}, "stage": {"default": "dev", "enum": ["dev", "prod"]}}},
+        ],
+        "tags": [{"name": tag} for tag in sorted({r.path.strip("/").split("/")[0] for r in ROUTES})],
+        "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {},
+            "schemas": dict(sorted(schemas.items())),
+            "headers": HEADERS,
             "securitySchemes": {
                 "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                             "description": "A Cognito user-pool ID token (locally: an HS256 token from make token)"},
             },
         },
     }
-    for function in tpl.functions():
-        schema = _load_app(function).get_openapi_schema(title=TITLE, version=version)
-        part = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for schema_name, body in (part.get("components") or {}).get("schemas", {}).items():
-            document["components"]["schemas"].setdefault(schema_name, body)
-        routes = {(r.method.lower(), r.path): r for r in function.routes}
-        for path, operations in (part.get("paths") or {}).items():
-            for method, operation in operations.items():
-                route = routes.get((method, path))
-                if route is None:
-                    continue  # only what the template routes to this function is reachable
-                operation["security"] = [{"cognito": []}] if route.authorized else []
-                operation.setdefault("operationId", function.logical_id.removesuffix("Function"))
-                document["paths"].setdefault(path, {})[method] = operation
-    document["paths"] = dict(sorted(document["paths"].items()))
-    return document
 
 
 def main(out: str | None = None) -> None:

@@ -124,7 +124,7 @@ def functions(template: dict[str, Any] | None = None) -> list[Function]:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
-        module, handler = props["Handler"].rsplit(".", 1)
+        module, handler = props.get("Handler", global_props.get("Handler", "app.lambda_handler")).rsplit(".", 1)
         routes = []
         for event in (props.get("Events") or {}).values():
             if event["Type"] != "Api":

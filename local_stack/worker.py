@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -37,6 +38,9 @@ class LambdaContext:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the stack stops its workers itself (EOF on stdin), so a
+    # worker ignores the signal instead of printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     code_dir, module_name, handler_name = sys.argv[1:4]
     sys.path[:] = [code_dir, *os.environ.get("LOCAL_LAYER_PATHS", "").split(os.pathsep), *sys.path[1:]]
     answers = os.fdopen(int(os.environ["LOCAL_RESPONSE_FD"]), "w", buffering=1, encoding="utf-8")

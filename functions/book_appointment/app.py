@@ -1,29 +1,18 @@
 """POST /appointments: book a patient into a doctor's free time (staff, or a patient for themself)."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
-from clinic.api import IdempotencyKey, caller, create_app, document, entrypoint, once
+from clinic.api import Request, created, endpoint
 from clinic.models.appointments import AppointmentCreate, AppointmentOut
 from clinic.observability import logger
 from clinic.services import appointments
 
-app = create_app()
+
+@endpoint("BookAppointment", body=AppointmentCreate, answers=AppointmentOut, status=201,
+          summary="Book an appointment", conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE or IDEMPOTENCY_IN_PROGRESS")
+def book_appointment(request: Request):
+    appointment = appointments.book(request.body, request.caller)
+    logger.info("appointment booked", extra={"appointment_id": appointment["id"], "doctor_id": appointment["doctor_id"],
+                                             "patient_id": appointment["patient_id"]})
+    return created(f"/appointments/{appointment['id']}", appointment)
 
 
-@app.post("/appointments", summary="Book an appointment", tags=["appointments"],
-          responses=document(201, AppointmentOut, "Booked",
-                             conflict="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE or IDEMPOTENCY_IN_PROGRESS"))
-def book_appointment(body: Annotated[AppointmentCreate, Body()], idempotency_key: IdempotencyKey = None):
-    def book():
-        appointment = appointments.book(body, caller(app))
-        logger.info("appointment booked", extra={"appointment_id": appointment["id"],
-                                                 "doctor_id": appointment["doctor_id"],
-                                                 "patient_id": appointment["patient_id"]})
-        return {"status": 201, "body": appointment, "headers": {"Location": f"/appointments/{appointment['id']}"}}
-
-    return once(app, body.model_dump(mode="json"), book)
-
-
-lambda_handler = entrypoint(app)
+lambda_handler = book_appointment

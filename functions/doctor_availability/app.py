@@ -1,24 +1,13 @@
 """GET /doctors/{doctor_id}/availability: free bookable grid slots in [from, to) (at most 14 days)."""
 
-from typing import Annotated, Optional
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
-from clinic.api import create_app, document, entrypoint, json_response
-from clinic.models.appointments import Availability
+from clinic.api import Request, endpoint, ok
+from clinic.models.appointments import Availability, AvailabilityQuery
 from clinic.services import appointments
 
-app = create_app()
+
+@endpoint("DoctorAvailability", query=AvailabilityQuery, answers=Availability, summary="A doctor's free slots")
+def doctor_availability(request: Request):
+    return ok(appointments.availability(request.path["doctor_id"], request.query.from_, request.query.to))
 
 
-@app.get("/doctors/<doctor_id>/availability", summary="A doctor's free slots", tags=["doctors"],
-         responses=document(200, Availability))
-def doctor_availability(
-    doctor_id: str,
-    from_: Annotated[str, Query(alias="from", description="RFC 3339 instant with an offset")],
-    to: Annotated[str, Query(description="RFC 3339 instant with an offset; span ≤ 14 days")],
-):
-    return json_response(200, appointments.availability(doctor_id, from_, to))
-
-
-lambda_handler = entrypoint(app)
+lambda_handler = doctor_availability

@@ -1,16 +1,13 @@
 """GET /appointments/{appointment_id}: read one appointment."""
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import Request, endpoint, ok
 from clinic.models.appointments import AppointmentOut
 from clinic.services import appointments
 
-app = create_app()
+
+@endpoint("GetAppointment", answers=AppointmentOut, summary="Read an appointment")
+def get_appointment(request: Request):
+    return ok(appointments.get(request.path["appointment_id"], request.caller))
 
 
-@app.get("/appointments/<appointment_id>", summary="Read an appointment", tags=["appointments"],
-         responses=document(200, AppointmentOut))
-def get_appointment(appointment_id: str):
-    return json_response(200, appointments.get(appointment_id, caller(app)))
-
-
-lambda_handler = entrypoint(app)
+lambda_handler = get_appointment

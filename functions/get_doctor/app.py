@@ -1,15 +1,13 @@
 """GET /doctors/{doctor_id}: read one doctor (any authenticated user)."""
 
-from clinic.api import create_app, document, entrypoint, json_response
+from clinic.api import Request, endpoint, ok
 from clinic.models.doctors import DoctorOut
 from clinic.services import doctors
 
-app = create_app()
+
+@endpoint("GetDoctor", answers=DoctorOut, summary="Read a doctor")
+def get_doctor(request: Request):
+    return ok(doctors.get(request.path["doctor_id"]))
 
 
-@app.get("/doctors/<doctor_id>", summary="Read a doctor", tags=["doctors"], responses=document(200, DoctorOut))
-def get_doctor(doctor_id: str):
-    return json_response(200, doctors.get(doctor_id))
-
-
-lambda_handler = entrypoint(app)
+lambda_handler = get_doctor

@@ -1,15 +1,13 @@
 """GET /patients/{patient_id}: read one patient."""
 
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import Request, endpoint, ok
 from clinic.models.patients import PatientOut
 from clinic.services import patients
 
-app = create_app()
+
+@endpoint("GetPatient", answers=PatientOut, summary="Read a patient")
+def get_patient(request: Request):
+    return ok(patients.get(request.path["patient_id"], request.caller))
 
 
-@app.get("/patients/<patient_id>", summary="Read a patient", tags=["patients"], responses=document(200, PatientOut))
-def get_patient(patient_id: str):
-    return json_response(200, patients.get(patient_id, caller(app)))
-
-
-lambda_handler = entrypoint(app)
+lambda_handler = get_patient

@@ -1,23 +1,17 @@
 """PATCH /patients/{patient_id}: partial update of a patient."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
-from clinic.api import caller, create_app, document, entrypoint, json_response
+from clinic.api import Request, endpoint, ok
 from clinic.models.patients import PatientOut, PatientUpdate
 from clinic.observability import count, logger
 from clinic.services import patients
 
-app = create_app()
 
-
-@app.patch("/patients/<patient_id>", summary="Update a patient", tags=["patients"], responses=document(200, PatientOut))
-def update_patient(patient_id: str, patch: Annotated[PatientUpdate, Body()]):
-    patient = patients.update(patient_id, patch, caller(app))
-    logger.info("patient updated", extra={"patient_id": patient["id"], "fields": sorted(patch.model_fields_set)})
+@endpoint("UpdatePatient", body=PatientUpdate, answers=PatientOut, summary="Update a patient")
+def update_patient(request: Request):
+    patient = patients.update(request.path["patient_id"], request.body, request.caller)
+    logger.info("patient updated", extra={"patient_id": patient["id"], "fields": sorted(request.body.model_fields_set)})
     count("PatientUpdated")
-    return json_response(200, patient)
+    return ok(patient)
 
 
-lambda_handler = entrypoint(app)
+lambda_handler = update_patient

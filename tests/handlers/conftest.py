@@ -114,10 +114,20 @@ def event_for(method: str, resource: str, path_params: dict[str, str] | None = N
 
 
 @pytest.fixture
-def invoke(aws) -> Callable[..., dict[str, Any]]:
-    """Invoke a function by logical id on an event; answers the proxy response with a parsed body."""
+def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
+    """Invoke a function by logical id on an event; answers the proxy response with a parsed body.
+    The function sees exactly the table variables its template entry gives it, as in Lambda."""
+    from clinic.config import settings
+
+    every_table_variable = {k for f in tpl.functions() for k in f.environment if k.endswith("_TABLE")}
 
     def _invoke(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        own = {k: v for k, v in tpl.function(logical_id).environment.items() if k.endswith("_TABLE")}
+        for key in every_table_variable - set(own):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in own.items():
+            monkeypatch.setenv(key, value)
+        settings.cache_clear()
         module = load_function(logical_id)
         response = module.lambda_handler(event, LambdaContext())
         body = response.get("body")

@@ -197,30 +197,17 @@ def test_the_matrix_covers_every_route_of_the_template():
     assert routes == covered
 
 
-def test_cors_answers_only_the_configured_origin(aws, monkeypatch):
+def test_cors_answers_only_the_configured_origin(invoke, monkeypatch):
     """CORS only for the origin given as the CorsAllowedOrigin parameter (CORS_ALLOWED_ORIGIN)."""
-    from clinic.api import create_app, entrypoint, json_response
-
     monkeypatch.setenv("CORS_ALLOWED_ORIGIN", "https://clinic.example.com")
-    app = create_app()
-
-    @app.get("/doctors")
-    def doctors():
-        return json_response(200, {"items": [], "next_token": None})
-
-    handler = entrypoint(app)
-
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "t", 512, "r"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:t"
 
     def ask(origin):
         request = event_for("GET", "/doctors")
         request["headers"]["Origin"] = origin
         request["multiValueHeaders"]["Origin"] = [origin]
-        answer = handler(request, Context())
-        headers = {**answer.get("headers", {}), **{k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()}}
-        return headers
+        return invoke("ListDoctorsFunction", request)["headers"]
 
-    assert ask("https://clinic.example.com").get("Access-Control-Allow-Origin") == "https://clinic.example.com"
+    allowed = ask("https://clinic.example.com")
+    assert allowed.get("Access-Control-Allow-Origin") == "https://clinic.example.com"
+    assert "Location" in allowed["Access-Control-Expose-Headers"]
     assert "Access-Control-Allow-Origin" not in ask("https://evil.example.net")

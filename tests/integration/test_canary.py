@@ -127,5 +127,5 @@ def test_the_code_never_puts_request_data_into_traces():
                         and node.func.attr in ("put_annotation", "put_metadata")):
                     offenders.append(f"{Path(path).relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
-    api = (ROOT / "layers" / "shared" / "clinic" / "api.py").read_text(encoding="utf-8")
+    api = (ROOT / "layers" / "shared" / "clinic" / "observability.py").read_text(encoding="utf-8")
     assert "capture_response=False" in api

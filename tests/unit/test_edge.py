@@ -15,6 +15,16 @@ from clinic.identity import caller_from_claims, caller_from_event, parse_groups
 from clinic.services import require_id
 
 
+@pytest.fixture(autouse=True)
+def pagination_secret(monkeypatch):
+    from clinic.config import settings
+
+    monkeypatch.setenv("PAGINATION_SECRET", "unit-test-secret")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
 @pytest.mark.parametrize("raw, groups", [
     ("staff", {"staff"}), ("staff,doctors", {"staff", "doctors"}), ("[staff doctors]", {"staff", "doctors"}),
     (["patients"], {"patients"}), (None, set()), ("", set()),

@@ -1,10 +1,10 @@
-"""Who may do what: the route table of API.md, and the per-record rules, in one place.
+"""Who may do what: the route's roles (declared in clinic.routes) and the per-record rules.
 
 Two layers of checks, both through the identity seam (``Caller``):
 
-1. **Route**: ``check_route`` runs in the entrypoint before the request is even validated; a role
-   the route does not admit gets 403 FORBIDDEN. A route missing from ``ROUTES`` is denied (fail
-   closed).
+1. **Route**: ``check_route`` runs at the edge before the request is even validated; a role the
+   route does not admit (``clinic.routes``) gets 403 FORBIDDEN. A route missing from the
+   declaration is denied (fail closed).
 2. **Record**: the use cases call the ``may_*`` / ``require_*`` helpers below once they know the
    record. A caller whose role the route admits but who has no business with *this* record gets
    404 NOT_FOUND — the same answer as for an id that does not exist, so existence never leaks
@@ -18,36 +18,11 @@ from typing import Callable
 from clinic import audit
 from clinic.errors import Forbidden, NotFound
 from clinic.identity import DOCTORS, PATIENTS, STAFF, Caller
-
-ANY_USER = frozenset({STAFF, DOCTORS, PATIENTS, "authenticated"})
-PUBLIC = None
-
-# (method, API Gateway resource) → the roles admitted; API.md "Routes".
-ROUTES: dict[tuple[str, str], frozenset[str] | None] = {
-    ("GET", "/health"): PUBLIC,
-    ("POST", "/patients"): frozenset({STAFF}),
-    ("GET", "/patients"): frozenset({STAFF}),
-    ("POST", "/patients/search"): frozenset({STAFF, DOCTORS}),
-    ("GET", "/patients/{patient_id}"): frozenset({STAFF, PATIENTS, DOCTORS}),
-    ("PATCH", "/patients/{patient_id}"): frozenset({STAFF, PATIENTS}),
-    ("GET", "/patients/{patient_id}/appointments"): frozenset({STAFF, PATIENTS}),
-    ("GET", "/patients/{patient_id}/access-log"): frozenset({STAFF}),
-    ("POST", "/doctors"): frozenset({STAFF}),
-    ("GET", "/doctors"): ANY_USER,
-    ("GET", "/doctors/{doctor_id}"): ANY_USER,
-    ("PATCH", "/doctors/{doctor_id}"): frozenset({STAFF}),
-    ("GET", "/doctors/{doctor_id}/schedule"): frozenset({STAFF, DOCTORS}),
-    ("GET", "/doctors/{doctor_id}/availability"): ANY_USER,
-    ("POST", "/appointments"): frozenset({STAFF, PATIENTS}),
-    ("GET", "/appointments/{appointment_id}"): frozenset({STAFF, PATIENTS, DOCTORS}),
-    ("PATCH", "/appointments/{appointment_id}"): frozenset({STAFF, DOCTORS}),
-    ("POST", "/appointments/{appointment_id}/cancel"): frozenset({STAFF, PATIENTS}),
-}
-
+from clinic.routes import ANYONE, AUTHENTICATED, Route
 
 def roles_of(who: Caller) -> frozenset[str]:
     """The roles a caller can act in. A doctor or patient user without its id claim has no such role."""
-    roles = {"authenticated"} if who.is_authenticated else set()
+    roles = {AUTHENTICATED} if who.is_authenticated else set()
     if who.is_staff:
         roles.add(STAFF)
     if who.is_doctor:
@@ -57,18 +32,18 @@ def roles_of(who: Caller) -> frozenset[str]:
     return frozenset(roles)
 
 
-def check_route(who: Caller, method: str, resource: str) -> None:
-    if (method, resource) not in ROUTES:
+def check_route(who: Caller, route: Route | None) -> None:
+    """The route's roles (clinic.routes) admit the caller; an undeclared route admits nobody."""
+    if route is None:
         raise Forbidden(detail="not allowed")
-    admitted = ROUTES[(method, resource)]
-    if admitted is PUBLIC:
+    if route.roles is ANYONE:
         return
-    if not roles_of(who) & admitted:
+    if not roles_of(who) & route.roles:
         raise Forbidden(detail="your role may not use this route")
 
 
 def _hidden(kind: str) -> NotFound:
-    audit.denied.set(True)  # the client sees "not found"; the audit trail records the denial
+    audit.mark_denied()  # the client sees "not found"; the audit trail records the denial
     return NotFound(detail=f"{kind} not found")
 
 

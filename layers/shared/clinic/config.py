@@ -1,35 +1,71 @@
-"""Settings from the function's environment, read on first use (not at import, so tools such as the
-OpenAPI generator can import every handler without an environment)."""
+"""The function's configuration, from its environment, validated by a pydantic model — and failing
+closed: in Lambda, a function whose route needs a table or secret that its environment does not
+name stops at init with one clear log line (``require``), instead of skipping its audit write or
+signing tokens with a built-in key. Only the local stack and the tests supply local values.
+
+Read on first use, not at import, so tools such as the OpenAPI generator can import every handler
+without an environment.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from clinic.data.permissions import TABLE_VARIABLES
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+# The secret behind pagination tokens: in AWS its Secrets Manager ARN (fetched at run time, cached);
+# the local stack and tests give the value itself.
+PAGINATION_SECRET_ARN = "PAGINATION_SECRET_ARN"
+PAGINATION_SECRET = "PAGINATION_SECRET"
 
 
-@dataclass(frozen=True)
-class Settings:
-    patients_table: str
-    doctors_table: str
-    appointments_table: str
-    slot_locks_table: str
-    audit_table: str
-    idempotency_table: str
-    pagination_secret: str
-    service_version: str
+class ConfigurationError(RuntimeError):
+    """The environment lacks what this function needs. Raised at init: the function does not start."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    patients_table: Name | None = Field(default=None, alias="PATIENTS_TABLE")
+    doctors_table: Name | None = Field(default=None, alias="DOCTORS_TABLE")
+    appointments_table: Name | None = Field(default=None, alias="APPOINTMENTS_TABLE")
+    slot_locks_table: Name | None = Field(default=None, alias="SLOT_LOCKS_TABLE")
+    audit_table: Name | None = Field(default=None, alias="AUDIT_TABLE")
+    idempotency_table: Name | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
+    pagination_secret_arn: Name | None = Field(default=None, alias=PAGINATION_SECRET_ARN)
+    pagination_secret: Name | None = Field(default=None, alias=PAGINATION_SECRET)
+    service_version: str = Field(default="dev", alias="SERVICE_VERSION")
 
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    env = os.environ
-    return Settings(
-        patients_table=env.get("PATIENTS_TABLE", ""),
-        doctors_table=env.get("DOCTORS_TABLE", ""),
-        appointments_table=env.get("APPOINTMENTS_TABLE", ""),
-        slot_locks_table=env.get("SLOT_LOCKS_TABLE", ""),
-        audit_table=env.get("AUDIT_TABLE", ""),
-        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
-        pagination_secret=env.get("PAGINATION_SECRET", ""),
-        service_version=env.get("SERVICE_VERSION", "dev"),
-    )
+    return Settings.model_validate({k: v for k, v in os.environ.items() if v})
+
+
+def require(variables: Iterable[str]) -> None:
+    """Stop (ConfigurationError, one log line naming the variables, never their values) unless every
+    one of ``variables`` is set."""
+    missing = sorted(v for v in set(variables) if not os.environ.get(v))
+    if missing:
+        from clinic.observability import logger
+
+        logger.error("configuration incomplete: the function cannot start", extra={"missing": missing})
+        raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+
+
+def variables_for(tables: Iterable[str], *, paginates: bool) -> list[str]:
+    """The environment variables a function needs for these tables (logical ids), and the pagination
+    secret when it hands out or reads next_token values."""
+    needed = [TABLE_VARIABLES[t] for t in tables]
+    if paginates:
+        needed.append(PAGINATION_SECRET_ARN if not os.environ.get(PAGINATION_SECRET) else PAGINATION_SECRET)
+    return needed
+
+
+def in_lambda() -> bool:
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))

@@ -49,6 +49,10 @@ class PayloadTooLarge(ApiError):
     status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
 
 
+class UnsupportedMediaType(ApiError):
+    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
 class ValidationFailed(ApiError):
     status, code, title = 422, "VALIDATION_ERROR", "Validation error"
 

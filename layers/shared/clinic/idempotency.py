@@ -29,20 +29,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from contextvars import ContextVar
-
 from clinic.config import settings
 from clinic.data.dynamo import new_client
-from clinic.errors import IdempotencyInProgress, IdempotencyKeyReused, invalid
+from clinic.errors import IdempotencyInProgress, IdempotencyKeyReused
+from clinic.services import keyed
 
-HEADER = "idempotency-key"
-MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
 WAIT_FOR_FIRST_SECONDS = 5.0
-
-# The scope#key of the keyed request being computed: new ids derive from it, so a retry after a
-# lost answer writes the very same record and finds it there (see clinic.services.new_id).
-active_key: ContextVar[str | None] = ContextVar("active_key", default=None)
 
 Outcome = dict[str, Any]  # {"status": int, "body": ..., "headers": {...}}; "replayed" added on replays
 
@@ -64,35 +57,18 @@ def _store() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=new_client())
 
 
-def register_context(context: Any) -> None:
-    """Let an in-progress record expire with this invocation."""
-    if hasattr(context, "get_remaining_time_in_millis"):
+def once(key: str, scope: str, payload: Any, compute: Callable[[], Outcome], context: Any = None) -> Outcome:
+    """Run ``compute`` once per (scope, key); later calls with the same key get its outcome. ``context``
+    is the Lambda context: an in-progress record expires with this invocation."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is not None:
         CONFIG.register_lambda_context(context)
-
-
-def key_from(headers: dict[str, str] | None) -> str | None:
-    for name, value in (headers or {}).items():
-        if name.lower() == HEADER:
-            if not 1 <= len(value) <= MAX_KEY_LENGTH:
-                raise invalid("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
-            return value
-    return None
-
-
-def once(key: str | None, scope: str, payload: Any, compute: Callable[[], Outcome],
-         remaining_ms: Callable[[], int] | None = None) -> Outcome:
-    """Run ``compute`` once per (scope, key); later calls with the same key get its outcome."""
-    if key is None:
-        return compute()
 
     @idempotent_function(data_keyword_argument="request", persistence_store=_store(), config=CONFIG,
                          key_prefix="clinic")
     def run(request: dict[str, Any]) -> Outcome:
-        token = active_key.set(request["scope"])
-        try:
+        with keyed(request["scope"]):  # new ids derive from the key (see clinic.services.new_id)
             return compute()
-        finally:
-            active_key.reset(token)
 
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
     while True:

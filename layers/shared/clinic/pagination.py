@@ -1,9 +1,13 @@
 """Opaque, tamper-evident pagination tokens.
 
 A token wraps DynamoDB's LastEvaluatedKey, encrypted and authenticated (Fernet: AES-CBC + HMAC)
-with a key derived from PAGINATION_SECRET, and bound to a scope (the route and its query), so a
+with a key derived from the pagination secret, and bound to a scope (the route and its query), so a
 client can neither read a key (which may hold search values), forge one, nor reuse one for another
 query. A bad token is a 422 VALIDATION_ERROR on ``next_token``.
+
+The secret is a Secrets Manager secret, fetched at run time with Powertools' parameters utility and
+cached for five minutes (never a plaintext environment variable resolved at deploy, never a built-in
+default); only the local stack and the tests give the value itself (PAGINATION_SECRET).
 """
 
 from __future__ import annotations
@@ -14,17 +18,30 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from clinic.config import settings
+from clinic.config import ConfigurationError, settings
 from clinic.errors import invalid
 
 _TOKEN_TTL_SECONDS = 24 * 3600  # a listing is resumed within a day, or started again
 
 
+_SECRET_MAX_AGE_SECONDS = 300
+
+
+def _secret() -> str:
+    config = settings()
+    if config.pagination_secret:
+        return config.pagination_secret
+    if not config.pagination_secret_arn:
+        raise ConfigurationError("no pagination secret configured")
+    from aws_lambda_powertools.utilities import parameters  # only functions that paginate load it
+
+    return str(parameters.get_secret(config.pagination_secret_arn, max_age=_SECRET_MAX_AGE_SECONDS))
+
+
 def _fernet():
     from cryptography.fernet import Fernet  # imported on first use: keeps it off the cold start of most calls
 
-    secret = settings().pagination_secret or "local-pagination-secret"
-    key = base64.urlsafe_b64encode(hashlib.sha256(("pagination:" + secret).encode()).digest())
+    key = base64.urlsafe_b64encode(hashlib.sha256(("pagination:" + _secret()).encode()).digest())
     return Fernet(key)
 
 

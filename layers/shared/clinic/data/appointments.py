@@ -54,10 +54,12 @@ class StillConflicting(Exception):
 
 @dataclass(frozen=True)
 class Tables:
-    appointments: str
-    patients: str
-    doctors: str
-    locks: str
+    """The table names a function was given (None for the ones its route does not use)."""
+
+    appointments: str | None
+    patients: str | None
+    doctors: str | None
+    locks: str | None
 
     @classmethod
     def from_settings(cls) -> "Tables":
@@ -82,7 +84,10 @@ def _active_check(table_name: str, record_id: str) -> dict:
 class AppointmentStore:
     def __init__(self, tables: Tables | None = None) -> None:
         self.tables = tables or Tables.from_settings()
-        self._table = table(self.tables.appointments)
+
+    @property
+    def _table(self):
+        return table(self.tables.appointments)
 
     # ------------------------------------------------------------------ reads
     def get(self, appointment_id: str) -> dict[str, Any] | None:

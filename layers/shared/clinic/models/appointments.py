@@ -5,21 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import UUID4, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from clinic.models.common import Instant, RequestModel, ResponseModel
+from clinic.domain.booking import MAX_DURATION_MINUTES
+from clinic.models.common import (
+    DEFAULT_LIMIT, Id, IdOut, Instant, Limit, NextToken, RequestModel, ResponseModel, WindowQuery, free_text,
+)
 
 Status = Literal["booked", "arrived", "fulfilled", "cancelled", "noshow"]
 StatusChange = Literal["arrived", "fulfilled", "noshow"]
-Reason = Annotated[str, StringConstraints(max_length=500)]
-CancellationReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-MAX_DURATION_MINUTES = 240
+Reason = free_text(500)
+CancellationReason = free_text(500, min_length=1, strip=True)
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of the doctor's slot_minutes")]
 
 
 class AppointmentCreate(RequestModel):
-    patient_id: UUID4
-    doctor_id: UUID4
+    patient_id: Id
+    doctor_id: Id
     start: Instant = Field(description="RFC 3339 with an offset, on the doctor's slot grid")
     duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes")
     reason: Reason | None = None
@@ -54,9 +56,9 @@ class CancelRequest(RequestModel):
 
 
 class AppointmentOut(ResponseModel):
-    id: str
-    patient_id: str
-    doctor_id: str
+    id: IdOut
+    patient_id: IdOut
+    doctor_id: IdOut
     start: datetime
     end: datetime
     duration_minutes: int
@@ -74,3 +76,18 @@ class SlotOut(ResponseModel):
 
 class Availability(ResponseModel):
     slots: list[SlotOut]
+
+
+class AvailabilityQuery(WindowQuery):
+    """?from=&to= (span at most 14 days)."""
+
+
+class PatientAppointmentsQuery(RequestModel):
+    """?from=&to=&status=&limit=&next_token= of a patient's appointments; from and to are optional."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    from_: Instant | None = Field(default=None, alias="from", description="RFC 3339 instant with an offset")
+    to: Instant | None = Field(default=None, description="RFC 3339 instant with an offset")
+    status: Status | None = None
+    limit: Limit = DEFAULT_LIMIT
+    next_token: NextToken | None = None

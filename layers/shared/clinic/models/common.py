@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Generic, TypeVar
+from pydantic import UUID4, AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-
-MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+
+# Control characters (C0 and DEL) and the bidirectional overrides and isolates that can make a name
+# display as something else (U+202A–U+202E, U+2066–U+2069): never in a name or code; free text may
+# hold tab, line feed and carriage return, and nothing else of these.
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(value: str) -> str:
+    if _NOT_IN_NAMES.search(value):
+        raise ValueError("must not contain control characters or bidirectional overrides")
+    return value
+
+
+def _text(value: str) -> str:
+    if _NOT_IN_TEXT.search(value):
+        raise ValueError("must not contain control characters (other than tab and line breaks) or "
+                         "bidirectional overrides")
+    return value
+
+
+def plain_text(max_length: int, min_length: int = 1):
+    """A name-like string: stripped, ``min_length``..``max_length`` characters, no control characters."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_plain)]
+
+
+def free_text(max_length: int, min_length: int = 0, strip: bool = False):
+    """Free text (a reason, a condition): tab and line breaks allowed, no other control character."""
+    return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+                     AfterValidator(_text)]
 
 
 class RequestModel(BaseModel):
@@ -21,10 +51,15 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = plain_text(100)
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
-NextToken = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
+# Fernet tokens are URL-safe base64.
+NextToken = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_=-]+$"),
+                      Field(description="Opaque; from the previous page's next_token")]
+# A server-generated UUID v4, documented as the standard "uuid" format.
+Id = Annotated[UUID4, WithJsonSchema({"type": "string", "format": "uuid"})]
+IdOut = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -42,10 +77,54 @@ class Page(ResponseModel, Generic[T]):
     next_token: str | None = Field(description="Opaque; pass it back to get the next page. null: no more.")
 
 
+class PageQuery(RequestModel):
+    """?limit=&next_token= of a paginated list."""
+
+    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored, as HTTP clients expect
+    limit: Limit = DEFAULT_LIMIT
+    next_token: NextToken | None = None
+
+
+class WindowQuery(RequestModel):
+    """?from=&to= (both required)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    from_: Instant = Field(alias="from", description="RFC 3339 instant with an offset")
+    to: Instant = Field(description="RFC 3339 instant with an offset")
+
+
+class PagedWindowQuery(WindowQuery):
+    """?from=&to=&limit=&next_token=."""
+
+    limit: Limit = DEFAULT_LIMIT
+    next_token: NextToken | None = None
+
+
 def utc_iso(value: datetime) -> str:
     """Instants always leave the service in UTC with a Z."""
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def parse_utc(value: str) -> datetime:
+    """An instant as the service writes it (``...Z``), back to an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class FieldProblem(ResponseModel):
+    field: str = Field(description="The offending field, e.g. start or occurrences.2.start")
+    message: str
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem details, with the service's stable ``code``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str = Field(description="Stable and machine-readable, e.g. SLOT_UNAVAILABLE")
+    detail: str = ""
+    errors: list[FieldProblem] = Field(default_factory=list)

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from clinic.domain.schedule import WEEKDAYS, parse_hhmm
-from clinic.models.common import Name, RequestModel, ResponseModel
+from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, plain_text
 
 SlotMinutes = Literal[5, 10, 15, 20, 30, 60]
-Specialty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Specialty = plain_text(100)
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -115,7 +115,7 @@ class IntervalOut(ResponseModel):
 
 
 class DoctorOut(ResponseModel):
-    id: str
+    id: IdOut
     given_name: str
     family_name: str
     specialty: str
@@ -127,4 +127,10 @@ class DoctorOut(ResponseModel):
     updated_at: datetime
 
 
-__all__ = ["DoctorCreate", "DoctorUpdate", "DoctorOut", "WEEKDAYS", "check_working_hours"]
+class DoctorListQuery(PageQuery):
+    """?limit=&next_token=&specialty= of GET /doctors."""
+
+    specialty: Specialty | None = Field(default=None, description="The whole specialty, in any case")
+
+
+__all__ = ["DoctorCreate", "DoctorUpdate", "DoctorOut", "DoctorListQuery", "WEEKDAYS", "check_working_hours"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, EmailStr, Field, model_validator
 
-from clinic.models.common import Limit, Name, NextToken, Phone, RequestModel, ResponseModel
+from clinic.models.common import (
+    IdOut, Limit, Name, NextToken, PageQuery, Phone, RequestModel, ResponseModel, free_text, plain_text,
+)
 
 Sex = Literal["female", "male", "other", "unknown"]
-Condition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Condition = free_text(200, min_length=1, strip=True)
 Conditions = Annotated[list[Condition], Field(max_length=50)]
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
@@ -59,7 +61,7 @@ class PatientUpdate(RequestModel):
 
 
 class PatientSearch(RequestModel):
-    family_name_prefix: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    family_name_prefix: plain_text(100) | None = None
     birth_date: date | None = None
     limit: Limit = 20
     next_token: NextToken | None = None
@@ -72,7 +74,7 @@ class PatientSearch(RequestModel):
 
 
 class PatientOut(ResponseModel):
-    id: str
+    id: IdOut
     given_name: str
     family_name: str
     birth_date: date
@@ -84,3 +86,7 @@ class PatientOut(ResponseModel):
     age: int = Field(description="Whole years on today's UTC date.")
     created_at: datetime
     updated_at: datetime
+
+
+class PatientListQuery(PageQuery):
+    """?limit=&next_token= of GET /patients."""

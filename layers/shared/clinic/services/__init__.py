@@ -2,8 +2,25 @@
 
 import hashlib
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 
 from clinic.errors import NotFound
+
+# The scope#key of the keyed request being computed (set by clinic.idempotency): new ids derive from
+# it, so a retry after a lost answer writes the very same record and finds it there.
+_active_key: ContextVar[str | None] = ContextVar("active_key", default=None)
+
+
+@contextmanager
+def keyed(scope_and_key: str) -> Iterator[None]:
+    """Within a request that carries an Idempotency-Key."""
+    token = _active_key.set(scope_and_key)
+    try:
+        yield
+    finally:
+        _active_key.reset(token)
 
 
 def require_id(value: str, kind: str) -> str:
@@ -21,9 +38,7 @@ def new_id() -> str:
     """A fresh UUID v4 — or, inside a request with an Idempotency-Key, one derived from the key, so
     that a retry after a lost answer (the write committed, the response did not arrive) writes the
     same record and can recognise it as its own instead of creating a second one."""
-    from clinic.idempotency import active_key
-
-    scope = active_key.get()
+    scope = _active_key.get()
     if scope is None:
         return str(uuid.uuid4())
     digest = hashlib.sha256(("record-id:" + scope).encode()).digest()
@@ -32,6 +47,4 @@ def new_id() -> str:
 
 def in_a_keyed_request() -> bool:
     """Whether this request carries an Idempotency-Key (so it may be the retry of a committed write)."""
-    from clinic.idempotency import active_key
-
-    return active_key.get() is not None
+    return _active_key.get() is not None

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from clinic import access, audit, pagination
 from clinic.data import appointments as storage
 from clinic.data import locks
@@ -25,7 +23,7 @@ from clinic.errors import (
 )
 from clinic.models.appointments import AppointmentCreate, AppointmentOut, AppointmentUpdate, CancelRequest
 from clinic.identity import Caller
-from clinic.models.common import Instant, now_utc, utc_iso
+from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.observability import count
 from clinic.services import doctors, new_id, require_id, in_a_keyed_request
 
@@ -33,7 +31,6 @@ SCHEDULE_MAX_DAYS = 31
 AVAILABILITY_MAX_DAYS = 14
 PATIENT_LIST_MAX_DAYS = 366
 _CHANGE_ATTEMPTS = 3
-_instant = TypeAdapter(Instant)
 
 
 def to_out(item: dict[str, Any]) -> dict[str, Any]:
@@ -49,20 +46,12 @@ def to_out(item: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def parse_instant(value: str | None, field: str) -> datetime:
-    if value is None:
-        raise invalid(field, "is required (an RFC 3339 instant with an offset)")
-    try:
-        return _instant.validate_python(value)
-    except ValidationError:
-        raise invalid(field, "must be an RFC 3339 instant with an offset") from None
-
-
 def load(appointment_id: str) -> dict[str, Any]:
     item = storage.AppointmentStore().get(require_id(appointment_id, "appointment"))
     if item is None:
         raise NotFound(detail="appointment not found")
-    audit.loaded_patient(item["patient_id"])  # on this patient's trail even if the request then fails
+    # on this patient's trail even if the request is then denied or fails
+    audit.touched(item["patient_id"], appointment_id=item["id"], doctor_id=item["doctor_id"])
     return item
 
 
@@ -75,6 +64,7 @@ def get(appointment_id: str, who: Caller) -> dict[str, Any]:
 def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
+    audit.touched(patient_id, doctor_id=doctor_id)  # allowed to act for this patient: on their trail
     doctor = doctors.load(doctor_id)  # its zone, grid and hours; being active is decided in the write
     interval = booking.check_bookable(doctor, body.start, body.duration_minutes, now_utc())
     now = utc_iso(now_utc())
@@ -93,6 +83,7 @@ def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
         if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
                 patient_id, doctor_id, appointment["start_at"]):
             raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body") from None
+        audit.touched(appointment_id=earlier["id"])
         return to_out(earlier)
     except storage.DoctorMissing as missing:
         raise _inactive("doctor_id", "doctor") if missing.inactive else NotFound(detail="doctor not found") from None
@@ -103,6 +94,7 @@ def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
     except storage.StillConflicting:
         raise _contended() from None
     count("AppointmentBooked")
+    audit.touched(appointment_id=appointment["id"])
     return to_out({**appointment, "version": 1})
 
 
@@ -122,7 +114,7 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate) -> dict[str, Any
         if current["status"] not in lifecycle.RESCHEDULABLE:
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be rescheduled")
         doctor = doctors.load(current["doctor_id"])
-        start = change.start or storage._parse(current["start_at"])
+        start = change.start or parse_utc(current["start_at"])
         duration = change.duration_minutes if change.duration_minutes is not None else current["duration_minutes"]
         interval = booking.check_bookable(doctor, start, duration, now_utc())
         try:
@@ -181,26 +173,27 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
     raise _contended()
 
 
-def doctor_schedule(doctor_id: str, start: str | None, end: str | None, limit: int,
+def doctor_schedule(doctor_id: str, window_start: datetime, window_end: datetime, limit: int,
                     next_token: str | None, who: Caller) -> dict[str, Any]:
     access.require_own_schedule(who, doctor_id)
     doctor = doctors.load(doctor_id)
-    window_start, window_end = parse_instant(start, "from"), parse_instant(end, "to")
     booking.check_span(window_start, window_end, SCHEDULE_MAX_DAYS)
     scope = pagination.scope_of("schedule", doctor["id"], storage.iso(window_start), storage.iso(window_end))
     items, last_key = storage.AppointmentStore().doctor_schedule(
         doctor["id"], window_start, window_end, limit, pagination.decode(next_token, scope))
+    for item in items:
+        audit.touched(item["patient_id"])
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def patient_appointments(patient_id: str, start: str | None, end: str | None, status: str | None, limit: int,
-                         next_token: str | None, who: Caller) -> dict[str, Any]:
+def patient_appointments(patient_id: str, start: datetime | None, end: datetime | None, status: str | None,
+                         limit: int, next_token: str | None, who: Caller) -> dict[str, Any]:
     from clinic.services import patients
 
     access.require_patient_access(who, patient_id)
     patient = patients.load(patient_id)
-    window_start = parse_instant(start, "from") if start else datetime(1900, 1, 1, tzinfo=timezone.utc)
-    window_end = parse_instant(end, "to") if end else datetime(9999, 1, 1, tzinfo=timezone.utc)
+    window_start = start or datetime(1900, 1, 1, tzinfo=timezone.utc)
+    window_end = end or datetime(9999, 1, 1, tzinfo=timezone.utc)
     if window_start >= window_end:
         raise invalid("from", "from must be before to")
     scope = pagination.scope_of("patient_appointments", patient["id"], storage.iso(window_start),
@@ -210,10 +203,9 @@ def patient_appointments(patient_id: str, start: str | None, end: str | None, st
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def availability(doctor_id: str, start: str | None, end: str | None) -> dict[str, Any]:
+def availability(doctor_id: str, window_start: datetime, window_end: datetime) -> dict[str, Any]:
     """Free bookable grid slots: working hours minus taken time, never in the past, sorted by start."""
     doctor = doctors.load(doctor_id)
-    window_start, window_end = parse_instant(start, "from"), parse_instant(end, "to")
     booking.check_span(window_start, window_end, AVAILABILITY_MAX_DAYS)
     if not doctor.get("active", True):
         return {"slots": []}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinic import access, pagination
+from clinic import access, audit, pagination
 from clinic.data.appointments import AppointmentStore
 from clinic.identity import Caller
 from clinic.data import records
@@ -36,6 +36,7 @@ def register(body: PatientCreate) -> dict[str, Any]:
     item = {"id": new_id(), **body.model_dump(mode="json", exclude_none=True), "active": True,
             "created_at": now, "updated_at": now}
     item.update(_search_keys(item))
+    audit.touched(item["id"])
     try:
         records.patients().create(item)
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
@@ -56,6 +57,7 @@ def load(patient_id: str) -> dict[str, Any]:
     item = records.patients().get(require_id(patient_id, "patient"))
     if item is None:
         raise NotFound(detail="patient not found")
+    audit.touched(item["id"])
     return item
 
 
@@ -79,7 +81,14 @@ def update(patient_id: str, patch: PatientUpdate, who: Caller) -> dict[str, Any]
 def list_page(limit: int, next_token: str | None) -> dict[str, Any]:
     scope = pagination.scope_of("patients:list")
     items, last_key = records.patients().scan_page(limit, pagination.decode(next_token, scope))
-    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+    return _page(items, pagination.encode(last_key, scope))
+
+
+def _page(items: list[dict[str, Any]], next_token: str | None) -> dict[str, Any]:
+    """A page of patients, each of them on their audit trail."""
+    for item in items:
+        audit.touched(item["id"])
+    return {"items": [to_out(i) for i in items], "next_token": next_token}
 
 
 def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
@@ -90,7 +99,7 @@ def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
     start = pagination.decode(criteria.next_token, scope)
     if who.is_staff:
         items, last_key = records.patients().query_page(index, condition, criteria.limit, start)
-        return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+        return _page(items, pagination.encode(last_key, scope))
     # A doctor finds only their own patients. The answer must not depend on the patients they may
     # not see — not even through next_token (a token after hidden matches would say "someone else
     # matches"). So read on until `limit` visible patients or the end of the matches, and resume
@@ -101,8 +110,7 @@ def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
         for item in access.visible_patients(who, items, doctor_sees_patient=_has_appointment_with):
             visible.append(item)
             if len(visible) == criteria.limit:
-                return {"items": [to_out(i) for i in visible],
-                        "next_token": pagination.encode(records.key_after(index, item), scope)}
+                return _page(visible, pagination.encode(records.key_after(index, item), scope))
         if not last_key:
-            return {"items": [to_out(i) for i in visible], "next_token": None}
+            return _page(visible, None)
         start = last_key

@@ -1,0 +1,87 @@
+"""What a function may do in DynamoDB, by name: the routes declare names (``clinic.routes``), this
+module says which actions on which table or index each name means, and which environment variable
+tells the code the table's name. infra/generate.py turns them into each function's IAM statements
+and environment; tests/handlers/test_least_privilege.py proves each function uses exactly what it
+is granted.
+
+Transactions need the item-level action of each item they hold (Put → PutItem, Update → UpdateItem,
+ConditionCheck → ConditionCheckItem); IAM has no action for TransactWriteItems itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Grant:
+    table: str  # the table's logical id in template.yaml
+    actions: tuple[str, ...]  # DynamoDB actions, without the "dynamodb:" prefix
+    index: str | None = None  # a GSI of the table, or None for the table itself
+
+
+# The logical id of each table → the environment variable that holds its name.
+TABLE_VARIABLES: dict[str, str] = {
+    "PatientsTable": "PATIENTS_TABLE",
+    "DoctorsTable": "DOCTORS_TABLE",
+    "AppointmentsTable": "APPOINTMENTS_TABLE",
+    "SlotLocksTable": "SLOT_LOCKS_TABLE",
+    "AuditTable": "AUDIT_TABLE",
+    "IdempotencyTable": "IDEMPOTENCY_TABLE",
+}
+
+PERMISSIONS: dict[str, tuple[Grant, ...]] = {
+    # /health: one keyed read of a record that never exists, per business table
+    "health.probe": tuple(Grant(t, ("GetItem",)) for t in ("PatientsTable", "DoctorsTable", "AppointmentsTable",
+                                                           "SlotLocksTable")),
+    "patients.create": (Grant("PatientsTable", ("PutItem",)),),
+    "patients.list": (Grant("PatientsTable", ("Scan",)),),
+    "patients.search": (Grant("PatientsTable", ("Query",), "by_family_name"),
+                        Grant("PatientsTable", ("Query",), "by_birth_date")),
+    "patients.read": (Grant("PatientsTable", ("GetItem",)),),
+    "patients.update": (Grant("PatientsTable", ("GetItem", "PutItem")),),
+    "doctors.create": (Grant("DoctorsTable", ("PutItem",)),),
+    "doctors.list": (Grant("DoctorsTable", ("Scan",)), Grant("DoctorsTable", ("Query",), "by_specialty")),
+    "doctors.read": (Grant("DoctorsTable", ("GetItem",)),),
+    "doctors.update": (Grant("DoctorsTable", ("GetItem", "PutItem")),),
+    "slots.read": (Grant("SlotLocksTable", ("Query",)),),
+    "appointments.read": (Grant("AppointmentsTable", ("GetItem",)),),
+    "appointments.by_doctor": (Grant("AppointmentsTable", ("Query",), "doctor_schedule"),),
+    "appointments.by_patient": (Grant("AppointmentsTable", ("Query",), "patient_appointments"),),
+    # one transaction: the appointment, the doctor's and patient's slot locks, doctor and patient checks
+    "appointments.book": (Grant("AppointmentsTable", ("PutItem",)),
+                          Grant("DoctorsTable", ("ConditionCheckItem",)),
+                          Grant("PatientsTable", ("ConditionCheckItem",)),
+                          Grant("SlotLocksTable", ("UpdateItem",))),
+    "appointments.change": (Grant("AppointmentsTable", ("UpdateItem",)),
+                            Grant("DoctorsTable", ("ConditionCheckItem",)),
+                            Grant("PatientsTable", ("ConditionCheckItem",)),
+                            Grant("SlotLocksTable", ("UpdateItem",))),
+    "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
+    "audit.read": (Grant("AuditTable", ("Query",)),),
+    # added to every audited route: the trail is append-only
+    "audit.append": (Grant("AuditTable", ("PutItem",)),),
+    # added to every keyed route: Powertools' idempotency records
+    "idempotency": (Grant("IdempotencyTable", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),),
+    # hands out or reads next_token values: the pagination secret (SECRETS below), no table
+    "pagination": (),
+}
+
+# Permission name → (the Secrets Manager secret's logical id, the variable holding its ARN).
+SECRETS: dict[str, tuple[str, str]] = {"pagination": ("PaginationSecret", "PAGINATION_SECRET_ARN")}
+
+
+def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
+    """The grants of some permission names, merged per table/index, actions in a stable order."""
+    merged: dict[tuple[str, str | None], list[str]] = {}
+    for name in names:
+        for grant in PERMISSIONS[name]:
+            actions = merged.setdefault((grant.table, grant.index), [])
+            actions.extend(a for a in grant.actions if a not in actions)
+    return [Grant(table, tuple(sorted(actions)), index) for (table, index), actions in sorted(
+        merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+
+
+def tables_of(names: tuple[str, ...] | list[str]) -> list[str]:
+    """The tables (logical ids) some permission names touch, in a stable order."""
+    return sorted({grant.table for name in names for grant in PERMISSIONS[name]})

@@ -1,0 +1,107 @@
+"""Every route of the API, declared once.
+
+One entry per route: method, path, the function that serves it, the roles it admits, the action it
+leaves on a patient's audit trail, whether it takes an Idempotency-Key, and what it may do in
+DynamoDB (named permissions, see ``clinic.data.permissions``). Everything else is derived from
+this table or checked against it by a test:
+
+- template.yaml's functions, API events, environments, IAM policies, log groups, alarms and
+  dashboard (``infra/generate.py``, ``make template``);
+- the access check every request passes first (``clinic.access.check_route``): a route that is
+  not declared here is denied;
+- the audit trail (``clinic.audit``): a declared route without an action is a declaration that it
+  never touches patient data (a test checks that its permissions agree);
+- which function serves which route (``clinic.api.endpoint`` looks its route up here by name);
+- the OpenAPI document (``local_stack/openapi.py``).
+
+Adding an endpoint: one line here, ``functions/<snake_name>/app.py``, and ``events/<snake_name>.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clinic.identity import DOCTORS, PATIENTS, STAFF
+
+AUTHENTICATED = "authenticated"  # any valid token, whatever its groups
+ANYONE: None = None  # no token needed
+ANY_USER = frozenset({STAFF, DOCTORS, PATIENTS, AUTHENTICATED})
+NOT_PATIENT_DATA: None = None  # the audit value of a route that never reads or changes patient data
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, e.g. /patients/{patient_id}
+    function: str  # CamelCase: functions/<snake_case>/app.py, <function>Function in the template
+    roles: frozenset[str] | None  # None: no token needed
+    audit: str | None  # the audit action; None: never touches patient data
+    permissions: tuple[str, ...]  # clinic.data.permissions names
+    keyed: bool = False  # accepts an Idempotency-Key
+
+    @property
+    def logical_id(self) -> str:
+        return f"{self.function}Function"
+
+    @property
+    def code_dir(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.function).lower()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    @property
+    def all_permissions(self) -> tuple[str, ...]:
+        """Its own, plus appending to the audit trail when audited and the idempotency records when keyed."""
+        return (*self.permissions, *(("audit.append",) if self.audit else ()), *(("idempotency",) if self.keyed else ()))
+
+
+def _roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+S, D, P = STAFF, DOCTORS, PATIENTS
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "Health", ANYONE, NOT_PATIENT_DATA, ("health.probe",)),
+    # ------------------------------------------------------------------ patients
+    Route("POST", "/patients", "RegisterPatient", _roles(S), "patient.register", ("patients.create",), keyed=True),
+    Route("GET", "/patients", "ListPatients", _roles(S), "patient.list", ("patients.list", "pagination")),
+    Route("POST", "/patients/search", "SearchPatients", _roles(S, D), "patient.search",
+          ("patients.search", "appointments.by_patient", "pagination")),
+    Route("GET", "/patients/{patient_id}", "GetPatient", _roles(S, P, D), "patient.read",
+          ("patients.read", "appointments.by_patient")),
+    Route("PATCH", "/patients/{patient_id}", "UpdatePatient", _roles(S, P), "patient.update", ("patients.update",)),
+    Route("GET", "/patients/{patient_id}/appointments", "PatientAppointments", _roles(S, P),
+          "patient.appointments.read", ("patients.read", "appointments.by_patient", "pagination")),
+    Route("GET", "/patients/{patient_id}/access-log", "PatientAccessLog", _roles(S), "patient.access_log.read",
+          ("patients.read", "audit.read", "pagination")),
+    # ------------------------------------------------------------------ doctors
+    Route("POST", "/doctors", "CreateDoctor", _roles(S), NOT_PATIENT_DATA, ("doctors.create",), keyed=True),
+    Route("GET", "/doctors", "ListDoctors", ANY_USER, NOT_PATIENT_DATA, ("doctors.list", "pagination")),
+    Route("GET", "/doctors/{doctor_id}", "GetDoctor", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)),
+    Route("PATCH", "/doctors/{doctor_id}", "UpdateDoctor", _roles(S), NOT_PATIENT_DATA, ("doctors.update",)),
+    Route("GET", "/doctors/{doctor_id}/schedule", "DoctorSchedule", _roles(S, D), "doctor.schedule.read",
+          ("doctors.read", "appointments.by_doctor", "pagination")),
+    Route("GET", "/doctors/{doctor_id}/availability", "DoctorAvailability", ANY_USER, NOT_PATIENT_DATA,
+          ("doctors.read", "slots.read")),
+    # ------------------------------------------------------------------ appointments
+    Route("POST", "/appointments", "BookAppointment", _roles(S, P), "appointment.book",
+          ("doctors.read", "appointments.book"), keyed=True),
+    Route("GET", "/appointments/{appointment_id}", "GetAppointment", _roles(S, P, D), "appointment.read",
+          ("appointments.read",)),
+    Route("PATCH", "/appointments/{appointment_id}", "UpdateAppointment", _roles(S, D), "appointment.update",
+          ("appointments.read", "doctors.read", "appointments.change")),
+    Route("POST", "/appointments/{appointment_id}/cancel", "CancelAppointment", _roles(S, P), "appointment.cancel",
+          ("appointments.read", "appointments.cancel"), keyed=True),
+)
+
+BY_KEY: dict[tuple[str, str], Route] = {route.key: route for route in ROUTES}
+BY_FUNCTION: dict[str, Route] = {route.function: route for route in ROUTES}
+
+
+def find(method: str, path: str) -> Route | None:
+    """The declared route for an API Gateway (method, resource path), or None: not declared."""
+    return BY_KEY.get((method, path))

@@ -51,7 +51,7 @@ def main() -> None:
         request = json.loads(line)
         if handler is None:
             sys.stderr.write(init_error)
-            answers.write(json.dumps({"error": "init failed"}) + "\n")
+            answers.write(json.dumps({"error": "Runtime.InitError"}) + "\n")
             continue
         context = LambdaContext(request.get("request_id") or str(uuid.uuid4()), timeout_s)
         try:

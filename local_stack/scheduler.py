@@ -99,12 +99,12 @@ def _cron_field(text: str, low: int, high: int, names: dict[str, int] | None = N
         if not question:
             raise ExpressionError("'?' is only allowed in day-of-month or day-of-week")
         return None
-    if any(c in text for c in "LW#"):
-        raise ExpressionError(f"'{text}': L, W and # are not supported by the local scheduler")
 
     def value(token: str) -> int:
         token = token.upper()
         number = names[token] if names and token in names else int(token) if token.isdigit() else None
+        if number is None and any(c in token for c in "LW#"):
+            raise ExpressionError(f"'{text}': L, W and # are not supported by the local scheduler")
         if number is None or not low <= number <= high:
             raise ExpressionError(f"'{token}' is out of range {low}-{high}")
         return number

@@ -61,8 +61,8 @@ invoke: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack invoke $(FUNCTION) $(EVENT)
 
 reset:
-	rm -rf .local/dynamodb-data .local/demo-ids.json
-	@echo "local data wiped; the next 'make run' starts empty and seeds demo data"
+	rm -rf .local/dynamodb-data .local/demo-ids.json .local/stream-checkpoints.json .local/schedules.json
+	@echo "local data wiped (with stream positions and schedules); the next 'make run' starts empty and seeds demo data"
 
 openapi: $(APP_STAMP)
 	$(VENV)/bin/python -m local_stack openapi --out docs/openapi.json

@@ -105,6 +105,8 @@ class AsyncInvoker:
             if self.stopped or error.error_type == "Local.ShuttingDown":
                 return
             error_type, retryable = error.error_type, True
+        except Exception as error:  # noqa: BLE001 - e.g. an event that is not JSON: kept, not lost
+            error_type, retryable = f"Local.{type(error).__name__}", False
         retries = max(0, min(config.max_retries, 2))
         if retryable and job.attempts <= retries:
             delay = retry_delay() * 2 ** (job.attempts - 1)

@@ -494,7 +494,10 @@ class Scheduler:
                 if changed:
                     self._save()
             for entry, target in fired:
-                self._fire(entry, target, now)
+                try:
+                    self._fire(entry, target, now)
+                except Exception as error:  # noqa: BLE001 - one bad schedule must not stop the others
+                    self._log("ERROR", f"schedule {entry.group}/{entry.name} could not fire ({type(error).__name__})")
 
     def _target_name(self, entry: _Entry) -> str:
         return tpl.function_for_arn(entry.target.get("Arn")) or "an unknown target"

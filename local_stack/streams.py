@@ -252,8 +252,8 @@ class Consumer:
                     self.stop.wait(poll_seconds())
             except _Stopped:
                 return
-            except (ClientError, BotoCoreError) as error:
-                self._log("WARNING", f"stream read failed ({type(error).__name__}); retrying")
+            except Exception as error:  # noqa: BLE001 - a consumer keeps going, like an event source mapping
+                self._log("WARNING", f"stream read failed ({type(error).__name__}); retrying in 1 s")
                 for shard in self.shards.values():
                     shard.iterator = None
                 self.stop.wait(1.0)

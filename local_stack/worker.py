@@ -38,7 +38,8 @@ class LambdaContext:
 
 def main() -> None:
     code_dir, module_name, handler_name = sys.argv[1:4]
-    sys.path[:] = [code_dir, *os.environ.get("LOCAL_LAYER_PATHS", "").split(os.pathsep), *sys.path[1:]]
+    layers = [path for path in os.environ.get("LOCAL_LAYER_PATHS", "").split(os.pathsep) if path]
+    sys.path[:] = [code_dir, *layers, *sys.path[1:]]
     answers = os.fdopen(int(os.environ["LOCAL_RESPONSE_FD"]), "w", buffering=1, encoding="utf-8")
     timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "10"))
     try:

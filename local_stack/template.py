@@ -150,7 +150,13 @@ def _globals(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def table_name(logical_id: str, template: dict[str, Any] | None = None) -> str:
-    return _resource_name(logical_id, "TableName", template or load())
+    # Only a literal TableName is used: a computed one (!Sub ...) stays clinic-local-<LogicalId>, the
+    # name local stores and tests have always had.
+    template = template or load()
+    explicit = (template["Resources"][logical_id].get("Properties") or {}).get("TableName")
+    if isinstance(explicit, str):
+        return explicit
+    return f"{LOCAL_STACK_NAME}-{logical_id}"
 
 
 def _resource_name(logical_id: str, key: str, template: dict[str, Any]) -> str:

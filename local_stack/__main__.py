@@ -33,18 +33,24 @@ def reset() -> int:
         print(f"the local stack is running (pid {pid}): stop it (Ctrl-C) before `make reset`", file=sys.stderr)
         return 1
     shutil.rmtree(dynamodb.DATA_DIR, ignore_errors=True)
-    for leftover in (ROOT / ".local" / "demo-ids.json", PID_FILE):
+    local = ROOT / ".local"
+    for leftover in (local / "demo-ids.json", local / "stream-checkpoints.json", local / "schedules.json", PID_FILE):
         leftover.unlink(missing_ok=True)
-    print("local data wiped; the next 'make run' starts empty and seeds demo data")
+    print("local data wiped (with stream positions and schedules); the next 'make run' starts empty and seeds demo data")
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    from local_stack import seed
-    from local_stack.functions import Functions
+    from local_stack import ROOT, seed
+    from local_stack import template as tpl
+    from local_stack.async_invoke import AsyncInvoker
+    from local_stack.dead_letters import DeadLetters
+    from local_stack.eventbus import EventBus
+    from local_stack.functions import Functions, service_endpoints
     from local_stack.gateway import Console, Gateway
     from local_stack.metrics import LocalMetrics
-    from local_stack.template import tables
+    from local_stack.scheduler import Scheduler
+    from local_stack.streams import Streams
 
     started = time.monotonic()
     stop = threading.Event()
@@ -63,23 +69,47 @@ def serve(args: argparse.Namespace) -> int:
     console = Console(stream=None if args.quiet else sys.stdout, log_file=os.environ.get("LOCAL_LOG_FILE"))
     local_metrics = LocalMetrics()
     console.listeners.append(local_metrics)  # EMF lines and access logs → /_local/metrics
-    functions = gateway = None
+    # Kept across restarts only when the data is (see local_stack/streams.py and scheduler.py).
+    persistent = ROOT / ".local" if store.persistent else None
+    functions = gateway = invoker = scheduler = streams = None
     try:
         created = ensure_tables(store.client())
         functions = Functions(store.endpoint, console)
+        dead_letters = DeadLetters()
+        invoker = AsyncInvoker(functions, console, dead_letters,
+                               {f.logical_id: f.async_config for f in tpl.functions()})
+        bus = EventBus(invoker, console)
+        scheduler = Scheduler(invoker, console, persistent / "schedules.json" if persistent else None)
+        gateway = Gateway(functions, console, port=args.port, local_metrics=local_metrics,
+                          aws_services={"/_aws/events": bus.handle_http, "/_aws/scheduler": scheduler.handle_http},
+                          local_views={"/_local/events": bus.json, "/_local/dead-letters": lambda _q: dead_letters.json(),
+                                       "/_local/schedules": lambda _q: scheduler.json()})
+        functions.services.update(service_endpoints(gateway.url))  # before any worker starts
         functions.warm()
-        gateway = Gateway(functions, console, port=args.port, local_metrics=local_metrics)
+        streams = Streams(store.endpoint, functions, console, dead_letters,
+                          persistent / "stream-checkpoints.json" if persistent else None)
+        streams.start()  # after the tables exist, before anything can write to them
+        scheduler.start()
         threading.Thread(target=gateway.serve_forever, daemon=True, name="gateway").start()
-        fresh = any(t.name in created for t in tables() if t.logical_id == "PatientsTable")
+        fresh = any(t.name in created for t in tpl.tables() if t.logical_id == "PatientsTable")
         demo = None
         if fresh and os.environ.get("SEED", "1") != "0":
             demo = seed.seed(gateway.url)
         elif not args.in_memory:
             demo = seed.saved_ids()
-        banner(gateway.url, store, demo, time.monotonic() - started)
+        banner(gateway.url, store, demo, time.monotonic() - started, background(streams, bus, scheduler))
         stop.wait()
         print("\nshutting down…", file=sys.stderr)
+    except tpl.TemplateError as error:
+        print(f"{tpl.TEMPLATE.name}: {error}", file=sys.stderr)
+        return 1
     finally:
+        if streams:
+            streams.stop()
+        if scheduler:
+            scheduler.stop()
+        if invoker:
+            invoker.stop()
         if gateway:
             gateway.shutdown()
         if functions:
@@ -91,16 +121,31 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float) -> None:
+def background(streams, bus, scheduler) -> str | None:
+    """One line on what runs besides the API, when the template declares any of it."""
+    consumers = len(streams.running)
+    rules = len(bus.rules)
+    schedules = sum(1 for e in scheduler.entries.values() if e.origin == "template")
+    if not (consumers or rules or schedules or len(streams.consumers)):
+        return None
+    skipped = len(streams.consumers) - consumers
+    return (f"{consumers} stream consumer(s){f' ({skipped} not running: no streams in this store)' if skipped else ''}"
+            f" · {rules} rule(s) · {schedules} schedule(s)")
+
+
+def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float, background: str | None = None) -> None:
     lines = [
         "",
         f"  Clinic appointments API  {url}   (ready in {seconds:.1f} s)",
         f"  DynamoDB   {store.endpoint}  — {store.mode}",
         f"  Docs       {url}/docs   ·   {url}/openapi.json",
         f"  Metrics    {url}/_local/metrics   ·   {url}/_local/metrics.json",
+        f"  Events     {url}/_local/events   ·   {url}/_local/dead-letters   ·   {url}/_local/schedules",
         "  Token      TOKEN=$(make -s token ROLE=staff)      # or ROLE=doctor|patient ID=<id>",
         f"  Try        curl -H \"Authorization: Bearer $TOKEN\" {url}/doctors",
     ]
+    if background:
+        lines.append(f"  Background {background}")
     if demo:
         lines.append(f"  Demo       doctors  {' '.join(demo.get('doctors', []))}")
         lines.append(f"             patients {' '.join(demo.get('patients', []))}")

@@ -37,6 +37,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "
 class Store:
     endpoint: str
     mode: str  # "dynamodb-local (persistent: …)", "dynamodb-local (in memory)", "moto (in memory)", "external"
+    persistent: bool = False  # DynamoDB Local with -dbPath: the data outlives this process
     _stop: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def client(self):
@@ -49,6 +50,14 @@ class Store:
 def client(endpoint: str):
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
                         aws_secret_access_key="local",  # DynamoDB Local accepts any credentials  # nosec B106
+                        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10))
+
+
+def streams_client(endpoint: str):
+    """DynamoDB Streams on the same endpoint. DynamoDB Local keeps one database per access key and
+    region, so this must use the same credentials and region as the functions (local, us-east-1)."""
+    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local",  # nosec B106
                         config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10))
 
 
@@ -126,7 +135,7 @@ def start_dynamodb_local(port: int, in_memory: bool) -> Store:
                 process.kill()
                 process.wait()
 
-    return Store(endpoint=endpoint, mode=mode, _stop=stop)
+    return Store(endpoint=endpoint, mode=mode, persistent=not in_memory, _stop=stop)
 
 
 class _Serialized:

@@ -28,7 +28,13 @@ LogSink = Callable[[str, str], None]  # (function logical id, one line of its ou
 
 
 class FunctionFailed(Exception):
-    """The function timed out, crashed or raised: API Gateway answers with its 5XX response."""
+    """The function timed out, crashed or raised: API Gateway answers with its 5XX response; an
+    event source retries. ``error_type`` is what Lambda would report: the exception's class name,
+    ``Sandbox.Timedout``, ``Runtime.ExitError`` or ``Runtime.InitError``."""
+
+    def __init__(self, message: str, error_type: str = "Runtime.ExitError") -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 # Secrets Manager does not exist locally: a function given a secret's ARN gets a local value instead
@@ -47,7 +53,17 @@ def _local_environment(variables: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def worker_environment(function: tpl.Function, endpoint: str) -> dict[str, str]:
+def service_endpoints(gateway_url: str) -> dict[str, str]:
+    """The local AWS endpoints the gateway serves, as the per-service variables boto3 reads.
+    EventBridge's is AWS_ENDPOINT_URL_EVENTBRIDGE: botocore names the variable after the service
+    id ("EventBridge"), not the client name ("events"), so AWS_ENDPOINT_URL_EVENTS is ignored."""
+    return {
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": f"{gateway_url}/_aws/events",
+        "AWS_ENDPOINT_URL_SCHEDULER": f"{gateway_url}/_aws/scheduler",
+    }
+
+
+def worker_environment(function: tpl.Function, endpoint: str, services: dict[str, str] | None = None) -> dict[str, str]:
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ", "SYSTEMROOT") if key in os.environ}
     env.update(_local_environment(function.environment))
     env.update({
@@ -59,6 +75,7 @@ def worker_environment(function: tpl.Function, endpoint: str) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",  # the local store accepts any credentials
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        **(services or {}),  # the local EventBridge and Scheduler (service_endpoints)
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -70,10 +87,11 @@ def worker_environment(function: tpl.Function, endpoint: str) -> dict[str, str]:
 
 
 class Worker:
-    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink) -> None:
+    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink,
+                 services: dict[str, str] | None = None) -> None:
         self.function = function
         read_fd, write_fd = os.pipe()
-        env = worker_environment(function, endpoint)
+        env = worker_environment(function, endpoint, services)
         env["LOCAL_RESPONSE_FD"] = str(write_fd)
         self.process = subprocess.Popen(  # fixed argv, no shell  # nosec B603
             [sys.executable, str(WORKER), str(function.code_dir), function.module, function.handler],
@@ -94,11 +112,11 @@ class Worker:
         ready, _, _ = select.select([self.answers], [], [], timeout)
         if not ready:
             self.kill()
-            raise FunctionFailed(f"{self.function.logical_id} timed out after {timeout:.0f} s")
+            raise FunctionFailed(f"{self.function.logical_id} timed out after {timeout:.0f} s", "Sandbox.Timedout")
         line = self.answers.readline()
         if not line:
             self.kill()
-            raise FunctionFailed(f"{self.function.logical_id} exited")
+            raise FunctionFailed(f"{self.function.logical_id} exited", "Runtime.ExitError")
         return json.loads(line)
 
     def invoke(self, event: dict[str, Any], request_id: str) -> dict[str, Any]:
@@ -108,10 +126,10 @@ class Worker:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
-            raise FunctionFailed(f"{self.function.logical_id} is not running") from None
+            raise FunctionFailed(f"{self.function.logical_id} is not running", "Runtime.ExitError") from None
         answer = self._read(timeout=self.function.timeout + 1)
         if "error" in answer:
-            raise FunctionFailed(f"{self.function.logical_id} raised {answer['error']}")
+            raise FunctionFailed(f"{self.function.logical_id} raised {answer['error']}", str(answer["error"]))
         return answer["result"]
 
     @property
@@ -140,8 +158,10 @@ class Worker:
 class Pool:
     """The warm workers of one function."""
 
-    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink, concurrency: int) -> None:
+    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink, concurrency: int,
+                 services: dict[str, str] | None = None) -> None:
         self.function, self.endpoint, self.sink, self.concurrency = function, endpoint, sink, concurrency
+        self.services = services if services is not None else {}
         self.idle: list[Worker] = []
         self.live = 0
         self.condition = threading.Condition()
@@ -151,7 +171,7 @@ class Pool:
         with self.condition:
             while True:
                 if self.closed:
-                    raise FunctionFailed("the local stack is shutting down")
+                    raise FunctionFailed("the local stack is shutting down", "Local.ShuttingDown")
                 while self.idle:
                     worker = self.idle.pop()
                     if worker.alive:
@@ -162,7 +182,7 @@ class Pool:
                     break
                 self.condition.wait()
         try:
-            return Worker(self.function, self.endpoint, self.sink)
+            return Worker(self.function, self.endpoint, self.sink, self.services)
         except Exception:
             with self.condition:
                 self.live -= 1
@@ -202,11 +222,13 @@ class Pool:
 
 
 class Functions:
-    """Every function of the template, by logical id."""
+    """Every function of the template, by logical id. ``services`` (filled in before ``warm``, once
+    the gateway's port is known) is the local AWS endpoints every new worker gets."""
 
     def __init__(self, endpoint: str, sink: LogSink, concurrency: int | None = None) -> None:
         concurrency = concurrency or int(os.environ.get("LOCAL_CONCURRENCY", "4"))
-        self.pools = {f.logical_id: Pool(f, endpoint, sink, concurrency) for f in tpl.functions()}
+        self.services: dict[str, str] = {}
+        self.pools = {f.logical_id: Pool(f, endpoint, sink, concurrency, self.services) for f in tpl.functions()}
 
     def invoke(self, logical_id: str, event: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         return self.pools[logical_id].invoke(event, request_id)

@@ -1,8 +1,11 @@
 """API Gateway (REST), locally: routes and gateway responses read from template.yaml, bearer
 tokens checked before any function runs, REST (v1) proxy events, JSON access logs.
 
-Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs`` (Swagger UI) and,
-given a ``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py).
+Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs`` (Swagger UI),
+given a ``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py),
+the local views it is given (``/_local/events``, ``/_local/dead-letters``, ``/_local/schedules``:
+JSON, no token, like the metrics) and the local AWS endpoints the functions' boto3 clients use
+(``/_aws/events``: EventBridge, ``/_aws/scheduler``: EventBridge Scheduler).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, TextIO
+
+AwsService = Callable[[str, str, str, Any, bytes], tuple[int, dict[str, str], bytes]]  # method, path, query, headers, body
+LocalView = Callable[[str], bytes]  # query string → JSON
 from urllib.parse import urlsplit
 
 from local_stack import events, tokens
@@ -55,8 +61,8 @@ class GatewayResponses:
 
     def __init__(self) -> None:
         resources = tpl.load()["Resources"]
-        api = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Api")
-        self.responses = api["Properties"].get("GatewayResponses") or {}
+        api = next((r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"), {})
+        self.responses = (api.get("Properties") or {}).get("GatewayResponses") or {}
 
     def render(self, kind: str, request_id: str, message: str = "", default_status: int = 500):
         spec = self.responses.get(kind) or self.responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
@@ -128,9 +134,12 @@ class _Server(ThreadingHTTPServer):
 
 class Gateway:
     def __init__(self, functions: Functions, console: Console, host: str = "127.0.0.1", port: int = 3000,
-                 local_metrics: Any = None) -> None:
+                 local_metrics: Any = None, aws_services: dict[str, AwsService] | None = None,
+                 local_views: dict[str, LocalView] | None = None) -> None:
         self.functions, self.console = functions, console
         self.local_metrics = local_metrics  # a local_stack.metrics.LocalMetrics, or None
+        self.aws_services = aws_services or {}  # path prefix (/_aws/events) → handler
+        self.local_views = local_views or {}  # path (/_local/events) → JSON view
         self.targets = _targets()
         self.responses = GatewayResponses()
         self._openapi: bytes | None = None
@@ -208,6 +217,17 @@ class Gateway:
             if method in ("GET", "HEAD") and url.path in ("/docs", "/docs/"):
                 return self._send(request, request_id, started, 200, {"Content-Type": "text/html; charset=utf-8"},
                                   SWAGGER_UI.encode(), None)
+            if url.path.startswith("/_aws/"):
+                prefix = "/".join(url.path.split("/", 3)[:3])  # /_aws/<service>
+                service = self.aws_services.get(prefix)
+                if service is not None:
+                    status, headers, body = service(method, url.path[len(prefix):], url.query, request.headers, payload)
+                    return self._send(request, request_id, started, status, headers, body, None, log=False)
+            view = self.local_views.get(url.path)
+            if view is not None and method in ("GET", "HEAD"):
+                return self._send(request, request_id, started, 200,
+                                  {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                                  view(url.query), None)
             local = ("/_local/metrics", "/_local/metrics.json")
             if method in ("GET", "HEAD") and self.local_metrics is not None and url.path in local:
                 html = url.path == "/_local/metrics"
@@ -247,7 +267,7 @@ class Gateway:
         self._send(request, request_id, started, status, headers, body, target)
 
     def _send(self, request: BaseHTTPRequestHandler, request_id: str, started: float, status: int,
-              headers: dict[str, str], body: bytes, target: Target | None) -> None:
+              headers: dict[str, str], body: bytes, target: Target | None, log: bool = True) -> None:
         request.send_response(status)
         sent = {k.lower() for k in headers}
         for name, value in headers.items():
@@ -260,6 +280,8 @@ class Gateway:
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(body)
+        if not log:
+            return  # the local AWS endpoints log their own lines (ids and counts)
         # The access log of the template's AccessLogSetting: ids and status only, never a query string.
         self.console("ApiGateway", json.dumps({
             "requestId": request_id, "httpMethod": request.command,

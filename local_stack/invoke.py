@@ -1,6 +1,8 @@
 """`make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json`: one function on one event, like
 `sam local invoke`, without Docker. Runs against the DynamoDB that `make run` serves (or
-DYNAMODB_ENDPOINT), prints the function's logs to stderr and its response to stdout."""
+DYNAMODB_ENDPOINT), prints the function's logs to stderr and its response to stdout. Any event
+shape works (an API Gateway event, a DynamoDB stream event for a consumer, ...); a function that
+puts events or creates schedules reaches the EventBridge and Scheduler of the `make run` on PORT."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from local_stack import template as tpl
 from local_stack.dynamodb import wait_until_up
-from local_stack.functions import FunctionFailed, Worker
+from local_stack.functions import FunctionFailed, Worker, service_endpoints
 
 
 def invoke(logical_id: str, event_file: str) -> int:
@@ -26,12 +28,14 @@ def invoke(logical_id: str, event_file: str) -> int:
         function = tpl.function(logical_id)
     except KeyError:
         names = ", ".join(f.logical_id for f in tpl.functions())
-        print(f"no function {logical_id} in template.yaml; one of: {names}", file=sys.stderr)
+        print(f"no function {logical_id} in {tpl.TEMPLATE.name}; one of: {names}", file=sys.stderr)
         return 2
     event = json.loads(Path(event_file).read_text(encoding="utf-8"))
-    worker = Worker(function, endpoint, lambda _source, line: print(line, file=sys.stderr))
+    request_id = event.get("requestContext", {}).get("requestId", "local-invoke") if isinstance(event, dict) else "local-invoke"
+    services = service_endpoints(f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
+    worker = Worker(function, endpoint, lambda _source, line: print(line, file=sys.stderr), services)
     try:
-        result = worker.invoke(event, event.get("requestContext", {}).get("requestId", "local-invoke"))
+        result = worker.invoke(event, request_id)
     except FunctionFailed as error:
         print(str(error), file=sys.stderr)
         return 1

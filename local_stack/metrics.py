@@ -26,7 +26,7 @@ from typing import Any
 BUCKET_SECONDS = 10
 WINDOW_BUCKETS = 180  # 30 minutes of 10-second buckets on the charts
 LATENCY_SAMPLES = 2000  # per route, for the percentiles
-LOCAL_PATHS = ("/_local/", "/openapi.json", "/docs")
+LOCAL_PATHS = ("/_local/", "/_aws/", "/openapi.json", "/docs")
 
 
 def _bucket(at: float) -> int:

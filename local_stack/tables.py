@@ -16,6 +16,8 @@ def create_table_request(table: tpl.Table) -> dict[str, Any]:
     props = tpl.resolve(table.properties)
     request = {k: props[k] for k in _CREATE_KEYS if k in props}
     request.setdefault("BillingMode", "PAY_PER_REQUEST")
+    if "StreamSpecification" in request:  # CloudFormation names the view type; CreateTable also wants StreamEnabled
+        request["StreamSpecification"] = {"StreamEnabled": True, **request["StreamSpecification"]}
     request["TableName"] = table.name
     return request
 

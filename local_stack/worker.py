@@ -42,7 +42,8 @@ def main() -> None:
     # worker ignores the signal instead of printing a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     code_dir, module_name, handler_name = sys.argv[1:4]
-    sys.path[:] = [code_dir, *os.environ.get("LOCAL_LAYER_PATHS", "").split(os.pathsep), *sys.path[1:]]
+    layers = [path for path in os.environ.get("LOCAL_LAYER_PATHS", "").split(os.pathsep) if path]
+    sys.path[:] = [code_dir, *layers, *sys.path[1:]]
     answers = os.fdopen(int(os.environ["LOCAL_RESPONSE_FD"]), "w", buffering=1, encoding="utf-8")
     timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "10"))
     try:
@@ -55,7 +56,7 @@ def main() -> None:
         request = json.loads(line)
         if handler is None:
             sys.stderr.write(init_error)
-            answers.write(json.dumps({"error": "init failed"}) + "\n")
+            answers.write(json.dumps({"error": "Runtime.InitError"}) + "\n")
             continue
         context = LambdaContext(request.get("request_id") or str(uuid.uuid4()), timeout_s)
         try:

@@ -118,8 +118,10 @@ def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
     """Invoke a function by logical id on an event; answers the proxy response with a parsed body.
     The function sees exactly the table variables its template entry gives it, as in Lambda."""
     from clinic.config import settings
+    from clinic.services import clinic_settings, doctors
 
     every_table_variable = {k for f in tpl.functions() for k in f.environment if k.endswith("_TABLE")}
+    containers: dict[str, tuple] = {}  # function → its warm container's caches (one process runs them all)
 
     def _invoke(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
         own = {k: v for k, v in tpl.function(logical_id).environment.items() if k.endswith("_TABLE")}
@@ -128,8 +130,14 @@ def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
         for key, value in own.items():
             monkeypatch.setenv(key, value)
         settings.cache_clear()
+        doctors_known, settings_cached = containers.get(logical_id, ({}, None))
+        doctors.restore_container_state(doctors_known)
+        clinic_settings.restore_container_state(settings_cached)
         module = load_function(logical_id)
-        response = module.lambda_handler(event, LambdaContext())
+        try:
+            response = module.lambda_handler(event, LambdaContext())
+        finally:
+            containers[logical_id] = (doctors.container_state(), clinic_settings.container_state())
         body = response.get("body")
         response["json"] = json.loads(body) if body else None
         # API Gateway merges headers and multiValueHeaders into one answer; so do we, for assertions.

@@ -10,6 +10,7 @@ existence never leaks.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -46,7 +47,20 @@ def world(invoke):
                    {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(w["day"], "09:00")})
     w["A2"] = make("BookAppointmentFunction", "/appointments",
                    {"patient_id": w["P2"], "doctor_id": w["D2"], "start": at(w["day"], "09:00")})
+    for n in ("1", "2"):
+        w["S" + n] = make("BookSeriesFunction", "/appointment-series",
+                          {"patient_id": w["P" + n], "doctor_id": w["D" + n], "start": at(w["day"], "14:00"),
+                           "repeat": {"every_weeks": 1, "count": 2}})
+        response = invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off",
+                                                             {"doctor_id": w["D" + n]}, body=away(w, 40)))
+        assert response["statusCode"] == 201, response
+        w["T" + n] = response["json"]["id"]
     return w
+
+
+def away(w, days_ahead):
+    start = w["day"] + timedelta(days=days_ahead)
+    return {"start": at(start, "00:00"), "end": at(start + timedelta(days=2), "00:00"), "kind": "vacation"}
 
 
 def window(w):
@@ -122,6 +136,35 @@ CASES = [
      {"staff": OK, "doctor": HIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
     ("cancel", "CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel",
      lambda w, own: {"appointment_id": w["A1" if own else "A2"]}, lambda w, own: {"reason": "cannot come"}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("read settings", "GetSettingsFunction", "GET", "/settings", None, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": OK}, None),
+    ("change settings", "UpdateSettingsFunction", "PATCH", "/settings", None, lambda w, own: {"hold_minutes": 7}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}, None),
+    ("add time off", "CreateTimeOffFunction", "POST", "/doctors/{doctor_id}/time-off",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, lambda w, own: away(w, 50), None,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("list time off", "ListTimeOffFunction", "GET", "/doctors/{doctor_id}/time-off",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"]}, None, window,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("delete time off", "DeleteTimeOffFunction", "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
+     lambda w, own: {"doctor_id": w["D1" if own else "D2"], "time_off_id": w["T1" if own else "T2"]}, None, None,
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("book series", "BookSeriesFunction", "POST", "/appointment-series", None,
+     lambda w, own: {"patient_id": w["P1" if own else "P2"], "doctor_id": w["D1"], "start": at(w["day"], "15:00"),
+                     "repeat": {"every_weeks": 2, "count": 2}}, None,
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    ("read series", "GetSeriesFunction", "GET", "/appointment-series/{series_id}",
+     lambda w, own: {"series_id": w["S1" if own else "S2"]}, None, None,
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("cancel series", "CancelSeriesFunction", "POST", "/appointment-series/{series_id}/cancel",
+     lambda w, own: {"series_id": w["S1" if own else "S2"]}, lambda w, own: {"reason": "moving away"}, None,
      {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
      {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
 ]

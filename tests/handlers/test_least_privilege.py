@@ -65,6 +65,9 @@ def recorder(aws, monkeypatch):
                 for item in params["TransactItems"]:
                     (kind, body), = item.items()
                     seen[current["function"]].add((_TRANSACT[kind], names[body["TableName"]], None))
+            elif operation in ("BatchGetItem", "BatchWriteItem"):
+                for table_name in params["RequestItems"]:
+                    seen[current["function"]].add((operation, names[table_name], None))
             else:
                 seen[current["function"]].add((operation, names[params["TableName"]], params.get("IndexName")))
         return original(client, operation, params)
@@ -124,6 +127,27 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     twice("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": second},
           body={"reason": "ill"}, key="c-2")
     call("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log", {"patient_id": patient})
+    call("GetSettingsFunction", "GET", "/settings")
+    call("UpdateSettingsFunction", "PATCH", "/settings", body={"hold_minutes": 6})
+    call("UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}", {"doctor_id": doctor},
+         body={"appointment_types": [{"code": "long", "name": "Long", "duration_minutes": 30,
+                                      "buffer_after_minutes": 10}]})
+    call("BookAppointmentFunction", "POST", "/appointments",
+         body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "13:00"), "appointment_type": "long"})
+    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
+         body={"status": "fulfilled"})
+    away = {"start": at(day, "13:00"), "end": at(day, "14:00"), "kind": "training"}  # over the 13:00 booking
+    time_off = call("CreateTimeOffFunction", "POST", "/doctors/{doctor_id}/time-off", {"doctor_id": doctor},
+                    body=away)["id"]
+    call("ListTimeOffFunction", "GET", "/doctors/{doctor_id}/time-off", {"doctor_id": doctor}, query=window)
+    call("DeleteTimeOffFunction", "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
+         {"doctor_id": doctor, "time_off_id": time_off})
+    series = twice("BookSeriesFunction", "POST", "/appointment-series", key="s-1",
+                   body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "16:00"),
+                         "repeat": {"every_weeks": 1, "count": 2}})["id"]
+    call("GetSeriesFunction", "GET", "/appointment-series/{series_id}", {"series_id": series})
+    twice("CancelSeriesFunction", "POST", "/appointment-series/{series_id}/cancel", {"series_id": series},
+          body={"reason": "done"}, key="cs-1")
 
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes
@@ -131,7 +155,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     # fails after validation only on storage faults), and reads the record with GetItem only when a
     # conditional put does not hand back the existing one.
     for function in ("CreateDoctorFunction", "RegisterPatientFunction", "CancelAppointmentFunction",
-                     "BookAppointmentFunction"):
+                     "BookAppointmentFunction", "BookSeriesFunction", "CancelSeriesFunction"):
         seen[function] |= {("DeleteItem", "IdempotencyTable", None), ("GetItem", "IdempotencyTable", None)}
     assert set(seen) == set(allowed), "every function was exercised"
     for function in allowed:

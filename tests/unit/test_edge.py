@@ -26,11 +26,20 @@ def pagination_secret(monkeypatch):
 
 
 @pytest.mark.parametrize("raw, groups", [
-    ("staff", {"staff"}), ("staff,doctors", {"staff", "doctors"}), ("[staff doctors]", {"staff", "doctors"}),
-    (["patients"], {"patients"}), (None, set()), ("", set()),
+    ("staff", {"staff"}), ("staff,doctors", {"staff", "doctors"}), (["patients"], {"patients"}),
+    (None, set()), ("", set()),
 ])
-def test_groups_arrive_in_every_shape_api_gateway_uses(raw, groups):
+def test_groups_arrive_as_the_rest_authorizer_sends_them(raw, groups):
     assert parse_groups(raw) == groups
+
+
+@pytest.mark.parametrize("raw", ["nurse,staff", "staff x", "[staff doctors]", "Staff", " staff", "staff,",
+                                 "staff;doctors", ["staff", "admins"], "staffs", "doctors,staff x"])
+def test_a_group_name_that_is_not_exactly_ours_grants_nothing(raw):
+    # Given a claim naming a group we do not know (or a near-miss of one of ours), then no role at all
+    assert parse_groups(raw) == frozenset()
+    caller = caller_from_claims({"sub": "s", "cognito:groups": raw, "custom:doctor_id": "d", "custom:patient_id": "p"})
+    assert not (caller.is_staff or caller.is_doctor or caller.is_patient) and caller.role == "none"
 
 
 def test_caller_from_cognito_claims():
@@ -112,8 +121,8 @@ def test_lock_changes_take_new_and_free_old_cells_per_hour():
     new = locks.cells(utc(10, 0), utc(10, 20))
     changes = locks.changes("doctor#d", old, new)
     assert [(c.hour, c.take, c.free) for c in changes] == [
-        ("2026-12-01T09", [], ["m50", "m55"]),
-        ("2026-12-01T10", ["m10", "m15"], []),
+        ("2026-12-01T09", [], ["50", "55"]),
+        ("2026-12-01T10", ["10", "15"], []),
     ]
 
 
@@ -125,7 +134,27 @@ def test_the_longest_reschedule_fits_in_one_transaction():
 
 
 def test_update_action_conditions_only_the_cells_it_takes():
-    change = locks.BucketChange("doctor#d", "2026-12-01T09", take=["m00"], free=["m30"])
-    update = locks.update_action("locks", change, "appt")["Update"]
-    assert update["UpdateExpression"] == "SET #m00 = :appointment REMOVE #m30"
-    assert update["ConditionExpression"] == "attribute_not_exists(#m00)"
+    # Given an appointment taking m00 and freeing m30 of one hour item
+    change = locks.HourChange("doctor#d", "2026-12-01T09", take=["00"], free=["30"])
+    update = locks.update_action("locks", change, "appt", now=1000)["Update"]
+    # Then it takes m00 only if free or held by an expired hold, and frees m30 unconditionally
+    assert update["UpdateExpression"] == "SET #m00 = :id REMOVE #x00, #m30, #x30"
+    assert update["ConditionExpression"] == "(attribute_not_exists(#m00) OR #x00 < :now)"
+    assert update["ExpressionAttributeValues"] == {":id": "appt", ":now": 1000}
+
+
+def test_a_hold_records_its_expiry_and_a_confirm_converts_only_its_own_unexpired_cells():
+    taking = locks.update_action("locks", locks.HourChange("o", "h", take=["05"]), "hold", now=10, hold_expiry=70)
+    assert taking["Update"]["UpdateExpression"] == "SET #m05 = :id, #x05 = :expires"
+    converting = locks.update_action("locks", locks.HourChange("o", "h", convert=["05"]), "appt", now=20,
+                                     previous_id="hold")["Update"]
+    assert converting["UpdateExpression"] == "SET #m05 = :id REMOVE #x05"
+    assert converting["ConditionExpression"] == "(#m05 = :previous AND #x05 >= :now)"
+    freeing = locks.update_action("locks", locks.HourChange("o", "h", free=["05"]), "hold", now=20,
+                                  previous_id="hold")["Update"]
+    assert freeing["ConditionExpression"] == "#m05 = :previous"
+
+
+def test_a_cell_held_by_an_expired_hold_is_not_taken():
+    item = {"hour": "2026-12-01T09", "m00": "appt", "m05": "hold", "x05": 99, "m10": "old-hold", "x10": 50}
+    assert locks.taken_in(item, now=60) == {"2026-12-01T09:00": "appt", "2026-12-01T09:05": "hold"}

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.domain.booking import check_bookable, check_span, hours_of
+from clinic.data.locks import cells
 from clinic.domain.schedule import (
     MINUTES_PER_DAY,
     WEEKDAYS,
     WorkingHours,
-    cells,
     fits_working_hours,
     is_on_grid,
     parse_hhmm,
@@ -222,8 +222,8 @@ def test_given_an_interval_ending_at_24_00_then_the_last_slot_ends_at_local_midn
 
 
 def test_given_an_interval_on_the_utc_cell_grid_then_cells_cover_it():
-    assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:45"), 15) == [utc("2026-06-01T03:15"),
-                                                                             utc("2026-06-01T03:30")]
+    assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:25")) == [utc("2026-06-01T03:15"),
+                                                                         utc("2026-06-01T03:20")]
     assert len(cells(utc("2026-06-01T03:15"), utc("2026-06-01T04:15"))) == 12
     assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:15")) == []
 
@@ -246,7 +246,7 @@ def test_given_a_doctor_record_then_hours_of_reads_its_working_hours():
 
 
 def test_given_a_free_grid_start_in_working_hours_then_bookable_with_the_default_duration():
-    interval = check_bookable(KATHMANDU_DOCTOR, utc("2026-06-08T03:15"), None, NOW)  # Monday 09:00 +0545
+    interval = check_bookable(KATHMANDU_DOCTOR, utc("2026-06-08T03:15"), None, NOW).interval  # Monday 09:00 +0545
     assert (interval.start, interval.end, interval.minutes) == (utc("2026-06-08T03:15"), utc("2026-06-08T03:45"), 30)
 
 
@@ -272,8 +272,8 @@ def test_given_new_york_spring_forward_then_a_wall_time_in_the_gap_cannot_be_boo
               "working_hours": {"sun": [{"start": "00:00", "end": "06:00"}]}}
     now = utc("2026-03-01T00:00")
     # 07:00Z is 03:00 EDT; there is no instant whose wall time is 02:00-02:59 that day
-    assert check_bookable(doctor, utc("2026-03-08T07:00"), 30, now).minutes == 30
-    assert check_bookable(doctor, utc("2026-03-08T06:30"), 60, now).end == utc("2026-03-08T07:30")
+    assert check_bookable(doctor, utc("2026-03-08T07:00"), 30, now).interval.minutes == 30
+    assert check_bookable(doctor, utc("2026-03-08T06:30"), 60, now).interval.end == utc("2026-03-08T07:30")
 
 
 def test_given_from_and_to_then_check_span_wants_order_and_a_bounded_span():

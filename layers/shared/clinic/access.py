@@ -50,8 +50,8 @@ def _hidden(kind: str) -> NotFound:
 # ---------------------------------------------------------------- patients
 def require_patient_access(who: Caller, patient_id: str, *,
                            doctor_sees_patient: Callable[[str, str], bool] | None = None) -> None:
-    """Staff; the patient themself; a doctor who has an appointment with them (when the route
-    allows doctors, the caller passes how to find out)."""
+    """Staff; the patient themself; a doctor while a non-cancelled appointment links them and the
+    doctor is active (when the route allows doctors, the caller passes how to find out)."""
     if who.is_staff:
         return
     if who.is_patient and who.patient_id == patient_id:
@@ -59,16 +59,6 @@ def require_patient_access(who: Caller, patient_id: str, *,
     if who.is_doctor and doctor_sees_patient is not None and doctor_sees_patient(who.doctor_id or "", patient_id):
         return
     raise _hidden("patient")
-
-
-def visible_patients(who: Caller, items: list[dict], *, doctor_sees_patient: Callable[[str, str], bool]) -> list[dict]:
-    """Search results the caller may see: all for staff; for a doctor, only their own patients
-    (the same rule as reading one patient), so a search never enumerates the clinic's patients."""
-    if who.is_staff:
-        return items
-    if who.is_doctor:
-        return [i for i in items if doctor_sees_patient(who.doctor_id or "", i["id"])]
-    return []
 
 
 def require_patient_update(who: Caller, patient_id: str, fields: set[str]) -> None:
@@ -83,6 +73,13 @@ def require_own_schedule(who: Caller, doctor_id: str) -> None:
     if who.is_staff or (who.is_doctor and who.doctor_id == doctor_id):
         return
     raise Forbidden(detail="a doctor sees only their own schedule")
+
+
+def require_own_calendar(who: Caller, doctor_id: str) -> None:
+    """Staff, or the doctor themself (their time off). Decided from the token alone: doctors are public."""
+    if who.is_staff or (who.is_doctor and who.doctor_id == doctor_id):
+        return
+    raise Forbidden(detail="a doctor manages only their own time off")
 
 
 # ---------------------------------------------------------------- appointments

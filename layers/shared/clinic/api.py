@@ -133,8 +133,8 @@ class Endpoint:
     # ------------------------------------------------------------------ one request
     def _serve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.append_keys(route=f"{self.route.method} {self.route.path}")
-        audit.start_request()
         caller = caller_from_event(event)
+        audit.start_request(self.route, event, caller)
         with dynamo.deadline_of(context):  # no DynamoDB call starts that could outlast the invocation
             answer = self._answer(event, context, caller)
             if self.route.audit is not None:

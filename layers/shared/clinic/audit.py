@@ -43,14 +43,21 @@ class _Marks:
     appointment_id: str | None = None
     doctor_id: str | None = None
     denied: bool = False
+    # patient → the status its record, written inside the use case's own transaction, already says
+    committed: dict[str, int] = field(default_factory=dict)
+    route: Route | None = None
+    event: Mapping[str, Any] = field(default_factory=dict)
+    caller: Caller | None = None
 
 
 _marks: ContextVar[_Marks] = ContextVar("audit_marks")
 
 
-def start_request() -> None:
-    """Forget the previous request's marks (a warm Lambda runs many requests in one context)."""
-    _marks.set(_Marks())
+def start_request(route: Route | None = None, event: Mapping[str, Any] | None = None,
+                  caller: Caller | None = None) -> None:
+    """Forget the previous request's marks (a warm Lambda runs many requests in one context), and
+    remember this one's route, event and caller for records written inside a transaction."""
+    _marks.set(_Marks(route=route, event=event or {}, caller=caller))
 
 
 def _current() -> _Marks:
@@ -93,7 +100,24 @@ def outcome_of(status: int) -> str:
     return "failed"
 
 
-def build_records(route: Route, event: Mapping[str, Any], who: Caller, status: int) -> list[dict[str, Any]]:
+def in_transaction(patient_id: str, status: int, *, appointment_id: str | None = None,
+                   doctor_id: str | None = None) -> list[dict[str, Any]]:
+    """The record of this request for one patient, to be written inside the use case's own
+    transaction: it commits exactly when the change does, with no write of its own. Empty outside an
+    audited request (e.g. a test calling a service directly)."""
+    marks = _current()
+    touched(patient_id, appointment_id=appointment_id, doctor_id=doctor_id)
+    if marks.route is None or marks.route.audit is None or marks.caller is None:
+        return []
+    (record,) = [r for r in build_records(marks.route, marks.event, marks.caller, status, _all=True)
+                 if r["patient_id"] == patient_id]
+    record["at"] += "#tx"  # never the key of a record the edge writes for the same request
+    marks.committed[patient_id] = status
+    return [record]
+
+
+def build_records(route: Route, event: Mapping[str, Any], who: Caller, status: int,
+                  _all: bool = False) -> list[dict[str, Any]]:
     marks = _current()
     path = event.get("pathParameters") or {}
     request_id = (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
@@ -106,6 +130,12 @@ def build_records(route: Route, event: Mapping[str, Any], who: Caller, status: i
         **{k: v for k, v in ids.items() if v},
     }
     touched_ids = list(dict.fromkeys(p for p in (_uuid(path.get("patient_id")), *map(_uuid, marks.patients)) if p))
+    if not _all:
+        # a patient whose record the use case's transaction already wrote with this very status
+        pending = [p for p in touched_ids if marks.committed.get(p) != status]
+        if touched_ids and not pending:
+            return []
+        touched_ids = pending
     return [{"subject": f"patient#{p}", "patient_id": p, **common} for p in touched_ids] or \
         [{"subject": NO_PATIENT, "patient_id": NO_PATIENT, **common}]
 

@@ -11,6 +11,7 @@ WIDGETS: dict[str, tuple[str, ...]] = {
     "Appointments": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
                      "AppointmentStatusChanged"),
     "Booking conflicts, storage and audit failures": ("BookingConflict", "StorageUnavailable", "AuditWriteFailed"),
+    "Calendar": ("TimeOffCreated", "TimeOffDeleted", "SeriesBooked", "SeriesCancelled", "SettingsUpdated"),
 }
 
 # Metric → dimension → every value the code gives it (one dashboard line per value).

@@ -37,6 +37,7 @@ class Settings(BaseModel):
     slot_locks_table: Name | None = Field(default=None, alias="SLOT_LOCKS_TABLE")
     audit_table: Name | None = Field(default=None, alias="AUDIT_TABLE")
     idempotency_table: Name | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
+    settings_table: Name | None = Field(default=None, alias="SETTINGS_TABLE")
     pagination_secret_arn: Name | None = Field(default=None, alias=PAGINATION_SECRET_ARN)
     pagination_secret: Name | None = Field(default=None, alias=PAGINATION_SECRET)
     service_version: str = Field(default="dev", alias="SERVICE_VERSION")

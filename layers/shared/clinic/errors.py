@@ -33,10 +33,6 @@ class MalformedJson(ApiError):
     status, code, title = 400, "MALFORMED_JSON", "Malformed JSON"
 
 
-class Unauthenticated(ApiError):
-    status, code, title = 401, "UNAUTHENTICATED", "Unauthenticated"
-
-
 class Forbidden(ApiError):
     status, code, title = 403, "FORBIDDEN", "Forbidden"
 
@@ -59,6 +55,26 @@ class ValidationFailed(ApiError):
 
 class OutsideWorkingHours(ApiError):
     status, code, title = 422, "OUTSIDE_WORKING_HOURS", "Outside working hours"
+
+
+class TooSoon(ApiError):
+    status, code, title = 422, "TOO_SOON", "Too soon"
+
+
+class DoctorAway(ApiError):
+    status, code, title = 422, "DOCTOR_AWAY", "Doctor away"
+
+
+class TooLateToChange(ApiError):
+    status, code, title = 409, "TOO_LATE_TO_CHANGE", "Too late to change"
+
+
+class TooManyAppointments(ApiError):
+    status, code, title = 409, "TOO_MANY_APPOINTMENTS", "Too many appointments"
+
+
+class HoldExpired(ApiError):
+    status, code, title = 409, "HOLD_EXPIRED", "Hold expired"
 
 
 class SlotUnavailable(ApiError):

@@ -2,8 +2,8 @@
 
 API Gateway's Cognito user-pool authorizer (REST, v1 events) hands the function the token's claims
 under ``requestContext.authorizer.claims``, every value a string; a multi-valued claim such as
-``cognito:groups`` arrives as ``"staff,doctors"`` (REST) or ``"[staff doctors]"`` (HTTP APIs). No
-handler reads claims itself: they ask for ``Caller``.
+``cognito:groups`` arrives as ``"staff,doctors"``. No handler reads claims itself: they ask for
+``Caller``.
 """
 
 from __future__ import annotations
@@ -49,17 +49,24 @@ class Caller:
 ANONYMOUS = Caller(sub="")
 
 
+KNOWN_GROUPS = frozenset({STAFF, DOCTORS, PATIENTS})
+
+
 def parse_groups(raw: Any) -> frozenset[str]:
-    """Accept every shape API Gateway uses for a list claim: a list, "a,b", "[a b]" or "a"."""
+    """The caller's groups, matched by exact name, failing closed.
+
+    API Gateway's REST Cognito authorizer hands ``cognito:groups`` over as one string, the names
+    joined by commas ("staff,doctors"); the local stack does the same, and a list is taken as it is.
+    Every name must be exactly one of this service's groups, or the caller has none at all: a claim
+    such as "nurse,staff", "staff x" or "[staff doctors]" (another API type's format) grants nothing,
+    rather than being read generously into a role it might not mean.
+    """
     if raw is None:
         return frozenset()
-    if isinstance(raw, (list, tuple, set, frozenset)):
-        return frozenset(str(g).strip() for g in raw if str(g).strip())
-    text = str(raw).strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    parts = text.replace(",", " ").split()
-    return frozenset(p for p in parts if p)
+    names = [str(g) for g in raw] if isinstance(raw, (list, tuple, set, frozenset)) else str(raw).split(",")
+    if not names or any(name not in KNOWN_GROUPS for name in names):
+        return frozenset()
+    return frozenset(names)
 
 
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:

@@ -1,98 +1,114 @@
-"""Appointment storage. Booking, cancelling and rescheduling are each ONE TransactWriteItems:
-the appointment, the doctor's and the patient's slot locks (see ``clinic.data.locks``) and
-condition checks that doctor and patient exist and are active. No read decides a booking: the
-conditions do, atomically, and the failing one names the error.
+"""Appointment storage. Booking (one appointment or a whole series), rescheduling, cancelling and
+the status changes that give a place back are each ONE TransactWriteItems (clinic.data.transactions):
+the appointment(s), the doctor's cells (buffers included) and the patient's cells
+(clinic.data.locks), the patient's open-appointment counter and the doctor–patient link
+(clinic.data.ledger), condition checks that doctor and patient exist and are active — the doctor's
+at the calendar version the caller planned with — and the request's audit record. No read decides a
+write: the conditions do, atomically, and the failing ones name the error (``Failed``).
 """
 
 from __future__ import annotations
 
-import uuid
-
-import random
-import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Iterable
 
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
 
 from clinic.config import settings
-from clinic.data import locks
-from clinic.data.dynamo import client, page_args, plain, table
+from clinic.data import ledger, locks
+from clinic.data.dynamo import page_args, plain, table
+from clinic.data.transactions import Failed, Transaction
 
 SCHEDULE_INDEX = "doctor_schedule"  # sparse: only appointments that are not cancelled carry schedule_doctor_id
 PATIENT_INDEX = "patient_appointments"
-_CONFLICT_ATTEMPTS = 4  # TransactionConflict: another transaction held one of our items; try again shortly
+SERIES_INDEX = "series_appointments"  # sparse: only occurrences of a series carry series_id
 
-
-class DoctorMissing(Exception):
-    def __init__(self, inactive: bool) -> None:
-        self.inactive = inactive
-
-
-class PatientMissing(Exception):
-    def __init__(self, inactive: bool) -> None:
-        self.inactive = inactive
-
-
-class DoctorBusy(Exception):
-    """One of the doctor's cells is taken."""
-
-
-class PatientBusy(Exception):
-    """One of the patient's cells is taken."""
-
-
-class AppointmentChanged(Exception):
-    """The appointment's version or status is no longer what the write expected."""
-
-
-class StillConflicting(Exception):
-    """Other transactions kept holding our items; the client should retry."""
-
-
-@dataclass(frozen=True)
-class Tables:
-    """The table names a function was given (None for the ones its route does not use)."""
-
-    appointments: str | None
-    patients: str | None
-    doctors: str | None
-    locks: str | None
-
-    @classmethod
-    def from_settings(cls) -> "Tables":
-        config = settings()
-        return cls(config.appointments_table, config.patients_table, config.doctors_table, config.slot_locks_table)
+__all__ = ["AppointmentStore", "Failed", "Occupancy", "iso"]
 
 
 def iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _active_check(table_name: str, record_id: str) -> dict:
-    return {"ConditionCheck": {
-        "TableName": table_name,
-        "Key": {"id": record_id},
-        "ConditionExpression": "attribute_exists(id) AND active = :true",
-        "ExpressionAttributeValues": {":true": True},
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }}
+def _just_before(end: datetime) -> str:
+    """The last second before ``end``: BETWEEN is inclusive, the ranges here are half-open."""
+    return iso(end - timedelta(seconds=1))
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """The time an appointment (or hold) holds: its own for the patient, with buffers for the doctor."""
+
+    start: datetime
+    end: datetime
+    buffer_before: int = 0
+    buffer_after: int = 0
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "Occupancy":
+        from clinic.models.common import parse_utc
+
+        return cls(parse_utc(item["start_at"]), parse_utc(item["end_at"]), int(item.get("buffer_before", 0)),
+                   int(item.get("buffer_after", 0)))
+
+    def doctor_cells(self) -> list[datetime]:
+        return locks.cells(self.start - timedelta(minutes=self.buffer_before),
+                           self.end + timedelta(minutes=self.buffer_after))
+
+    def patient_cells(self) -> list[datetime]:
+        return locks.cells(self.start, self.end)
+
+
+def _check(table_name: str, record_id: str, version: int | None = None) -> dict:
+    """The record exists and is active (and, for a doctor, is still at the calendar version read)."""
+    condition, values = "attribute_exists(id) AND active = :true", {":true": True}
+    if version is not None:
+        condition += " AND version = :version"
+        values[":version"] = version
+    return {"ConditionCheck": {"TableName": table_name, "Key": {"id": record_id}, "ConditionExpression": condition,
+                               "ExpressionAttributeValues": values, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+
+def _status_in(states: Iterable[str], values: dict[str, Any]) -> str:
+    names = []
+    for index, state in enumerate(sorted(states)):
+        values[f":state{index}"] = state
+        names.append(f":state{index}")
+    return f"#status IN ({', '.join(names)})"
 
 
 class AppointmentStore:
-    def __init__(self, tables: Tables | None = None) -> None:
-        self.tables = tables or Tables.from_settings()
+    def __init__(self) -> None:
+        config = settings()
+        self.appointments_table = config.appointments_table
+        self.patients_table = config.patients_table
+        self.doctors_table = config.doctors_table
+        self.locks_table = config.slot_locks_table
+        self.audit_table = config.audit_table
 
     @property
     def _table(self):
-        return table(self.tables.appointments)
+        return table(self.appointments_table)
 
     # ------------------------------------------------------------------ reads
     def get(self, appointment_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={"id": appointment_id}, ConsistentRead=True).get("Item")
         return plain(item) if item else None
+
+    def get_many(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Appointments by id (consistent), those that exist, in no particular order."""
+        from clinic.data.dynamo import resource
+
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 100):
+            request = {self.appointments_table: {"Keys": [{"id": i} for i in ids[start:start + 100]],
+                                                 "ConsistentRead": True}}
+            while request:
+                answer = resource().batch_get_item(RequestItems=request)
+                found += plain(answer.get("Responses", {}).get(self.appointments_table, []))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def doctor_schedule(self, doctor_id: str, start: datetime, end: datetime, limit: int,
                         start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -113,176 +129,145 @@ class AppointmentStore:
                                    **page_args(limit, start_key), **extra)
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
-    def has_appointment_with(self, patient_id: str, doctor_id: str) -> bool:
-        """Whether the patient has any appointment, in any status, with the doctor."""
-        try:
-            condition = Key("patient_id").eq(str(uuid.UUID(patient_id)))
-        except ValueError:
-            return False
-        kwargs: dict[str, Any] = {"IndexName": PATIENT_INDEX, "KeyConditionExpression": condition,
-                                  "FilterExpression": Attr("doctor_id").eq(doctor_id), "ProjectionExpression": "id"}
+    def series(self, series_id: str) -> list[dict[str, Any]]:
+        """A series' occurrences, by start (an index Query: eventually consistent)."""
+        items: list[dict] = []
+        kwargs: dict[str, Any] = {"IndexName": SERIES_INDEX, "KeyConditionExpression": Key("series_id").eq(series_id)}
         while True:
             answer = self._table.query(**kwargs)
-            if answer.get("Items"):
-                return True
+            items += plain(answer.get("Items", []))
             if "LastEvaluatedKey" not in answer:
-                return False
+                return items
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def taken_cells(self, owner: str, start: datetime, end: datetime) -> set[str]:
-        """ISO instants of the owner's taken 5-minute cells in the UTC hours touching [start, end)."""
+    def taken(self, owner: str, start: datetime, end: datetime, now: int) -> dict[str, str]:
+        """The owner's taken 5-minute cells in the UTC hours touching [start, end): cell name → holder id
+        (a consistent read; cells of expired holds are free)."""
         condition = Key("owner").eq(owner) & Key("hour").between(locks.hour_key(start), locks.hour_key(end))
-        lock_table = table(self.tables.locks)
-        taken: set[str] = set()
+        taken: dict[str, str] = {}
         kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
         while True:
-            answer = lock_table.query(**kwargs)
+            answer = table(self.locks_table).query(**kwargs)
             for item in answer.get("Items", []):
-                for attribute in item:
-                    if attribute.startswith("m") and len(attribute) == 3:
-                        taken.add(f"{item['hour']}:{attribute[1:]}")
+                taken.update(locks.taken_in(item, now))
             if "LastEvaluatedKey" not in answer:
                 return taken
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     # ------------------------------------------------------------------ writes
-    def book(self, appointment: dict[str, Any], start: datetime, end: datetime) -> None:
-        cells = locks.cells(start, end)
-        doctor_changes = locks.changes(locks.doctor_owner(appointment["doctor_id"]), [], cells)
-        patient_changes = locks.changes(locks.patient_owner(appointment["patient_id"]), [], cells)
-        item = {**appointment, "schedule_doctor_id": appointment["doctor_id"], "version": 1}
-        actions = [
-            {"Put": {"TableName": self.tables.appointments, "Item": item,
-                     "ConditionExpression": "attribute_not_exists(id)"}},
-            _active_check(self.tables.doctors, appointment["doctor_id"]),
-            _active_check(self.tables.patients, appointment["patient_id"]),
-        ]
-        self._transact(actions, doctor_changes, patient_changes, appointment["id"])
+    def _cells(self, transaction: Transaction, appointment_id: str, old: Occupancy | None, new: Occupancy | None,
+               doctor_id: str, patient_id: str, now: int, index: int = 0) -> None:
+        for owner, kind, old_cells, new_cells in (
+                (locks.doctor_owner(doctor_id), "doctor_cells", old.doctor_cells() if old else [],
+                 new.doctor_cells() if new else []),
+                (locks.patient_owner(patient_id), "patient_cells", old.patient_cells() if old else [],
+                 new.patient_cells() if new else [])):
+            for change in locks.changes(owner, old_cells, new_cells):
+                transaction.add(locks.update_action(self.locks_table, change, appointment_id, now), kind, index)
 
-    def reschedule(self, current: dict[str, Any], start: datetime, end: datetime, updated_at: str) -> dict[str, Any]:
-        old_cells = locks.cells(_parse(current["start_at"]), _parse(current["end_at"]))
-        new_cells = locks.cells(start, end)
-        doctor_changes = locks.changes(locks.doctor_owner(current["doctor_id"]), old_cells, new_cells)
-        patient_changes = locks.changes(locks.patient_owner(current["patient_id"]), old_cells, new_cells)
-        duration = int((end - start).total_seconds() // 60)
-        actions = [
-            {"Update": {
-                "TableName": self.tables.appointments,
-                "Key": {"id": current["id"]},
-                "UpdateExpression": "SET start_at = :start, end_at = :end, duration_minutes = :duration, "
-                                    "updated_at = :now, version = version + :one",
-                "ConditionExpression": "version = :version AND #status = :booked",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":start": iso(start), ":end": iso(end), ":duration": duration,
-                                              ":now": updated_at, ":one": 1, ":version": current["version"],
-                                              ":booked": "booked"},
-            }},
-            _active_check(self.tables.doctors, current["doctor_id"]),
-            _active_check(self.tables.patients, current["patient_id"]),
-        ]
-        self._transact(actions, doctor_changes, patient_changes, current["id"])
-        return {**current, "start_at": iso(start), "end_at": iso(end), "duration_minutes": duration,
+    def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            transaction.add({"Put": {"TableName": self.audit_table, "Item": record,
+                                     "ConditionExpression": "attribute_not_exists(subject)"}}, "audit")
+
+    def book(self, appointments: list[tuple[dict[str, Any], Occupancy]], doctor_version: int, limit: int,
+             now: int, audit_records: list[dict[str, Any]]) -> None:
+        """Book one appointment, or every occurrence of a series, all or nothing (raises Failed)."""
+        first = appointments[0][0]
+        doctor_id, patient_id = first["doctor_id"], first["patient_id"]
+        transaction = Transaction()
+        transaction.add(_check(self.doctors_table, doctor_id, doctor_version), "doctor")
+        transaction.add(_check(self.patients_table, patient_id), "patient")
+        for index, (appointment, occupancy) in enumerate(appointments):
+            item = {**appointment, "schedule_doctor_id": doctor_id, "version": 1}
+            transaction.add({"Put": {"TableName": self.appointments_table, "Item": item,
+                                     "ConditionExpression": "attribute_not_exists(id)"}}, "appointment", index)
+            self._cells(transaction, appointment["id"], None, occupancy, doctor_id, patient_id, now, index)
+        transaction.add(ledger.open_change(self.locks_table, patient_id, len(appointments), limit), "open")
+        transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, len(appointments)), "link")
+        self._audit(transaction, audit_records)
+        transaction.run()
+
+    def reschedule(self, current: dict[str, Any], new: Occupancy, doctor_version: int, movable: frozenset[str],
+                   updated_at: str, now: int, audit_records: list[dict[str, Any]]) -> dict[str, Any]:
+        values: dict[str, Any] = {":start": iso(new.start), ":end": iso(new.end),
+                                  ":duration": int((new.end - new.start).total_seconds() // 60), ":now": updated_at,
+                                  ":one": 1, ":version": current["version"]}
+        transaction = Transaction()
+        transaction.add({"Update": {
+            "TableName": self.appointments_table,
+            "Key": {"id": current["id"]},
+            "UpdateExpression": "SET start_at = :start, end_at = :end, duration_minutes = :duration, "
+                                "updated_at = :now, version = version + :one",
+            "ConditionExpression": f"version = :version AND {_status_in(movable, values)}",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }}, "appointment")
+        transaction.add(_check(self.doctors_table, current["doctor_id"], doctor_version), "doctor")
+        transaction.add(_check(self.patients_table, current["patient_id"]), "patient")
+        self._cells(transaction, current["id"], Occupancy.of(current), new, current["doctor_id"],
+                    current["patient_id"], now)
+        self._audit(transaction, audit_records)
+        transaction.run()
+        return {**current, "start_at": values[":start"], "end_at": values[":end"], "duration_minutes": values[":duration"],
                 "updated_at": updated_at, "version": current["version"] + 1}
 
-    def cancel(self, current: dict[str, Any], reason: str, updated_at: str, request_mark: str) -> dict[str, Any]:
-        """``request_mark`` identifies the cancelling request (derived from its Idempotency-Key, if
-        any), so that request's retry can tell its own committed cancel from someone else's."""
-        old_cells = locks.cells(_parse(current["start_at"]), _parse(current["end_at"]))
-        doctor_changes = locks.changes(locks.doctor_owner(current["doctor_id"]), old_cells, [])
-        patient_changes = locks.changes(locks.patient_owner(current["patient_id"]), old_cells, [])
-        actions = [{"Update": {
-            "TableName": self.tables.appointments,
-            "Key": {"id": current["id"]},
-            "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, updated_at = :now, "
-                                "cancelled_by_request = :mark, version = version + :one REMOVE schedule_doctor_id",
-            "ConditionExpression": "version = :version AND #status = :booked",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":cancelled": "cancelled", ":reason": reason, ":now": updated_at,
-                                          ":mark": request_mark, ":one": 1, ":version": current["version"],
-                                          ":booked": "booked"},
-        }}]
-        self._transact(actions, doctor_changes, patient_changes, current["id"])
-        updated = {**current, "status": "cancelled", "cancellation_reason": reason, "updated_at": updated_at,
-                   "cancelled_by_request": request_mark, "version": current["version"] + 1}
-        updated.pop("schedule_doctor_id", None)
-        return updated
+    def cancel(self, appointments: list[dict[str, Any]], cancellable: frozenset[str], reason: str, updated_at: str,
+               request_mark: str, audit_records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Cancel one appointment, or several of one patient (a series), all or nothing. ``request_mark``
+        identifies the cancelling request (derived from its Idempotency-Key, if any), so that request's
+        retry can tell its own committed cancel from someone else's."""
+        transaction = Transaction()
+        by_doctor: dict[str, int] = {}
+        for index, current in enumerate(appointments):
+            values: dict[str, Any] = {":cancelled": "cancelled", ":reason": reason, ":now": updated_at,
+                                      ":mark": request_mark, ":one": 1, ":version": current["version"]}
+            transaction.add({"Update": {
+                "TableName": self.appointments_table,
+                "Key": {"id": current["id"]},
+                "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, updated_at = :now, "
+                                    "cancelled_by_request = :mark, version = version + :one REMOVE schedule_doctor_id",
+                "ConditionExpression": f"version = :version AND {_status_in(cancellable, values)}",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }}, "appointment", index)
+            self._cells(transaction, current["id"], Occupancy.of(current), None, current["doctor_id"],
+                        current["patient_id"], 0, index)
+            by_doctor[current["doctor_id"]] = by_doctor.get(current["doctor_id"], 0) + 1
+        patient_id = appointments[0]["patient_id"]
+        transaction.add(ledger.open_change(self.locks_table, patient_id, -len(appointments)), "open")
+        for doctor_id, count in by_doctor.items():
+            transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, -count), "link")
+        self._audit(transaction, audit_records)
+        transaction.run()
+        cancelled = []
+        for current in appointments:
+            updated = {**current, "status": "cancelled", "cancellation_reason": reason, "updated_at": updated_at,
+                       "cancelled_by_request": request_mark, "version": current["version"] + 1}
+            updated.pop("schedule_doctor_id", None)
+            cancelled.append(updated)
+        return cancelled
 
-    def change_status(self, appointment_id: str, target: str, allowed_from: frozenset[str], updated_at: str,
-                      request_mark: str) -> dict:
-        """A status change that frees no time (arrived, fulfilled, noshow): one conditional update.
-        ``request_mark`` is stored with it, so that when botocore retries an update whose answer was
-        lost, the failed condition can be told apart from somebody else's change."""
-        names = {"#status": "status"}
+    def change_status(self, current: dict[str, Any], target: str, allowed_from: frozenset[str], frees_a_place: bool,
+                      updated_at: str, request_mark: str, audit_records: list[dict[str, Any]]) -> dict[str, Any]:
+        """A status change that frees no time (arrived, fulfilled, noshow); it gives the patient's place
+        back when the appointment stops being open. ``request_mark`` is stored with it: if the write
+        committed and its answer was lost, the retry's failed condition can be told apart from
+        somebody else's change (DynamoDB also answers a retried ClientRequestToken as the same write)."""
         values: dict[str, Any] = {":target": target, ":now": updated_at, ":one": 1, ":mark": request_mark}
-        placeholders = []
-        for index, state in enumerate(sorted(allowed_from)):
-            values[f":from{index}"] = state
-            placeholders.append(f":from{index}")
-        try:
-            answer = self._table.update_item(
-                Key={"id": appointment_id},
-                UpdateExpression="SET #status = :target, updated_at = :now, status_changed_by_request = :mark, "
-                                 "version = version + :one",
-                ConditionExpression=f"attribute_exists(id) AND #status IN ({', '.join(placeholders)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AppointmentChanged() from None
-            raise
-        return plain(answer["Attributes"])
-
-    # ------------------------------------------------------------------ the one transaction
-    def _transact(self, head: list[dict], doctor_changes: list[locks.BucketChange],
-                  patient_changes: list[locks.BucketChange], appointment_id: str) -> None:
-        """``head`` is [appointment write, doctor check?, patient check?]; then the doctor's lock
-        items, then the patient's. A cancelled transaction's reasons, in that order, name the error."""
-        doctor_actions = [locks.update_action(self.tables.locks, c, appointment_id) for c in doctor_changes]
-        patient_actions = [locks.update_action(self.tables.locks, c, appointment_id) for c in patient_changes]
-        actions = head + doctor_actions + patient_actions
-        doctor_range = range(len(head), len(head) + len(doctor_actions))
-        for attempt in range(_CONFLICT_ATTEMPTS):
-            try:
-                client().transact_write_items(TransactItems=actions)
-                return
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = error.response.get("CancellationReasons") or []
-                codes = [r.get("Code", "None") for r in reasons]
-                if "ConditionalCheckFailed" in codes:
-                    _raise_for(reasons, head, doctor_range)
-                if "TransactionConflict" in codes and attempt + 1 < _CONFLICT_ATTEMPTS:
-                    time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # noqa: S311  # jitter  # nosec B311
-                    continue
-                if "TransactionConflict" in codes:
-                    raise StillConflicting() from None
-                raise
-
-
-def _raise_for(reasons: list[dict], head: list[dict], doctor_range: range) -> None:
-    """Map the failed conditions to one exception, in precedence order. ``head`` is
-    [appointment write, doctor check, patient check] (cancel has the appointment write only)."""
-    failed = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
-    if 0 in failed:
-        raise AppointmentChanged()
-    if 1 in failed and len(head) > 1:
-        raise DoctorMissing(inactive=bool(reasons[1].get("Item")))
-    if 2 in failed and len(head) > 2:
-        raise PatientMissing(inactive=bool(reasons[2].get("Item")))
-    if failed & set(doctor_range):
-        raise DoctorBusy()
-    raise PatientBusy()
-
-
-def _just_before(end: datetime) -> str:
-    """The last second before ``end``: BETWEEN is inclusive, the ranges here are half-open."""
-    from datetime import timedelta
-
-    return iso(end - timedelta(seconds=1))
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        transaction = Transaction()
+        transaction.add({"Update": {
+            "TableName": self.appointments_table,
+            "Key": {"id": current["id"]},
+            "UpdateExpression": "SET #status = :target, updated_at = :now, status_changed_by_request = :mark, "
+                                "version = version + :one",
+            "ConditionExpression": f"attribute_exists(id) AND {_status_in(allowed_from, values)}",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }}, "appointment")
+        if frees_a_place:
+            transaction.add(ledger.open_change(self.locks_table, current["patient_id"], -1), "open")
+        self._audit(transaction, audit_records)
+        transaction.run()
+        return {**current, "status": target, "updated_at": updated_at, "status_changed_by_request": request_mark,
+                "version": current["version"] + 1}

@@ -1,23 +1,26 @@
 """Slot locks: how "no double booking" is made atomic.
 
-Time is cut into 5-minute UTC cells (every doctor grid is a multiple of 5 minutes, and every
-time zone in use has an offset that is a multiple of 5 minutes). A booked appointment owns, for
-its doctor and for its patient, every cell it covers. Cells are kept one item per owner and UTC
-hour (owner ``doctor#<id>`` or ``patient#<id>``, sort key ``2026-12-01T14``), one attribute per
-cell (``m00`` ... ``m55``) holding the appointment id.
+Time is cut into 5-minute UTC cells (every doctor grid and buffer is a multiple of 5 minutes, and
+every time zone in use has an offset that is a multiple of 5 minutes). What occupies time — an
+appointment, or a hold — owns, for its doctor and for its patient, every cell it covers. Cells are
+kept one item per owner and UTC hour (owner ``doctor#<id>`` or ``patient#<id>``, sort key
+``2026-12-01T14``), one attribute per cell (``m00`` ... ``m55``) holding the record id. A hold's cell
+also holds its expiry (``x00`` ... ``x55``, epoch seconds); an appointment's never does.
 
-Taking a cell is ``SET mXX = :appointment`` under ``attribute_not_exists(mXX)``; freeing it is
-``REMOVE mXX``. Two appointments overlap exactly when they share a cell, so the condition decides,
-inside the booking's one transaction, that nobody else holds the time. Packing an hour in one item
-keeps the longest reschedule (240 minutes moved away, on a 5-minute grid) at 23 transaction items
-instead of 193 single-cell items, well under DynamoDB's 100-item limit.
+A cell is free when it has no ``mXX``, or when its ``xXX`` has passed: a hold is free again the
+instant it expires, with no sweeper needing to run first (the condition compares the expiry with the
+request's time). Taking a cell is ``SET mXX = :id`` under ``attribute_not_exists(mXX) OR xXX < :now``
+(and ``REMOVE xXX`` for an appointment); freeing it is ``REMOVE``. Two occupants overlap exactly when
+they share a cell, so the conditions decide, inside the write's one transaction, that nobody else
+holds the time. Packing an hour in one item keeps the longest move (240 minutes plus buffers, moved
+away) to a handful of transaction items instead of hundreds.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 CELL = timedelta(minutes=5)
 
@@ -46,63 +49,112 @@ def hour_key(cell: datetime) -> str:
     return cell.strftime("%Y-%m-%dT%H")
 
 
-def cell_attribute(cell: datetime) -> str:
-    return f"m{cell.minute:02d}"
+def cell_name(cell: datetime) -> str:
+    """How a taken cell is reported by ``taken``: ``2026-12-01T14:05``."""
+    return f"{hour_key(cell)}:{cell.minute:02d}"
 
 
-def by_hour(cell_list: list[datetime]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for cell in cell_list:
-        grouped[hour_key(cell)].append(cell_attribute(cell))
-    return dict(grouped)
+def _minute(cell: datetime) -> str:
+    return f"{cell.minute:02d}"
 
 
 @dataclass
-class BucketChange:
-    """What one owner-hour item must do: take some cells, free others."""
+class HourChange:
+    """What one owner-hour item must do: take some cells, free others, turn a hold's cells into an
+    appointment's."""
 
     owner: str
     hour: str
-    take: list[str] = field(default_factory=list)
+    take: list[str] = field(default_factory=list)  # minutes, "00".."55"
     free: list[str] = field(default_factory=list)
+    convert: list[str] = field(default_factory=list)
 
 
-def changes(owner: str, old: list[datetime], new: list[datetime]) -> list[BucketChange]:
-    """Per hour item, the cells to take (new, not already ours) and to free (old, no longer ours)."""
+def changes(owner: str, old: list[datetime], new: list[datetime], *, convert: bool = False) -> list[HourChange]:
+    """Per hour item: the cells to take (new, not already ours), to free (old, no longer ours) and,
+    with ``convert``, those held by a hold that become the appointment's (old and new)."""
     old_set, new_set = set(old), set(new)
-    result: dict[str, BucketChange] = {}
+    result: dict[str, HourChange] = {}
+
+    def change(cell: datetime) -> HourChange:
+        return result.setdefault(hour_key(cell), HourChange(owner, hour_key(cell)))
+
     for cell in sorted(new_set - old_set):
-        result.setdefault(hour_key(cell), BucketChange(owner, hour_key(cell))).take.append(cell_attribute(cell))
+        change(cell).take.append(_minute(cell))
     for cell in sorted(old_set - new_set):
-        result.setdefault(hour_key(cell), BucketChange(owner, hour_key(cell))).free.append(cell_attribute(cell))
+        change(cell).free.append(_minute(cell))
+    if convert:
+        for cell in sorted(old_set & new_set):
+            change(cell).convert.append(_minute(cell))
     return [result[h] for h in sorted(result)]
 
 
-def update_action(table_name: str, change: BucketChange, appointment_id: str) -> dict:
-    """One TransactWriteItems Update for one owner-hour item."""
+def update_action(table_name: str, change: HourChange, record_id: str, now: int, *,
+                  hold_expiry: int | None = None, previous_id: str | None = None) -> dict[str, Any]:
+    """One TransactWriteItems Update for one owner-hour item, on behalf of ``record_id``.
+
+    - taking a cell requires it free (absent, or held by an expired hold); a hold records its expiry;
+    - converting requires the cell still held by ``previous_id`` (the hold) and not expired;
+    - freeing requires nothing when an appointment frees its own cells (its version condition proves
+      they are its own); a hold (``previous_id``) frees only cells it still holds (the caller asks for
+      exactly those: once expired, another booking may have taken some).
+    """
     names: dict[str, str] = {}
-    clauses, conditions = [], []
-    values: dict[str, str] = {}
-    if change.take:
-        values[":appointment"] = appointment_id
-        sets = []
-        for attribute in change.take:
-            names[f"#{attribute}"] = attribute
-            sets.append(f"#{attribute} = :appointment")
-            conditions.append(f"attribute_not_exists(#{attribute})")
+    values: dict[str, Any] = {":id": record_id}
+    sets, removes, conditions = [], [], []
+    for minute in change.take:
+        m, x = f"#m{minute}", f"#x{minute}"
+        names[m], names[x] = f"m{minute}", f"x{minute}"
+        sets.append(f"{m} = :id")
+        if hold_expiry is not None:
+            sets.append(f"{x} = :expires")
+        else:
+            removes.append(x)
+        conditions.append(f"(attribute_not_exists({m}) OR {x} < :now)")
+    for minute in change.convert:
+        m, x = f"#m{minute}", f"#x{minute}"
+        names[m], names[x] = f"m{minute}", f"x{minute}"
+        sets.append(f"{m} = :id")
+        removes.append(x)
+        conditions.append(f"({m} = :previous AND {x} >= :now)")
+    for minute in change.free:
+        m, x = f"#m{minute}", f"#x{minute}"
+        names[m], names[x] = f"m{minute}", f"x{minute}"
+        removes += [m, x]
+        if previous_id is not None:
+            conditions.append(f"{m} = :previous")
+    clauses = []
+    if sets:
         clauses.append("SET " + ", ".join(sets))
-    if change.free:
-        for attribute in change.free:
-            names[f"#{attribute}"] = attribute
-        clauses.append("REMOVE " + ", ".join(f"#{a}" for a in change.free))
-    action = {
+    if removes:
+        clauses.append("REMOVE " + ", ".join(dict.fromkeys(removes)))
+    if change.take or change.convert:
+        values[":now"] = now
+    if hold_expiry is not None and change.take:
+        values[":expires"] = hold_expiry
+    if previous_id is not None and (change.convert or change.free):
+        values[":previous"] = previous_id
+    action: dict[str, Any] = {
         "TableName": table_name,
         "Key": {"owner": change.owner, "hour": change.hour},
         "UpdateExpression": " ".join(clauses),
         "ExpressionAttributeNames": names,
     }
+    used = " ".join(clauses + conditions)
+    values = {k: v for k, v in values.items() if k in used}
     if values:
         action["ExpressionAttributeValues"] = values
     if conditions:
         action["ConditionExpression"] = " AND ".join(conditions)
     return {"Update": action}
+
+
+def taken_in(item: dict[str, Any], now: int) -> dict[str, str]:
+    """The taken cells of one hour item: ``cell_name`` → the id holding it (expired holds left out)."""
+    taken = {}
+    for attribute, value in item.items():
+        if len(attribute) == 3 and attribute[0] == "m" and attribute[1:].isdigit():
+            expiry = item.get(f"x{attribute[1:]}")
+            if expiry is None or int(expiry) >= now:
+                taken[f"{item['hour']}:{attribute[1:]}"] = str(value)
+    return taken

@@ -28,6 +28,7 @@ TABLE_VARIABLES: dict[str, str] = {
     "SlotLocksTable": "SLOT_LOCKS_TABLE",
     "AuditTable": "AUDIT_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
+    "SettingsTable": "SETTINGS_TABLE",
 }
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
@@ -39,16 +40,27 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "patients.search": (Grant("PatientsTable", ("Query",), "by_family_name"),
                         Grant("PatientsTable", ("Query",), "by_birth_date")),
     "patients.read": (Grant("PatientsTable", ("GetItem",)),),
+    "patients.read_many": (Grant("PatientsTable", ("BatchGetItem",)),),
     "patients.update": (Grant("PatientsTable", ("GetItem", "PutItem")),),
     "doctors.create": (Grant("DoctorsTable", ("PutItem",)),),
     "doctors.list": (Grant("DoctorsTable", ("Scan",)), Grant("DoctorsTable", ("Query",), "by_specialty")),
     "doctors.read": (Grant("DoctorsTable", ("GetItem",)),),
     "doctors.update": (Grant("DoctorsTable", ("GetItem", "PutItem")),),
     "slots.read": (Grant("SlotLocksTable", ("Query",)),),
+    # doctor–patient links (clinic.data.ledger): may this doctor see this patient; a doctor's patients
+    "links.read": (Grant("SlotLocksTable", ("GetItem",)),),
+    "links.query": (Grant("SlotLocksTable", ("Query",)),),
+    "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
+    "settings.read": (Grant("SettingsTable", ("GetItem",)),),
+    "settings.update": (Grant("SettingsTable", ("GetItem", "PutItem")),),
     "appointments.read": (Grant("AppointmentsTable", ("GetItem",)),),
+    "appointments.read_many": (Grant("AppointmentsTable", ("BatchGetItem",)),),
+    "appointments.by_series": (Grant("AppointmentsTable", ("Query",), "series_appointments"),
+                               Grant("AppointmentsTable", ("BatchGetItem",))),
     "appointments.by_doctor": (Grant("AppointmentsTable", ("Query",), "doctor_schedule"),),
     "appointments.by_patient": (Grant("AppointmentsTable", ("Query",), "patient_appointments"),),
-    # one transaction: the appointment, the doctor's and patient's slot locks, doctor and patient checks
+    # one transaction: the appointment(s), the doctor's and patient's slot locks, the patient's open
+    # appointments and the doctor–patient link (same table), doctor and patient checks
     "appointments.book": (Grant("AppointmentsTable", ("PutItem",)),
                           Grant("DoctorsTable", ("ConditionCheckItem",)),
                           Grant("PatientsTable", ("ConditionCheckItem",)),
@@ -58,6 +70,7 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
                             Grant("PatientsTable", ("ConditionCheckItem",)),
                             Grant("SlotLocksTable", ("UpdateItem",))),
     "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
+    "appointments.status": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
     "audit.read": (Grant("AuditTable", ("Query",)),),
     # added to every audited route: the trail is append-only
     "audit.append": (Grant("AuditTable", ("PutItem",)),),

@@ -13,9 +13,6 @@ from clinic.data.dynamo import page_args, plain, table
 # Index names, as declared in template.yaml.
 PATIENTS_BY_NAME = "by_family_name"
 PATIENTS_BY_BIRTH_DATE = "by_birth_date"
-# The attributes of an index's LastEvaluatedKey: the table's key and the index's.
-INDEX_KEYS = {PATIENTS_BY_NAME: ("id", "name_shard", "family_name_key"),
-              PATIENTS_BY_BIRTH_DATE: ("id", "birth_date", "family_name_key")}
 DOCTORS_BY_SPECIALTY = "by_specialty"
 
 
@@ -56,6 +53,21 @@ class Records:
             raise
         return new_item
 
+    def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Records by id (consistent reads, 100 per call): id → record, for those that exist."""
+        from clinic.data.dynamo import resource
+
+        name = self._table.name
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 100):
+            request = {name: {"Keys": [{"id": i} for i in ids[start:start + 100]], "ConsistentRead": True}}
+            while request:
+                answer = resource().batch_get_item(RequestItems=request)
+                for item in plain(answer.get("Responses", {}).get(name, [])):
+                    found[item["id"]] = item
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
     def scan_page(self, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         answer = self._table.scan(**page_args(limit, start_key))
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
@@ -63,11 +75,6 @@ class Records:
     def query_page(self, index: str, condition, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         answer = self._table.query(IndexName=index, KeyConditionExpression=condition, **page_args(limit, start_key))
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
-
-
-def key_after(index: str, item: dict) -> dict:
-    """The ExclusiveStartKey that resumes an index Query right after ``item``."""
-    return {name: item[name] for name in INDEX_KEYS[index]}
 
 
 def patients() -> Records:

@@ -1,20 +1,36 @@
-"""Booking rules, pure: is this start and duration bookable with this doctor, now?
+"""Booking rules, pure: may this start, with this duration or appointment type, be booked with this
+doctor, now, under the clinic's policy?
 
-Order of checks is the order a client fixes things in: the duration, the horizon (past, too far),
-the grid, then working hours. The write itself (no double booking) is decided atomically in storage.
+Order of checks is the order a client fixes things in: the type or duration, the horizon (past, too
+far ahead), the notice a patient must give, the grid, working hours, then the doctor's time off.
+Whether the time is free (no double booking, buffers included) is decided atomically in storage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from clinic.domain.schedule import WorkingHours, fits_working_hours, is_on_grid
-from clinic.errors import OutsideWorkingHours, invalid
+from clinic.domain.schedule import WorkingHours, fits_working_hours, is_on_grid, runs
+from clinic.errors import DoctorAway, OutsideWorkingHours, TooSoon, invalid
 
 MAX_DURATION_MINUTES = 240
-HORIZON = timedelta(days=365)
-CELL_MINUTES = 5  # every doctor's grid is a multiple of 5 minutes: locks are kept per 5-minute UTC cell
+CELL_MINUTES = 5  # every grid and buffer is a multiple of 5 minutes: locks are kept per 5-minute UTC cell
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The clinic settings that bound a booking (clinic.models.settings holds the whole object)."""
+
+    min_notice_minutes: int = 0
+    max_advance_days: int = 365
+    patient_change_cutoff_minutes: int = 0
+    max_open_appointments_per_patient: int = 20
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> "Policy":
+        return cls(**{k: int(settings[k]) for k in cls.__dataclass_fields__ if k in settings})
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,24 @@ class Interval:
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
+    def overlaps(self, other: "Interval") -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What is booked: the appointment's own time, and what it occupies for its doctor (with buffers)."""
+
+    interval: Interval
+    appointment_type: str | None = None
+    buffer_before: int = 0
+    buffer_after: int = 0
+
+    @property
+    def doctor_interval(self) -> Interval:
+        return Interval(self.interval.start - timedelta(minutes=self.buffer_before),
+                        self.interval.end + timedelta(minutes=self.buffer_after))
+
 
 def hours_of(doctor: dict) -> WorkingHours:
     """The doctor record's working hours as the schedule module wants them."""
@@ -33,23 +67,85 @@ def hours_of(doctor: dict) -> WorkingHours:
     return WorkingHours(time_zone=doctor["time_zone"], slot_minutes=int(doctor["slot_minutes"]), intervals=intervals)
 
 
-def check_bookable(doctor: dict, start: datetime, duration_minutes: int | None, now: datetime) -> Interval:
-    """The interval to book, or the contract's error: VALIDATION_ERROR or OUTSIDE_WORKING_HOURS."""
-    hours = hours_of(doctor)
-    slot = hours.slot_minutes
-    duration = slot if duration_minutes is None else duration_minutes
+def appointment_type(doctor: dict, code: str | None) -> dict | None:
+    """The doctor's appointment type with this code (422 if the doctor has none such)."""
+    if code is None:
+        return None
+    for kind in doctor.get("appointment_types") or []:
+        if kind["code"] == code:
+            return kind
+    raise invalid("appointment_type", "the doctor has no appointment type with this code")
+
+
+def shape(doctor: dict, duration_minutes: int | None, type_code: str | None) -> tuple[int, dict | None]:
+    """The duration to book and the type it comes from: a type's duration, or the one given (default
+    the slot length). Both at once is a 422, as is a duration off the doctor's grid."""
+    kind = appointment_type(doctor, type_code)
+    if kind is not None and duration_minutes is not None:
+        raise invalid("duration_minutes", "give appointment_type or duration_minutes, not both")
+    slot = int(doctor["slot_minutes"])
+    duration = int(kind["duration_minutes"]) if kind else (slot if duration_minutes is None else duration_minutes)
     if duration <= 0 or duration > MAX_DURATION_MINUTES or duration % slot:
         raise invalid("duration_minutes", f"must be a positive multiple of {slot} minutes, at most {MAX_DURATION_MINUTES}")
+    return duration, kind
+
+
+def check_horizon(start: datetime, now: datetime, policy: Policy, *, notice_applies: bool, field: str = "start") -> None:
     if start < now:
-        raise invalid("start", "must not be in the past")
-    if start > now + HORIZON:
-        raise invalid("start", "must not be more than 365 days ahead")
+        raise invalid(field, "must not be in the past")
+    if start > now + timedelta(days=policy.max_advance_days):
+        raise invalid(field, f"must not be more than {policy.max_advance_days} days ahead")
+    if notice_applies and start < now + timedelta(minutes=policy.min_notice_minutes):
+        raise TooSoon(detail=f"a patient books at least {policy.min_notice_minutes} minutes ahead",
+                      errors=[])
+
+
+def time_off_overlapping(doctor: dict, interval: Interval) -> list[dict]:
+    """The doctor's time off entries overlapping ``interval``."""
+    found = []
+    for entry in doctor.get("time_off") or []:
+        away = Interval(_instant(entry["start"]), _instant(entry["end"]))
+        if away.overlaps(interval):
+            found.append(entry)
+    return found
+
+
+def check_bookable(doctor: dict, start: datetime, duration_minutes: int | None, now: datetime, *,
+                   type_code: str | None = None, policy: Policy | None = None, notice_applies: bool = False,
+                   field: str = "start") -> Booking:
+    """What to book, or the contract's error: VALIDATION_ERROR, TOO_SOON, OUTSIDE_WORKING_HOURS or
+    DOCTOR_AWAY. ``notice_applies``: the minimum notice binds patients, not staff."""
+    policy = policy or Policy()
+    hours = hours_of(doctor)
+    duration, kind = shape(doctor, duration_minutes, type_code)
+    check_horizon(start, now, policy, notice_applies=notice_applies, field=field)
     if not is_on_grid(hours, start) or start.minute % CELL_MINUTES:
-        raise invalid("start", f"must lie on the doctor's {slot}-minute grid in {hours.time_zone}")
+        raise invalid(field, f"must lie on the doctor's {hours.slot_minutes}-minute grid in {hours.time_zone}")
+    interval = Interval(start, start + timedelta(minutes=duration))
     if not fits_working_hours(hours, start, duration):
-        raise OutsideWorkingHours(detail="the appointment does not lie within the doctor's working hours",
-                                  errors=[])
-    return Interval(start=start, end=start + timedelta(minutes=duration))
+        raise OutsideWorkingHours(detail="the appointment does not lie within the doctor's working hours")
+    if time_off_overlapping(doctor, interval):
+        raise DoctorAway(detail="the doctor is away for part of that time")
+    return Booking(interval, kind["code"] if kind else None, int(kind.get("buffer_before_minutes", 0)) if kind else 0,
+                   int(kind.get("buffer_after_minutes", 0)) if kind else 0)
+
+
+def candidates(doctor: dict, window_start: datetime, window_end: datetime, now: datetime, *,
+               type_code: str | None, policy: Policy, notice_applies: bool) -> list[Booking]:
+    """Every booking of the type's duration (or one slot) that working hours, time off and the policy
+    allow in [window_start, window_end), sorted by start; whether its time is free is storage's part."""
+    duration, kind = shape(doctor, None, type_code)
+    earliest = now + timedelta(minutes=policy.min_notice_minutes) if notice_applies else now
+    latest = now + timedelta(days=policy.max_advance_days)
+    before = int(kind.get("buffer_before_minutes", 0)) if kind else 0
+    after = int(kind.get("buffer_after_minutes", 0)) if kind else 0
+    found = []
+    for run in runs(hours_of(doctor), window_start, window_end, duration):
+        interval = Interval(run.start, run.end)
+        if run.start < earliest or run.start > latest or time_off_overlapping(doctor, interval):
+            continue
+        found.append(Booking(interval, kind["code"] if kind else None, before, after))
+    return found
 
 
 def check_span(start: datetime, end: datetime, max_days: int) -> None:
@@ -58,3 +154,7 @@ def check_span(start: datetime, end: datetime, max_days: int) -> None:
         raise invalid("from", "from must be before to")
     if end - start > timedelta(days=max_days):
         raise invalid("to", f"the span from..to must be at most {max_days} days")
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -11,8 +11,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "noshow": frozenset(),
 }
 FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
-# Only a booked appointment may move in time.
+# Only a booked appointment may move in time, or be cancelled.
 RESCHEDULABLE = frozenset({"booked"})
+# An open appointment holds one of the patient's places (settings: max_open_appointments_per_patient);
+# cancelling, a no-show and fulfilment give it back.
+OPEN = frozenset({"booked", "arrived"})
 
 
 def can_move(current: str, target: str) -> bool:
@@ -22,3 +25,11 @@ def can_move(current: str, target: str) -> bool:
 def predecessors(target: str) -> frozenset[str]:
     """The states from which ``target`` may be reached (used as a write condition)."""
     return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+
+
+def cancellable() -> frozenset[str]:
+    return predecessors("cancelled")
+
+
+def frees_a_place(current: str, target: str) -> bool:
+    return current in OPEN and target not in OPEN

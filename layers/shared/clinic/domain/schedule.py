@@ -122,6 +122,28 @@ def is_on_grid(hours: WorkingHours, start: datetime) -> bool:
     return local.second == 0 and local.microsecond == 0 and (local.hour * 60 + local.minute) % hours.slot_minutes == 0
 
 
+def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, duration_minutes: int) -> list[Slot]:
+    """Every interval of ``duration_minutes`` made of consecutive grid slots of one working interval,
+    starting on the grid and wholly inside [window_start, window_end), sorted by start."""
+    count = duration_minutes // hours.slot_minutes
+    if count <= 0:
+        return []
+    slots = working_slots(hours, window_start, window_end)
+    by_start = {s.start: s for s in slots}
+    found = []
+    for first in slots:
+        at, last = first.start, None
+        for _ in range(count):
+            slot = by_start.get(at)
+            if slot is None or slot.interval_key != first.interval_key:
+                last = None
+                break
+            last, at = slot, slot.end
+        if last is not None:
+            found.append(Slot(first.start, last.end, first.interval_key))
+    return found
+
+
 def fits_working_hours(hours: WorkingHours, start: datetime, duration_minutes: int) -> bool:
     """True if [start, start + duration) is consecutive grid slots of one working interval."""
     count = duration_minutes // hours.slot_minutes
@@ -139,16 +161,3 @@ def fits_working_hours(hours: WorkingHours, start: datetime, duration_minutes: i
             return False
         at = slot.end
     return at == end
-
-
-def cells(start: datetime, end: datetime, cell_minutes: int = 5) -> list[datetime]:
-    """The ``cell_minutes`` UTC cells covering [start, end); both ends on that UTC grid."""
-    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    for instant in (start, end):
-        if instant.minute % cell_minutes or instant.second or instant.microsecond:
-            raise ValueError("cells need instants on the UTC cell grid")
-    result, at = [], start
-    while at < end:
-        result.append(at)
-        at += timedelta(minutes=cell_minutes)
-    return result

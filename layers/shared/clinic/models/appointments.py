@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.models.common import (
@@ -19,12 +19,24 @@ CancellationReason = free_text(500, min_length=1, strip=True)
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of the doctor's slot_minutes")]
 
 
+TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+
+
 class AppointmentCreate(RequestModel):
     patient_id: Id
     doctor_id: Id
     start: Instant = Field(description="RFC 3339 with an offset, on the doctor's slot grid")
-    duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes")
+    duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes, or the "
+                                                                        "appointment type's duration")
+    appointment_type: TypeCode | None = Field(default=None, description="A code of the doctor's appointment types; "
+                                                                        "not together with duration_minutes")
     reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _type_or_duration(self) -> "AppointmentCreate":
+        if self.appointment_type is not None and self.duration_minutes is not None:
+            raise ValueError("give appointment_type or duration_minutes, not both")
+        return self
 
 
 class AppointmentUpdate(RequestModel):
@@ -63,6 +75,8 @@ class AppointmentOut(ResponseModel):
     end: datetime
     duration_minutes: int
     reason: str | None = None
+    appointment_type: str | None = None
+    series_id: IdOut | None = None
     status: Status
     cancellation_reason: str | None = None
     created_at: datetime
@@ -79,7 +93,9 @@ class Availability(ResponseModel):
 
 
 class AvailabilityQuery(WindowQuery):
-    """?from=&to= (span at most 14 days)."""
+    """?from=&to= (span at most 14 days), and optionally ?appointment_type=."""
+
+    appointment_type: TypeCode | None = Field(default=None, description="Slots of this type's duration, with its buffers")
 
 
 class PatientAppointmentsQuery(RequestModel):
@@ -91,3 +107,19 @@ class PatientAppointmentsQuery(RequestModel):
     status: Status | None = None
     limit: Limit = DEFAULT_LIMIT
     next_token: NextToken | None = None
+
+
+class Repeat(RequestModel):
+    every_weeks: int = Field(ge=1, le=4)
+    count: int = Field(ge=2, le=12, description="Occurrences, the first included")
+
+
+class SeriesCreate(AppointmentCreate):
+    """A weekly series: every occurrence keeps the first one's local wall-clock time in the doctor's zone."""
+
+    repeat: Repeat
+
+
+class SeriesOut(ResponseModel):
+    id: IdOut
+    appointments: list[AppointmentOut]

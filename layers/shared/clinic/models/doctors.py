@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from clinic.domain.booking import MAX_DURATION_MINUTES
+
 from clinic.domain.schedule import WEEKDAYS, parse_hhmm
 from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, plain_text
 
@@ -59,6 +61,36 @@ class Interval(RequestModel):
 
 
 WorkingHoursMap = dict[Weekday, Annotated[list[Interval], Field(max_length=24)]]
+TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+MAX_APPOINTMENT_TYPES = 20
+
+
+def _buffer(value: int) -> int:
+    if value % 5:
+        raise ValueError("must be a multiple of 5 minutes")
+    return value
+
+
+Buffer = Annotated[int, Field(ge=0, le=120, description="Minutes, a multiple of 5"), AfterValidator(_buffer)]
+
+
+class AppointmentType(RequestModel):
+    """A kind of visit: its duration, and the buffers it occupies for the doctor before and after."""
+
+    code: TypeCode = Field(description="Unique per doctor: ^[a-z0-9-]{1,40}$")
+    name: Name
+    duration_minutes: Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of slot_minutes")]
+    buffer_before_minutes: Buffer = 0
+    buffer_after_minutes: Buffer = 0
+
+
+def check_appointment_types(types: list[AppointmentType], slot_minutes: int) -> None:
+    codes = [t.code for t in types]
+    if len(set(codes)) != len(codes):
+        raise ValueError("appointment_types: codes must be unique")
+    for kind in types:
+        if kind.duration_minutes % slot_minutes:
+            raise ValueError(f"appointment_types.{kind.code}: duration_minutes must be a multiple of {slot_minutes}")
 
 
 def check_working_hours(hours: dict[str, list[Interval]], slot_minutes: int) -> None:
@@ -81,10 +113,13 @@ class DoctorCreate(RequestModel):
     time_zone: TimeZone
     slot_minutes: SlotMinutes = 15
     working_hours: WorkingHoursMap = Field(default_factory=dict)
+    appointment_types: Annotated[list[AppointmentType], Field(max_length=MAX_APPOINTMENT_TYPES)] = Field(
+        default_factory=list)
 
     @model_validator(mode="after")
-    def _hours_on_grid(self) -> "DoctorCreate":
+    def _hours_and_types_on_grid(self) -> "DoctorCreate":
         check_working_hours(self.working_hours, self.slot_minutes)
+        check_appointment_types(self.appointment_types, self.slot_minutes)
         return self
 
 
@@ -97,6 +132,7 @@ class DoctorUpdate(RequestModel):
     time_zone: TimeZone | None = None
     slot_minutes: SlotMinutes | None = None
     working_hours: WorkingHoursMap | None = None
+    appointment_types: Annotated[list[AppointmentType], Field(max_length=MAX_APPOINTMENT_TYPES)] | None = None
     active: bool | None = None
 
     @model_validator(mode="after")
@@ -114,6 +150,14 @@ class IntervalOut(ResponseModel):
     end: str
 
 
+class AppointmentTypeOut(ResponseModel):
+    code: str
+    name: str
+    duration_minutes: int
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+
+
 class DoctorOut(ResponseModel):
     id: IdOut
     given_name: str
@@ -122,6 +166,7 @@ class DoctorOut(ResponseModel):
     time_zone: str
     slot_minutes: int
     working_hours: dict[str, list[IntervalOut]]
+    appointment_types: list[AppointmentTypeOut] = Field(default_factory=list)
     active: bool
     created_at: datetime
     updated_at: datetime

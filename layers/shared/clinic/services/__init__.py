@@ -34,14 +34,16 @@ def require_id(value: str, kind: str) -> str:
     return str(parsed)
 
 
-def new_id() -> str:
+def new_id(purpose: str = "") -> str:
     """A fresh UUID v4 — or, inside a request with an Idempotency-Key, one derived from the key, so
     that a retry after a lost answer (the write committed, the response did not arrive) writes the
-    same record and can recognise it as its own instead of creating a second one."""
+    same record and can recognise it as its own instead of creating a second one. A request that
+    creates several records names each one's ``purpose`` (e.g. "occurrence-3")."""
     scope = _active_key.get()
     if scope is None:
         return str(uuid.uuid4())
-    digest = hashlib.sha256(("record-id:" + scope).encode()).digest()
+    digest = hashlib.sha256(f"record-id:{scope}#{purpose}".encode() if purpose else ("record-id:" + scope).encode()
+                            ).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 

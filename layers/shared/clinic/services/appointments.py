@@ -1,36 +1,48 @@
-"""Appointment use cases: book, read, reschedule, change status, cancel, and the time queries
-(a doctor's schedule and availability, a patient's appointments)."""
+"""Appointment use cases: book (one, or a weekly series), read, reschedule, change status, cancel,
+and the time queries (a doctor's schedule and availability, a patient's appointments).
+
+Every write is one transaction (clinic.data.appointments) planned against the doctor as this
+container knows it (clinic.services.doctors.for_booking) and the clinic's policy
+(clinic.services.clinic_settings): when the doctor's calendar changed meanwhile, the transaction's
+condition fails, hands back the doctor as it is now, and the write is planned again — so a warm
+booking is one DynamoDB call, its audit record included.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from clinic import access, audit, pagination
 from clinic.data import appointments as storage
-from clinic.data import locks
-from clinic.domain import booking, lifecycle
-from clinic.domain.schedule import working_slots
+from clinic.data.appointments import Occupancy
+from clinic.data.locks import cell_name, doctor_owner
+from clinic.data.transactions import Failed, StillConflicting, TooLarge
+from clinic.domain import booking, lifecycle, series
 from clinic.errors import (
+    ApiError,
+    FieldError,
     IdempotencyKeyReused,
     InvalidTransition,
     NotFound,
     PatientUnavailable,
     ServiceUnavailable,
     SlotUnavailable,
+    TooLateToChange,
+    TooManyAppointments,
     ValidationFailed,
     invalid,
 )
-from clinic.models.appointments import AppointmentCreate, AppointmentOut, AppointmentUpdate, CancelRequest
 from clinic.identity import Caller
+from clinic.models.appointments import AppointmentCreate, AppointmentOut, AppointmentUpdate, CancelRequest, SeriesCreate
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.observability import count
-from clinic.services import doctors, new_id, require_id, in_a_keyed_request
+from clinic.services import clinic_settings, doctors, in_a_keyed_request, new_id, require_id
 
 SCHEDULE_MAX_DAYS = 31
 AVAILABILITY_MAX_DAYS = 14
-PATIENT_LIST_MAX_DAYS = 366
-_CHANGE_ATTEMPTS = 3
+_ATTEMPTS = 3  # plans per write: the first, and again after a calendar or record changed underneath
 
 
 def to_out(item: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +56,15 @@ def to_out(item: dict[str, Any]) -> dict[str, Any]:
     for key in ("start", "end", "created_at", "updated_at"):
         body[key] = utc_iso(getattr(out, key))
     return body
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _notice_applies(who: Caller) -> bool:
+    """The minimum notice and the change cutoff bind patients; staff are exempt."""
+    return not who.is_staff
 
 
 def load(appointment_id: str) -> dict[str, Any]:
@@ -61,118 +82,307 @@ def get(appointment_id: str, who: Caller) -> dict[str, Any]:
     return to_out(appointment)
 
 
-def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
+# ---------------------------------------------------------------------------- booking
+def _occurrence_error(error: ApiError, index: int | None) -> ApiError:
+    """In a series, an occurrence's error names it: ``occurrences[i].start``."""
+    if index is None:
+        return error
+    name = f"occurrences[{index}].start"
+    error.errors = [FieldError(name, e.message) for e in error.errors] or [FieldError(name, error.detail)]
+    return error
+
+
+def _plan(doctor: dict[str, Any], starts: list[datetime], body: AppointmentCreate, policy: booking.Policy,
+          who: Caller, now: datetime, in_series: bool) -> list[booking.Booking]:
+    planned = []
+    for index, start in enumerate(starts):
+        try:
+            planned.append(booking.check_bookable(doctor, start, body.duration_minutes, now,
+                                                  type_code=body.appointment_type, policy=policy,
+                                                  notice_applies=_notice_applies(who)))
+        except ApiError as error:
+            raise _occurrence_error(error, index if in_series else None) from None
+    return planned
+
+
+def _new_appointment(body: AppointmentCreate, plan: booking.Booking, appointment_id: str, series_id: str | None,
+                     created_at: str) -> tuple[dict[str, Any], Occupancy]:
+    item = {"id": appointment_id, "patient_id": str(body.patient_id), "doctor_id": str(body.doctor_id),
+            "start_at": storage.iso(plan.interval.start), "end_at": storage.iso(plan.interval.end),
+            "duration_minutes": plan.interval.minutes, "status": "booked", "created_at": created_at,
+            "updated_at": created_at, "buffer_before": plan.buffer_before, "buffer_after": plan.buffer_after}
+    if plan.appointment_type is not None:
+        item["appointment_type"] = plan.appointment_type
+    if series_id is not None:
+        item["series_id"] = series_id
+    if body.reason is not None:
+        item["reason"] = body.reason
+    return item, Occupancy(plan.interval.start, plan.interval.end, plan.buffer_before, plan.buffer_after)
+
+
+def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str | None) -> list[dict[str, Any]]:
+    """Book every start ``starts_of(doctor)`` names, all or nothing; answers the stored appointments."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
     audit.touched(patient_id, doctor_id=doctor_id)  # allowed to act for this patient: on their trail
-    doctor = doctors.load(doctor_id)  # its zone, grid and hours; being active is decided in the write
-    interval = booking.check_bookable(doctor, body.start, body.duration_minutes, now_utc())
-    now = utc_iso(now_utc())
-    appointment = {
-        "id": new_id(), "patient_id": patient_id, "doctor_id": doctor_id,
-        "start_at": storage.iso(interval.start), "end_at": storage.iso(interval.end),
-        "duration_minutes": interval.minutes, "status": "booked", "created_at": now, "updated_at": now,
-    }
-    if body.reason is not None:
-        appointment["reason"] = body.reason
-    try:
-        storage.AppointmentStore().book(appointment, interval.start, interval.end)
-    except storage.AppointmentChanged:
-        # The id is taken: only a keyed retry derives an existing id; its first attempt committed.
-        earlier = storage.AppointmentStore().get(appointment["id"])
-        if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
-                patient_id, doctor_id, appointment["start_at"]):
-            raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body") from None
-        audit.touched(appointment_id=earlier["id"])
-        return to_out(earlier)
-    except storage.DoctorMissing as missing:
-        raise _inactive("doctor_id", "doctor") if missing.inactive else NotFound(detail="doctor not found") from None
-    except storage.PatientMissing as missing:
-        raise _inactive("patient_id", "patient") if missing.inactive else NotFound(detail="patient not found") from None
-    except (storage.DoctorBusy, storage.PatientBusy) as busy:
-        raise _busy(busy) from None
-    except storage.StillConflicting:
-        raise _contended() from None
+    policy = clinic_settings.policy()
+    doctor, fresh = doctors.for_booking(doctor_id)
+    in_series = series_id is not None
+    for _ in range(_ATTEMPTS + 1):
+        now = now_utc()
+        try:
+            starts = starts_of(doctor)
+            if len(starts) > policy.max_open_appointments_per_patient:
+                index = policy.max_open_appointments_per_patient
+                raise _occurrence_error(TooManyAppointments(detail="the series would exceed the patient's open "
+                                                                   "appointment limit"), index)
+            planned = _plan(doctor, starts, body, policy, who, now, in_series)
+        except ApiError:
+            if fresh:
+                raise
+            doctor, fresh = doctors.load(doctor_id), True  # refused on a cached copy: check a fresh one
+            continue
+        created_at = utc_iso(now)
+        appointments = [_new_appointment(body, plan, new_id(f"occurrence-{i}") if in_series else new_id(),
+                                         series_id, created_at) for i, plan in enumerate(planned)]
+        records = audit.in_transaction(patient_id, 201, appointment_id=appointments[0][0]["id"], doctor_id=doctor_id)
+        try:
+            storage.AppointmentStore().book(appointments, int(doctor["version"]),
+                                            policy.max_open_appointments_per_patient, _epoch(now), records)
+        except Failed as failed:
+            if failed.has("doctor"):
+                doctor, fresh = _fresh_doctor(failed.item("doctor"), doctor_id), True
+                continue  # the calendar changed since this container read it: plan again
+            if failed.has("appointment"):
+                return [_own_earlier_booking(appointments, failed)]
+            raise _refusal(failed, in_series) from None
+        except StillConflicting:
+            raise _contended() from None
+        except TooLarge:
+            raise invalid("repeat.count", "the series holds too many time slots for one booking; book fewer "
+                                          "or shorter occurrences") from None
+        return [a for a, _ in appointments]
+    raise _contended()
+
+
+def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
+    (appointment,) = _book(body, who, lambda doctor: [body.start], None)
     count("AppointmentBooked")
     audit.touched(appointment_id=appointment["id"])
     return to_out({**appointment, "version": 1})
 
 
+def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
+    series_id = new_id("series")
+
+    def starts_of(doctor: dict[str, Any]) -> list[datetime]:
+        found = series.occurrences(body.start, doctor["time_zone"], body.repeat.every_weeks, body.repeat.count)
+        missing = [i for i, start in enumerate(found) if start is None]
+        if missing:
+            raise _occurrence_error(invalid("start", "this local time does not exist on that day "
+                                                     "(a daylight-saving change)"), missing[0])
+        return found
+
+    booked = _book(body, who, starts_of, series_id)
+    count("SeriesBooked")
+    return {"id": series_id, "appointments": [to_out({**a, "version": 1}) for a in booked]}
+
+
+def _fresh_doctor(item: dict[str, Any] | None, doctor_id: str) -> dict[str, Any]:
+    """The doctor a failed condition handed back: gone (404), inactive (422), or just newer."""
+    if item is None:
+        doctors.forget(doctor_id)
+        raise NotFound(detail="doctor not found")
+    doctor = doctors.remember(item)
+    if not doctor.get("active", False):
+        raise _inactive("doctor_id", "doctor")
+    return doctor
+
+
+def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]], failed: Failed) -> dict[str, Any]:
+    """The id is taken: only a keyed retry derives an existing id; its first attempt committed."""
+    wanted, _ = appointments[0]
+    earlier = storage.AppointmentStore().get(wanted["id"])
+    if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
+            wanted["patient_id"], wanted["doctor_id"], wanted["start_at"]):
+        raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body")
+    audit.touched(appointment_id=earlier["id"])
+    return earlier
+
+
+def _refusal(failed: Failed, in_series: bool) -> ApiError:
+    """The error of a booking refused by its conditions: the patient's existence first, then the first
+    occurrence that failed (its time taken, the patient's, or over the open-appointment limit)."""
+    if failed.has("patient"):
+        return _inactive("patient_id", "patient") if failed.item("patient") else NotFound(detail="patient not found")
+    candidates: list[tuple[int, ApiError]] = []
+    doctor_cells, patient_cells = failed.first("doctor_cells"), failed.first("patient_cells")
+    if doctor_cells:
+        candidates.append((doctor_cells.index, _busy("doctor")))
+    if patient_cells:
+        candidates.append((patient_cells.index, _busy("patient")))
+    if failed.has("open"):
+        held = int((failed.item("open") or {}).get("n", 0))
+        limit = clinic_settings.policy().max_open_appointments_per_patient
+        candidates.append((max(limit - held, 0), TooManyAppointments(
+            detail="the patient already has the most open appointments the clinic allows")))
+    if not candidates:
+        return ServiceUnavailable(detail="the booking could not be made; retry", headers={"Retry-After": "1"})
+    index, error = min(candidates, key=lambda c: c[0])
+    return _occurrence_error(error, index if in_series else None)
+
+
+# ---------------------------------------------------------------------------- changes
 def update(appointment_id: str, change: AppointmentUpdate, who: Caller) -> tuple[dict[str, Any], str]:
     """Reschedule or change status; answers the appointment and what was done (for logs and metrics)."""
-    if not who.is_staff:  # staff may change any appointment: no extra read on their path
-        access.require_appointment_change(who, load(appointment_id), rescheduling=change.is_reschedule)
     if change.is_reschedule:
-        return _reschedule(appointment_id, change), "rescheduled"
-    return _change_status(appointment_id, change.status), change.status  # type: ignore[arg-type]
+        return _reschedule(appointment_id, change, who), "rescheduled"
+    return _change_status(appointment_id, change.status, who), change.status  # type: ignore[arg-type]
 
 
-def _reschedule(appointment_id: str, change: AppointmentUpdate) -> dict[str, Any]:
+def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> dict[str, Any]:
     store = storage.AppointmentStore()
-    for _ in range(_CHANGE_ATTEMPTS):
+    doctor, fresh = None, False
+    for _ in range(_ATTEMPTS + 1):
         current = load(appointment_id)
+        access.require_appointment_change(who, current, rescheduling=True)
         if current["status"] not in lifecycle.RESCHEDULABLE:
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be rescheduled")
-        doctor = doctors.load(current["doctor_id"])
+        if current.get("appointment_type") and change.duration_minutes is not None:
+            raise invalid("duration_minutes", "an appointment of a type keeps its type's duration")
+        if doctor is None:
+            doctor, fresh = doctors.for_booking(current["doctor_id"])
+        now = now_utc()
         start = change.start or parse_utc(current["start_at"])
         duration = change.duration_minutes if change.duration_minutes is not None else current["duration_minutes"]
-        interval = booking.check_bookable(doctor, start, duration, now_utc())
         try:
-            saved = store.reschedule(current, interval.start, interval.end, utc_iso(now_utc()))
-        except storage.AppointmentChanged:
-            continue  # changed since we read it: look again
-        except storage.DoctorMissing:
-            raise _inactive("doctor_id", "doctor") from None
-        except storage.PatientMissing:
-            raise _inactive("patient_id", "patient") from None
-        except (storage.DoctorBusy, storage.PatientBusy) as busy:
-            raise _busy(busy) from None
-        except storage.StillConflicting:
+            plan = booking.check_bookable(doctor, start, duration, now, policy=clinic_settings.policy())
+        except ApiError:
+            if fresh:
+                raise
+            doctor, fresh = doctors.load(current["doctor_id"]), True  # refused on a cached copy: check a fresh one
+            continue
+        occupancy = Occupancy(plan.interval.start, plan.interval.end, int(current.get("buffer_before", 0)),
+                              int(current.get("buffer_after", 0)))
+        records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
+                                       doctor_id=current["doctor_id"])
+        try:
+            saved = store.reschedule(current, occupancy, int(doctor["version"]), lifecycle.RESCHEDULABLE,
+                                     utc_iso(now), _epoch(now), records)
+        except Failed as failed:
+            if failed.has("appointment"):
+                continue  # changed since we read it: look again
+            if failed.has("doctor"):
+                doctor, fresh = _fresh_doctor(failed.item("doctor"), current["doctor_id"]), True
+                continue
+            raise _refusal(failed, in_series=False) from None
+        except StillConflicting:
             raise _contended() from None
         count("AppointmentRescheduled")
         return to_out(saved)
     raise _contended()
 
 
-def _change_status(appointment_id: str, target: str) -> dict[str, Any]:
+def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, Any]:
     current = load(appointment_id)
+    access.require_appointment_change(who, current, rescheduling=False)
     if not lifecycle.can_move(current["status"], target):
         raise InvalidTransition(detail=f"{current['status']} → {target} is not allowed")
-    mark = new_id()
+    records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
+                                   doctor_id=current["doctor_id"])
+    mark = new_id("status")
     try:
-        saved = storage.AppointmentStore().change_status(
-            current["id"], target, lifecycle.predecessors(target), utc_iso(now_utc()), mark)
-    except storage.AppointmentChanged:
+        saved = storage.AppointmentStore().change_status(current, target, lifecycle.predecessors(target),
+                                                         lifecycle.frees_a_place(current["status"], target),
+                                                         utc_iso(now_utc()), mark, records)
+    except Failed:
         latest = load(appointment_id)
         if latest["status"] != target or latest.get("status_changed_by_request") != mark:
             raise InvalidTransition(detail=f"{latest['status']} → {target} is not allowed") from None
-        saved = latest  # our own update committed; only its answer was lost and botocore retried
+        saved = latest  # our own change committed; only its answer was lost and botocore retried
+    except StillConflicting:
+        raise _contended() from None
     count("AppointmentStatusChanged", status=target)
     return to_out(saved)
 
 
+def _check_cutoff(who: Caller, starts: list[datetime], now: datetime) -> None:
+    cutoff = timedelta(minutes=clinic_settings.policy().patient_change_cutoff_minutes)
+    if _notice_applies(who) and any(start - now < cutoff for start in starts):
+        raise TooLateToChange(detail="this appointment starts too soon to be changed by the patient; "
+                                     "the clinic's staff can")
+
+
 def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str, Any]:
-    if not who.is_staff:
-        access.require_cancel(who, load(appointment_id))
     store = storage.AppointmentStore()
-    mark = new_id()  # the same for every retry of a keyed request, fresh otherwise
-    for _ in range(_CHANGE_ATTEMPTS):
+    mark = new_id("cancel")  # the same for every retry of a keyed request, fresh otherwise
+    for _ in range(_ATTEMPTS):
         current = load(appointment_id)
+        access.require_cancel(who, current)
         if current["status"] == "cancelled" and in_a_keyed_request() and current.get("cancelled_by_request") == mark:
             return to_out(current)  # our own earlier attempt (same Idempotency-Key) committed
         if not lifecycle.can_move(current["status"], "cancelled"):
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be cancelled")
+        now = now_utc()
+        _check_cutoff(who, [parse_utc(current["start_at"])], now)
+        records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
+                                       doctor_id=current["doctor_id"])
         try:
-            saved = store.cancel(current, request.reason, utc_iso(now_utc()), mark)
-        except storage.AppointmentChanged:
+            (saved,) = store.cancel([current], lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
+        except Failed:
             continue
-        except storage.StillConflicting:
+        except StillConflicting:
             raise _contended() from None
         count("AppointmentCancelled")
         return to_out(saved)
     raise _contended()
 
 
+# ---------------------------------------------------------------------------- series
+def _occurrences(series_id: str) -> list[dict[str, Any]]:
+    """A series' occurrences as they are now (found by the index, then read consistently), by start."""
+    store = storage.AppointmentStore()
+    found = store.series(require_id(series_id, "series"))
+    if not found:
+        raise NotFound(detail="series not found")
+    current = store.get_many([a["id"] for a in found])
+    for item in current:
+        audit.touched(item["patient_id"], doctor_id=item["doctor_id"])
+    return sorted(current, key=lambda a: (a["start_at"], a["id"]))
+
+
+def get_series(series_id: str, who: Caller) -> dict[str, Any]:
+    occurrences = _occurrences(series_id)
+    access.require_appointment_read(who, occurrences[0])
+    return {"id": series_id, "appointments": [to_out(a) for a in occurrences]}
+
+
+def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[str, Any]:
+    """Cancel every occurrence still booked and not yet started, atomically."""
+    store = storage.AppointmentStore()
+    mark = new_id("cancel")
+    for _ in range(_ATTEMPTS):
+        occurrences = _occurrences(series_id)
+        access.require_cancel(who, occurrences[0])
+        now = now_utc()
+        open_ones = [a for a in occurrences if a["status"] == "booked" and parse_utc(a["start_at"]) > now]
+        if not open_ones:
+            return {"id": series_id, "appointments": [to_out(a) for a in occurrences]}
+        _check_cutoff(who, [parse_utc(a["start_at"]) for a in open_ones], now)
+        records = audit.in_transaction(occurrences[0]["patient_id"], 200, appointment_id=open_ones[0]["id"],
+                                       doctor_id=occurrences[0]["doctor_id"])
+        try:
+            store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
+        except Failed:
+            continue
+        except (StillConflicting, TooLarge):
+            raise _contended() from None
+        count("SeriesCancelled")
+        return {"id": series_id, "appointments": [to_out(a) for a in _occurrences(series_id)]}
+    raise _contended()
+
+
+# ---------------------------------------------------------------------------- time queries
 def doctor_schedule(doctor_id: str, window_start: datetime, window_end: datetime, limit: int,
                     next_token: str | None, who: Caller) -> dict[str, Any]:
     access.require_own_schedule(who, doctor_id)
@@ -203,31 +413,36 @@ def patient_appointments(patient_id: str, start: datetime | None, end: datetime 
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def availability(doctor_id: str, window_start: datetime, window_end: datetime) -> dict[str, Any]:
-    """Free bookable grid slots: working hours minus taken time, never in the past, sorted by start."""
-    doctor = doctors.load(doctor_id)
+def availability(doctor_id: str, window_start: datetime, window_end: datetime, type_code: str | None,
+                 who: Caller) -> dict[str, Any]:
+    """Free bookable times — grid slots, or starts of the type's duration with its buffers free too —
+    never in the past, in time off or outside the policy's horizon, sorted by start."""
+    doctor = doctors.load(doctor_id)  # a fresh read: time off created a moment ago is never offered
     booking.check_span(window_start, window_end, AVAILABILITY_MAX_DAYS)
     if not doctor.get("active", True):
         return {"slots": []}
     now = now_utc()
-    slots = [s for s in working_slots(booking.hours_of(doctor), window_start, window_end) if s.start >= now]
-    if not slots:
+    candidates = booking.candidates(doctor, window_start, window_end, now, type_code=type_code,
+                                    policy=clinic_settings.policy(), notice_applies=_notice_applies(who))
+    if not candidates:
         return {"slots": []}
-    taken = storage.AppointmentStore().taken_cells(locks.doctor_owner(doctor["id"]), slots[0].start, slots[-1].end)
-    free = [s for s in slots if not any(_cell_name(c) in taken for c in locks.cells(s.start, s.end))]
-    return {"slots": [{"start": utc_iso(s.start), "end": utc_iso(s.end)} for s in free]}
+    spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in candidates]
+    taken = storage.AppointmentStore().taken(doctor_owner(doctor["id"]),
+                                             min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
+                                             max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
+                                             int(time.time()))
+    free = [c for c, span in zip(candidates, spans, strict=True)
+            if not any(cell_name(cell) in taken for cell in span.doctor_cells())]
+    return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}
 
 
-def _cell_name(cell: datetime) -> str:
-    return f"{locks.hour_key(cell)}:{cell.minute:02d}"
-
-
+# ---------------------------------------------------------------------------- errors
 def _inactive(field: str, kind: str) -> ValidationFailed:
     return invalid(field, f"the {kind} is not active")
 
 
-def _busy(busy: Exception) -> Exception:
-    if isinstance(busy, storage.DoctorBusy):
+def _busy(whose: str) -> ApiError:
+    if whose == "doctor":
         count("BookingConflict", reason="SLOT_UNAVAILABLE")
         return SlotUnavailable(detail="the doctor is already booked for part of that time")
     count("BookingConflict", reason="PATIENT_UNAVAILABLE")
@@ -236,4 +451,3 @@ def _busy(busy: Exception) -> Exception:
 
 def _contended() -> ServiceUnavailable:
     return ServiceUnavailable(detail="the schedule is busy; retry", headers={"Retry-After": "1"})
-

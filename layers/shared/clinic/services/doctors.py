@@ -1,4 +1,11 @@
-"""Doctor use cases: create, read, update, list (optionally by specialty)."""
+"""Doctor use cases: create, read, update, list (optionally by specialty), and the doctor record as
+bookings see it.
+
+A doctor's item carries a calendar ``version``, bumped by every change to it (hours, types, time
+off, active, ...). Bookings check it inside their transaction, so a function may keep the doctors
+it has read (``for_booking``) across requests: a stale copy costs one retry — the failed condition
+hands back the doctor as it is now — and never a wrong booking.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,45 @@ from clinic.models.doctors import DoctorCreate, DoctorOut, DoctorUpdate
 from clinic.services import new_id, require_id
 
 _UPDATE_ATTEMPTS = 3
+_KNOWN_MAX = 1000
+_known: dict[str, dict[str, Any]] = {}  # this container's doctors, as last read or written
+
+
+def remember(item: dict[str, Any]) -> dict[str, Any]:
+    """Keep the doctor as just read or written (the newest version wins)."""
+    known = _known.get(item["id"])
+    if known is None or int(known.get("version", 0)) <= int(item.get("version", 0)):
+        _known.pop(item["id"], None)
+        _known[item["id"]] = item
+        while len(_known) > _KNOWN_MAX:
+            _known.pop(next(iter(_known)))
+    return _known[item["id"]]
+
+
+def for_booking(doctor_id: str) -> tuple[dict[str, Any], bool]:
+    """The doctor as this container last saw it, and whether that was read just now. A booking's
+    transaction proves a cached copy current; a refusal planned on a cached copy is checked against
+    a fresh read before it is given (``load``), so a stale cache never refuses wrongly either."""
+    known = _known.get(doctor_id)
+    return (known, False) if known is not None else (load(doctor_id), True)
+
+
+def container_state() -> dict[str, dict[str, Any]]:
+    """What this container knows (tests swap it to run several functions in one process, each with
+    its own warm container, as in Lambda)."""
+    return _known
+
+
+def restore_container_state(state: dict[str, dict[str, Any]]) -> None:
+    global _known
+    _known = state
+
+
+def forget(doctor_id: str | None = None) -> None:
+    if doctor_id is None:
+        _known.clear()
+    else:
+        _known.pop(doctor_id, None)
 
 
 def specialty_key(specialty: str) -> str:
@@ -32,14 +78,16 @@ def create(body: DoctorCreate) -> dict[str, Any]:
         records.doctors().create(item)
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
         return to_out(records.doctors().get(item["id"]))
+    remember({**item, "version": 1})
     return to_out(item)
 
 
 def load(doctor_id: str) -> dict[str, Any]:
     item = records.doctors().get(require_id(doctor_id, "doctor"))
     if item is None:
+        forget(doctor_id)
         raise NotFound(detail="doctor not found")
-    return item
+    return remember(item)
 
 
 def get(doctor_id: str) -> dict[str, Any]:
@@ -58,7 +106,7 @@ def update(doctor_id: str, patch: DoctorUpdate) -> dict[str, Any]:
             saved = store.replace(merged, expected_version=current["version"])
         except records.VersionConflict:
             continue
-        return to_out(saved)
+        return to_out(remember(saved))
     raise ServiceUnavailable(detail="the record is being changed concurrently; retry", headers={"Retry-After": "1"})
 
 

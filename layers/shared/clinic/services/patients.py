@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from clinic import access, audit, pagination
-from clinic.data.appointments import AppointmentStore
+from clinic.config import settings
+from clinic.data import ledger
 from clinic.identity import Caller
 from clinic.data import records
 from clinic.domain.people import age_on, name_key, name_shard
@@ -45,12 +46,26 @@ def register(body: PatientCreate) -> dict[str, Any]:
 
 
 def get(patient_id: str, who: Caller) -> dict[str, Any]:
-    access.require_patient_access(who, patient_id, doctor_sees_patient=_has_appointment_with)
+    access.require_patient_access(who, patient_id, doctor_sees_patient=_doctor_sees_patient)
     return to_out(load(patient_id))
 
 
-def _has_appointment_with(doctor_id: str, patient_id: str) -> bool:
-    return AppointmentStore().has_appointment_with(patient_id, doctor_id)
+def _doctor_is_active(doctor_id: str) -> bool:
+    from clinic.services import doctors
+
+    try:
+        return bool(doctors.load(doctor_id).get("active", False))
+    except NotFound:
+        return False
+
+
+def _doctor_sees_patient(doctor_id: str, patient_id: str) -> bool:
+    """While the doctor is active and a non-cancelled appointment links them (clinic.data.ledger)."""
+    try:
+        patient_id = require_id(patient_id, "patient")
+    except NotFound:
+        return False
+    return ledger.linked(settings().slot_locks_table, doctor_id, patient_id) and _doctor_is_active(doctor_id)
 
 
 def load(patient_id: str) -> dict[str, Any]:
@@ -94,23 +109,42 @@ def _page(items: list[dict[str, Any]], next_token: str | None) -> dict[str, Any]
 def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
     prefix = name_key(criteria.family_name_prefix) if criteria.family_name_prefix else None
     birth_date = criteria.birth_date.isoformat() if criteria.birth_date else None
-    scope = pagination.scope_of("patients:search", prefix, birth_date)
-    index, condition = records.patient_search_condition(prefix[:1] if prefix else None, prefix, birth_date)
-    start = pagination.decode(criteria.next_token, scope)
     if who.is_staff:
+        scope = pagination.scope_of("patients:search", prefix, birth_date)
+        index, condition = records.patient_search_condition(prefix[:1] if prefix else None, prefix, birth_date)
+        start = pagination.decode(criteria.next_token, scope)
         items, last_key = records.patients().query_page(index, condition, criteria.limit, start)
         return _page(items, pagination.encode(last_key, scope))
-    # A doctor finds only their own patients. The answer must not depend on the patients they may
-    # not see — not even through next_token (a token after hidden matches would say "someone else
-    # matches"). So read on until `limit` visible patients or the end of the matches, and resume
-    # after the last *visible* one.
-    visible: list[dict] = []
+    return _search_own_patients(who.doctor_id or "", prefix, birth_date, criteria)
+
+
+def _search_own_patients(doctor_id: str, prefix: str | None, birth_date: str | None,
+                         criteria: PatientSearch) -> dict[str, Any]:
+    """A doctor finds only their own patients: one Query of the doctor's links (clinic.data.ledger),
+    then their records — so the cost grows with the doctor's own patients, and nothing in the answer
+    (items or next_token) depends on anyone else. Sorted by patient id."""
+    scope = pagination.scope_of("patients:search:doctor", doctor_id, prefix, birth_date)
+    start = pagination.decode(criteria.next_token, scope)
+    if not _doctor_is_active(doctor_id):
+        return {"items": [], "next_token": None}
+    table_name = settings().slot_locks_table
+    found: list[dict[str, Any]] = []
     while True:
-        items, last_key = records.patients().query_page(index, condition, criteria.limit, start)
-        for item in access.visible_patients(who, items, doctor_sees_patient=_has_appointment_with):
-            visible.append(item)
-            if len(visible) == criteria.limit:
-                return _page(visible, pagination.encode(records.key_after(index, item), scope))
+        ids, last_key = ledger.linked_patients(table_name, doctor_id, 100, start)
+        patients_by_id = records.patients().get_many(ids)
+        for patient_id in ids:
+            patient = patients_by_id.get(patient_id)
+            if patient is None or not _matches(patient, prefix, birth_date):
+                continue
+            found.append(patient)
+            if len(found) == criteria.limit:
+                return _page(found, pagination.encode(ledger.link_key(doctor_id, patient_id), scope))
         if not last_key:
-            return _page(visible, None)
+            return _page(found, None)
         start = last_key
+
+
+def _matches(patient: dict[str, Any], prefix: str | None, birth_date: str | None) -> bool:
+    if prefix is not None and not name_key(patient["family_name"]).startswith(prefix):
+        return False
+    return birth_date is None or patient["birth_date"] == birth_date

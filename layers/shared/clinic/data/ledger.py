@@ -1,0 +1,81 @@
+"""Two small counters kept beside the slot locks (same table, keys that never collide with an hour),
+each changed in the same transaction as the appointment it counts, so they are never out of step:
+
+- a patient's **open appointments** (``patient#<id>`` / ``#open``, attribute ``n``): booked or
+  arrived. A booking adds under the condition that the clinic's limit leaves room — so thirty
+  racing bookings against a limit of five end with exactly five; cancelling, a no-show and
+  fulfilment give the place back.
+- a **doctor–patient link** (``doctor#<id>`` / ``#patient#<id>``, attribute ``n``): how many
+  non-cancelled appointments tie them. A doctor sees a patient's record only while it is above zero
+  (and the doctor is active), and a doctor's patient search is one Query of these items: its cost
+  grows with the doctor's own patients, never with the clinic's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from clinic.data.dynamo import plain, table
+from clinic.data.locks import doctor_owner, patient_owner
+
+OPEN = "#open"
+LINK_PREFIX = "#patient#"
+
+
+def open_key(patient_id: str) -> dict[str, str]:
+    return {"owner": patient_owner(patient_id), "hour": OPEN}
+
+
+def link_key(doctor_id: str, patient_id: str) -> dict[str, str]:
+    return {"owner": doctor_owner(doctor_id), "hour": f"{LINK_PREFIX}{patient_id}"}
+
+
+def open_change(table_name: str, patient_id: str, delta: int, limit: int | None = None) -> dict[str, Any]:
+    """Add ``delta`` to the patient's open appointments; with ``limit``, only if the result stays within it."""
+    update: dict[str, Any] = {"TableName": table_name, "Key": open_key(patient_id), "UpdateExpression": "ADD #n :delta",
+                              "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":delta": delta}}
+    if limit is not None:
+        update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :room"
+        update["ExpressionAttributeValues"][":room"] = limit - delta
+        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Update": update}
+
+
+def open_room_check(table_name: str, patient_id: str, limit: int) -> dict[str, Any]:
+    """A condition (no change) that the patient is below the limit: a hold reserves no place yet."""
+    return {"ConditionCheck": {"TableName": table_name, "Key": open_key(patient_id),
+                               "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                               "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":limit": limit}}}
+
+
+def link_change(table_name: str, doctor_id: str, patient_id: str, delta: int) -> dict[str, Any]:
+    return {"Update": {"TableName": table_name, "Key": link_key(doctor_id, patient_id),
+                       "UpdateExpression": "SET patient_id = :patient ADD #n :delta",
+                       "ExpressionAttributeNames": {"#n": "n"},
+                       "ExpressionAttributeValues": {":patient": patient_id, ":delta": delta}}}
+
+
+def linked(table_name: str, doctor_id: str, patient_id: str) -> bool:
+    """Whether a non-cancelled appointment ties the doctor to the patient (a consistent read)."""
+    item = table(table_name).get_item(Key=link_key(doctor_id, patient_id), ConsistentRead=True).get("Item")
+    return bool(item) and int(item.get("n", 0)) > 0
+
+
+def linked_patients(table_name: str, doctor_id: str, limit: int, start_key: dict | None
+                    ) -> tuple[list[str], dict | None]:
+    """A page of the doctor's linked patients' ids (by id), and where the next page starts."""
+    args: dict[str, Any] = {
+        "KeyConditionExpression": Key("owner").eq(doctor_owner(doctor_id)) & Key("hour").begins_with(LINK_PREFIX),
+        "FilterExpression": Attr("n").gt(0), "ProjectionExpression": "patient_id, #o, #h",
+        "ExpressionAttributeNames": {"#o": "owner", "#h": "hour"}, "Limit": limit, "ConsistentRead": True}
+    if start_key:
+        args["ExclusiveStartKey"] = start_key
+    answer = table(table_name).query(**args)
+    return [str(i["patient_id"]) for i in plain(answer.get("Items", []))], answer.get("LastEvaluatedKey")
+
+
+def open_count(table_name: str, patient_id: str) -> int:
+    item = table(table_name).get_item(Key=open_key(patient_id), ConsistentRead=True).get("Item")
+    return int(item.get("n", 0)) if item else 0

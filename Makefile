@@ -2,9 +2,11 @@
 #   .venv        the app: the layer's dependencies, the local stack, pytest, ruff   (requirements/dev.txt)
 #   .venv-tools/sam      sam, cfn-lint (+ serverless rules), bandit        (requirements/tools-sam.txt)
 #   .venv-tools/checkov  checkov                                           (requirements/tools-checkov.txt)
+#   .venv-tools/openapi-client  openapi-python-client (+ httpx, attrs)     (requirements/tools-openapi-client.txt)
 #   tools/fhir-validator/node_modules  the FHIR validator the tests call   (package-lock.json, npm ci)
 #   tools/openapi-lint/node_modules    Redocly CLI, the OpenAPI linter     (package-lock.json, npm ci)
-# They are apart on purpose: the app, sam and checkov each pin boto3/pydantic differently.
+# They are apart on purpose: the app, sam, checkov and openapi-python-client each pin pydantic, httpx
+# or boto3 differently.
 # requirements/constraints-*.txt pin every transitive package too, so an install is reproducible.
 
 PYTHON ?= python3
@@ -12,7 +14,7 @@ VENV := .venv
 TOOLS := .venv-tools
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 APP_STAMP := $(VENV)/.installed
-TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/openapi-client/.installed
 FHIR_VALIDATOR := tools/fhir-validator
 FHIR_STAMP := $(FHIR_VALIDATOR)/node_modules/.installed
 OPENAPI_LINT := tools/openapi-lint

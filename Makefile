@@ -2,8 +2,11 @@
 #   .venv        the app: the layer's dependencies, the local stack, pytest, ruff   (requirements/dev.txt)
 #   .venv-tools/sam      sam, cfn-lint (+ serverless rules), bandit        (requirements/tools-sam.txt)
 #   .venv-tools/checkov  checkov                                           (requirements/tools-checkov.txt)
+#   .venv-tools/openapi-client  openapi-python-client (+ httpx, attrs)     (requirements/tools-openapi-client.txt)
 #   tools/fhir-validator/node_modules  the FHIR validator the tests call   (package-lock.json, npm ci)
-# They are apart on purpose: the app, sam and checkov each pin boto3/pydantic differently.
+#   tools/openapi-lint/node_modules    Redocly CLI, the OpenAPI linter     (package-lock.json, npm ci)
+# They are apart on purpose: the app, sam, checkov and openapi-python-client each pin pydantic, httpx
+# or boto3 differently.
 # requirements/constraints-*.txt pin every transitive package too, so an install is reproducible.
 
 PYTHON ?= python3
@@ -11,9 +14,11 @@ VENV := .venv
 TOOLS := .venv-tools
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 APP_STAMP := $(VENV)/.installed
-TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+TOOLS_STAMP := $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/openapi-client/.installed
 FHIR_VALIDATOR := tools/fhir-validator
 FHIR_STAMP := $(FHIR_VALIDATOR)/node_modules/.installed
+OPENAPI_LINT := tools/openapi-lint
+OPENAPI_LINT_STAMP := $(OPENAPI_LINT)/node_modules/.installed
 # sam build for runtime python3.12 needs a python3.12 on PATH (pyenv's, where there is one).
 PY312_DIR := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
 SAM_BUILD_DIR ?= .aws-sam/build
@@ -40,10 +45,14 @@ $(FHIR_STAMP): $(FHIR_VALIDATOR)/package.json $(FHIR_VALIDATOR)/package-lock.jso
 	cd $(FHIR_VALIDATOR) && npm ci --no-audit --no-fund
 	touch $@
 
+$(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund
+	touch $@
+
 run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data
 	$(VENV)/bin/python -m local_stack serve
 
-test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP)  ## install what is needed, then run every linter, test and scanner
+test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP)  ## install what is needed, then run every linter, test and scanner
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(APP_STAMP) $(FHIR_STAMP)  ## unit and handler tests only: the edit-test loop
@@ -84,4 +93,4 @@ bench: $(APP_STAMP)  ## measure latency, DynamoDB calls, throughput and contenti
 	$(VENV)/bin/python -m tests.bench
 
 clean:  ## remove every environment and build output
-	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules .aws-sam .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules $(OPENAPI_LINT)/node_modules .aws-sam .pytest_cache .hypothesis

@@ -1,10 +1,11 @@
 """API Gateway (REST), locally: routes and gateway responses read from template.yaml, bearer
 tokens checked before any function runs, REST (v1) proxy events, JSON access logs.
 
-Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs`` (Swagger UI),
-given a ``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py),
-the local views it is given (``/_local/events``, ``/_local/dead-letters``, ``/_local/schedules``:
-JSON, no token, like the metrics) and the local AWS endpoints the functions' boto3 clients use
+Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs`` (Swagger UI, its files
+served from a pinned npm package under ``/docs/assets/``: see local_stack/swagger_ui.py), given a
+``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py), the
+local views it is given (``/_local/events``, ``/_local/dead-letters``, ``/_local/schedules``: JSON, no
+token, like the metrics) and the local AWS endpoints the functions' boto3 clients use
 (``/_aws/events``: EventBridge, ``/_aws/scheduler``: EventBridge Scheduler).
 """
 
@@ -26,21 +27,11 @@ AwsService = Callable[[str, str, str, Any, bytes], tuple[int, dict[str, str], by
 LocalView = Callable[[str], bytes]  # query string → JSON
 from urllib.parse import urlsplit
 
-from local_stack import events, tokens
+from local_stack import events, swagger_ui, tokens
 from local_stack import template as tpl
 from local_stack.functions import FunctionFailed, Functions
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the functions enforce 64 KiB
-
-SWAGGER_UI = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Clinic appointments API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
-<noscript>Swagger UI needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-</body></html>
-"""
 
 
 @dataclass(frozen=True)
@@ -190,6 +181,20 @@ class Gateway:
                 self._openapi = json.dumps(build(), indent=2).encode()
             return self._openapi
 
+    @staticmethod
+    def docs(path: str) -> tuple[int, dict[str, str], bytes]:
+        """/docs (Swagger UI's page) or one of its files, from the pinned package (fetched on first use)."""
+        try:
+            if path in ("/docs", "/docs/"):
+                swagger_ui.ensure_installed()
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, swagger_ui.PAGE.encode()
+            name = path.removeprefix(swagger_ui.ASSET_PATH)
+            body = (swagger_ui.ensure_installed() / name).read_bytes()
+            return 200, {"Content-Type": swagger_ui.ASSETS[name], "Cache-Control": "public, max-age=3600"}, body
+        except swagger_ui.Unavailable as error:
+            return 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}, \
+                swagger_ui.UNAVAILABLE.format(reason=error).encode()
+
     def match(self, method: str, path: str) -> tuple[Target | None, dict[str, str]]:
         for target in self.targets:
             found = target.pattern.match(path)
@@ -214,9 +219,8 @@ class Gateway:
             if method in ("GET", "HEAD") and url.path == "/openapi.json":
                 return self._send(request, request_id, started, 200, {"Content-Type": "application/json"},
                                   self.openapi(), None)
-            if method in ("GET", "HEAD") and url.path in ("/docs", "/docs/"):
-                return self._send(request, request_id, started, 200, {"Content-Type": "text/html; charset=utf-8"},
-                                  SWAGGER_UI.encode(), None)
+            if method in ("GET", "HEAD") and swagger_ui.serves(url.path):
+                return self._send(request, request_id, started, *self.docs(url.path), None)
             if url.path.startswith("/_aws/"):
                 prefix = "/".join(url.path.split("/", 3)[:3])  # /_aws/<service>
                 service = self.aws_services.get(prefix)

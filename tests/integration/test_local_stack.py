@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jwt
@@ -98,8 +99,42 @@ def test_openapi_and_docs_are_served(stack):
     assert document["openapi"].startswith("3.1")
     assert "/appointments/{appointment_id}/cancel" in document["paths"]
     assert document["paths"]["/health"]["get"]["security"] == []
-    docs = requests.get(stack.url + "/docs", timeout=30)
+    docs = requests.get(stack.url + "/docs", timeout=300)  # the first request fetches swagger-ui-dist once
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        url = found.get("src") if tag == "script" else found.get("href") if tag == "link" else None
+        if url:
+            self.urls.append((tag, url))
+
+
+def test_docs_works_offline_every_script_and_stylesheet_is_served_by_the_stack(stack):
+    """Given /docs, Then every file its page loads is a local path the stack answers with the right type
+    (Swagger UI from the pinned swagger-ui-dist, not from a CDN), and nothing else under /docs/assets is."""
+    docs = requests.get(stack.url + "/docs", timeout=300)  # the first request fetches swagger-ui-dist once
+    assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
+    page = _References()
+    page.feed(docs.text)
+    assert {tag for tag, _ in page.urls} == {"script", "link"}, page.urls
+    assert not [url for _, url in page.urls if "//" in url or not url.startswith("/docs/assets/")], page.urls
+    assert "http" not in docs.text.replace("/openapi.json", "")
+    types = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    for _, url in page.urls:
+        asset = requests.get(stack.url + url, timeout=30)
+        assert asset.status_code == 200, url
+        assert asset.headers["Content-Type"].split(";")[0] == types[Path(url).suffix], (url, asset.headers)
+        assert len(asset.content) > 100, url
+    bundle = requests.get(stack.url + "/docs/assets/swagger-ui-bundle.js", timeout=30).text
+    assert "SwaggerUIBundle" in bundle
+    for other in ("/docs/assets/package.json", "/docs/assets/swagger-ui-bundle.js.map", "/docs/assets/index.html"):
+        assert requests.get(stack.url + other, timeout=30).status_code == 404, other
 
 
 def test_make_invoke_runs_one_function_on_an_event_file(stack):

@@ -382,6 +382,28 @@ def apply_skips(text: str) -> str:
     return re.sub(r"^  ([A-Za-z0-9]+):\n    Type: ([A-Za-z0-9:]+)\n", insert, text, flags=re.M)
 
 
+# ---------------------------------------------------------------------- what every table has
+TABLE_POLICIES = "    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"
+TABLE_PROPERTIES = """      BillingMode: PAY_PER_REQUEST
+      PointInTimeRecoverySpecification:
+        PointInTimeRecoveryEnabled: true
+      DeletionProtectionEnabled: true
+      SSESpecification:
+        SSEEnabled: true
+        SSEType: KMS
+        KMSMasterKeyId: !Ref DataKey
+"""
+
+
+def apply_table_defaults(text: str) -> str:
+    """Every table: on demand, point-in-time recovery, deletion protection, the stack's key, retained."""
+    def complete(match: re.Match) -> str:
+        return match.group(1) + TABLE_POLICIES + match.group(2) + TABLE_PROPERTIES
+
+    return re.sub(r"^(  [A-Za-z0-9]+:\n    Type: AWS::DynamoDB::Table\n)((?:    (?!Properties:).*\n)*    Properties:\n)",
+                  complete, text, flags=re.M)
+
+
 # ---------------------------------------------------------------------- the whole template
 def table_ids(base_text: str) -> list[str]:
     return re.findall(r"^  ([A-Za-z0-9]+):\n    Type: AWS::DynamoDB::Table$", base_text, flags=re.M)
@@ -392,6 +414,7 @@ def render() -> str:
     tables = table_ids(base)
     text = base.replace("  #@generated functions\n", functions_section() + "\n")
     text = text.replace("  #@generated operations\n", operations_section(tables) + "\n")
+    text = apply_table_defaults(text)
     text = apply_skips(text)
     first_line = text.index("AWSTemplateFormatVersion")
     return HEADER + text[first_line:]

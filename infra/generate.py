@@ -30,8 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
-from clinic import business_metrics, routes  # noqa: E402 - the layer, put on the path above
-from clinic.data.permissions import SECRETS, TABLE_VARIABLES, grants_of, tables_of  # noqa: E402
+from clinic import business_metrics, routes, workers  # noqa: E402 - the layer, put on the path above
+from clinic.data.permissions import RESOURCES, SECRETS, TABLE_VARIABLES, grants_of, tables_of  # noqa: E402
 
 BASE = ROOT / "infra" / "base.yaml"
 SKIPS = ROOT / "infra" / "checkov-skips.yaml"
@@ -96,7 +96,7 @@ def area(route: routes.Route) -> str:
     return "Scheduling" if any(part in route.path for part in scheduling) else "People"
 
 
-def _statements(route: routes.Route) -> list[dict[str, Any]]:
+def _statements(route: routes.Route | workers.Worker) -> list[dict[str, Any]]:
     statements = []
     for grant in grants_of(route.all_permissions):
         target = Sub(f"${{{grant.table}.Arn}}/index/{grant.index}") if grant.index else GetAtt(f"{grant.table}.Arn")
@@ -105,15 +105,25 @@ def _statements(route: routes.Route) -> list[dict[str, Any]]:
         if name in SECRETS:
             statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                                "Resource": Ref(SECRETS[name][0])})
+        for resource in RESOURCES.get(name, ()):
+            statements.append({"Effect": "Allow", "Action": list(resource.actions), "Resource": _target(resource.arn)})
     return statements
 
 
-def _environment(route: routes.Route) -> dict[str, Any]:
+def _target(arn: str) -> Any:
+    """A resource's ARN as written in permissions.RESOURCES: "Logical.Arn" (GetAtt) or a Sub string."""
+    return GetAtt(arn) if re.fullmatch(r"[A-Za-z0-9]+\.[A-Za-z]+", arn) else Sub(arn)
+
+
+def _environment(route: routes.Route | workers.Worker) -> dict[str, Any]:
     variables: dict[str, Any] = {TABLE_VARIABLES[t]: Ref(t) for t in tables_of(route.all_permissions)}
     for name in route.all_permissions:
         if name in SECRETS:
             secret, variable = SECRETS[name]
             variables[variable] = Ref(secret)
+        for resource in RESOURCES.get(name, ()):
+            if resource.variable:
+                variables[resource.variable] = _target(resource.value)
     return variables
 
 
@@ -130,10 +140,49 @@ def function(route: routes.Route) -> dict[str, Any]:
     return {"Type": "AWS::Serverless::Function", "Properties": properties}
 
 
-def log_group(route: routes.Route) -> dict[str, Any]:
+def log_group(route: routes.Route | workers.Worker) -> dict[str, Any]:
     return {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": {"KmsKeyId": GetAtt("DataKey.Arn"), "LogGroupName": Sub(f"/aws/lambda/${{{route.logical_id}}}"),
                            "RetentionInDays": Ref("LogRetentionDays")}}
+
+
+DEAD_LETTERS = "EventsDeadLetterQueue"  # what background functions could not handle, after their retries
+
+
+def worker_function(worker: workers.Worker) -> dict[str, Any]:
+    events: dict[str, Any] = {}
+    asynchronous = False
+    for trigger in worker.triggers:
+        if isinstance(trigger, workers.Stream):
+            for table in trigger.tables:
+                source: dict[str, Any] = {
+                    "Stream": GetAtt(f"{table}.StreamArn"), "StartingPosition": "TRIM_HORIZON",
+                    "BatchSize": trigger.batch_size, "MaximumBatchingWindowInSeconds": 1,
+                    "MaximumRetryAttempts": 5, "BisectBatchOnFunctionError": True,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": GetAtt(f"{DEAD_LETTERS}.Arn")}}}
+                if trigger.events:
+                    source["FilterCriteria"] = {"Filters": [{"Pattern": json.dumps({"eventName": list(trigger.events)})}]}
+                events[f"{table.removesuffix('Table')}Stream"] = {"Type": "DynamoDB", "Properties": source}
+        elif isinstance(trigger, workers.Rule):
+            asynchronous = True
+            events["Events"] = {"Type": "EventBridgeRule", "Properties": {
+                "EventBusName": Ref("ClinicEventBus"),
+                "Pattern": {"source": [workers.SOURCE], "detail-type": list(trigger.detail_types)}}}
+        else:
+            asynchronous = True  # invoked by the scheduler: async, like a rule's target
+    properties: dict[str, Any] = {"CodeUri": f"functions/{worker.code_dir}/", "Description": worker.description}
+    environment = _environment(worker)
+    if environment:
+        properties["Environment"] = {"Variables": environment}
+    if _statements(worker):
+        properties["Policies"] = [{"Statement": _statements(worker)}]
+    if events:
+        properties["Events"] = events
+    if asynchronous:
+        properties["EventInvokeConfig"] = {"MaximumRetryAttempts": 2, "DestinationConfig": {
+            "OnFailure": {"Type": "SQS", "Destination": GetAtt(f"{DEAD_LETTERS}.Arn")}}}
+    return {"Type": "AWS::Serverless::Function", "Properties": properties}
 
 
 def functions_section() -> str:
@@ -141,6 +190,9 @@ def functions_section() -> str:
     for route in routes.ROUTES:
         resources[route.logical_id] = function(route)
         resources[f"{route.logical_id}LogGroup"] = log_group(route)
+    for worker in workers.WORKERS:
+        resources[worker.logical_id] = worker_function(worker)
+        resources[f"{worker.logical_id}LogGroup"] = log_group(worker)
     return _dump(resources)
 
 
@@ -218,9 +270,11 @@ def _camel(logical_id: str) -> str:
 def function_alarms() -> dict[str, Any]:
     """Errors and throttles, summed per area in groups of at most ten functions."""
     resources: dict[str, Any] = {}
-    by_area: dict[str, list[routes.Route]] = {}
+    by_area: dict[str, list[routes.Route | workers.Worker]] = {}
     for route in routes.ROUTES:
         by_area.setdefault(area(route), []).append(route)
+    for worker in workers.WORKERS:
+        by_area.setdefault("Events", []).append(worker)
     for group, members in by_area.items():
         for start in range(0, len(members), ALARM_GROUP_SIZE):
             chunk = members[start:start + ALARM_GROUP_SIZE]
@@ -246,8 +300,28 @@ _OPERATIONS = (("GetItem", {"GetItem"}), ("PutItem", {"PutItem"}), ("UpdateItem"
                ("TransactWriteItems", {"PutItem", "UpdateItem", "ConditionCheckItem"}))
 
 
+def all_functions() -> list[routes.Route | workers.Worker]:
+    return [*routes.ROUTES, *workers.WORKERS]
+
+
+def stream_alarms() -> dict[str, Any]:
+    """A stream consumer falling behind: its oldest unhandled record over a minute old."""
+    resources: dict[str, Any] = {}
+    for worker in workers.WORKERS:
+        if not any(isinstance(t, workers.Stream) for t in worker.triggers):
+            continue
+        name = f"{worker.function}IteratorAgeAlarm"
+        description = (f"TICKET: {worker.function} is more than a minute behind its DynamoDB stream "
+                       f"(IteratorAge maximum) in 2 of the last 3 five-minute periods. {_runbook('StreamIteratorAgeAlarm')}")
+        metric = _metric("age", "AWS/Lambda", "IteratorAge", [("FunctionName", Ref(worker.logical_id))], stat="Maximum")
+        metric["ReturnData"] = True
+        resources[name] = _alarm(f"{worker.code_dir.replace('_', '-')}-iterator-age", description, [metric],
+                                 threshold=60000, comparison="GreaterThanThreshold")
+    return resources
+
+
 def table_operations(table: str) -> list[str]:
-    actions = {a for route in routes.ROUTES for g in grants_of(route.all_permissions) if g.table == table
+    actions = {a for function in all_functions() for g in grants_of(function.all_permissions) if g.table == table
                for a in g.actions}
     return [operation for operation, needs in _OPERATIONS if actions & needs]
 
@@ -279,7 +353,7 @@ def _widget(title: str, x: int, y: int, metrics: list, *, stat: str = "Sum", wid
 
 def dashboard(tables: list[str]) -> dict[str, Any]:
     api = ["AWS/ApiGateway"]
-    functions = [r.logical_id for r in routes.ROUTES]
+    functions = [f.logical_id for f in all_functions()]
     widgets: list[dict[str, Any]] = [
         {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": (
             "## Clinic appointments (${AWS::StackName}, ${Stage})\nSLOs over 30 days: **availability 99.9%** "
@@ -356,6 +430,7 @@ def operations_section(tables: list[str]) -> str:
         "DashboardName": Sub("${AWS::StackName}-operations"), "DashboardBody": Sub(body + "\n")}}}
     resources.update(slo_alarms())
     resources.update(function_alarms())
+    resources.update(stream_alarms())
     resources.update(table_alarms(tables))
     return _dump(resources)
 
@@ -373,10 +448,12 @@ def apply_skips(text: str) -> str:
     skips: dict[str, dict[str, str]] = yaml.safe_load(SKIPS.read_text(encoding="utf-8"))
     by_type = {k: v for k, v in skips.items() if "::" in k}
     by_id = {k: v for k, v in skips.items() if "::" not in k}
+    background = {w.logical_id for w in workers.WORKERS}
 
     def insert(match: re.Match) -> str:
         logical_id, resource_type = match.group(1), match.group(2)
-        wanted = {**by_type.get(resource_type, {}), **by_id.get(logical_id, {})}
+        kind = "Worker" if logical_id in background else resource_type  # background functions differ
+        wanted = {**(skips.get(kind) or by_type.get(resource_type, {})), **by_id.get(logical_id, {})}
         return match.group(0) + (_skips_metadata(wanted, "    ") if wanted else "")
 
     return re.sub(r"^  ([A-Za-z0-9]+):\n    Type: ([A-Za-z0-9:]+)\n", insert, text, flags=re.M)

@@ -10,7 +10,8 @@ WIDGETS: dict[str, tuple[str, ...]] = {
     "Patients and doctors": ("PatientRegistered", "PatientUpdated", "DoctorCreated", "DoctorUpdated"),
     "Appointments": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
                      "AppointmentStatusChanged"),
-    "Booking conflicts, storage and audit failures": ("BookingConflict", "StorageUnavailable", "AuditWriteFailed"),
+    "Booking conflicts, storage and audit failures": ("BookingConflict", "StorageUnavailable", "AuditWriteFailed",
+                                                      "AuditTampered"),
     "Calendar": ("TimeOffCreated", "TimeOffDeleted", "SeriesBooked", "SeriesCancelled", "SettingsUpdated"),
 }
 

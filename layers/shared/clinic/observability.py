@@ -23,7 +23,8 @@ metrics = Metrics()
 # request, which breaks "every log line is one JSON object" (tests/integration/test_canary.py).
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
-__all__ = ["logger", "metrics", "MetricUnit", "count", "log_failure", "handler_observed", "tracing_enabled"]
+__all__ = ["logger", "metrics", "MetricUnit", "count", "log_failure", "handler_observed", "worker_observed",
+           "tracing_enabled"]
 
 
 def tracing_enabled() -> bool:
@@ -44,6 +45,17 @@ def handler_observed(handler: Callable[[dict, Any], dict]) -> Callable[[dict, An
         observed = Tracer().capture_lambda_handler(capture_response=False, capture_error=False)(observed)
     return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
                                         log_event=False)(observed)
+
+
+def worker_observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
+    """A background function's handler: logs with the invocation's request id, metrics flushed with
+    the cold start counted, traced when tracing is on (nothing of the event is logged or captured)."""
+    observed = metrics.log_metrics(capture_cold_start_metric=True)(handler)
+    if tracing_enabled():
+        from aws_lambda_powertools import Tracer
+
+        observed = Tracer().capture_lambda_handler(capture_response=False, capture_error=False)(observed)
+    return logger.inject_lambda_context(log_event=False)(observed)
 
 
 def count(name: str, **dimensions: str) -> None:

@@ -84,6 +84,20 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
 SECRETS: dict[str, tuple[str, str]] = {"pagination": ("PaginationSecret", "PAGINATION_SECRET_ARN")}
 
 
+@dataclass(frozen=True)
+class Resource:
+    """A grant on something other than a table: IAM actions on an ARN, and the variable (if any) that
+    tells the code about it. ``arn`` and ``value`` are "Logical.Attribute" (a GetAtt) or a Sub string."""
+
+    actions: tuple[str, ...]
+    arn: str
+    variable: str | None = None
+    value: str = ""
+
+
+RESOURCES: dict[str, tuple[Resource, ...]] = {}
+
+
 def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
     """The grants of some permission names, merged per table/index, actions in a stable order."""
     merged: dict[tuple[str, str | None], list[str]] = {}

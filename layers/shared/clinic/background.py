@@ -1,0 +1,75 @@
+"""The edge of the background functions (clinic.workers): what the HTTP edge (clinic.api) is to the
+routes — one place that logs, counts and fails safely, so a worker's module reads like its job.
+
+- ``stream_records``: a DynamoDB stream batch, one record at a time through Powertools' batch
+  processor; a record that raises is reported as a batch item failure, so Lambda retries from it
+  (in order) and, after the retries, sends the batch to the dead-letter queue — nothing is skipped.
+- ``events``: an EventBridge event (its detail) or a scheduler invocation (its input); an error
+  propagates, so Lambda's asynchronous retries and then the dead-letter queue take it.
+
+Errors are logged once, with their type and stack frames but never their message (clinic.observability).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from clinic import config, workers
+from clinic.data.permissions import tables_of
+from clinic.observability import log_failure, logger, worker_observed
+
+Record = dict[str, Any]
+
+
+def _worker(function: str) -> workers.Worker:
+    worker = workers.BY_FUNCTION.get(function)
+    if worker is None:
+        raise LookupError(f"{function} is not declared in clinic.workers")
+    if config.in_lambda():  # fail closed at init, like the routes
+        config.require(config.variables_for(tables_of(worker.all_permissions), paginates=False))
+    return worker
+
+
+def stream_records(function: str) -> Callable[[Callable[[Record], None]], Callable[[dict, Any], dict]]:
+    """Declare a stream consumer: ``handle`` is called with each record of the batch, in order."""
+    _worker(function)
+
+    def declare(handle: Callable[[Record], None]) -> Callable[[dict, Any], dict]:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+        def one(record) -> None:
+            try:
+                handle(record.raw_event)
+            except Exception as error:
+                log_failure("stream record not handled", error, event_id=record.event_id)
+                raise
+
+        def handler(event: dict, context: Any) -> dict:
+            answer = process_partial_response(event=event, record_handler=one, processor=processor, context=context)
+            failed = len(answer.get("batchItemFailures", []))
+            logger.info("stream batch handled", extra={"records": len(event.get("Records", [])), "failed": failed})
+            return answer
+
+        return worker_observed(handler)
+
+    return declare
+
+
+def events(function: str) -> Callable[[Callable[[dict], None]], Callable[[dict, Any], None]]:
+    """Declare an EventBridge or scheduler target: ``handle`` gets the event (or the schedule's input)."""
+    _worker(function)
+
+    def declare(handle: Callable[[dict], None]) -> Callable[[dict, Any], None]:
+        def handler(event: dict, context: Any) -> None:
+            try:
+                handle(event)
+            except Exception as error:
+                log_failure("event not handled", error, detail_type=str(event.get("detail-type", "")))
+                raise
+            logger.info("event handled", extra={"detail_type": str(event.get("detail-type", "scheduled"))})
+
+        return worker_observed(handler)
+
+    return declare

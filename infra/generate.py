@@ -106,7 +106,9 @@ def _statements(route: routes.Route | workers.Worker) -> list[dict[str, Any]]:
             statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                                "Resource": Ref(SECRETS[name][0])})
         for resource in RESOURCES.get(name, ()):
-            statements.append({"Effect": "Allow", "Action": list(resource.actions), "Resource": _target(resource.arn)})
+            if resource.actions:
+                statements.append({"Effect": "Allow", "Action": list(resource.actions),
+                                   "Resource": _target(resource.arn)})
     return statements
 
 
@@ -168,7 +170,9 @@ def worker_function(worker: workers.Worker) -> dict[str, Any]:
             asynchronous = True
             events["Events"] = {"Type": "EventBridgeRule", "Properties": {
                 "EventBusName": Ref("ClinicEventBus"),
-                "Pattern": {"source": [workers.SOURCE], "detail-type": list(trigger.detail_types)}}}
+                "Pattern": {"source": [workers.SOURCE], "detail-type": list(trigger.detail_types)},
+                "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                "DeadLetterConfig": {"Arn": GetAtt(f"{DEAD_LETTERS}.Arn")}}}
         else:
             asynchronous = True  # invoked by the scheduler: async, like a rule's target
     properties: dict[str, Any] = {"CodeUri": f"functions/{worker.code_dir}/", "Description": worker.description}
@@ -472,13 +476,23 @@ TABLE_PROPERTIES = """      BillingMode: PAY_PER_REQUEST
 """
 
 
-def apply_table_defaults(text: str) -> str:
-    """Every table: on demand, point-in-time recovery, deletion protection, the stack's key, retained."""
-    def complete(match: re.Match) -> str:
-        return match.group(1) + TABLE_POLICIES + match.group(2) + TABLE_PROPERTIES
+def _attribute_definitions(block: str) -> str:
+    """CloudFormation wants every key attribute declared; ours are all strings, named in the key schemas."""
+    names = list(dict.fromkeys(re.findall(r"\{ AttributeName: ([A-Za-z0-9_]+), KeyType: (?:HASH|RANGE) \}", block)))
+    return "      AttributeDefinitions:\n" + "".join(
+        f"        - {{ AttributeName: {name}, AttributeType: S }}\n" for name in names)
 
-    return re.sub(r"^(  [A-Za-z0-9]+:\n    Type: AWS::DynamoDB::Table\n)((?:    (?!Properties:).*\n)*    Properties:\n)",
-                  complete, text, flags=re.M)
+
+def apply_table_defaults(text: str) -> str:
+    """Every table: on demand, point-in-time recovery, deletion protection, the stack's key, retained,
+    and its key attributes declared (from its key schemas)."""
+    def complete(match: re.Match) -> str:
+        head, before_properties, rest = match.group(1), match.group(2), match.group(3)
+        assert "AttributeDefinitions:" not in rest, "AttributeDefinitions are derived from the key schemas"
+        return head + TABLE_POLICIES + before_properties + TABLE_PROPERTIES + _attribute_definitions(rest) + rest
+
+    return re.sub(r"^(  [A-Za-z0-9]+:\n    Type: AWS::DynamoDB::Table\n)((?:    (?!Properties:).*\n)*    Properties:\n)"
+                  r"((?:(?:      .*|\s*)\n)*)", complete, text, flags=re.M)
 
 
 # ---------------------------------------------------------------------- the whole template

@@ -205,6 +205,9 @@ def _get_att(logical_id: str, attribute: str, template: dict[str, Any]) -> Any:
     kind = resource["Type"] if resource else None
     if kind in FUNCTION_TYPES and attribute == "Arn":
         return function_arn(logical_id)
+    if kind in FUNCTION_TYPES and attribute == "Alias":  # ${XFunction.Alias}: AutoPublishAlias's ARN
+        alias = (resource.get("Properties") or {}).get("AutoPublishAlias") or _globals(template).get("AutoPublishAlias", "live")
+        return f"{function_arn(logical_id)}:{alias}"
     if kind == "AWS::DynamoDB::Table":
         arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table_name(logical_id, template)}"
         if attribute == "Arn":

@@ -10,7 +10,8 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
@@ -49,9 +50,10 @@ def _reset_layer_caches() -> None:
     dynamo.resource.cache_clear()
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    """moto's DynamoDB with the template's tables, and every function's table variables set."""
+@contextmanager
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's AWS with the template's tables, event bus and schedule group, and every function's
+    table variables set (``invoke`` narrows them to the invoked function's own)."""
     for key, value in _TEST_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
@@ -62,9 +64,28 @@ def aws(monkeypatch):
                 monkeypatch.setenv(key, value)
     with mock_aws():
         ensure_tables(boto3.client("dynamodb", region_name="us-east-1"))
+        for bus in tpl.buses():  # the stack's event bus and schedule group, as the local stack makes them
+            if bus != "default":
+                boto3.client("events", region_name="us-east-1").create_event_bus(Name=bus)
+        for group in tpl.schedule_groups():
+            if group != "default":
+                boto3.client("scheduler", region_name="us-east-1").create_schedule_group(Name=group)
         _reset_layer_caches()
         yield boto3.client("dynamodb", region_name="us-east-1")
     _reset_layer_caches()
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    with fake_aws(monkeypatch) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def module_aws():
+    """One moto world for a whole module (for tests that only read it, or make their own records)."""
+    with pytest.MonkeyPatch.context() as monkeypatch, fake_aws(monkeypatch) as client:
+        yield client, monkeypatch
 
 
 _loaded: dict[str, Any] = {}
@@ -113,19 +134,21 @@ def event_for(method: str, resource: str, path_params: dict[str, str] | None = N
     }
 
 
-@pytest.fixture
-def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
+def make_invoker(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, Any]]:
     """Invoke a function by logical id on an event; answers the proxy response with a parsed body.
-    The function sees exactly the table variables its template entry gives it, as in Lambda."""
+    The function sees exactly the variables its template entry gives it, and keeps its own warm
+    container's caches, as in Lambda."""
     from clinic.config import settings
     from clinic.services import clinic_settings, doctors
 
-    every_table_variable = {k for f in tpl.functions() for k in f.environment if k.endswith("_TABLE")}
+    shared = set(tpl.load()["Globals"]["Function"]["Environment"]["Variables"])
+    every_variable = {k for f in tpl.functions() for k in f.environment if k not in shared}
     containers: dict[str, tuple] = {}  # function → its warm container's caches (one process runs them all)
 
-    def _invoke(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        own = {k: v for k, v in tpl.function(logical_id).environment.items() if k.endswith("_TABLE")}
-        for key in every_table_variable - set(own):
+    def run(logical_id: str, event: dict[str, Any]) -> Any:
+        """Run a function's handler as its own container would: its environment, its warm caches."""
+        own = {k: v for k, v in tpl.function(logical_id).environment.items() if k not in shared}
+        for key in every_variable - set(own):
             monkeypatch.delenv(key, raising=False)
         for key, value in own.items():
             monkeypatch.setenv(key, value)
@@ -133,11 +156,13 @@ def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
         doctors_known, settings_cached = containers.get(logical_id, ({}, None))
         doctors.restore_container_state(doctors_known)
         clinic_settings.restore_container_state(settings_cached)
-        module = load_function(logical_id)
         try:
-            response = module.lambda_handler(event, LambdaContext())
+            return load_function(logical_id).lambda_handler(event, LambdaContext())
         finally:
             containers[logical_id] = (doctors.container_state(), clinic_settings.container_state())
+
+    def _invoke(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        response = run(logical_id, event)
         body = response.get("body")
         response["json"] = json.loads(body) if body else None
         # API Gateway merges headers and multiValueHeaders into one answer; so do we, for assertions.
@@ -146,4 +171,23 @@ def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
         response["headers"] = merged
         return response
 
+    def settings_age_out() -> None:
+        """As if clinic_settings.MAX_AGE_SECONDS passed: every container reads the settings again."""
+        for logical_id, (known, _) in containers.items():
+            containers[logical_id] = (known, None)
+
+    _invoke.settings_age_out = settings_age_out
+    _invoke.worker = run  # a background function: whatever its handler answers
     return _invoke
+
+
+@pytest.fixture
+def invoke(aws, monkeypatch) -> Callable[..., dict[str, Any]]:
+    return make_invoker(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_invoke(module_aws) -> Callable[..., dict[str, Any]]:
+    """``invoke`` on the module's one moto world."""
+    _, monkeypatch = module_aws
+    return make_invoker(monkeypatch)

@@ -89,7 +89,7 @@ class Booking(RuleBasedStateMachine):
         return a["start"] - timedelta(minutes=a["before"]), a["end"] + timedelta(minutes=a["after"])
 
     def _open(self, patient) -> int:
-        return sum(1 for a in self.model.values() if a["patient"] == patient and a["status"] in ("booked", "arrived"))
+        return sum(1 for a in self.model.values() if a["patient"] == patient and a["status"] == "booked")
 
     def _refusal(self, wanted: list[dict], exclude: str | None = None) -> str | None:
         """The contract's answer for booking ``wanted`` (one, or a series' occurrences) all or nothing."""
@@ -267,7 +267,7 @@ class Booking(RuleBasedStateMachine):
                     held[(item["owner"], item["hour"], attribute)] = value
         wanted, wanted_counters = {}, {}
         for appointment_id, a in self.model.items():
-            if a["status"] in ("booked", "arrived"):
+            if a["status"] == "booked":  # the contract's open appointments
                 key = (locks.patient_owner(a["patient"]), "#open")
                 wanted_counters[key] = wanted_counters.get(key, 0) + 1
             if a["status"] == "cancelled":

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from local_stack import template as tpl
-from tests.handlers.conftest import event_for
+from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
@@ -32,6 +32,10 @@ def allowed_by_template() -> dict[str, set[tuple[str, str, str | None]]]:
                 assert statement["Effect"] == "Allow"
                 if statement["Action"] == ["secretsmanager:GetSecretValue"]:
                     assert statement["Resource"] == {"Ref": "PaginationSecret"}, name  # checked below
+                    continue
+                if not all(a.startswith("dynamodb:") for a in statement["Action"]):
+                    # the bus, the scheduler and passing its role: granted only where declared (permissions.py)
+                    assert all(a.split(":")[0] in ("events", "scheduler", "iam") for a in statement["Action"]), name
                     continue
                 targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
                 for action in statement["Action"]:
@@ -148,6 +152,57 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     call("GetSeriesFunction", "GET", "/appointment-series/{series_id}", {"series_id": series})
     twice("CancelSeriesFunction", "POST", "/appointment-series/{series_id}/cancel", {"series_id": series},
           body={"reason": "done"}, key="cs-1")
+    # holds and the waitlist
+    placed = call("PlaceHoldFunction", "POST", "/holds",
+                  body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:30")})["id"]
+    call("GetHoldFunction", "GET", "/holds/{hold_id}", {"hold_id": placed})
+    twice("ConfirmHoldFunction", "POST", "/holds/{hold_id}/confirm", {"hold_id": placed}, body={}, key="h-1")
+    released = call("PlaceHoldFunction", "POST", "/holds",
+                    body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:45")})["id"]
+    call("ReleaseHoldFunction", "DELETE", "/holds/{hold_id}", {"hold_id": released})
+    window = {"patient_id": patient, "doctor_id": doctor, "from": at(day, "14:00"), "to": at(day, "15:00")}
+    entry = call("JoinWaitlistFunction", "POST", "/waitlist", body=window)["id"]
+    call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": entry})
+    call("PatientWaitlistFunction", "GET", "/patients/{patient_id}/waitlist", {"patient_id": patient})
+    # the background functions, on the events their triggers send
+    record = load_event("offer_waitlist_on_change")["Records"][0]
+    record["dynamodb"]["NewImage"]["doctor_id"] = {"S": doctor}
+    current["function"] = "OfferWaitlistOnChangeFunction"
+    invoke.worker("OfferWaitlistOnChangeFunction", {"Records": [record]})  # offers 14:00 to the entry: a hold
+    current["function"] = "OfferWaitlistFunction"
+    invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": doctor}})
+    offered = call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": entry})
+    call("LeaveWaitlistFunction", "DELETE", "/waitlist/{entry_id}", {"entry_id": entry})  # releases the offer
+    kept = call("JoinWaitlistFunction", "POST", "/waitlist", body=window)["id"]
+    current["function"] = "OfferWaitlistFunction"
+    invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": doctor}})
+    offer = call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": kept})["offer"]
+    call("ReleaseHoldFunction", "DELETE", "/holds/{hold_id}", {"hold_id": offer["hold_id"]})  # declined: waits again
+    current["function"] = "OfferWaitlistFunction"
+    invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": doctor}})
+    offer = call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": kept})["offer"]
+    call("ConfirmHoldFunction", "POST", "/holds/{hold_id}/confirm", {"hold_id": offer["hold_id"]}, body={})
+    second = call("JoinWaitlistFunction", "POST", "/waitlist", body=window)["id"]
+    call("LeaveWaitlistFunction", "DELETE", "/waitlist/{entry_id}", {"entry_id": second})  # still waiting
+    assert offered["status"] == "offered"
+    late = call("JoinWaitlistFunction", "POST", "/waitlist",
+                body={**window, "from": at(day, "15:00"), "to": at(day, "16:00")})["id"]
+    current["function"] = "OfferWaitlistFunction"
+    invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": doctor}})
+    expiring = {"id": call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": late})["offer"][
+        "hold_id"]}
+    current["function"] = "ExpireHoldFunction"
+    with pytest.raises(Exception):  # not due: the worker reads the hold and refuses
+        invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
+    _expire_now(expiring["id"])
+    invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
+    for function, event in (("PublishEventsFunction", load_event("publish_events")),
+                            ("ScheduleTimersFunction", {"detail-type": "AppointmentBooked",
+                                                        "detail": {"appointment_id": booked}}),
+                            ("SendReminderFunction", {"appointment_id": booked, "start_at": "2099-01-01T00:00:00Z"}),
+                            ("AuditTamperAlarmFunction", load_event("audit_tamper_alarm"))):
+        current["function"] = function
+        invoke.worker(function, event)
 
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes
@@ -155,11 +210,33 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     # fails after validation only on storage faults), and reads the record with GetItem only when a
     # conditional put does not hand back the existing one.
     for function in ("CreateDoctorFunction", "RegisterPatientFunction", "CancelAppointmentFunction",
-                     "BookAppointmentFunction", "BookSeriesFunction", "CancelSeriesFunction"):
+                     "BookAppointmentFunction", "BookSeriesFunction", "CancelSeriesFunction", "ConfirmHoldFunction"):
         seen[function] |= {("DeleteItem", "IdempotencyTable", None), ("GetItem", "IdempotencyTable", None)}
+    # a keyed confirm whose answer was lost reads the appointment its first attempt made (test_faults-style)
+    seen["ConfirmHoldFunction"].add(("GetItem", "AppointmentsTable", None))
     assert set(seen) == set(allowed), "every function was exercised"
     for function in allowed:
         assert seen[function] <= allowed[function], (function, "uses more than granted",
                                                      seen[function] - allowed[function])
         assert allowed[function] <= seen[function], (function, "granted more than used",
                                                      allowed[function] - seen[function])
+
+
+def _expire_now(hold_id: str) -> None:
+    """As if the hold's time had come: its expiry, in the record and in its cells, moved to the past."""
+    import boto3
+
+    from clinic.config import settings
+
+    resource = boto3.resource("dynamodb", region_name="us-east-1")
+    holds = resource.Table(settings().holds_table)
+    hold = holds.get_item(Key={"id": hold_id})["Item"]
+    holds.update_item(Key={"id": hold_id}, UpdateExpression="SET expires_epoch = :past, expires_at = :at",
+                      ExpressionAttributeValues={":past": 1, ":at": "2000-01-01T00:00:00Z"})
+    locks = resource.Table(settings().slot_locks_table)
+    for owner in (f"doctor#{hold['doctor_id']}", f"patient#{hold['patient_id']}"):
+        for item in locks.query(KeyConditionExpression=boto3.dynamodb.conditions.Key("owner").eq(owner))["Items"]:
+            for name, value in item.items():
+                if name.startswith("m") and value == hold_id:
+                    locks.update_item(Key={"owner": owner, "hour": item["hour"]},
+                                      UpdateExpression=f"SET x{name[1:]} = :past", ExpressionAttributeValues={":past": 1})

@@ -105,10 +105,17 @@ def test_given_a_full_visit_then_every_function_log_line_is_structured(stack, vi
         record = json.loads(line)  # every line is JSON: function logs, EMF lines, access logs
         assert isinstance(record, dict), line
         records.append(record)
-    function_logs = [r for r in records if "level" in r and "_aws" not in r and "requestId" not in r]
+    # (the local plumbing's own lines — streams, bus, scheduler — have no "service": only ours do)
+    function_logs = [r for r in records if "level" in r and "service" in r and "_aws" not in r and "requestId" not in r]
     assert function_logs
+    from clinic.workers import WORKERS
+
+    background = {w.logical_id for w in WORKERS}
     for record in function_logs:
-        missing = {"correlation_id", "function_name", "cold_start", "route"} - set(record)
+        # a route's lines name it; a background function's have its invocation's id instead
+        wanted = {"correlation_id", "function_name", "cold_start"} | (
+            set() if record.get("function_name") in background else {"route"})
+        missing = wanted - set(record)
         assert not missing, f"{missing} missing from {record}"
     ours = {r["correlation_id"] for r in function_logs if visit["appointment"] in json.dumps(r)}
     access = {r["requestId"] for r in records if "httpMethod" in r}
@@ -129,3 +136,19 @@ def test_the_code_never_puts_request_data_into_traces():
     assert not offenders, offenders
     api = (ROOT / "layers" / "shared" / "clinic" / "observability.py").read_text(encoding="utf-8")
     assert "capture_response=False" in api
+
+
+def test_given_a_full_visit_then_no_patient_value_is_in_any_domain_event(stack, visit):
+    """Events go to other systems (reminder texts, billing, analytics): ids and times only."""
+    deadline, found = time.monotonic() + 20, []
+    while time.monotonic() < deadline:
+        found = requests.get(f"{stack.url}/_local/events", timeout=30).json()["items"]
+        if any(e["detail"].get("appointment_id") == visit["appointment"] and e["detail-type"] == "AppointmentCancelled"
+               for e in found):
+            break
+        time.sleep(0.5)
+    mine = [e for e in found if e["detail"].get("appointment_id") == visit["appointment"]]
+    assert [e["detail-type"] for e in mine] == ["AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled"]
+    text = json.dumps(found)
+    leaks = [value for value in secrets() if value in text]
+    assert not leaks, f"patient data in events: {leaks}"

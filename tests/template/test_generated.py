@@ -6,7 +6,13 @@ from __future__ import annotations
 from infra import generate
 from local_stack import ROOT
 
-V1_TEMPLATE_LINES = 2030  # template.yaml when it was written by hand, before the route declaration
+# template.yaml when it was written by hand, before the route declaration (commit d5f59cf~1): 2030 lines,
+# of which 1891 were YAML (the rest comments and blank lines, which we count on neither side).
+V1_TEMPLATE_YAML_LINES = 1891
+
+
+def _yaml_lines(text: str) -> int:
+    return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
 def test_the_committed_template_is_what_make_template_writes():
@@ -15,8 +21,8 @@ def test_the_committed_template_is_what_make_template_writes():
 
 
 def test_the_hand_maintained_part_is_at_most_half_of_the_hand_written_v1_template():
-    lines = len((ROOT / "infra" / "base.yaml").read_text(encoding="utf-8").splitlines())
-    assert lines <= V1_TEMPLATE_LINES // 2, lines
+    lines = _yaml_lines((ROOT / "infra" / "base.yaml").read_text(encoding="utf-8"))
+    assert lines <= V1_TEMPLATE_YAML_LINES // 2, lines
 
 
 def test_every_checkov_skip_gives_its_reason():

@@ -139,7 +139,7 @@ def test_update_action_conditions_only_the_cells_it_takes():
     update = locks.update_action("locks", change, "appt", now=1000)["Update"]
     # Then it takes m00 only if free or held by an expired hold, and frees m30 unconditionally
     assert update["UpdateExpression"] == "SET #m00 = :id REMOVE #x00, #m30, #x30"
-    assert update["ConditionExpression"] == "(attribute_not_exists(#m00) OR #x00 < :now)"
+    assert update["ConditionExpression"] == "(attribute_not_exists(#m00) OR #x00 <= :now)"
     assert update["ExpressionAttributeValues"] == {":id": "appt", ":now": 1000}
 
 
@@ -149,12 +149,12 @@ def test_a_hold_records_its_expiry_and_a_confirm_converts_only_its_own_unexpired
     converting = locks.update_action("locks", locks.HourChange("o", "h", convert=["05"]), "appt", now=20,
                                      previous_id="hold")["Update"]
     assert converting["UpdateExpression"] == "SET #m05 = :id REMOVE #x05"
-    assert converting["ConditionExpression"] == "(#m05 = :previous AND #x05 >= :now)"
+    assert converting["ConditionExpression"] == "(#m05 = :previous AND #x05 > :now)"
     freeing = locks.update_action("locks", locks.HourChange("o", "h", free=["05"]), "hold", now=20,
                                   previous_id="hold")["Update"]
     assert freeing["ConditionExpression"] == "#m05 = :previous"
 
 
 def test_a_cell_held_by_an_expired_hold_is_not_taken():
-    item = {"hour": "2026-12-01T09", "m00": "appt", "m05": "hold", "x05": 99, "m10": "old-hold", "x10": 50}
+    item = {"hour": "2026-12-01T09", "m00": "appt", "m05": "hold", "x05": 99, "m10": "old-hold", "x10": 60}
     assert locks.taken_in(item, now=60) == {"2026-12-01T09:00": "appt", "2026-12-01T09:05": "hold"}

@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
-from clinic import access, audit, config, parsing, routes
+from clinic import access, audit, config, parsing, routes, snapstart
 from clinic.data import dynamo
 from clinic.data.permissions import tables_of
 from clinic.errors import ApiError, Forbidden, ServiceUnavailable, invalid
@@ -125,6 +125,7 @@ class Endpoint:
         if config.in_lambda():  # fail closed at init, not on the first request that needs a table
             permissions = route.all_permissions
             config.require(config.variables_for(tables_of(permissions), paginates="pagination" in permissions))
+        snapstart.install()  # a restored snapshot forgets its clients, caches and random state
         self._lambda = handler_observed(self._serve)
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:

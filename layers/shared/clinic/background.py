@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from clinic import config, workers
+from clinic import audit, config, snapstart, workers
 from clinic.data.permissions import tables_of
 from clinic.observability import log_failure, logger, worker_observed
 
@@ -27,7 +27,17 @@ def _worker(function: str) -> workers.Worker:
         raise LookupError(f"{function} is not declared in clinic.workers")
     if config.in_lambda():  # fail closed at init, like the routes
         config.require(config.variables_for(tables_of(worker.all_permissions), paginates=False))
+    snapstart.install()  # a restored snapshot forgets its clients, caches and random state
     return worker
+
+
+def _start(context: Any) -> None:
+    """Each invocation starts clean: no request's audit marks or log keys carry over (a worker is
+    no HTTP request: it writes its changes' records only where a route's request is behind them),
+    and its log lines are correlated by the invocation's own request id."""
+    audit.start_request()
+    logger.remove_keys(["route"])
+    logger.set_correlation_id(getattr(context, "aws_request_id", None))
 
 
 def stream_records(function: str) -> Callable[[Callable[[Record], None]], Callable[[dict, Any], dict]]:
@@ -47,6 +57,7 @@ def stream_records(function: str) -> Callable[[Callable[[Record], None]], Callab
                 raise
 
         def handler(event: dict, context: Any) -> dict:
+            _start(context)
             answer = process_partial_response(event=event, record_handler=one, processor=processor, context=context)
             failed = len(answer.get("batchItemFailures", []))
             logger.info("stream batch handled", extra={"records": len(event.get("Records", [])), "failed": failed})
@@ -63,6 +74,7 @@ def events(function: str) -> Callable[[Callable[[dict], None]], Callable[[dict, 
 
     def declare(handle: Callable[[dict], None]) -> Callable[[dict, Any], None]:
         def handler(event: dict, context: Any) -> None:
+            _start(context)
             try:
                 handle(event)
             except Exception as error:

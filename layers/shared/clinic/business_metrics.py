@@ -13,12 +13,18 @@ WIDGETS: dict[str, tuple[str, ...]] = {
     "Booking conflicts, storage and audit failures": ("BookingConflict", "StorageUnavailable", "AuditWriteFailed",
                                                       "AuditTampered"),
     "Calendar": ("TimeOffCreated", "TimeOffDeleted", "SeriesBooked", "SeriesCancelled", "SettingsUpdated"),
+    "Holds and waitlist": ("HoldPlaced", "HoldConfirmed", "HoldReleased", "HoldExpired", "WaitlistJoined",
+                           "WaitlistLeft", "WaitlistOfferMade"),
+    "Events and reminders": ("EventPublished", "ReminderSent"),
 }
 
 # Metric → dimension → every value the code gives it (one dashboard line per value).
 DIMENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "AppointmentStatusChanged": {"status": ("arrived", "fulfilled", "noshow")},
     "BookingConflict": {"reason": ("SLOT_UNAVAILABLE", "PATIENT_UNAVAILABLE")},
+    "EventPublished": {"detail_type": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
+                                       "AppointmentStatusChanged", "HoldPlaced", "HoldReleased", "HoldExpired",
+                                       "WaitlistOfferMade")},
 }
 
 

@@ -38,6 +38,8 @@ class Settings(BaseModel):
     audit_table: Name | None = Field(default=None, alias="AUDIT_TABLE")
     idempotency_table: Name | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     settings_table: Name | None = Field(default=None, alias="SETTINGS_TABLE")
+    holds_table: Name | None = Field(default=None, alias="HOLDS_TABLE")
+    waitlist_table: Name | None = Field(default=None, alias="WAITLIST_TABLE")
     pagination_secret_arn: Name | None = Field(default=None, alias=PAGINATION_SECRET_ARN)
     pagination_secret: Name | None = Field(default=None, alias=PAGINATION_SECRET)
     service_version: str = Field(default="dev", alias="SERVICE_VERSION")

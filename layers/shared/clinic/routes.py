@@ -111,6 +111,19 @@ ROUTES: tuple[Route, ...] = (
           ("appointments.by_series",)),
     Route("POST", "/appointment-series/{series_id}/cancel", "CancelSeries", _roles(S, P), "series.cancel",
           ("appointments.by_series", "settings.read", "appointments.cancel"), keyed=True),
+    # ------------------------------------------------------------------ holds
+    Route("POST", "/holds", "PlaceHold", _roles(S, P), "hold.place", ("doctors.read", "settings.read", "holds.place")),
+    Route("GET", "/holds/{hold_id}", "GetHold", _roles(S, P), "hold.read", ("holds.read",)),
+    Route("POST", "/holds/{hold_id}/confirm", "ConfirmHold", _roles(S, P), "hold.confirm",
+          ("holds.read", "doctors.read", "settings.read", "holds.confirm", "appointments.read"), keyed=True),
+    Route("DELETE", "/holds/{hold_id}", "ReleaseHold", _roles(S, P), "hold.release", ("holds.read", "holds.end")),
+    # ------------------------------------------------------------------ waitlist
+    Route("POST", "/waitlist", "JoinWaitlist", _roles(S, P), "waitlist.join", ("doctors.read", "waitlist.create")),
+    Route("GET", "/waitlist/{entry_id}", "GetWaitlistEntry", _roles(S, P), "waitlist.read", ("waitlist.read",)),
+    Route("DELETE", "/waitlist/{entry_id}", "LeaveWaitlist", _roles(S, P), "waitlist.leave",
+          ("waitlist.read", "waitlist.cancel", "holds.read", "holds.end")),
+    Route("GET", "/patients/{patient_id}/waitlist", "PatientWaitlist", _roles(S, P), "patient.waitlist.read",
+          ("patients.read", "waitlist.by_patient", "pagination")),
 )
 
 BY_KEY: dict[tuple[str, str], Route] = {route.key: route for route in ROUTES}

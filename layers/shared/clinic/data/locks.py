@@ -7,9 +7,10 @@ kept one item per owner and UTC hour (owner ``doctor#<id>`` or ``patient#<id>``,
 ``2026-12-01T14``), one attribute per cell (``m00`` ... ``m55``) holding the record id. A hold's cell
 also holds its expiry (``x00`` ... ``x55``, epoch seconds); an appointment's never does.
 
-A cell is free when it has no ``mXX``, or when its ``xXX`` has passed: a hold is free again the
+A cell is free when it has no ``mXX``, or when its ``xXX`` has come: a hold is free again the
 instant it expires, with no sweeper needing to run first (the condition compares the expiry with the
-request's time). Taking a cell is ``SET mXX = :id`` under ``attribute_not_exists(mXX) OR xXX < :now``
+request's time, in whole seconds: free from ``expires_at`` on). Taking a cell is ``SET mXX = :id``
+under ``attribute_not_exists(mXX) OR xXX <= :now``
 (and ``REMOVE xXX`` for an appointment); freeing it is ``REMOVE``. Two occupants overlap exactly when
 they share a cell, so the conditions decide, inside the write's one transaction, that nobody else
 holds the time. Packing an hour in one item keeps the longest move (240 minutes plus buffers, moved
@@ -110,13 +111,13 @@ def update_action(table_name: str, change: HourChange, record_id: str, now: int,
             sets.append(f"{x} = :expires")
         else:
             removes.append(x)
-        conditions.append(f"(attribute_not_exists({m}) OR {x} < :now)")
+        conditions.append(f"(attribute_not_exists({m}) OR {x} <= :now)")
     for minute in change.convert:
         m, x = f"#m{minute}", f"#x{minute}"
         names[m], names[x] = f"m{minute}", f"x{minute}"
         sets.append(f"{m} = :id")
         removes.append(x)
-        conditions.append(f"({m} = :previous AND {x} >= :now)")
+        conditions.append(f"({m} = :previous AND {x} > :now)")
     for minute in change.free:
         m, x = f"#m{minute}", f"#x{minute}"
         names[m], names[x] = f"m{minute}", f"x{minute}"
@@ -155,6 +156,6 @@ def taken_in(item: dict[str, Any], now: int) -> dict[str, str]:
     for attribute, value in item.items():
         if len(attribute) == 3 and attribute[0] == "m" and attribute[1:].isdigit():
             expiry = item.get(f"x{attribute[1:]}")
-            if expiry is None or int(expiry) >= now:
+            if expiry is None or int(expiry) > now:
                 taken[f"{item['hour']}:{attribute[1:]}"] = str(value)
     return taken

@@ -29,6 +29,8 @@ TABLE_VARIABLES: dict[str, str] = {
     "AuditTable": "AUDIT_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
     "SettingsTable": "SETTINGS_TABLE",
+    "HoldsTable": "HOLDS_TABLE",
+    "WaitlistTable": "WAITLIST_TABLE",
 }
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
@@ -71,6 +73,25 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
                             Grant("SlotLocksTable", ("UpdateItem",))),
     "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
     "appointments.status": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
+    # holds (clinic.data.holds): one transaction each, like the appointments'
+    "holds.read": (Grant("HoldsTable", ("GetItem",)),),
+    "holds.place": (Grant("HoldsTable", ("PutItem",)), Grant("DoctorsTable", ("ConditionCheckItem",)),
+                    Grant("PatientsTable", ("ConditionCheckItem",)),
+                    Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem"))),
+    "holds.confirm": (Grant("HoldsTable", ("UpdateItem",)), Grant("AppointmentsTable", ("PutItem",)),
+                      Grant("DoctorsTable", ("ConditionCheckItem",)), Grant("PatientsTable", ("ConditionCheckItem",)),
+                      Grant("SlotLocksTable", ("UpdateItem",)), Grant("WaitlistTable", ("UpdateItem",))),
+    "holds.end": (Grant("HoldsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("Query", "UpdateItem")),
+                  Grant("WaitlistTable", ("GetItem", "UpdateItem"))),
+    "holds.offer": (Grant("HoldsTable", ("PutItem",)), Grant("DoctorsTable", ("ConditionCheckItem",)),
+                    Grant("PatientsTable", ("ConditionCheckItem",)),
+                    Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem")), Grant("WaitlistTable", ("UpdateItem",))),
+    # the waitlist (clinic.data.waitlist)
+    "waitlist.create": (Grant("WaitlistTable", ("PutItem",)),),
+    "waitlist.read": (Grant("WaitlistTable", ("GetItem",)),),
+    "waitlist.cancel": (Grant("WaitlistTable", ("UpdateItem",)),),
+    "waitlist.queue": (Grant("WaitlistTable", ("Query",), "doctor_queue"),),
+    "waitlist.by_patient": (Grant("WaitlistTable", ("Query",), "patient_entries"),),
     "audit.read": (Grant("AuditTable", ("Query",)),),
     # added to every audited route: the trail is append-only
     "audit.append": (Grant("AuditTable", ("PutItem",)),),
@@ -95,14 +116,33 @@ class Resource:
     value: str = ""
 
 
-RESOURCES: dict[str, tuple[Resource, ...]] = {}
+RESOURCES: dict[str, tuple[Resource, ...]] = {
+    # which stream a record comes from (the publisher reads streams; SAM grants stream reads itself)
+    "events.sources": tuple(Resource((), "", variable, "${%s}" % table) for table, variable in (
+        ("AppointmentsTable", "APPOINTMENTS_TABLE"), ("HoldsTable", "HOLDS_TABLE"), ("WaitlistTable", "WAITLIST_TABLE"))),
+    # put domain events on the stack's bus (clinic.events)
+    "events.publish": (Resource(("events:PutEvents",), "ClinicEventBus.Arn", "EVENT_BUS_NAME", "${ClinicEventBus}"),),
+    # one-time schedules in the stack's group: reminders and hold expiries (clinic.services.timers)
+    "scheduler.timers": (
+        Resource(("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+                  "scheduler:GetSchedule"),
+                 "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*",
+                 "SCHEDULE_GROUP", "${ClinicScheduleGroup}"),
+        Resource(("iam:PassRole",), "SchedulerRole.Arn", "SCHEDULER_ROLE_ARN", "SchedulerRole.Arn"),
+        # the published alias (SnapStart runs published versions only)
+        Resource((), "", "REMINDER_TARGET_ARN", "${SendReminderFunction.Alias}"),
+        Resource((), "", "HOLD_EXPIRY_TARGET_ARN", "${ExpireHoldFunction.Alias}"),
+        # where the scheduler puts an invocation it could not deliver (SchedulerRole may send there)
+        Resource((), "", "SCHEDULE_DEAD_LETTER_ARN", "EventsDeadLetterQueue.Arn"),
+    ),
+}
 
 
 def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
     """The grants of some permission names, merged per table/index, actions in a stable order."""
     merged: dict[tuple[str, str | None], list[str]] = {}
     for name in names:
-        for grant in PERMISSIONS[name]:
+        for grant in PERMISSIONS.get(name, ()):
             actions = merged.setdefault((grant.table, grant.index), [])
             actions.extend(a for a in grant.actions if a not in actions)
     return [Grant(table, tuple(sorted(actions)), index) for (table, index), actions in sorted(
@@ -111,4 +151,4 @@ def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
 
 def tables_of(names: tuple[str, ...] | list[str]) -> list[str]:
     """The tables (logical ids) some permission names touch, in a stable order."""
-    return sorted({grant.table for name in names for grant in PERMISSIONS[name]})
+    return sorted({grant.table for name in names for grant in PERMISSIONS.get(name, ())})

@@ -131,10 +131,12 @@ def check_bookable(doctor: dict, start: datetime, duration_minutes: int | None, 
 
 
 def candidates(doctor: dict, window_start: datetime, window_end: datetime, now: datetime, *,
-               type_code: str | None, policy: Policy, notice_applies: bool) -> list[Booking]:
-    """Every booking of the type's duration (or one slot) that working hours, time off and the policy
-    allow in [window_start, window_end), sorted by start; whether its time is free is storage's part."""
-    duration, kind = shape(doctor, None, type_code)
+               type_code: str | None, policy: Policy, notice_applies: bool,
+               duration_minutes: int | None = None) -> list[Booking]:
+    """Every booking of the type's duration (or ``duration_minutes``, or one slot) that working hours,
+    time off and the policy allow in [window_start, window_end), sorted by start; whether its time is
+    free is storage's part."""
+    duration, kind = shape(doctor, duration_minutes, type_code)
     earliest = now + timedelta(minutes=policy.min_notice_minutes) if notice_applies else now
     latest = now + timedelta(days=policy.max_advance_days)
     before = int(kind.get("buffer_before_minutes", 0)) if kind else 0

@@ -13,9 +13,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 # Only a booked appointment may move in time, or be cancelled.
 RESCHEDULABLE = frozenset({"booked"})
-# An open appointment holds one of the patient's places (settings: max_open_appointments_per_patient);
-# cancelling, a no-show and fulfilment give it back.
-OPEN = frozenset({"booked", "arrived"})
+# An open appointment holds one of the patient's places (settings: max_open_appointments_per_patient,
+# which the contract counts in ``booked`` appointments): arriving, cancelling and a no-show give it back.
+OPEN = frozenset({"booked"})
 
 
 def can_move(current: str, target: str) -> bool:

@@ -151,18 +151,18 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
                                             policy.max_open_appointments_per_patient, _epoch(now), records)
         except Failed as failed:
             if failed.has("doctor"):
-                doctor, fresh = _fresh_doctor(failed.item("doctor"), doctor_id), True
+                doctor, fresh = fresh_doctor(failed.item("doctor"), doctor_id), True
                 continue  # the calendar changed since this container read it: plan again
             if failed.has("appointment"):
                 return [_own_earlier_booking(appointments, failed)]
-            raise _refusal(failed, in_series) from None
+            raise refusal(failed, in_series) from None
         except StillConflicting:
-            raise _contended() from None
+            raise contended() from None
         except TooLarge:
             raise invalid("repeat.count", "the series holds too many time slots for one booking; book fewer "
                                           "or shorter occurrences") from None
         return [a for a, _ in appointments]
-    raise _contended()
+    raise contended()
 
 
 def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
     return {"id": series_id, "appointments": [to_out({**a, "version": 1}) for a in booked]}
 
 
-def _fresh_doctor(item: dict[str, Any] | None, doctor_id: str) -> dict[str, Any]:
+def fresh_doctor(item: dict[str, Any] | None, doctor_id: str) -> dict[str, Any]:
     """The doctor a failed condition handed back: gone (404), inactive (422), or just newer."""
     if item is None:
         doctors.forget(doctor_id)
@@ -210,7 +210,7 @@ def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]], failed: Fai
     return earlier
 
 
-def _refusal(failed: Failed, in_series: bool) -> ApiError:
+def refusal(failed: Failed, in_series: bool) -> ApiError:
     """The error of a booking refused by its conditions: the patient's existence first, then the first
     occurrence that failed (its time taken, the patient's, or over the open-appointment limit)."""
     if failed.has("patient"):
@@ -273,14 +273,14 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
             if failed.has("appointment"):
                 continue  # changed since we read it: look again
             if failed.has("doctor"):
-                doctor, fresh = _fresh_doctor(failed.item("doctor"), current["doctor_id"]), True
+                doctor, fresh = fresh_doctor(failed.item("doctor"), current["doctor_id"]), True
                 continue
-            raise _refusal(failed, in_series=False) from None
+            raise refusal(failed, in_series=False) from None
         except StillConflicting:
-            raise _contended() from None
+            raise contended() from None
         count("AppointmentRescheduled")
         return to_out(saved)
-    raise _contended()
+    raise contended()
 
 
 def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
             raise InvalidTransition(detail=f"{latest['status']} → {target} is not allowed") from None
         saved = latest  # our own change committed; only its answer was lost and botocore retried
     except StillConflicting:
-        raise _contended() from None
+        raise contended() from None
     count("AppointmentStatusChanged", status=target)
     return to_out(saved)
 
@@ -332,10 +332,10 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
         except Failed:
             continue
         except StillConflicting:
-            raise _contended() from None
+            raise contended() from None
         count("AppointmentCancelled")
         return to_out(saved)
-    raise _contended()
+    raise contended()
 
 
 # ---------------------------------------------------------------------------- series
@@ -376,10 +376,10 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
         except Failed:
             continue
         except (StillConflicting, TooLarge):
-            raise _contended() from None
+            raise contended() from None
         count("SeriesCancelled")
         return {"id": series_id, "appointments": [to_out(a) for a in _occurrences(series_id)]}
-    raise _contended()
+    raise contended()
 
 
 # ---------------------------------------------------------------------------- time queries
@@ -449,5 +449,5 @@ def _busy(whose: str) -> ApiError:
     return PatientUnavailable(detail="the patient already has an appointment overlapping that time")
 
 
-def _contended() -> ServiceUnavailable:
+def contended() -> ServiceUnavailable:
     return ServiceUnavailable(detail="the schedule is busy; retry", headers={"Retry-After": "1"})

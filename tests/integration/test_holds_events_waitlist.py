@@ -23,6 +23,7 @@ import requests
 from boto3.dynamodb.conditions import Key
 
 from local_stack import background
+from tests.integration.conftest import Stack
 from tests.integration.test_booking_concurrency import Api, day_after, utc_iso
 
 SETTINGS_MAX_AGE = 5.5
@@ -107,7 +108,7 @@ def patients(api):
 
 
 @pytest.fixture(scope="module")
-def pending_reminder(api, patients):
+def pending_reminder(api, local, patients):
     """An appointment whose reminder falls due about a minute from now (checked by the last test)."""
     doctor = api.doctor(family_name="Reminder", slot_minutes=5)
     now = datetime.now(timezone.utc)
@@ -118,6 +119,8 @@ def pending_reminder(api, patients):
     time.sleep(SETTINGS_MAX_AGE)
     booked = api.book(doctor, patients[54], start, minutes=5)
     assert booked.status_code == 201, booked.text
+    # the lead back to its default only once the reminder is set (the timer reads the settings too)
+    assert until(lambda: [s for s in local.schedules() if s["name"] == f"reminder-{booked.json()['id']}"])
     assert api.patch("/settings", {"reminder_lead_minutes": 1440}).status_code == 200
     return {"id": booked.json()["id"], "due": start - timedelta(minutes=lead), "start": utc_iso(start)}
 
@@ -192,10 +195,11 @@ def test_the_waitlist_offers_freed_time_then_the_next_entry_when_an_offer_expire
 def test_every_committed_change_publishes_exactly_one_event_id_and_a_failed_write_none(tmp_path):
     """A stack whose transactions fail on purpose, before they reach DynamoDB (nothing written) or
     after they committed (the answer lost): events must follow the stored state, not the answers."""
-    faulty = background.start(tmp_path / "faulty.log",
-                              env={"CLINIC_FAULTS": "TransactWriteItems:before:0.3,TransactWriteItems:after:0.3"})
+    log_file = tmp_path / "faulty.log"
+    faulty = background.start(log_file, env={"CLINIC_FAULTS": "TransactWriteItems:before:0.3,TransactWriteItems:after:0.3"})
     try:
-        api = Api(faulty)
+        api = Api(Stack(url=faulty.url, dynamodb_endpoint=faulty.dynamodb_endpoint, log_file=log_file,
+                        process=faulty.process))
         doctor, base = api.doctor(family_name="Faulty"), day_after(18) + timedelta(hours=8)
         patients = [api.patient(3000 + i) for i in range(12)]
         answers = [api.book(doctor, patients[i], base + timedelta(minutes=15 * i)) for i in range(12)]

@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import subprocess
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,14 +54,15 @@ def demo_stack(tmp_path_factory):
     running.stop()
 
 
-def run_blocks(stack, ids_file: Path, blocks: list[str], tmp_path: Path) -> tuple[list[tuple[int, str]], str]:
+def run_blocks(stack, ids_file: Path, blocks: list[str], tmp_path: Path,
+               trailer: str = 'printf "\\nVARS %s %s %s %s %s %s\\n" "$DOC" "$PAT" "$START" "$APPT" "$NEW" "$FROM"\n',
+               ) -> tuple[list[tuple[int, str]], str]:
     host_port = stack.url.removeprefix("http://")
     script = "\n".join(blocks)
     script = "\n".join(line for line in script.splitlines() if not line.startswith("make run"))
     script = script.replace("localhost:3000", host_port).replace("127.0.0.1:3000", host_port)
     script = script.replace(".local/demo-ids.json", str(ids_file))
     log = tmp_path / "curl.log"
-    trailer = 'printf "\\nVARS %s %s %s %s %s %s\\n" "$DOC" "$PAT" "$START" "$APPT" "$NEW" "$FROM"\n'
     done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + CURL_RECORDER + script + "\n" + trailer],
                           cwd=ROOT, env={**os.environ, "CURL_LOG": str(log)},
                           capture_output=True, text=True, timeout=120, check=False)
@@ -98,3 +101,39 @@ def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
     free = {slot["start"] for slot in window["slots"]}
     assert {start, new} <= free
     assert json.loads(ids_file.read_text())["patients"]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_calendar_holds_and_waitlist_walk_through_works_as_written(demo_stack, tmp_path):
+    stack, ids_file = demo_stack
+    blocks = [bash_block_after("### Try it"), bash_block_after("### Booking walk-through"),
+              bash_block_after("### Calendar, holds and waitlist walk-through")]
+    trailer = 'printf "\\nVARS %s %s %s %s %s\\n" "$SLOT" "$ENTRY" "$SERIES" "$BOOKED" "$OFF"\n'
+    statuses, output = run_blocks(stack, ids_file, blocks, tmp_path, trailer)
+
+    assert [code for code, _ in statuses][15:] == [
+        200, 200,  # the settings, read and changed
+        200, 200,  # an appointment type on the doctor, its availability
+        201, 201,  # hold, confirm
+        200, 201,  # another patient, on the waitlist
+        200, 200,  # cancel, read the entry
+        201, 204,  # time off, deleted
+        200, 201, 200,  # a later week's slot, a series, cancelled
+        200,  # the events
+    ], statuses
+
+    slot, entry, series, booked, time_off = output.rsplit("VARS ", 1)[1].split()
+    staff = {"Authorization": f"Bearer {tokens.mint('staff')}"}
+    get = lambda path: requests.get(f"{stack.url}{path}", headers=staff, timeout=30).json()  # noqa: E731
+    # the waiting patient was offered exactly the cancelled time (within the contract's 60 seconds)
+    deadline = time.monotonic() + 60
+    while (offered := get(f"/waitlist/{entry}"))["status"] != "offered" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert offered["status"] == "offered" and offered["offer"]["start"] == slot, offered
+    assert get(f"/appointments/{booked}")["status"] == "cancelled"
+    month_later = (datetime.fromisoformat(slot.replace("Z", "+00:00")) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    away = get(f"/doctors/{offered['doctor_id']}/time-off?from={slot}&to={month_later}")["items"]
+    assert time_off not in {t["id"] for t in away}  # deleted
+    occurrences = get(f"/appointment-series/{series}")["appointments"]
+    assert len(occurrences) == 3 and {a["status"] for a in occurrences} == {"cancelled"}
+    assert {a["appointment_type"] for a in occurrences} == {"check-up"}

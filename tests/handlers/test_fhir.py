@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -35,7 +35,8 @@ NOBODY = {"sub": "signed-in-no-group"}
 FUNCTIONS = {"/fhir/metadata": "FhirMetadataFunction", "/fhir/Patient/{patient_id}": "FhirReadPatientFunction",
              "/fhir/Practitioner/{doctor_id}": "FhirReadPractitionerFunction",
              "/fhir/Schedule/{doctor_id}": "FhirReadScheduleFunction", "/fhir/Schedule": "FhirSearchScheduleFunction",
-             "/fhir/Slot": "FhirSearchSlotFunction", "/fhir/Appointment/{appointment_id}": "FhirReadAppointmentFunction",
+             "/fhir/Slot": "FhirSearchSlotFunction",
+             "/fhir/Appointment/{appointment_id}": "FhirReadAppointmentFunction",
              "/fhir/Appointment": "FhirSearchAppointmentFunction"}
 
 
@@ -119,8 +120,8 @@ def world(invoke):
 
     w = {"D": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "appointment_types": [LONG]})["id"],
          "D2": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "family_name": "Other"})["id"],
-         "P": post("RegisterPatientFunction", "/patients", {**PATIENT, "phone": "+15550100001",
-                                                            "email": "pat@example.org", "conditions": ["asthma"]})["id"],
+         "P": post("RegisterPatientFunction", "/patients",
+                   {**PATIENT, "phone": "+15550100001", "email": "pat@example.org", "conditions": ["asthma"]})["id"],
          "P2": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"})["id"],
          "day": next_monday(2)}
 
@@ -321,7 +322,7 @@ def test_date_prefixes_bound_the_start(get, world, fhir_validator):
     assert len(found(day.isoformat())) == 6  # a day (UTC): the appointments are 14:00-18:00Z
     assert len(found(f"eq{day.isoformat()[:7]}")) == 6  # a month
     assert found(f"ge{(day + timedelta(days=1)).isoformat()}") == []
-    utc = datetime.fromisoformat(at(day, "13:00")).astimezone(timezone.utc)
+    utc = datetime.fromisoformat(at(day, "13:00")).astimezone(UTC)
     assert found(f"ge{utc.strftime('%Y-%m-%dT%H:%MZ')}") == [world["long"]]  # minutes precision, Z
 
 
@@ -351,7 +352,8 @@ def test_appointment_search_by_patient_has_the_native_access_audit_and_errors(ge
     trail = [r for r in audit_records(aws, "fhir.appointment.search") if r["subject"] == f"patient#{world['P']}"]
     assert sorted((r["outcome"], int(r["status"])) for r in trail) == [("denied", 403), ("denied", 404)]
     # the route's role check (nobody) runs before any record is named: on no patient's trail
-    assert any(r["subject"] == "none" and int(r["status"]) == 403 for r in audit_records(aws, "fhir.appointment.search"))
+    refused = audit_records(aws, "fhir.appointment.search")
+    assert any(r["subject"] == "none" and int(r["status"]) == 403 for r in refused)
     for query, field in BAD_APPOINTMENT_SEARCHES:
         body = outcome(get("/fhir/Appointment", query=[*mine, *query]), fhir_validator, 422, "VALIDATION_ERROR",
                        "invalid")

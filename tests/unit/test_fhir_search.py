@@ -3,7 +3,7 @@ prefixes bound an instant, repeats are ANDed; references, tokens, _count; Prefer
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from clinic.fhir.search import Window
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def window(*values: str) -> Window:

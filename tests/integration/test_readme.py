@@ -98,3 +98,20 @@ def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
     free = {slot["start"] for slot in window["slots"]}
     assert {start, new} <= free
     assert json.loads(ids_file.read_text())["patients"]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_readme_fhir_examples_work_as_written(demo_stack, tmp_path):
+    stack, ids_file = demo_stack
+    import time
+
+    waited = time.monotonic()  # the stack seeds its demo data after /health answers: wait for the ids it writes
+    while not ids_file.exists() and time.monotonic() - waited < 60:
+        time.sleep(0.2)
+    # the FHIR block sets DOC, PAT and FROM itself; the walk-through's other variables are printed empty
+    statuses, _ = run_blocks(stack, ids_file, ['START=""; APPT=""; NEW=""', bash_block_after("## FHIR")], tmp_path)
+    assert [code for code, _ in statuses] == [
+        200, 200, 200,  # metadata (no token), a Practitioner, free Slots
+        200, 200,  # a Patient, the patient's Appointments
+        403, 400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
+    ], statuses

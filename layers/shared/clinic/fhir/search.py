@@ -30,6 +30,7 @@ DEFAULT_COUNT, MAX_COUNT = 20, 100
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 SUPPORTED_PREFIXES = ("eq", "gt", "lt", "ge", "le", "sa", "eb")
 _NAME_CHARS = 60  # an unknown parameter's name is quoted back, at most this long
+FIRST_YEAR, LAST_YEAR = 1900, 8999  # far from datetime's limits, so no window arithmetic can overflow
 
 _DATE = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
@@ -158,6 +159,8 @@ def _range(value: str, name: str) -> tuple[datetime, datetime]:
     parts = match.groupdict()
     if parts["hour"] is not None and parts["zone"] is None:
         raise invalid(name, "a time needs an offset (Z or ±hh:mm)")
+    if not FIRST_YEAR <= int(parts["year"]) <= LAST_YEAR:
+        raise invalid(name, f"dates from the year {FIRST_YEAR} to {LAST_YEAR} are supported")
     try:
         year = int(parts["year"])
         if parts["month"] is None:

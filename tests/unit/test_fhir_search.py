@@ -74,6 +74,11 @@ def test_references_tokens_and_count():
         [search.Token(None, "free"), search.Token(None, "busy")],
         [search.Token("http://hl7.org/fhir/slotstatus", "free")]]
     assert search.count(found) == 7 and search.count(search.Params({})) == search.DEFAULT_COUNT
+    for bad in ("0", "101", "²", "١٢", "1e2", "+5", "0x10", "99999999999999999999"):
+        with pytest.raises(ValidationFailed):
+            search.count(search.Params({"_count": [bad]}))
+    with pytest.raises(ValidationFailed):
+        window("२०२६-12-01")  # digits of another script
 
 
 @pytest.mark.parametrize("prefer, strict", [

@@ -32,10 +32,10 @@ SUPPORTED_PREFIXES = ("eq", "gt", "lt", "ge", "le", "sa", "eb")
 _NAME_CHARS = 60  # an unknown parameter's name is quoted back, at most this long
 FIRST_YEAR, LAST_YEAR = 1900, 8999  # far from datetime's limits, so no window arithmetic can overflow
 
-_DATE = re.compile(
-    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+_DATE = re.compile(  # ASCII digits only (\d would take any script's digits)
+    r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2})"
+    r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$"
 )
 
 
@@ -101,7 +101,7 @@ def count(found: Params) -> int:
     value = found.one("_count")
     if value is None:
         return DEFAULT_COUNT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_COUNT:
         raise invalid("_count", f"must be a whole number from 1 to {MAX_COUNT}")
     return int(value)
 
@@ -152,7 +152,7 @@ def tokens(found: Params, name: str, *, alternatives: bool = True) -> list[list[
 # ---------------------------------------------------------------------- dates
 def _range(value: str, name: str) -> tuple[datetime, datetime]:
     """The instants a search value stands for: [start, end) at its precision, in UTC."""
-    match = _DATE.match(value)
+    match = _DATE.fullmatch(value)
     if not match:
         raise invalid(name, "must be a date or an instant: YYYY, YYYY-MM, YYYY-MM-DD or "
                             "YYYY-MM-DDThh:mm[:ss[.fff]] with Z or ±hh:mm, after an optional prefix")

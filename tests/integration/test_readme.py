@@ -106,8 +106,9 @@ def test_the_readme_fhir_examples_work_as_written(demo_stack, tmp_path):
     import time
 
     waited = time.monotonic()  # the stack seeds its demo data after /health answers: wait for the ids it writes
-    while not ids_file.exists() and time.monotonic() - waited < 60:
+    while not ids_file.exists() and stack.process.poll() is None and time.monotonic() - waited < 180:
         time.sleep(0.2)
+    assert ids_file.exists(), "the demo stack wrote no demo ids (seeding failed or took over 3 minutes)"
     # the FHIR block sets DOC, PAT and FROM itself; the walk-through's other variables are printed empty
     statuses, _ = run_blocks(stack, ids_file, ['START=""; APPT=""; NEW=""', bash_block_after("## FHIR")], tmp_path)
     assert [code for code, _ in statuses] == [

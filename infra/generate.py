@@ -137,7 +137,9 @@ def function(route: routes.Route) -> dict[str, Any]:
     environment = _environment(route)
     if environment:
         properties["Environment"] = {"Variables": environment}
-    properties["Policies"] = [{"Statement": _statements(route)}]
+    statements = _statements(route)
+    if statements:  # none: no table and no secret (GET /fhir/metadata); SAM's role only lets it write its logs
+        properties["Policies"] = [{"Statement": statements}]
     properties["Events"] = {"Api": {"Type": "Api", "Properties": event}}
     return {"Type": "AWS::Serverless::Function", "Properties": properties}
 

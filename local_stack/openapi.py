@@ -55,6 +55,7 @@ TAGS = {  # one per first path segment (a new one gets a plain description, so R
     "patients": "Patient records, patient search, a patient's appointments and their access history.",
     "appointment-series": "Weekly series of appointments, booked and cancelled all or nothing.",
     "settings": "The clinic-wide booking policy, holds, waitlist and reminder settings.",
+    "fhir": "The read-only FHIR R4 view (application/fhir+json; errors are OperationOutcome): docs/fhir.md.",
 }
 HEADERS = {
     "X-Request-Id": {"description": "The request's id (API Gateway's), also in every log line.",
@@ -183,11 +184,21 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
         problems.add(422)
     if endpoint.conflicts:
         problems.add(409)
+    if endpoint.problem is not None and has_query:
+        # a FHIR search: an unsupported parameter under Prefer: handling=strict; a referenced record not found
+        problems |= {400, 404}
     for status in sorted(problems):
         if str(status) in responses:
             continue
         text = PROBLEMS[status] + (f": {endpoint.conflicts}" if status == 409 else "")
         responses[str(status)] = _problem(status, text)
+    if endpoint.problem is not None:  # the function's errors in its own format; the gateway's stay problem+json
+        if has_query:
+            responses["400"]["description"] = "Bad request: an unsupported search parameter, under Prefer: " \
+                                              "handling=strict"
+        schema = answer_refs[endpoint.problem_answers]
+        for status in problems - {401, *GATEWAY_PROBLEMS}:
+            responses[str(status)]["content"] = {endpoint.content_type: {"schema": schema}}
     operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary,
                                  "tags": [route.path.strip("/").split("/")[0]]}
     if endpoint.description:
@@ -211,6 +222,11 @@ def build(version: str | None = None) -> dict[str, Any]:
     version = version or str(template.get("Parameters", {}).get("ServiceVersion", {}).get("Default", "dev"))
     endpoints = [(load_endpoint(route.function), route) for route in ROUTES]
     answer_refs, answer_defs = _schemas([Problem, *{e.answers for e, _ in endpoints if e.answers is not None}])
+    problem_models = list({e.problem_answers for e, _ in endpoints if e.problem_answers is not None})
+    if problem_models:  # endpoints answering errors in their own format (FHIR: OperationOutcome)
+        problem_refs, problem_defs = _schemas(problem_models)
+        answer_refs.update(problem_refs)
+        answer_defs.update(problem_defs)
     body_refs, body_defs = _input_schemas(list({e.body_model for e, _ in endpoints if e.body_model is not None}))
     paths: dict[str, dict[str, Any]] = {}
     for endpoint, route in endpoints:

@@ -215,6 +215,65 @@ CASES = [
 ]
 
 
+# The FHIR view (docs/fhir.md), each route like its native twin: (name, function, resource, path and query
+# (world, own?), expected by role for own / other). Its errors are OperationOutcomes (see error_code).
+FHIR_CASES = [
+    ("fhir patient", "FhirReadPatientFunction", "/fhir/Patient/{patient_id}",
+     lambda w, own: ({"patient_id": w["P1" if own else "P2"]}, None),
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("fhir practitioner", "FhirReadPractitionerFunction", "/fhir/Practitioner/{doctor_id}",
+     lambda w, own: ({"doctor_id": w["D1" if own else "D2"]}, None),
+     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
+    ("fhir schedule", "FhirReadScheduleFunction", "/fhir/Schedule/{doctor_id}",
+     lambda w, own: ({"doctor_id": w["D1" if own else "D2"]}, None),
+     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
+    ("fhir schedule search", "FhirSearchScheduleFunction", "/fhir/Schedule",
+     lambda w, own: (None, {"actor": f"Practitioner/{w['D1' if own else 'D2']}"}),
+     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
+    ("fhir slot search", "FhirSearchSlotFunction", "/fhir/Slot",
+     lambda w, own: (None, {"schedule": f"Schedule/{w['D1' if own else 'D2']}", "start": f"eq{w['day']}"}),
+     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
+    ("fhir appointment", "FhirReadAppointmentFunction", "/fhir/Appointment/{appointment_id}",
+     lambda w, own: ({"appointment_id": w["A1" if own else "A2"]}, None),
+     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("fhir appointments by patient", "FhirSearchAppointmentFunction", "/fhir/Appointment",
+     lambda w, own: (None, {"patient": f"Patient/{w['P1' if own else 'P2']}"}),
+     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
+    ("fhir appointments by practitioner", "FhirSearchAppointmentFunction", "/fhir/Appointment",
+     lambda w, own: (None, {"practitioner": f"Practitioner/{w['D1' if own else 'D2']}", "date": f"eq{w['day']}"}),
+     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+]
+
+
+def error_code(response: dict) -> str:
+    """The stable code of an error: problem+json's ``code``, or a FHIR OperationOutcome's ``details.coding``."""
+    body = response["json"]
+    if body.get("resourceType") == "OperationOutcome":
+        assert response["headers"]["Content-Type"] == "application/fhir+json", response
+        return body["issue"][0]["details"]["coding"][0]["code"]
+    return body["code"]
+
+
+@pytest.mark.parametrize("name, function, resource, request_for, own, other", FHIR_CASES,
+                         ids=[case[0] for case in FHIR_CASES])
+def test_fhir_route_role_and_record(invoke, aws, world, name, function, resource, request_for, own, other):
+    """The same matrix for the FHIR routes: every role, own and other record, on one world per route."""
+    for role in ROLES:
+        for is_own, expected in ((True, own[role]), (False, other[role])):
+            path, query = request_for(world, is_own)
+            response = invoke(function, event_for("GET", resource, path, query=query, claims=claims(role, world)))
+            where = f"{name}-{role}-{'own' if is_own else 'other'}"
+            if expected == OK:
+                assert response["statusCode"] == 200, (where, response)
+            else:
+                assert response["statusCode"] == expected, (where, response)
+                assert error_code(response) == ("FORBIDDEN" if expected == FORBIDDEN else "NOT_FOUND"), where
+
+
 def generated():
     for name, function, method, resource, path, body, query, own, other in CASES:
         for role in ROLES:
@@ -242,6 +301,6 @@ def test_route_role_and_record(module_invoke, function, method, resource, path, 
 def test_the_matrix_covers_every_route_of_the_template():
     from local_stack import template as tpl
 
-    covered = {(c[2], c[3]) for c in CASES}
+    covered = {(c[2], c[3]) for c in CASES} | {("GET", c[2]) for c in FHIR_CASES}
     routes = {(r.method, r.path) for f in tpl.functions() for r in f.routes if r.authorized}
     assert routes == covered

@@ -204,6 +204,20 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         current["function"] = function
         invoke.worker(function, event)
 
+    # the FHIR view: each read and search, a doctor's patient read (checks the link), both appointment searches
+    call("FhirMetadataFunction", "GET", "/fhir/metadata")
+    call("FhirReadPatientFunction", "GET", "/fhir/Patient/{patient_id}", {"patient_id": patient})
+    call("FhirReadPatientFunction", "GET", "/fhir/Patient/{patient_id}", {"patient_id": patient},
+         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})
+    call("FhirReadPractitionerFunction", "GET", "/fhir/Practitioner/{doctor_id}", {"doctor_id": doctor})
+    call("FhirReadScheduleFunction", "GET", "/fhir/Schedule/{doctor_id}", {"doctor_id": doctor})
+    call("FhirSearchScheduleFunction", "GET", "/fhir/Schedule", query={"actor": f"Practitioner/{doctor}"})
+    call("FhirSearchSlotFunction", "GET", "/fhir/Slot", query={"schedule": f"Schedule/{doctor}", "start": f"eq{day}"})
+    call("FhirReadAppointmentFunction", "GET", "/fhir/Appointment/{appointment_id}", {"appointment_id": booked})
+    call("FhirSearchAppointmentFunction", "GET", "/fhir/Appointment", query={"patient": f"Patient/{patient}"})
+    call("FhirSearchAppointmentFunction", "GET", "/fhir/Appointment",
+         query={"practitioner": f"Practitioner/{doctor}", "date": f"eq{day}"})
+
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes
     # a key's record when the use case fails (registering a patient, creating a doctor or cancelling

@@ -137,3 +137,25 @@ def test_the_calendar_holds_and_waitlist_walk_through_works_as_written(demo_stac
     occurrences = get(f"/appointment-series/{series}")["appointments"]
     assert len(occurrences) == 3 and {a["status"] for a in occurrences} == {"cancelled"}
     assert {a["appointment_type"] for a in occurrences} == {"check-up"}
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
+    """The FHIR block, as written, on the session's stack, its demo ids file holding a doctor and a patient
+    made here (the same shape as the seed's): no second stack, and no wait for seeding."""
+    from tests.handlers.test_appointments import DOCTOR, PATIENT
+
+    made = {}
+    for kind, body in (("doctors", DOCTOR), ("patients", PATIENT)):
+        response = requests.post(f"{stack.url}/{kind}", json=body, headers=stack.headers("staff"), timeout=30)
+        assert response.status_code == 201, response.text
+        made[kind] = [response.json()["id"]]
+    ids_file = tmp_path / "demo-ids.json"
+    ids_file.write_text(json.dumps(made), encoding="utf-8")
+    # the FHIR block sets DOC, PAT and FROM itself; the walk-through's other variables are printed empty
+    statuses, _ = run_blocks(stack, ids_file, ['START=""; APPT=""; NEW=""', bash_block_after("## FHIR")], tmp_path)
+    assert [code for code, _ in statuses] == [
+        200, 200, 200,  # metadata (no token), a Practitioner, free Slots
+        200, 200,  # a Patient, the patient's Appointments
+        403, 400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
+    ], statuses

@@ -80,6 +80,7 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = JSON
+    error: ApiError | None = field(default=None, repr=False, compare=False)  # what a problem answer was made from
 
 
 def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = JSON) -> Answer:
@@ -99,7 +100,9 @@ def problem(error: ApiError) -> Answer:
                             "code": error.code, "detail": error.detail}
     if error.errors:
         body["errors"] = [e.as_dict() for e in error.errors]
-    return Answer(error.status, body, dict(error.headers), PROBLEM_JSON)
+    answer = Answer(error.status, body, dict(error.headers), PROBLEM_JSON)
+    answer.error = error  # an endpoint with its own error format (``problem=``) renders the error itself
+    return answer
 
 
 def _unavailable(detail: str = "storage is temporarily unavailable; retry") -> Answer:
@@ -109,6 +112,11 @@ def _unavailable(detail: str = "storage is temporarily unavailable; retry") -> A
 class Endpoint:
     """One function's endpoint: its declared route, its input models, its use case, and what it
     answers (for the OpenAPI document). Calling it with (event, context) is the Lambda handler."""
+
+    # Errors in another format than problem+json (set by ``endpoint(problem=...)``; FHIR: OperationOutcome):
+    # the function from the error to the answer, and the answer body's model for the OpenAPI document.
+    problem: Callable[[ApiError], Answer] | None = None
+    problem_answers: type | None = None
 
     def __init__(self, function: str, handle: Callable[[Request], Answer], *, body: type | None,
                  query: type | None, answers: Any, status: int, summary: str, description: str,
@@ -140,6 +148,8 @@ class Endpoint:
             answer = self._answer(event, context, caller)
             if self.route.audit is not None:
                 answer = self._audited(event, caller, answer)
+        if self.problem is not None and answer.error is not None:
+            answer = self.problem(answer.error)  # the same status and headers, in the endpoint's own format
         response = _proxy(answer, event)
         logger.info("request handled", extra={"status": answer.status})
         return response
@@ -206,16 +216,21 @@ class Endpoint:
 def endpoint(function: str, *, body: type | None = None, query: type | None = None, answers: Any = None,
              status: int = 200, summary: str = "", description: str = "", conflicts: str | None = None,
              content_type: str = JSON, other_answers: dict[int, str] | None = None,
+             problem: Callable[[ApiError], Answer] | None = None, problem_answers: type | None = None,
              ) -> Callable[[Callable[[Request], Answer]], Endpoint]:
     """Declare a function's endpoint. ``function`` names its route in clinic.routes; ``body`` and
     ``query`` are the pydantic models its input must pass; ``answers`` (a model) and ``status`` its
     success, ``other_answers`` other statuses with the same body, ``conflicts`` when it answers 409 and
-    with which codes — all for the OpenAPI document."""
+    with which codes — all for the OpenAPI document. ``problem`` answers the endpoint's errors in another
+    format than problem+json (same status and headers; FHIR: OperationOutcome), ``problem_answers`` is that
+    body's model; without them, errors are problem+json as everywhere else."""
 
     def declare(handle: Callable[[Request], Answer]) -> Endpoint:
-        return Endpoint(function, handle, body=body, query=query, answers=answers, status=status, summary=summary,
+        made = Endpoint(function, handle, body=body, query=query, answers=answers, status=status, summary=summary,
                         description=description or (handle.__doc__ or "").strip(), conflicts=conflicts,
                         content_type=content_type, other_answers=dict(other_answers or {}))
+        made.problem, made.problem_answers = problem, problem_answers
+        return made
 
     return declare
 

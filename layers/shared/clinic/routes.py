@@ -124,6 +124,21 @@ ROUTES: tuple[Route, ...] = (
           ("waitlist.read", "waitlist.cancel", "holds.read", "holds.end")),
     Route("GET", "/patients/{patient_id}/waitlist", "PatientWaitlist", _roles(S, P), "patient.waitlist.read",
           ("patients.read", "waitlist.by_patient", "pagination")),
+    # ------------------------------------------------------------------ FHIR R4 view (read-only; docs/fhir.md)
+    # Each read or search is its native twin: the same roles, record rules, audit and storage.
+    Route("GET", "/fhir/metadata", "FhirMetadata", ANYONE, NOT_PATIENT_DATA, ()),
+    Route("GET", "/fhir/Patient/{patient_id}", "FhirReadPatient", _roles(S, P, D), "fhir.patient.read",
+          ("patients.read", "links.read", "doctors.read")),
+    Route("GET", "/fhir/Practitioner/{doctor_id}", "FhirReadPractitioner", ANY_USER, NOT_PATIENT_DATA,
+          ("doctors.read",)),
+    Route("GET", "/fhir/Schedule/{doctor_id}", "FhirReadSchedule", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)),
+    Route("GET", "/fhir/Schedule", "FhirSearchSchedule", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)),
+    Route("GET", "/fhir/Slot", "FhirSearchSlot", ANY_USER, NOT_PATIENT_DATA,
+          ("doctors.read", "slots.read", "settings.read")),
+    Route("GET", "/fhir/Appointment/{appointment_id}", "FhirReadAppointment", _roles(S, P, D),
+          "fhir.appointment.read", ("appointments.read",)),
+    Route("GET", "/fhir/Appointment", "FhirSearchAppointment", _roles(S, P, D), "fhir.appointment.search",
+          ("patients.read", "appointments.by_patient", "doctors.read", "appointments.by_doctor", "pagination")),
 )
 
 BY_KEY: dict[tuple[str, str], Route] = {route.key: route for route in ROUTES}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,35 @@ PATIENTS = [
 ]
 
 
+ATTEMPTS = 8  # a busy machine (DynamoDB Local starting, tests in parallel) answers 503 + Retry-After for a while
+
+
+def _create(base_url: str, kind: str, index: int, body: dict[str, Any], headers: dict[str, str]) -> str:
+    """POST one demo record, retrying what the service says to retry. Each record has its own
+    Idempotency-Key, so a retry after a write that committed (its answer lost) never makes a twin."""
+    keyed = {**headers, "Idempotency-Key": f"demo-seed-{kind}-{index}"}
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            response = requests.post(f"{base_url}/{kind}", json=body, headers=keyed, timeout=60)
+        except requests.ConnectionError:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(attempt)
+            continue
+        if response.status_code in (429, 503) and attempt < ATTEMPTS:
+            time.sleep(float(response.headers.get("Retry-After", "1")) * attempt)
+            continue
+        response.raise_for_status()
+        return str(response.json()["id"])
+    raise AssertionError("unreachable")
+
+
 def seed(base_url: str) -> dict[str, list[str]]:
     headers = {"Authorization": f"Bearer {tokens.mint('staff', sub='demo-seed')}"}
     ids: dict[str, list[str]] = {"doctors": [], "patients": []}
     for kind, bodies in (("doctors", DOCTORS), ("patients", PATIENTS)):
-        for body in bodies:
-            response = requests.post(f"{base_url}/{kind}", json=body, headers=headers, timeout=60)
-            response.raise_for_status()
-            ids[kind].append(response.json()["id"])
+        for index, body in enumerate(bodies):
+            ids[kind].append(_create(base_url, kind, index, body, headers))
     IDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     IDS_FILE.write_text(json.dumps(ids, indent=2) + "\n", encoding="utf-8")
     return ids

@@ -260,8 +260,9 @@ def error_code(response: dict) -> str:
 
 @pytest.mark.parametrize("name, function, resource, request_for, own, other", FHIR_CASES,
                          ids=[case[0] for case in FHIR_CASES])
-def test_fhir_route_role_and_record(invoke, aws, world, name, function, resource, request_for, own, other):
-    """The same matrix for the FHIR routes: every role, own and other record, on one world per route."""
+def test_fhir_route_role_and_record(module_invoke, name, function, resource, request_for, own, other):
+    """The same matrix for the FHIR routes: every role, own and other record, its own records."""
+    invoke, world = module_invoke, LazyWorld(module_invoke)
     for role in ROLES:
         for is_own, expected in ((True, own[role]), (False, other[role])):
             path, query = request_for(world, is_own)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Generic, TypeVar
-from pydantic import UUID4, AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    UUID4, AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+    WithJsonSchema,
+)
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
@@ -16,14 +19,16 @@ _NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
-def _plain(value: str) -> str:
-    if _NOT_IN_NAMES.search(value):
+# Both checks run on the text as sent, before any stripping: "Ada\n" is a name holding a control
+# character (422), not "Ada", and a vertical tab at the edge of a reason is refused like one inside it.
+def _plain(value: object) -> object:
+    if isinstance(value, str) and _NOT_IN_NAMES.search(value):
         raise ValueError("must not contain control characters or bidirectional overrides")
     return value
 
 
-def _text(value: str) -> str:
-    if _NOT_IN_TEXT.search(value):
+def _text(value: object) -> object:
+    if isinstance(value, str) and _NOT_IN_TEXT.search(value):
         raise ValueError("must not contain control characters (other than tab and line breaks) or "
                          "bidirectional overrides")
     return value
@@ -32,13 +37,13 @@ def _text(value: str) -> str:
 def plain_text(max_length: int, min_length: int = 1):
     """A name-like string: stripped, ``min_length``..``max_length`` characters, no control characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_plain)]
+                     BeforeValidator(_plain)]
 
 
 def free_text(max_length: int, min_length: int = 0, strip: bool = False):
     """Free text (a reason, a condition): tab and line breaks allowed, no other control character."""
     return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-                     AfterValidator(_text)]
+                     BeforeValidator(_text)]
 
 
 class RequestModel(BaseModel):
@@ -66,8 +71,30 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+# Instants and dates are text (RFC 3339, YYYY-MM-DD). Left to itself pydantic also reads a number, or
+# a string of digits, as a Unix timestamp ({"start": 1796000000}, ?from=0, {"birth_date": 0}): a
+# wrong type the contract refuses (422), not a date.
+_DATE_TIME_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
+_DATE_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _date_time_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME_TEXT.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T09:00:00-05:00")
+
+
+def _date_text(value: object) -> object:
+    if (isinstance(value, date) and not isinstance(value, datetime)) or (
+            isinstance(value, str) and _DATE_TEXT.match(value)):
+        return value
+    raise ValueError("must be a date, YYYY-MM-DD")
+
+
 # An instant given with an offset (a naive timestamp is a 422), normalised to UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_to_utc)]
+# A calendar date, YYYY-MM-DD.
+Day = Annotated[date, BeforeValidator(_date_text)]
 
 T = TypeVar("T")
 

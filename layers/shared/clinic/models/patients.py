@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, EmailStr, Field, model_validator
 
 from clinic.models.common import (
-    IdOut, Limit, Name, NextToken, PageQuery, Phone, RequestModel, ResponseModel, free_text, plain_text,
+    Day, IdOut, Limit, Name, NextToken, PageQuery, Phone, RequestModel, ResponseModel, free_text, plain_text,
 )
 
 Sex = Literal["female", "male", "other", "unknown"]
@@ -25,7 +25,7 @@ def _plausible_birth_date(value: date) -> date:
     return value
 
 
-BirthDate = Annotated[date, AfterValidator(_plausible_birth_date)]
+BirthDate = Annotated[Day, AfterValidator(_plausible_birth_date)]
 
 
 class PatientCreate(RequestModel):
@@ -62,7 +62,7 @@ class PatientUpdate(RequestModel):
 
 class PatientSearch(RequestModel):
     family_name_prefix: plain_text(100) | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     limit: Limit = 20
     next_token: NextToken | None = None
 

@@ -93,6 +93,11 @@ def world(invoke):
                            "repeat": {"every_weeks": 1, "count": 2}})
     w["time_off_id"] = make("CreateTimeOffFunction", "/doctors/{doctor_id}/time-off", away(w),
                             {"doctor_id": w["doctor_id"]})
+    w["hold_id"] = make("PlaceHoldFunction", "/holds", {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"],
+                                                        "start": at(w["day"], "16:30")})
+    w["entry_id"] = make("JoinWaitlistFunction", "/waitlist",
+                         {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "from": at(w["day"], "09:00"),
+                          "to": at(w["day"], "09:30")})
     return w
 
 
@@ -125,6 +130,10 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
         "CancelAppointment": {"reason": "cannot come"},
         "BookSeries": {**booking, "repeat": {"every_weeks": 1, "count": 2}},
         "CancelSeries": {"reason": "moving away"},
+        "PlaceHold": {key: booking[key] for key in ("patient_id", "doctor_id", "start")},
+        "ConfirmHold": {"reason": "check-up"},
+        "JoinWaitlist": {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "from": at(w["day"], "09:00"),
+                         "to": at(w["day"], "12:00")},
     }[route.function]
 
 
@@ -673,7 +682,13 @@ def path_ids(route: clinic_routes.Route, w: dict) -> st.SearchStrategy[dict[str,
 def check(route, event, response, hostile: Hostile, admitted: bool, before: dict) -> None:
     status = response["statusCode"]
     assert status < 500, response
-    if status >= 400:
+    if status >= 400 and route.path.startswith("/fhir/"):  # FHIR answers its errors as an OperationOutcome
+        assert response["headers"].get("Content-Type") == "application/fhir+json", response
+        body = response["json"]
+        assert body["resourceType"] == "OperationOutcome", body
+        assert body["issue"][0]["details"]["coding"][0]["code"] in CODES, body
+        assert "Traceback" not in response["body"]
+    elif status >= 400:
         assert response["headers"].get("Content-Type") == "application/problem+json", response
         body = response["json"]
         assert body["code"] in CODES and body["status"] == status and body["title"], body

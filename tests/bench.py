@@ -24,7 +24,7 @@ functions  one row per function of the route declaration (clinic.routes), each f
            - DynamoDB calls, capacity and items read per warm request, and its latency, over HTTP;
            - peak RSS (VmHWM) of the function's worker processes in the stack, after its requests;
            then where the worst cold start's time goes (python -X importtime), and the same cold
-           start without any .pyc, as `sam build` ships the layer today.
+           start as deployed today: no .pyc (as `sam build` ships the layer) and X-Ray tracing on.
 contention hot items: clients booking different slots of ONE doctor's same UTC hour (one slot-lock
            item, one doctor item) vs the same number of clients booking different doctors.
 
@@ -32,8 +32,8 @@ Bytecode: this machine sets PYTHONDONTWRITEBYTECODE=1, so the layer's .py files 
 every import. The probes instead compile once into a private PYTHONPYCACHEPREFIX (warmed by one
 uncounted run each) — baseline and function alike, so the comparison is of import work, not of
 compiling. (Lambda after `sam build` is NOT like that: the python_pip builder unpacks wheels and
-copies sources without compiling, so a deployed layer holds no .pyc at all; the last figure of the
-functions section measures that case.)
+copies sources without compiling, so a deployed layer holds no .pyc at all; and template.yaml turns
+X-Ray tracing on. The last figures of the functions section measure those cases.)
 
 It prints figures and asserts nothing about time: wall-clock numbers depend on the machine. (The
 local stack runs the functions in worker processes on this machine; AWS adds network hops and
@@ -515,9 +515,9 @@ class ColdStarts:
         return run_probe([*self.baseline_args, *paths], env)[0]
 
     def function(self, req: Req, pycache: Path | str | None = "default", layers: list[str] | None = None,
-                 options: tuple[str, ...] = ()) -> tuple[dict, Counter, str]:
+                 options: tuple[str, ...] = (), env: dict[str, str] | None = None) -> tuple[dict, Counter, str]:
         cache = self.pycache if pycache == "default" else pycache
-        env = probe_environment(req.logical_id, self.endpoint, cache)
+        env = {**probe_environment(req.logical_id, self.endpoint, cache), **(env or {})}
         args = self.function_args(req)
         if layers is not None:
             args = [*args[:5], *layers]
@@ -592,9 +592,11 @@ def where_cold_start_goes(cold: ColdStarts, function: str, result: dict[str, Any
         f"{name.strip()} {cum / 1000:.0f}" for cum, _, name in biggest))
 
 
-def without_bytecode(cold: ColdStarts, function: str, runs: int = 3) -> None:
-    """The cold start as `sam build` deploys the layer: no .pyc for the layer or its dependencies
-    (the standard library keeps its own, as the Lambda runtime's does)."""
+def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
+    """The cold start as AWS would run the layer today, beside the bench's setting (compiled bytecode,
+    tracing off): template.yaml turns X-Ray tracing on (Tracing: Active, so Powertools' Tracer and the
+    X-Ray SDK load at init), and `sam build` ships no .pyc for the layer or its dependencies (the
+    standard library keeps its own, as the Lambda runtime's does). Interleaved, median of ``runs``."""
     site = Path(sysconfig.get_paths()["purelib"])
     bare = cold.scratch / "site-packages-without-pyc"
     if not bare.exists():
@@ -606,17 +608,28 @@ def without_bytecode(cold: ColdStarts, function: str, runs: int = 3) -> None:
 
         shutil.copytree(site, bare, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), copy_function=link,
                         symlinks=True)
-    layers = [*cold.layers, str(bare)]
-    ours, base, base_bare = [], [], []
-    for req in cold.world.requests(function, runs):
-        ours.append(cold.function(req, pycache=None, layers=layers)[0]["total_ms"])
-        base.append(cold.baseline(req.logical_id)["total_ms"])
-        env = probe_environment(req.logical_id, cold.endpoint, None)
-        base_bare.append(run_probe([*cold.baseline_args, str(bare)], env)[0]["total_ms"])
-    print(f"\nwithout any .pyc (as `sam build` ships the layer: the python_pip builder unpacks wheels and copies "
-          f"sources, compiling nothing), {function}, median of {runs}: {statistics.median(ours):.0f} ms; "
-          f"baseline {statistics.median(base):.0f} ms with its .pyc, {statistics.median(base_bare):.0f} ms without "
-          f"(boto3 from the layer, compiled at every cold start too)")
+    tracing = {"POWERTOOLS_TRACE_DISABLED": "false"}
+    kinds: dict[str, dict[str, Any]] = {
+        "compiled, tracing off (the table above)": {},
+        "compiled, tracing on": {"env": tracing},
+        "no .pyc, tracing off": {"pycache": None, "layers": [*cold.layers, str(bare)]},
+        "no .pyc, tracing on (as deployed today)": {"pycache": None, "layers": [*cold.layers, str(bare)],
+                                                    "env": tracing},
+    }
+    samples: dict[str, list[float]] = {k: [] for k in [*kinds, "baseline, compiled", "baseline, no .pyc"]}
+    for req in cold.world.requests(function, runs * len(kinds)):
+        kind = min(kinds, key=lambda k: len(samples[k]))
+        samples[kind].append(cold.function(req, **kinds[kind])[0]["total_ms"])
+        if len(samples[kind]) > len(samples["baseline, compiled"]):
+            samples["baseline, compiled"].append(cold.baseline(req.logical_id)["total_ms"])
+            env = probe_environment(req.logical_id, cold.endpoint, None)
+            samples["baseline, no .pyc"].append(run_probe([*cold.baseline_args, str(bare)], env)[0]["total_ms"])
+    base = statistics.median(samples["baseline, compiled"])
+    print(f"\n{function}'s cold start as deployed, median of {runs} (interleaved): `sam build`'s python_pip builder "
+          "unpacks wheels and copies sources, compiling nothing, so the layer ships no .pyc; template.yaml has "
+          "Tracing: Active, so the X-Ray SDK loads at init")
+    for kind, values in samples.items():
+        print(f"  {kind:<42}{statistics.median(values):>7.0f} ms{statistics.median(values) / base:>7.2f}× baseline")
 
 
 def warm_overhead(world: World, endpoint: str, scratch: Path, function: str, keyed: bool = False) -> dict[str, Any]:
@@ -694,7 +707,7 @@ def functions(client: Client, recorder: Recorder, stack: background.BackgroundSt
         print_table(rows, rss, size)
         worst = max(names, key=lambda n: rows[n]["cold"]["ratio"])
         where_cold_start_goes(cold, worst, rows[worst]["cold"])
-        without_bytecode(cold, worst)
+        as_deployed(cold, worst)
 
 
 def print_table(rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int]],

@@ -1,0 +1,326 @@
+"""A small seeded world, and requests for every route that succeed against it.
+
+``World(send)`` creates what the requests need through ``send`` — real HTTP to the local stack in
+`make bench`, ``invoke`` against moto in tests/handlers/test_call_counts.py — and lazily: asking for
+cancellations books the appointments to cancel first. ``world.requests(function, n)`` answers ``n``
+requests of one route that each succeed once (n bookings of n free slots, n cancellations of n
+booked appointments, the same read n times), so that a cold-start probe, a warm-up and the measured
+requests never trip over each other.
+
+Every route declared in clinic.routes has a factory here; ``missing_factories()`` names those that
+do not (tests/handlers/test_call_counts.py fails on them, so a new route gets measured).
+Everything is in UTC; doctors work Monday to Friday, 08:00-18:00, on a 15-minute grid.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from local_stack import events, tokens
+from tests import benchkit  # noqa: F401 - puts the layer on sys.path
+
+SLOT = timedelta(minutes=15)
+DAY_START, DAY_END = 8, 18  # working hours, UTC
+WEEKDAY_HOURS = [{"start": f"{DAY_START:02d}:00", "end": f"{DAY_END:02d}:00"}]
+WORKING_HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY_HOURS)
+SLOTS_PER_DAY = (DAY_END - DAY_START) * 4
+SERIES_FIRST_DAY = 100  # series live far from single bookings, so one patient is never in two places
+TIME_OFF_FIRST_DAY = 300
+WINDOW = timedelta(days=7)  # the window of the schedule, availability and patient-appointment reads
+CALENDAR_PATIENTS = 4
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_claims_cache: dict[tuple[str, str | None], dict[str, str]] = {}
+_token_cache: dict[tuple[str, str | None], str] = {}
+
+
+def token(role: str, record_id: str | None = None) -> str:
+    key = (role, record_id)
+    if key not in _token_cache:
+        _token_cache[key] = tokens.mint(role, record_id)
+    return _token_cache[key]
+
+
+def claims(role: str, record_id: str | None = None) -> dict[str, str]:
+    """The claims API Gateway's Cognito authorizer would hand the function for this caller."""
+    key = (role, record_id)
+    if key not in _claims_cache:
+        _claims_cache[key] = tokens.as_authorizer_claims(tokens.verify(f"Bearer {token(role, record_id)}"))
+    return _claims_cache[key]
+
+
+@dataclass
+class Req:
+    """One API request, usable over HTTP (``http``) or as a Lambda event (``event``)."""
+
+    function: str  # the route's function, e.g. "BookAppointment"
+    method: str
+    resource: str  # API Gateway resource path, e.g. /appointments/{appointment_id}
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    caller: tuple[str, str | None] | None = ("staff", None)  # (role, record id); None: no token
+    expect: int = 200
+
+    @property
+    def logical_id(self) -> str:
+        return f"{self.function}Function"
+
+    @property
+    def path(self) -> str:
+        path = self.resource
+        for name, value in self.path_params.items():
+            path = path.replace("{" + name + "}", value)
+        return path
+
+    def http(self) -> tuple[str, str, dict[str, Any]]:
+        """(method, path with query, requests kwargs) for the bench's HTTP client."""
+        kwargs: dict[str, Any] = {}
+        headers = dict(self.headers)
+        if self.caller is not None:
+            headers["Authorization"] = f"Bearer {token(*self.caller)}"
+        if headers:
+            kwargs["headers"] = headers
+        if self.body is not None:
+            kwargs["json"] = self.body
+        return self.method, self.path + (f"?{urlencode(self.query)}" if self.query else ""), kwargs
+
+    def event(self) -> dict[str, Any]:
+        """The REST proxy event API Gateway would send (what the local stack's gateway builds)."""
+        body = json.dumps(self.body).encode() if self.body is not None else b""
+        headers = {"Content-Type": "application/json", **self.headers} if self.body is not None else dict(self.headers)
+        return events.build_event(method=self.method, resource=self.resource, path=self.path,
+                                  path_parameters=dict(self.path_params) or None, query_string=urlencode(self.query),
+                                  headers=headers, body=body,
+                                  claims=claims(*self.caller) if self.caller is not None else None,
+                                  request_id=str(uuid.uuid4()))
+
+    def keyed(self) -> Req:
+        """The same request with a fresh Idempotency-Key."""
+        return Req(self.function, self.method, self.resource, dict(self.path_params), dict(self.query), self.body,
+                   {**self.headers, "Idempotency-Key": str(uuid.uuid4())}, self.caller, self.expect)
+
+
+Send = Callable[[Req], tuple[int, Any]]  # → (status, parsed JSON body or None)
+
+
+def _monday_on_or_after(day: datetime) -> datetime:
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+class World:
+    def __init__(self, send: Send, *, patients: int = 60, start: datetime | None = None) -> None:
+        self.send = send
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.base = start or today + timedelta(days=1)
+        self.patient_count = patients
+        self._slots = itertools.count()
+        self._series = itertools.count()
+        self._time_off = itertools.count()
+        self._turn = itertools.count()
+        self._names = itertools.count()
+
+    # ------------------------------------------------------------------ set-up through the API
+    def create(self, req: Req) -> Any:
+        status, body = self.send(req)
+        if status != req.expect:
+            raise RuntimeError(f"set-up {req.method} {req.path}: expected {req.expect}, got {status} {body}")
+        return body
+
+    def new_doctor(self, **fields: Any) -> str:
+        body = {"given_name": "Bench", "family_name": f"Doctor{next(self._names)}", "specialty": "Benchmarks",
+                "time_zone": "UTC", "slot_minutes": 15, "working_hours": WORKING_HOURS, **fields}
+        return self.create(Req("CreateDoctor", "POST", "/doctors", body=body, expect=201))["id"]
+
+    def new_patient(self) -> str:
+        body = {"given_name": "Bench", "family_name": f"Bench{next(self._names)}", "birth_date": "1990-01-01",
+                "sex": "unknown"}
+        return self.create(Req("RegisterPatient", "POST", "/patients", body=body, expect=201))["id"]
+
+    @cached_property
+    def doctor(self) -> str:
+        """Books single appointments; the schedule, availability and get-doctor reads are its."""
+        return self.new_doctor()
+
+    @cached_property
+    def series_doctor(self) -> str:
+        return self.new_doctor()
+
+    @cached_property
+    def spare_doctor(self) -> str:
+        """Changed by UpdateDoctor (which bumps its calendar version: nobody books with it)."""
+        return self.new_doctor()
+
+    @cached_property
+    def away_doctor(self) -> str:
+        """Takes time off (which bumps its calendar version too)."""
+        return self.new_doctor()
+
+    @cached_property
+    def patients(self) -> list[str]:
+        return [self.new_patient() for _ in range(self.patient_count)]
+
+    def patient(self) -> str:
+        """The patients in turn: each holds few open appointments (the clinic allows 20 by default)."""
+        return self.patients[next(self._turn) % len(self.patients)]
+
+    def slot(self) -> datetime:
+        """The next free slot of ``doctor``: weekdays in working hours, from ``base`` on."""
+        index = next(self._slots)
+        day = self.base
+        while True:
+            if day.weekday() < 5:
+                if index < SLOTS_PER_DAY:
+                    return day.replace(hour=DAY_START) + index * SLOT
+                index -= SLOTS_PER_DAY
+            day += timedelta(days=1)
+
+    def series_start(self) -> datetime:
+        """A free first slot for a weekly series of two: the first week of a fortnight of its own."""
+        index = next(self._series)
+        block, slot = divmod(index, 5 * SLOTS_PER_DAY)
+        monday = _monday_on_or_after(self.base + timedelta(days=SERIES_FIRST_DAY)) + timedelta(weeks=2 * block)
+        day, minute = divmod(slot, SLOTS_PER_DAY)
+        return monday + timedelta(days=day, hours=DAY_START) + minute * SLOT
+
+    def window(self) -> dict[str, str]:
+        """A week from the Monday on or after ``base``: it holds ``calendar``'s appointments."""
+        monday = _monday_on_or_after(self.base)
+        return {"from": iso(monday), "to": iso(monday + WINDOW)}
+
+    # ------------------------------------------------------------------ pools of records to act on
+    def booking(self, *, start: datetime | None = None, patient: str | None = None) -> Req:
+        body = {"doctor_id": self.doctor, "patient_id": patient or self.patient(), "start": iso(start or self.slot()),
+                "duration_minutes": 15}
+        return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
+
+    def booked(self) -> dict[str, Any]:
+        return self.create(self.booking())
+
+    def series_booking(self) -> Req:
+        body = {"doctor_id": self.series_doctor, "patient_id": self.patient(), "start": iso(self.series_start()),
+                "repeat": {"every_weeks": 1, "count": 2}}
+        return Req("BookSeries", "POST", "/appointment-series", body=body, expect=201)
+
+    def time_off(self) -> Req:
+        day = self.base + timedelta(days=TIME_OFF_FIRST_DAY + next(self._time_off) % 60)
+        body = {"start": iso(day), "end": iso(day + timedelta(hours=1)), "kind": "vacation"}
+        return Req("CreateTimeOff", "POST", "/doctors/{doctor_id}/time-off", {"doctor_id": self.away_doctor},
+                   body=body, expect=201)
+
+    @cached_property
+    def calendar(self) -> dict[str, Any]:
+        """What the reads look at, and nothing changes: a doctor with CALENDAR_PATIENTS patients, each
+        with two appointments in the window (the schedule's audit then names several patients)."""
+        doctor = self.new_doctor()
+        patients = [self.new_patient() for _ in range(CALENDAR_PATIENTS)]
+        appointments = []
+        for i in range(2 * CALENDAR_PATIENTS):
+            start = _monday_on_or_after(self.base) + timedelta(hours=DAY_START) + i * SLOT
+            body = {"doctor_id": doctor, "patient_id": patients[i % CALENDAR_PATIENTS], "start": iso(start),
+                    "duration_minutes": 15}
+            booked = self.create(Req("BookAppointment", "POST", "/appointments", body=body, expect=201))
+            appointments.append(booked["id"])
+        return {"doctor": doctor, "patient": patients[0], "patients": patients, "appointment": appointments[0]}
+
+    @cached_property
+    def holiday(self) -> str:
+        """One time off of ``away_doctor``, for ListTimeOff to find."""
+        return self.create(self.time_off())["id"]
+
+    @cached_property
+    def series(self) -> str:
+        return self.create(self.series_booking())["id"]
+
+    # ------------------------------------------------------------------ one request per route
+    def requests(self, function: str, n: int) -> list[Req]:
+        """``n`` requests of ``function``'s route, each of which succeeds once."""
+        factory = self._factories()[function]
+        for need in _NEEDS.get(function, ()):
+            getattr(self, need)  # what a read must find is there before the first request
+        return [factory() for _ in range(n)]
+
+    def _factories(self) -> dict[str, Callable[[], Req]]:
+        me = self
+
+        def read(function: str, resource: str, params: dict[str, str] | None = None,
+                 query: dict[str, str] | None = None) -> Callable[[], Req]:
+            return lambda: Req(function, "GET", resource, dict(params or {}), dict(query or {}))
+
+        return {
+            "Health": lambda: Req("Health", "GET", "/health", caller=None),
+            "RegisterPatient": lambda: Req("RegisterPatient", "POST", "/patients", expect=201, body={
+                "given_name": "Bench", "family_name": f"Bench{next(me._names)}", "birth_date": "1990-01-01",
+                "sex": "unknown"}),
+            "ListPatients": lambda: Req("ListPatients", "GET", "/patients", query={"limit": "10"}),
+            "SearchPatients": lambda: Req("SearchPatients", "POST", "/patients/search",
+                                          body={"family_name_prefix": "bench", "limit": 10}),
+            "GetPatient": lambda: read("GetPatient", "/patients/{patient_id}",
+                                       {"patient_id": me.calendar["patient"]})(),
+            "UpdatePatient": lambda: Req("UpdatePatient", "PATCH", "/patients/{patient_id}",
+                                         {"patient_id": me.patients[-1]}, body={"phone": "+15555550199"}),
+            "PatientAppointments": lambda: read("PatientAppointments", "/patients/{patient_id}/appointments",
+                                                {"patient_id": me.calendar["patient"]},
+                                                {**me.window(), "limit": "100"})(),
+            "PatientAccessLog": lambda: read("PatientAccessLog", "/patients/{patient_id}/access-log",
+                                             {"patient_id": me.calendar["patient"]}, {"limit": "20"})(),
+            "CreateDoctor": lambda: Req("CreateDoctor", "POST", "/doctors", expect=201, body={
+                "given_name": "Bench", "family_name": f"Doctor{next(me._names)}", "specialty": "Benchmarks",
+                "time_zone": "UTC", "slot_minutes": 15, "working_hours": WORKING_HOURS}),
+            "ListDoctors": read("ListDoctors", "/doctors"),
+            "GetDoctor": lambda: read("GetDoctor", "/doctors/{doctor_id}", {"doctor_id": me.calendar["doctor"]})(),
+            "UpdateDoctor": lambda: Req("UpdateDoctor", "PATCH", "/doctors/{doctor_id}", {"doctor_id": me.spare_doctor},
+                                        body={"specialty": "Benchmarks"}),
+            "DoctorSchedule": lambda: read("DoctorSchedule", "/doctors/{doctor_id}/schedule",
+                                           {"doctor_id": me.calendar["doctor"]}, {**me.window(), "limit": "100"})(),
+            "DoctorAvailability": lambda: read("DoctorAvailability", "/doctors/{doctor_id}/availability",
+                                               {"doctor_id": me.calendar["doctor"]}, me.window())(),
+            "CreateTimeOff": me.time_off,
+            "ListTimeOff": lambda: read("ListTimeOff", "/doctors/{doctor_id}/time-off", {"doctor_id": me.away_doctor},
+                                        {"from": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY - 10)),
+                                         "to": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY + 60))})(),
+            "DeleteTimeOff": lambda: Req("DeleteTimeOff", "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
+                                         {"doctor_id": me.away_doctor, "time_off_id": me.create(me.time_off())["id"]},
+                                         expect=204),
+            "GetSettings": read("GetSettings", "/settings"),
+            "UpdateSettings": lambda: Req("UpdateSettings", "PATCH", "/settings", body={"reminder_lead_minutes": 1440}),
+            "BookAppointment": lambda: me.booking(),
+            "GetAppointment": lambda: read("GetAppointment", "/appointments/{appointment_id}",
+                                           {"appointment_id": me.calendar["appointment"]})(),
+            "UpdateAppointment": lambda: Req("UpdateAppointment", "PATCH", "/appointments/{appointment_id}",
+                                             {"appointment_id": me.booked()["id"]}, body={"start": iso(me.slot())}),
+            "CancelAppointment": lambda: Req("CancelAppointment", "POST", "/appointments/{appointment_id}/cancel",
+                                             {"appointment_id": me.booked()["id"]}, body={"reason": "bench"}),
+            "BookSeries": me.series_booking,
+            "GetSeries": lambda: read("GetSeries", "/appointment-series/{series_id}", {"series_id": me.series})(),
+            "CancelSeries": lambda: Req("CancelSeries", "POST", "/appointment-series/{series_id}/cancel",
+                                        {"series_id": me.create(me.series_booking())["id"]}, body={"reason": "bench"}),
+        }
+
+
+# What a route's reads must find, so that they read something (a list of no patients costs less).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "ListPatients": ("patients", "calendar"), "SearchPatients": ("patients", "calendar"), "ListDoctors": ("doctor",),
+    "ListTimeOff": ("holiday",), "GetSettings": (), "Health": (),
+}
+
+
+def missing_factories() -> list[str]:
+    """Routes declared in clinic.routes that World cannot build a request for."""
+    from clinic import routes
+
+    known = World(lambda req: (0, None))._factories()
+    return [route.function for route in routes.ROUTES if route.function not in known]

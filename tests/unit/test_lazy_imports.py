@@ -1,0 +1,85 @@
+"""Cold start, pinned: what a function must NOT import at init.
+
+Each check imports one function (functions/<name>/app.py) in a fresh interpreter, with the layer on
+sys.path and the function's own template environment (local_stack.functions.worker_environment, as
+the local stack's workers run it), and reads sys.modules. The heavy modules below are loaded only by
+the requests that use them; importing them at init puts their cost on every cold start:
+
+- Powertools' idempotency utility: only a request carrying an Idempotency-Key (clinic.api._once);
+- the X-Ray SDK: only when tracing is on (clinic.observability);
+- Powertools' event handler (its resolvers and OpenAPI machinery): never (clinic.api is our own edge);
+- cryptography: only when a pagination token is made or read (clinic.pagination).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from local_stack import template as tpl
+from local_stack.functions import worker_environment
+
+HEAVY = {
+    "aws_lambda_powertools.utilities.idempotency": "Powertools idempotency (keyed requests only)",
+    "aws_xray_sdk": "the X-Ray SDK (tracing on only)",
+    "aws_lambda_powertools.event_handler": "Powertools' event handler and its OpenAPI machinery",
+    "cryptography": "cryptography (pagination tokens, on first use)",
+}
+# Import the function as the local stack's worker does (sys.path: its code, then the layer), then
+# optionally run a snippet, and print the loaded module names.
+PROBE = r"""
+import json, sys
+code_dir, module, snippet, *layers = sys.argv[1:]
+sys.path[:] = [code_dir, *layers, *sys.path[1:]]
+__import__(module)
+exec(snippet)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded(logical_id: str, snippet: str = "", **env: str) -> set[str]:
+    function = tpl.function(logical_id)
+    environment = worker_environment(function, "http://127.0.0.1:9")  # nothing is called: no store needed
+    environment.update(env)
+    answer = subprocess.run([sys.executable, "-c", PROBE, str(function.code_dir), function.module, snippet,
+                             *(str(p) for p in tpl.layer_dirs())],
+                            env=environment, capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    return set(json.loads(answer.stdout.strip().splitlines()[-1]))
+
+
+def heavy_in(modules: set[str]) -> dict[str, str]:
+    return {prefix: what for prefix, what in HEAVY.items()
+            if any(m == prefix or m.startswith(prefix + ".") for m in modules)}
+
+
+def test_a_plain_read_imports_none_of_the_heavy_modules():
+    modules = loaded("GetPatientFunction")
+    assert "clinic.api" in modules and "boto3" in modules  # the probe did import the function
+    assert heavy_in(modules) == {}
+
+
+@pytest.mark.parametrize("logical_id", [
+    "BookAppointmentFunction",  # keyed: idempotency waits for the first request with a key
+    "ListPatientsFunction",  # paginates: cryptography waits for the first token
+    "DoctorAvailabilityFunction",
+])
+def test_other_kinds_of_function_import_none_of_them_at_init_either(logical_id):
+    assert heavy_in(loaded(logical_id)) == {}
+
+
+def test_the_probe_sees_the_x_ray_sdk_when_tracing_is_on():
+    """The check above would pass vacuously if the probe could not see a lazily imported module."""
+    modules = loaded("GetPatientFunction", POWERTOOLS_TRACE_DISABLED="false")
+    assert set(heavy_in(modules)) == {"aws_xray_sdk"}
+
+
+def test_pagination_loads_cryptography_on_its_first_token_only():
+    snippet = ("import sys; from clinic import pagination; before = 'cryptography' in sys.modules; "
+               "token = pagination.encode({'id': 'x'}, 'scope'); "
+               "assert not before and 'cryptography' in sys.modules; "
+               "assert pagination.decode(token, 'scope') == {'id': 'x'}")
+    assert "cryptography" in loaded("ListPatientsFunction", snippet)

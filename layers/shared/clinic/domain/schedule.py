@@ -87,19 +87,29 @@ def _interval_end(day: date, minute_of_day: int, zone: ZoneInfo) -> datetime:
     raise ValueError("no wall time exists within a day")  # pragma: no cover - no zone skips a whole day now
 
 
-def _day_slots(hours: WorkingHours, day: date, zone: ZoneInfo) -> list[Slot]:
-    weekday = WEEKDAYS[day.weekday()]
-    length = timedelta(minutes=hours.slot_minutes)
+def _day_slots(hours: WorkingHours, day: date, zone: ZoneInfo) -> tuple[Slot, ...]:
+    intervals = tuple((start, end) for start, end in hours.intervals.get(WEEKDAYS[day.weekday()], ()))
+    return _day_slots_of(hours.time_zone, hours.slot_minutes, intervals, day) if intervals else ()
+
+
+@lru_cache(maxsize=2048)
+def _day_slots_of(zone_name: str, slot_minutes: int, intervals: tuple[tuple[str, str], ...],
+                  day: date) -> tuple[Slot, ...]:
+    """One day's slots, computed once per container: resolving each wall time through the zone is
+    most of a booking's and an availability query's CPU, and the answer never changes (slots are
+    immutable; a doctor with other hours or another zone is another key)."""
+    zone = _zone(zone_name)
+    length = timedelta(minutes=slot_minutes)
     slots = []
-    for index, (start_text, end_text) in enumerate(hours.intervals.get(weekday, ())):
+    for index, (start_text, end_text) in enumerate(intervals):
         start, end = parse_hhmm(start_text), parse_hhmm(end_text)
         real_end = _interval_end(day, end, zone)
         key = (day.isoformat(), index)
-        for minute in range(start, end, hours.slot_minutes):
+        for minute in range(start, end, slot_minutes):
             for instant in resolve(day, minute, zone):
                 if instant + length <= real_end:
                     slots.append(Slot(instant, instant + length, key))
-    return slots
+    return tuple(slots)
 
 
 def working_slots(hours: WorkingHours, window_start: datetime, window_end: datetime) -> list[Slot]:

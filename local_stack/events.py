@@ -11,9 +11,19 @@ from urllib.parse import parse_qs
 STAGE = "local"
 
 
-def build_event(*, method: str, resource: str, path: str, path_parameters: dict[str, str] | None,
-                query_string: str, headers: dict[str, str], body: bytes, claims: dict[str, str] | None,
-                source_ip: str = "127.0.0.1", request_id: str | None = None) -> dict[str, Any]:
+def build_event(
+    *,
+    method: str,
+    resource: str,
+    path: str,
+    path_parameters: dict[str, str] | None,
+    query_string: str,
+    headers: dict[str, str],
+    body: bytes,
+    claims: dict[str, str] | None,
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+) -> dict[str, Any]:
     query = parse_qs(query_string, keep_blank_values=True)
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers.items():

@@ -17,8 +17,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local_stack import ROOT
 from local_stack import template as tpl
@@ -66,37 +67,46 @@ def service_endpoints(gateway_url: str) -> dict[str, str]:
 def worker_environment(function: tpl.Function, endpoint: str, services: dict[str, str] | None = None) -> dict[str, str]:
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ", "SYSTEMROOT") if key in os.environ}
     env.update(_local_environment(function.environment))
-    env.update({
-        "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # the local store accepts any credentials
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        **(services or {}),  # the local EventBridge and Scheduler (service_endpoints)
-        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LOCAL_LAYER_PATHS": os.pathsep.join(str(p) for p in tpl.layer_dirs()),
-    })
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # the local store accepts any credentials
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            **(services or {}),  # the local EventBridge and Scheduler (service_endpoints)
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LOCAL_LAYER_PATHS": os.pathsep.join(str(p) for p in tpl.layer_dirs()),
+        }
+    )
     # Developer switches (e.g. fault injection) reach every function.
     env.update({k: v for k, v in os.environ.items() if k.startswith("CLINIC_")})
     return env
 
 
 class Worker:
-    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink,
-                 services: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, function: tpl.Function, endpoint: str, sink: LogSink, services: dict[str, str] | None = None
+    ) -> None:
         self.function = function
         read_fd, write_fd = os.pipe()
         env = worker_environment(function, endpoint, services)
         env["LOCAL_RESPONSE_FD"] = str(write_fd)
         self.process = subprocess.Popen(  # fixed argv, no shell  # nosec B603
             [sys.executable, str(WORKER), str(function.code_dir), function.module, function.handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-            pass_fds=(write_fd,), text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            pass_fds=(write_fd,),
+            text=True,
+            bufsize=1,
         )
         os.close(write_fd)
         self.answers = os.fdopen(read_fd, "r", encoding="utf-8")
@@ -104,7 +114,7 @@ class Worker:
         self._read(timeout=60)  # {"ready": true}: the module is imported (the cold start)
 
     def _pump(self, sink: LogSink) -> None:
-        assert self.process.stdout is not None
+        assert self.process.stdout is not None  # noqa: S101 - started with stdout=PIPE (narrows the type)
         for line in self.process.stdout:
             sink(self.function.logical_id, line.rstrip("\n"))
 
@@ -120,7 +130,7 @@ class Worker:
         return json.loads(line)
 
     def invoke(self, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None  # noqa: S101 - started with stdin=PIPE (narrows the type)
         try:
             self.process.stdin.write(json.dumps({"event": event, "request_id": request_id}) + "\n")
             self.process.stdin.flush()
@@ -147,7 +157,7 @@ class Worker:
     def stop(self) -> None:
         if self.process.poll() is None:
             try:
-                assert self.process.stdin is not None
+                assert self.process.stdin is not None  # noqa: S101 - started with stdin=PIPE (narrows the type)
                 self.process.stdin.close()  # the worker's loop ends at EOF
                 self.process.wait(timeout=3)
             except (OSError, subprocess.TimeoutExpired):
@@ -158,8 +168,14 @@ class Worker:
 class Pool:
     """The warm workers of one function."""
 
-    def __init__(self, function: tpl.Function, endpoint: str, sink: LogSink, concurrency: int,
-                 services: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        function: tpl.Function,
+        endpoint: str,
+        sink: LogSink,
+        concurrency: int,
+        services: dict[str, str] | None = None,
+    ) -> None:
         self.function, self.endpoint, self.sink, self.concurrency = function, endpoint, sink, concurrency
         self.services = services if services is not None else {}
         self.idle: list[Worker] = []
@@ -209,7 +225,7 @@ class Pool:
         """Start one worker ahead of the first request."""
         try:
             self._release(self._acquire())
-        except Exception:  # noqa: BLE001 - the first request will report it
+        except Exception:  # noqa: S110 - a worker that fails to start is started (and reported) on first use
             pass
 
     def close(self) -> None:

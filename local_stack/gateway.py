@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import re
+import socket
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, TextIO
-
-AwsService = Callable[[str, str, str, Any, bytes], tuple[int, dict[str, str], bytes]]  # method, path, query, headers, body
-LocalView = Callable[[str], bytes]  # query string → JSON
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from local_stack import events, swagger_ui, tokens
 from local_stack import template as tpl
 from local_stack.functions import FunctionFailed, Functions
+
+# method, path, query, headers, body → status, headers, body
+AwsService = Callable[[str, str, str, Any, bytes], tuple[int, dict[str, str], bytes]]
+LocalView = Callable[[str], bytes]  # query string → JSON
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the functions enforce 64 KiB
 
@@ -59,12 +61,18 @@ class GatewayResponses:
         spec = self.responses.get(kind) or self.responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
         spec = spec or {}
         status = int(spec.get("StatusCode", default_status))
-        body = (spec.get("ResponseTemplates") or {}).get("application/json") or '{"message": $context.error.messageString}'
-        body = body.replace("$context.error.messageString", json.dumps(message)).replace("$context.requestId", request_id)
+        body = (spec.get("ResponseTemplates") or {}).get(
+            "application/json"
+        ) or '{"message": $context.error.messageString}'
+        body = body.replace("$context.error.messageString", json.dumps(message)).replace(
+            "$context.requestId", request_id
+        )
         headers = {}
         for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items():
             value = str(value)
-            headers[name] = value[1:-1] if value.startswith("'") else request_id if value == "context.requestId" else value
+            headers[name] = (
+                value[1:-1] if value.startswith("'") else request_id if value == "context.requestId" else value
+            )
         return status, headers, body.encode()
 
 
@@ -83,8 +91,11 @@ def _compact(line: str) -> str:
         names = [m["Name"] for d in record["_aws"].get("CloudWatchMetrics", []) for m in d.get("Metrics", [])]
         return "metric " + " ".join(names)
     if "level" in record:
-        extras = " ".join(f"{k}={v}" for k, v in record.items()
-                          if (k.endswith("_id") and k not in _SKIP_KEYS) or k in ("status", "code", "storage_error"))
+        extras = " ".join(
+            f"{k}={v}"
+            for k, v in record.items()
+            if (k.endswith("_id") and k not in _SKIP_KEYS) or k in ("status", "code", "storage_error")
+        )
         text = f"{record['level']:<7} {record.get('message', '')}  {extras}".rstrip()
         if record.get("exception"):
             text += "\n" + str(record["exception"])
@@ -124,9 +135,16 @@ class _Server(ThreadingHTTPServer):
 
 
 class Gateway:
-    def __init__(self, functions: Functions, console: Console, host: str = "127.0.0.1", port: int = 3000,
-                 local_metrics: Any = None, aws_services: dict[str, AwsService] | None = None,
-                 local_views: dict[str, LocalView] | None = None) -> None:
+    def __init__(
+        self,
+        functions: Functions,
+        console: Console,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        local_metrics: Any = None,
+        aws_services: dict[str, AwsService] | None = None,
+        local_views: dict[str, LocalView] | None = None,
+    ) -> None:
         self.functions, self.console = functions, console
         self.local_metrics = local_metrics  # a local_stack.metrics.LocalMetrics, or None
         self.aws_services = aws_services or {}  # path prefix (/_aws/events) → handler
@@ -147,15 +165,28 @@ class Gateway:
                 # client's delayed ACK held every response back ~40 ms (measured by make bench).
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-            def do_GET(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_POST(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_PATCH(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_PUT(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_DELETE(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_HEAD(self) -> None: gateway.handle(self)  # noqa: E704
-            def do_OPTIONS(self) -> None: gateway.handle(self)  # noqa: E704
+            def do_GET(self) -> None:
+                gateway.handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - access logs are ours
+            def do_POST(self) -> None:
+                gateway.handle(self)
+
+            def do_PATCH(self) -> None:
+                gateway.handle(self)
+
+            def do_PUT(self) -> None:
+                gateway.handle(self)
+
+            def do_DELETE(self) -> None:
+                gateway.handle(self)
+
+            def do_HEAD(self) -> None:
+                gateway.handle(self)
+
+            def do_OPTIONS(self) -> None:
+                gateway.handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = _Server((host, port), Handler)
@@ -192,8 +223,11 @@ class Gateway:
             body = (swagger_ui.ensure_installed() / name).read_bytes()
             return 200, {"Content-Type": swagger_ui.ASSETS[name], "Cache-Control": "public, max-age=3600"}, body
         except swagger_ui.Unavailable as error:
-            return 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}, \
-                swagger_ui.UNAVAILABLE.format(reason=error).encode()
+            return (
+                503,
+                {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"},
+                swagger_ui.UNAVAILABLE.format(reason=error).encode(),
+            )
 
     def match(self, method: str, path: str) -> tuple[Target | None, dict[str, str]]:
         for target in self.targets:
@@ -217,30 +251,48 @@ class Gateway:
         target, parameters = self.match("GET" if method == "HEAD" else method, url.path)
         if target is None:
             if method in ("GET", "HEAD") and url.path == "/openapi.json":
-                return self._send(request, request_id, started, 200, {"Content-Type": "application/json"},
-                                  self.openapi(), None)
+                return self._send(
+                    request, request_id, started, 200, {"Content-Type": "application/json"}, self.openapi(), None
+                )
             if method in ("GET", "HEAD") and swagger_ui.serves(url.path):
                 return self._send(request, request_id, started, *self.docs(url.path), None)
             if url.path.startswith("/_aws/"):
                 prefix = "/".join(url.path.split("/", 3)[:3])  # /_aws/<service>
                 service = self.aws_services.get(prefix)
                 if service is not None:
-                    status, headers, body = service(method, url.path[len(prefix):], url.query, request.headers, payload)
+                    status, headers, body = service(
+                        method, url.path[len(prefix) :], url.query, request.headers, payload
+                    )
                     return self._send(request, request_id, started, status, headers, body, None, log=False)
             view = self.local_views.get(url.path)
             if view is not None and method in ("GET", "HEAD"):
-                return self._send(request, request_id, started, 200,
-                                  {"Content-Type": "application/json", "Cache-Control": "no-store"},
-                                  view(url.query), None)
+                return self._send(
+                    request,
+                    request_id,
+                    started,
+                    200,
+                    {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                    view(url.query),
+                    None,
+                )
             local = ("/_local/metrics", "/_local/metrics.json")
             if method in ("GET", "HEAD") and self.local_metrics is not None and url.path in local:
                 html = url.path == "/_local/metrics"
-                return self._send(request, request_id, started, 200,
-                                  {"Content-Type": "text/html; charset=utf-8" if html else "application/json",
-                                   "Cache-Control": "no-store"},
-                                  self.local_metrics.html() if html else self.local_metrics.json(), None)
-            status, headers, body = self.responses.render("MISSING_AUTHENTICATION_TOKEN", request_id,
-                                                          "Missing Authentication Token", 403)
+                return self._send(
+                    request,
+                    request_id,
+                    started,
+                    200,
+                    {
+                        "Content-Type": "text/html; charset=utf-8" if html else "application/json",
+                        "Cache-Control": "no-store",
+                    },
+                    self.local_metrics.html() if html else self.local_metrics.json(),
+                    None,
+                )
+            status, headers, body = self.responses.render(
+                "MISSING_AUTHENTICATION_TOKEN", request_id, "Missing Authentication Token", 403
+            )
             return self._send(request, request_id, started, status, headers, body, None)
 
         claims = None
@@ -252,9 +304,16 @@ class Gateway:
                 return self._send(request, request_id, started, status, headers, body, target)
 
         event = events.build_event(
-            method=method, resource=target.route.path, path=url.path, path_parameters=parameters,
-            query_string=url.query, headers={k: v for k, v in request.headers.items()}, body=payload,
-            claims=claims, source_ip=request.client_address[0], request_id=request_id,
+            method=method,
+            resource=target.route.path,
+            path=url.path,
+            path_parameters=parameters,
+            query_string=url.query,
+            headers=dict(request.headers.items()),
+            body=payload,
+            claims=claims,
+            source_ip=request.client_address[0],
+            request_id=request_id,
         )
         try:
             result = self.functions.invoke(target.function, event, request_id)
@@ -265,13 +324,26 @@ class Gateway:
             raw = result.get("body") or ""
             body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
         except (FunctionFailed, KeyError, TypeError, ValueError) as error:
-            self.console("ApiGateway", json.dumps({"level": "ERROR", "message": "integration failed",
-                                                   "requestId": request_id, "error": str(error)}))
+            self.console(
+                "ApiGateway",
+                json.dumps(
+                    {"level": "ERROR", "message": "integration failed", "requestId": request_id, "error": str(error)}
+                ),
+            )
             status, headers, body = self.responses.render("DEFAULT_5XX", request_id, "Internal server error", 502)
         self._send(request, request_id, started, status, headers, body, target)
 
-    def _send(self, request: BaseHTTPRequestHandler, request_id: str, started: float, status: int,
-              headers: dict[str, str], body: bytes, target: Target | None, log: bool = True) -> None:
+    def _send(
+        self,
+        request: BaseHTTPRequestHandler,
+        request_id: str,
+        started: float,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        target: Target | None,
+        log: bool = True,
+    ) -> None:
         request.send_response(status)
         sent = {k.lower() for k in headers}
         for name, value in headers.items():
@@ -287,9 +359,16 @@ class Gateway:
         if not log:
             return  # the local AWS endpoints log their own lines (ids and counts)
         # The access log of the template's AccessLogSetting: ids and status only, never a query string.
-        self.console("ApiGateway", json.dumps({
-            "requestId": request_id, "httpMethod": request.command,
-            "resourcePath": target.route.path if target else urlsplit(request.path).path.split("?")[0],
-            "status": status, "responseLatency": round((time.monotonic() - started) * 1000, 1),
-            "integration": target.function if target else None,
-        }))
+        self.console(
+            "ApiGateway",
+            json.dumps(
+                {
+                    "requestId": request_id,
+                    "httpMethod": request.command,
+                    "resourcePath": target.route.path if target else urlsplit(request.path).path.split("?")[0],
+                    "status": status,
+                    "responseLatency": round((time.monotonic() - started) * 1000, 1),
+                    "integration": target.function if target else None,
+                }
+            ),
+        )

@@ -17,12 +17,16 @@ from local_stack.functions import FunctionFailed, Worker, service_endpoints
 
 
 def invoke(logical_id: str, event_file: str) -> int:
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT") or f"http://127.0.0.1:{os.environ.get('LOCAL_DYNAMODB_PORT', '8000')}"
+    endpoint = (
+        os.environ.get("DYNAMODB_ENDPOINT") or f"http://127.0.0.1:{os.environ.get('LOCAL_DYNAMODB_PORT', '8000')}"
+    )
     try:
         wait_until_up(endpoint, timeout=3)
     except RuntimeError:
-        print(f"no DynamoDB answers at {endpoint}: start `make run` in another terminal first "
-              "(or set DYNAMODB_ENDPOINT)", file=sys.stderr)
+        print(
+            f"no DynamoDB answers at {endpoint}: start `make run` in another terminal first (or set DYNAMODB_ENDPOINT)",
+            file=sys.stderr,
+        )
         return 2
     try:
         function = tpl.function(logical_id)
@@ -31,7 +35,9 @@ def invoke(logical_id: str, event_file: str) -> int:
         print(f"no function {logical_id} in {tpl.TEMPLATE.name}; one of: {names}", file=sys.stderr)
         return 2
     event = json.loads(Path(event_file).read_text(encoding="utf-8"))
-    request_id = event.get("requestContext", {}).get("requestId", "local-invoke") if isinstance(event, dict) else "local-invoke"
+    request_id = (
+        event.get("requestContext", {}).get("requestId", "local-invoke") if isinstance(event, dict) else "local-invoke"
+    )
     services = service_endpoints(f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
     worker = Worker(function, endpoint, lambda _source, line: print(line, file=sys.stderr), services)
     try:

@@ -140,23 +140,43 @@ class LocalMetrics:
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            metrics = [{
-                "namespace": m.namespace, "name": m.name, "dimensions": dict(m.dimensions), "unit": m.unit,
-                "total": m.total, "series": sorted([b, v] for b, v in m.series.items()),
-            } for m in self.metrics.values()]
+            metrics = [
+                {
+                    "namespace": m.namespace,
+                    "name": m.name,
+                    "dimensions": dict(m.dimensions),
+                    "unit": m.unit,
+                    "total": m.total,
+                    "series": sorted([b, v] for b, v in m.series.items()),
+                }
+                for m in self.metrics.values()
+            ]
             routes = []
             for r in self.routes.values():
                 latencies = list(r.latencies)
-                routes.append({
-                    "route": r.route, "count": r.count, "status": dict(sorted(r.statuses.items())),
-                    "latency_ms": {"p50": percentile(latencies, 50), "p90": percentile(latencies, 90),
-                                   "p99": percentile(latencies, 99), "max": max(latencies) if latencies else None},
-                    "series": sorted([b, len(v), percentile(v, 99)] for b, v in r.series.items()),
-                })
+                routes.append(
+                    {
+                        "route": r.route,
+                        "count": r.count,
+                        "status": dict(sorted(r.statuses.items())),
+                        "latency_ms": {
+                            "p50": percentile(latencies, 50),
+                            "p90": percentile(latencies, 90),
+                            "p99": percentile(latencies, 99),
+                            "max": max(latencies) if latencies else None,
+                        },
+                        "series": sorted([b, len(v), percentile(v, 99)] for b, v in r.series.items()),
+                    }
+                )
         metrics.sort(key=lambda m: (m["namespace"], m["name"], sorted(m["dimensions"].items())))
         routes.sort(key=lambda r: r["route"])
-        return {"started": self.started, "now": self.clock(), "bucket_seconds": BUCKET_SECONDS,
-                "metrics": metrics, "routes": routes}
+        return {
+            "started": self.started,
+            "now": self.clock(),
+            "bucket_seconds": BUCKET_SECONDS,
+            "metrics": metrics,
+            "routes": routes,
+        }
 
     def json(self) -> bytes:
         return json.dumps(self.snapshot(), indent=2).encode()
@@ -166,8 +186,14 @@ class LocalMetrics:
 
 
 # ------------------------------------------------------------------ the page
-def _spark(points: list[tuple[float, float]], start: float, end: float, width: int = 260, height: int = 40,
-           color: str = "#1f6feb") -> str:
+def _spark(
+    points: list[tuple[float, float]],
+    start: float,
+    end: float,
+    width: int = 260,
+    height: int = 40,
+    color: str = "#1f6feb",
+) -> str:
     """A tiny inline SVG time series (bars per bucket) over [start, end]."""
     if not points:
         return f'<svg width="{width}" height="{height}" role="img"><title>no data</title></svg>'
@@ -178,10 +204,14 @@ def _spark(points: list[tuple[float, float]], start: float, end: float, width: i
     for at, value in points:
         x = (at - start) / span * width
         h = max(1.0, value / top * (height - 2))
-        rects.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}">'
-                     f"<title>{html.escape(time.strftime('%H:%M:%S', time.localtime(at)))}: {value:g}</title></rect>")
-    return (f'<svg width="{width}" height="{height}" role="img" style="background:#f6f8fa">'
-            f'<title>max {top:g}</title>{"".join(rects)}</svg>')
+        rects.append(
+            f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}">'
+            f"<title>{html.escape(time.strftime('%H:%M:%S', time.localtime(at)))}: {value:g}</title></rect>"
+        )
+    return (
+        f'<svg width="{width}" height="{height}" role="img" style="background:#f6f8fa">'
+        f"<title>max {top:g}</title>{''.join(rects)}</svg>"
+    )
 
 
 def _bars(rows: list[tuple[str, float | None, float | None]], width: int = 360) -> str:
@@ -191,9 +221,12 @@ def _bars(rows: list[tuple[str, float | None, float | None]], width: int = 360) 
     for i, (label, p50, p99) in enumerate(rows):
         y = i * (height + 4)
         w99, w50 = (p99 or 0) / top * width, (p50 or 0) / top * width
-        parts.append(f'<rect x="0" y="{y}" width="{w99:.1f}" height="{height}" fill="#9ecbff"><title>p99 {p99} ms</title></rect>'
-                     f'<rect x="0" y="{y + 4}" width="{w50:.1f}" height="{height - 8}" fill="#0550ae"><title>p50 {p50} ms</title></rect>'
-                     f'<text x="{width + 6}" y="{y + 13}" font-size="12">{html.escape(label)} · p50 {p50} · p99 {p99} ms</text>')
+        parts.append(
+            f'<rect x="0" y="{y}" width="{w99:.1f}" height="{height}" fill="#9ecbff"><title>p99 {p99} ms</title></rect>'
+            f'<rect x="0" y="{y + 4}" width="{w50:.1f}" height="{height - 8}" fill="#0550ae">'
+            f"<title>p50 {p50} ms</title></rect>"
+            f'<text x="{width + 6}" y="{y + 13}" font-size="12">{html.escape(label)} · p50 {p50} · p99 {p99} ms</text>'
+        )
     return f'<svg width="{width + 420}" height="{len(rows) * (height + 4) + 4}">{"".join(parts)}</svg>'
 
 
@@ -211,25 +244,29 @@ def render(snapshot: dict[str, Any]) -> str:
         f"<td>{_fmt(r['latency_ms']['p99'])}</td><td>{_fmt(r['latency_ms']['max'])}</td>"
         f"<td>{_spark([(b, n) for b, n, _ in r['series']], start, end)}</td>"
         f"<td>{_spark([(b, p or 0) for b, _, p in r['series']], start, end, color='#bf3989')}</td></tr>"
-        for r in snapshot["routes"])
+        for r in snapshot["routes"]
+    )
     metric_rows = "".join(
         f"<tr><td>{html.escape(m['namespace'])}</td><td><b>{html.escape(m['name'])}</b></td>"
         f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in sorted(m['dimensions'].items())))}</td>"
         f"<td>{_fmt(m['total'])}</td><td>{_spark([(b, v) for b, v in m['series']], start, end)}</td></tr>"
-        for m in snapshot["metrics"])
+        for m in snapshot["metrics"]
+    )
     bars = _bars([(r["route"], r["latency_ms"]["p50"], r["latency_ms"]["p99"]) for r in snapshot["routes"]])
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>Local metrics · clinic appointments</title>
 <style>
-body{{font:14px system-ui,sans-serif;margin:1.5rem;color:#1f2328}} table{{border-collapse:collapse;margin-bottom:1.5rem}}
+body{{font:14px system-ui,sans-serif;margin:1.5rem;color:#1f2328}}
+table{{border-collapse:collapse;margin-bottom:1.5rem}}
 td,th{{padding:.25rem .6rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:middle}}
 th{{background:#f6f8fa}} code{{font-size:13px}} .note{{color:#59636e}}
 </style></head><body>
 <h1>Local metrics</h1>
 <p class="note">What the CloudWatch dashboard would show, from this stack's log lines since it started
 (EMF metrics the functions print; latency from the gateway's access log). Last 30 minutes in
-{BUCKET_SECONDS}-second bars; refreshes every 5 s. Raw data: <a href="/_local/metrics.json">/_local/metrics.json</a>.</p>
+{BUCKET_SECONDS}-second bars; refreshes every 5 s.
+Raw data: <a href="/_local/metrics.json">/_local/metrics.json</a>.</p>
 <h2>Routes</h2>
 {bars if snapshot["routes"] else '<p class="note">No requests yet.</p>'}
 <table><tr><th>route</th><th>requests</th><th>status</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th>

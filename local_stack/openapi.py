@@ -18,7 +18,7 @@ import importlib.util
 import json
 import re
 import sys
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from local_stack import ROOT
@@ -58,18 +58,24 @@ TAGS = {  # one per first path segment (a new one gets a plain description, so R
     "fhir": "The read-only FHIR R4 view (application/fhir+json; errors are OperationOutcome): docs/fhir.md.",
 }
 HEADERS = {
-    "X-Request-Id": {"description": "The request's id (API Gateway's), also in every log line.",
-                     "schema": {"type": "string"}},
+    "X-Request-Id": {
+        "description": "The request's id (API Gateway's), also in every log line.",
+        "schema": {"type": "string"},
+    },
     "Location": {"description": "The new record's path.", "schema": {"type": "string"}},
-    "Idempotent-Replayed": {"description": "true when this is the stored answer to an earlier request with the "
-                                           "same Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}},
+    "Idempotent-Replayed": {
+        "description": "true when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
 }
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "description": "Makes retries safe: the same key and body within 24 h answer the first response again (with "
-                   "Idempotent-Replayed: true) and create nothing new; another body is 422 IDEMPOTENCY_KEY_REUSED; "
-                   "while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS.",
+    "Idempotent-Replayed: true) and create nothing new; another body is 422 IDEMPOTENCY_KEY_REUSED; "
+    "while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
@@ -80,7 +86,7 @@ def _layer_on_path() -> None:
             sys.path.append(layer)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_endpoint(function: str):
     """The endpoint a function's module declares (imported once, under its own module name)."""
     _layer_on_path()
@@ -92,7 +98,8 @@ def load_endpoint(function: str):
     if module is None:
         path = ROOT / "functions" / route.code_dir / "app.py"
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -146,8 +153,11 @@ def _headers(*names: str) -> dict[str, Any]:
 
 def _problem(status: int, text: str) -> dict[str, Any]:
     headers = ("X-Request-Id", "Retry-After") if status in RETRY_AFTER else ("X-Request-Id",)
-    return {"description": text, "headers": _headers(*headers),
-            "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}}
+    return {
+        "description": text,
+        "headers": _headers(*headers),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}},
+    }
 
 
 def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str, Any]:
@@ -155,8 +165,10 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
 
     authorized = route.roles is not ANYONE
     has_body, has_query = endpoint.body_model is not None, endpoint.query_model is not None
-    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-                  for name in re.findall(r"\{(\w+)\}", route.path)]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        for name in re.findall(r"\{(\w+)\}", route.path)
+    ]
     if has_query:
         parameters += _query_parameters(endpoint.query_model)
     if route.keyed:
@@ -194,21 +206,27 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
         responses[str(status)] = _problem(status, text)
     if endpoint.problem is not None:  # the function's errors in its own format; the gateway's stay problem+json
         if has_query:
-            responses["400"]["description"] = "Bad request: an unsupported search parameter, under Prefer: " \
-                                              "handling=strict"
+            responses["400"]["description"] = (
+                "Bad request: an unsupported search parameter, under Prefer: handling=strict"
+            )
         schema = answer_refs[endpoint.problem_answers]
         for status in problems - {401, *GATEWAY_PROBLEMS}:
             responses[str(status)]["content"] = {endpoint.content_type: {"schema": schema}}
-    operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary,
-                                 "tags": [route.path.strip("/").split("/")[0]]}
+    operation: dict[str, Any] = {
+        "operationId": endpoint.name,
+        "summary": endpoint.summary,
+        "tags": [route.path.strip("/").split("/")[0]],
+    }
     if endpoint.description:
         operation["description"] = endpoint.description
     operation["security"] = [{"cognito": []}] if authorized else []
     if parameters:
         operation["parameters"] = parameters
     if has_body:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": body_refs[endpoint.body_model]}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body_refs[endpoint.body_model]}},
+        }
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 
@@ -234,23 +252,39 @@ def build(version: str | None = None) -> dict[str, Any]:
     schemas = {**answer_defs, **body_defs}
     return {
         "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": version, "description": DESCRIPTION,
-                 "license": {"name": "Proprietary", "url": "https://clinic.example.org/license"}},
+        "info": {
+            "title": TITLE,
+            "version": version,
+            "description": DESCRIPTION,
+            "license": {"name": "Proprietary", "url": "https://clinic.example.org/license"},
+        },
         "servers": [
             {"url": "http://127.0.0.1:3000", "description": "The local stack (make run)"},
-            {"url": "https://{api}.execute-api.{region}.amazonaws.com/{stage}", "description": "A deployed stack",
-             "variables": {"api": {"default": "api-id", "description": "The stack's ApiUrl output"},
-                           "region": {"default": "us-east-1"}, "stage": {"default": "dev", "enum": ["dev", "prod"]}}},
+            {
+                "url": "https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+                "description": "A deployed stack",
+                "variables": {
+                    "api": {"default": "api-id", "description": "The stack's ApiUrl output"},
+                    "region": {"default": "us-east-1"},
+                    "stage": {"default": "dev", "enum": ["dev", "prod"]},
+                },
+            },
         ],
-        "tags": [{"name": tag, "description": TAGS.get(tag, f"The /{tag} routes.")}
-                 for tag in sorted({r.path.strip("/").split("/")[0] for r in ROUTES})],
+        "tags": [
+            {"name": tag, "description": TAGS.get(tag, f"The /{tag} routes.")}
+            for tag in sorted({r.path.strip("/").split("/")[0] for r in ROUTES})
+        ],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
             "headers": HEADERS,
             "securitySchemes": {
-                "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                            "description": "A Cognito user-pool ID token (locally: an HS256 token from make token)"},
+                "cognito": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Cognito user-pool ID token (locally: an HS256 token from make token)",
+                },
             },
         },
     }

@@ -12,7 +12,8 @@ Matchers:
 - literals: strings, numbers, ``true``/``false``, ``null`` (exact value and type; 5 and 5.0 are equal)
 - ``{"prefix": "a"}``, ``{"suffix": "z"}`` (either may hold ``{"equals-ignore-case": "a"}``)
 - ``{"equals-ignore-case": "abc"}``, ``{"wildcard": "a*c"}``
-- ``{"anything-but": v}`` with a literal, a list of literals, or ``{"prefix"|"suffix"|"equals-ignore-case"|"wildcard": ...}``
+- ``{"anything-but": v}`` with a literal, a list of literals, or
+  ``{"prefix"|"suffix"|"equals-ignore-case"|"wildcard": ...}``
   (never matches a missing key)
 - ``{"exists": true|false}`` (leaf values only, as in EventBridge)
 - ``{"numeric": [">", 0, "<=", 5]}`` (JSON numbers only: a DynamoDB ``{"N": "5"}`` is a string)
@@ -75,7 +76,7 @@ def _validate_matcher(matcher: Any, where: str) -> None:
         return
     if len(matcher) != 1:
         raise PatternError(f"{where}: a matcher object has exactly one operator, not {sorted(matcher)}")
-    (operator, operand), = matcher.items()
+    ((operator, operand),) = matcher.items()
     if operator not in _OPERATORS:
         raise PatternError(f"{where}: unknown operator {operator!r}")
     if operator in ("prefix", "suffix"):
@@ -90,7 +91,7 @@ def _validate_matcher(matcher: Any, where: str) -> None:
     elif operator == "numeric":
         if not isinstance(operand, list) or not operand or len(operand) % 2 or len(operand) > 4:
             raise PatternError(f"{where}: numeric takes [op, number] or [op, number, op, number]")
-        for op, number in zip(operand[::2], operand[1::2]):
+        for op, number in zip(operand[::2], operand[1::2], strict=False):  # an odd tail is refused below
             if op not in _NUMERIC_OPS or not _is_number(number):
                 raise PatternError(f"{where}: numeric takes operators {sorted(_NUMERIC_OPS)} and numbers")
     elif operator == "cidr":
@@ -101,17 +102,20 @@ def _validate_matcher(matcher: Any, where: str) -> None:
     elif operator == "anything-but":
         if isinstance(operand, dict):
             if len(operand) != 1 or next(iter(operand)) not in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
-                raise PatternError(f"{where}: anything-but takes a value, a list, or prefix/suffix/"
-                                   "equals-ignore-case/wildcard")
+                raise PatternError(
+                    f"{where}: anything-but takes a value, a list, or prefix/suffix/equals-ignore-case/wildcard"
+                )
             _validate_matcher(operand, where)
-        elif isinstance(operand, list):
-            if any(isinstance(v, (dict, list)) for v in operand):
-                raise PatternError(f"{where}: anything-but's list holds plain values only")
+        elif isinstance(operand, list) and any(isinstance(v, (dict, list)) for v in operand):
+            raise PatternError(f"{where}: anything-but's list holds plain values only")
 
 
 def _is_ignore_case(operand: Any) -> bool:
-    return isinstance(operand, dict) and list(operand) == ["equals-ignore-case"] and isinstance(
-        operand["equals-ignore-case"], str)
+    return (
+        isinstance(operand, dict)
+        and list(operand) == ["equals-ignore-case"]
+        and isinstance(operand["equals-ignore-case"], str)
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -177,7 +181,7 @@ def _string_op(operator: str, operand: Any, value: Any) -> bool:
 def _matcher_matches(matcher: Any, value: Any) -> bool:
     if not isinstance(matcher, dict):
         return _equal(matcher, value)
-    (operator, operand), = matcher.items()
+    ((operator, operand),) = matcher.items()
     if operator == "exists":
         return operand is True  # the value is present (a missing one is handled by _leaf_matches)
     if operator in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
@@ -185,9 +189,14 @@ def _matcher_matches(matcher: Any, value: Any) -> bool:
     if operator == "numeric":
         if not _is_number(value):
             return False
-        for op, bound in zip(operand[::2], operand[1::2]):
-            if not {"<": value < bound, "<=": value <= bound, "=": value == bound,
-                    ">": value > bound, ">=": value >= bound}[op]:
+        for op, bound in zip(operand[::2], operand[1::2], strict=False):
+            if not {
+                "<": value < bound,
+                "<=": value <= bound,
+                "=": value == bound,
+                ">": value > bound,
+                ">=": value >= bound,
+            }[op]:
                 return False
         return True
     if operator == "cidr":
@@ -197,7 +206,7 @@ def _matcher_matches(matcher: Any, value: Any) -> bool:
             return False
     if operator == "anything-but":
         if isinstance(operand, dict):
-            (inner, inner_operand), = operand.items()
+            ((inner, inner_operand),) = operand.items()
             return isinstance(value, str) and not _string_op(inner, inner_operand, value)
         excluded = operand if isinstance(operand, list) else [operand]
         return not any(_equal(e, value) for e in excluded)

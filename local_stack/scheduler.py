@@ -35,10 +35,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,8 +57,10 @@ class ExpressionError(ValueError):
     """An expression EventBridge Scheduler would refuse (or one this local one cannot run)."""
 
 
-_MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_WEEKDAYS = {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)
+}
+_WEEKDAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
@@ -81,20 +84,21 @@ class Cron:
         """The first matching minute strictly after ``after``, evaluated in ``zone``."""
         local = after.astimezone(zone)
         first = local.date()
-        for offset in range(0, 366 * 8):
+        for offset in range(366 * 8):
             day = first + timedelta(days=offset)
             if not self.day_matches(day):
                 continue
             for hour in sorted(self.hours):
                 for minute in sorted(self.minutes):
                     candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-                    if candidate.astimezone(timezone.utc) > after.astimezone(timezone.utc):
+                    if candidate.astimezone(UTC) > after.astimezone(UTC):
                         return candidate
         return None
 
 
-def _cron_field(text: str, low: int, high: int, names: dict[str, int] | None = None,
-                question: bool = False) -> frozenset[int] | None:
+def _cron_field(
+    text: str, low: int, high: int, names: dict[str, int] | None = None, question: bool = False
+) -> frozenset[int] | None:
     if text == "?":
         if not question:
             raise ExpressionError("'?' is only allowed in day-of-month or day-of-week")
@@ -134,10 +138,14 @@ def parse_cron(fields: str) -> Cron:
     parts = fields.split()
     if len(parts) != 6:
         raise ExpressionError("cron() takes six fields: minutes hours day-of-month month day-of-week year")
-    cron = Cron(minutes=_cron_field(parts[0], 0, 59), hours=_cron_field(parts[1], 0, 23),
-                days=_cron_field(parts[2], 1, 31, question=True), months=_cron_field(parts[3], 1, 12, _MONTHS),
-                weekdays=_cron_field(parts[4], 1, 7, _WEEKDAYS, question=True),
-                years=_cron_field(parts[5], 1970, 2199))
+    cron = Cron(
+        minutes=_cron_field(parts[0], 0, 59),
+        hours=_cron_field(parts[1], 0, 23),
+        days=_cron_field(parts[2], 1, 31, question=True),
+        months=_cron_field(parts[3], 1, 12, _MONTHS),
+        weekdays=_cron_field(parts[4], 1, 7, _WEEKDAYS, question=True),
+        years=_cron_field(parts[5], 1970, 2199),
+    )
     if (cron.days is None) == (cron.weekdays is None):
         raise ExpressionError("cron(): exactly one of day-of-month and day-of-week must be '?'")
     return cron
@@ -182,8 +190,14 @@ def rate_override() -> float | None:
     return float(value) if value else None
 
 
-def next_fire(expression: Expression, tz: ZoneInfo, after: float, anchor: float,
-              start: float | None = None, end: float | None = None) -> float | None:
+def next_fire(
+    expression: Expression,
+    tz: ZoneInfo,
+    after: float,
+    anchor: float,
+    start: float | None = None,
+    end: float | None = None,
+) -> float | None:
     """Epoch seconds of the next firing strictly after ``after`` (None: never again). ``anchor`` is
     when a rate() schedule started counting (its creation, its StartDate or its last firing)."""
     if expression.kind == "at":
@@ -196,7 +210,7 @@ def next_fire(expression: Expression, tz: ZoneInfo, after: float, anchor: float,
         steps = max(1, int((after - anchor) // period) + 1)
         when = anchor + steps * period
     else:
-        found = expression.cron.next_after(datetime.fromtimestamp(after, timezone.utc), tz)
+        found = expression.cron.next_after(datetime.fromtimestamp(after, UTC), tz)
         when = found.timestamp() if found else None
     if when is None or (end is not None and when > end):
         return None
@@ -244,24 +258,45 @@ class _Entry:
             return
         expression = parse_expression(self.expression)
         anchor = self.last_fire or self.start_date or self.created
-        self.next_fire = next_fire(expression, zone(self.timezone), self.last_fire or now, anchor,
-                                   None if expression.kind == "at" else self.start_date,
-                                   None if expression.kind == "at" else self.end_date)
+        self.next_fire = next_fire(
+            expression,
+            zone(self.timezone),
+            self.last_fire or now,
+            anchor,
+            None if expression.kind == "at" else self.start_date,
+            None if expression.kind == "at" else self.end_date,
+        )
 
     def describe(self) -> dict[str, Any]:
-        found = {"Arn": self.arn, "Name": self.name, "GroupName": self.group,
-                 "ScheduleExpression": self.expression, "ScheduleExpressionTimezone": self.timezone,
-                 "State": self.state, "Target": self.target, "FlexibleTimeWindow": self.flexible_time_window,
-                 "ActionAfterCompletion": self.action_after_completion,
-                 "CreationDate": self.created, "LastModificationDate": self.modified,
-                 "Description": self.description, "StartDate": self.start_date, "EndDate": self.end_date,
-                 "KmsKeyArn": self.kms_key_arn}
+        found = {
+            "Arn": self.arn,
+            "Name": self.name,
+            "GroupName": self.group,
+            "ScheduleExpression": self.expression,
+            "ScheduleExpressionTimezone": self.timezone,
+            "State": self.state,
+            "Target": self.target,
+            "FlexibleTimeWindow": self.flexible_time_window,
+            "ActionAfterCompletion": self.action_after_completion,
+            "CreationDate": self.created,
+            "LastModificationDate": self.modified,
+            "Description": self.description,
+            "StartDate": self.start_date,
+            "EndDate": self.end_date,
+            "KmsKeyArn": self.kms_key_arn,
+        }
         return {k: v for k, v in found.items() if v is not None}
 
 
 class Scheduler:
-    def __init__(self, invoker: Any, console: LogSink, store_path: Path | None = None,
-                 schedules: list[tpl.Schedule] | None = None, groups: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        invoker: Any,
+        console: LogSink,
+        store_path: Path | None = None,
+        schedules: list[tpl.Schedule] | None = None,
+        groups: list[str] | None = None,
+    ) -> None:
         self.invoker, self.console, self.store_path = invoker, console, store_path
         self.condition = threading.Condition()
         self.groups: dict[str, float] = {g: time.time() for g in (tpl.schedule_groups() if groups is None else groups)}
@@ -270,11 +305,20 @@ class Scheduler:
         self.thread: threading.Thread | None = None
         now = time.time()
         for declared in tpl.schedules() if schedules is None else schedules:
-            entry = _Entry(name=declared.name, group=declared.group, expression=declared.expression,
-                           timezone=declared.timezone, kind=declared.kind, origin="template",
-                           target={"Arn": tpl.function_arn(declared.function), "RoleArn": "local",
-                                   **({"Input": declared.input} if declared.input is not None else {})},
-                           state="ENABLED" if declared.enabled else "DISABLED")
+            entry = _Entry(
+                name=declared.name,
+                group=declared.group,
+                expression=declared.expression,
+                timezone=declared.timezone,
+                kind=declared.kind,
+                origin="template",
+                target={
+                    "Arn": tpl.function_arn(declared.function),
+                    "RoleArn": "local",
+                    **({"Input": declared.input} if declared.input is not None else {}),
+                },
+                state="ENABLED" if declared.enabled else "DISABLED",
+            )
             try:
                 entry.arm(now)
             except ExpressionError as error:  # stops the stack here, as a deploy would fail
@@ -330,11 +374,20 @@ class Scheduler:
         action = body.get("ActionAfterCompletion") or "NONE"
         if state not in ("ENABLED", "DISABLED") or action not in ("NONE", "DELETE"):
             raise ScheduleError(400, "ValidationException", "State or ActionAfterCompletion is not valid.")
-        entry = _Entry(name=name, group=group, expression=str(body.get("ScheduleExpression") or ""),
-                       timezone=body.get("ScheduleExpressionTimezone") or "UTC", target=target, state=state,
-                       action_after_completion=action, flexible_time_window=window,
-                       description=body.get("Description"), start_date=body.get("StartDate"),
-                       end_date=body.get("EndDate"), kms_key_arn=body.get("KmsKeyArn"))
+        entry = _Entry(
+            name=name,
+            group=group,
+            expression=str(body.get("ScheduleExpression") or ""),
+            timezone=body.get("ScheduleExpressionTimezone") or "UTC",
+            target=target,
+            state=state,
+            action_after_completion=action,
+            flexible_time_window=window,
+            description=body.get("Description"),
+            start_date=body.get("StartDate"),
+            end_date=body.get("EndDate"),
+            kms_key_arn=body.get("KmsKeyArn"),
+        )
         if created is not None:
             entry.created = created
         try:
@@ -377,12 +430,28 @@ class Scheduler:
 
     def list_schedules(self, group: str | None, prefix: str | None, state: str | None) -> dict[str, Any]:
         with self.condition:
-            found = [e for e in self.entries.values() if e.kind == "scheduler"
-                     and (group is None or e.group == group) and (not prefix or e.name.startswith(prefix))
-                     and (state is None or e.state == state)]
-            return {"Schedules": [{"Arn": e.arn, "Name": e.name, "GroupName": e.group, "State": e.state,
-                                   "CreationDate": e.created, "LastModificationDate": e.modified,
-                                   "Target": {"Arn": e.target.get("Arn")}} for e in found]}
+            found = [
+                e
+                for e in self.entries.values()
+                if e.kind == "scheduler"
+                and (group is None or e.group == group)
+                and (not prefix or e.name.startswith(prefix))
+                and (state is None or e.state == state)
+            ]
+            return {
+                "Schedules": [
+                    {
+                        "Arn": e.arn,
+                        "Name": e.name,
+                        "GroupName": e.group,
+                        "State": e.state,
+                        "CreationDate": e.created,
+                        "LastModificationDate": e.modified,
+                        "Target": {"Arn": e.target.get("Arn")},
+                    }
+                    for e in found
+                ]
+            }
 
     def group_request(self, method: str, name: str | None) -> dict[str, Any]:
         with self.condition:
@@ -410,8 +479,13 @@ class Scheduler:
 
     def _group(self, name: str) -> dict[str, Any]:
         at = self.groups[name]
-        return {"Arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}", "Name": name,
-                "State": "ACTIVE", "CreationDate": at, "LastModificationDate": at}
+        return {
+            "Arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
+            "Name": name,
+            "State": "ACTIVE",
+            "CreationDate": at,
+            "LastModificationDate": at,
+        }
 
     def _changed(self) -> None:
         self._save()
@@ -429,8 +503,11 @@ class Scheduler:
                 raise ScheduleError(400, "ValidationException", "The request body must be an object.")
             answer = self._route(method, parts, params, request)
         except ScheduleError as error:
-            return error.status, {"Content-Type": "application/json", "x-amzn-ErrorType": error.code}, json.dumps(
-                {"Message": error.message}).encode()
+            return (
+                error.status,
+                {"Content-Type": "application/json", "x-amzn-ErrorType": error.code},
+                json.dumps({"Message": error.message}).encode(),
+            )
         return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
     def _route(self, method: str, parts: list[str], params: dict[str, str], request: dict[str, Any]):
@@ -472,11 +549,15 @@ class Scheduler:
                 if self.stopped:
                     return
                 now = time.time()
-                due = [e for e in self.entries.values()
-                       if e.next_fire is not None and e.next_fire <= now and e.state == "ENABLED"]
+                due = [
+                    e
+                    for e in self.entries.values()
+                    if e.next_fire is not None and e.next_fire <= now and e.state == "ENABLED"
+                ]
                 if not due:
-                    upcoming = [e.next_fire for e in self.entries.values()
-                                if e.next_fire is not None and e.state == "ENABLED"]
+                    upcoming = [
+                        e.next_fire for e in self.entries.values() if e.next_fire is not None and e.state == "ENABLED"
+                    ]
                     wait = min([TICK_SECONDS, *(max(0.01, t - now) for t in upcoming)])
                     self.condition.wait(wait)
                     continue
@@ -496,7 +577,7 @@ class Scheduler:
             for entry, target in fired:
                 try:
                     self._fire(entry, target, now)
-                except Exception as error:  # noqa: BLE001 - one bad schedule must not stop the others
+                except Exception as error:
                     self._log("ERROR", f"schedule {entry.group}/{entry.name} could not fire ({type(error).__name__})")
 
     def _target_name(self, entry: _Entry) -> str:
@@ -512,23 +593,40 @@ class Scheduler:
             except ValueError:
                 event = raw
         elif entry.kind == "rule":
-            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                     "source": "aws.events", "account": ACCOUNT,
-                     "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "region": REGION,
-                     "resources": [entry.arn], "detail": {}}
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": ACCOUNT,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                "region": REGION,
+                "resources": [entry.arn],
+                "detail": {},
+            }
         else:
             event = {}
         if function is None:
             # A delivery failure (no such function): the schedule's own DeadLetterConfig would get it.
             self.invoker.dead_letters.add(
-                source="aws:scheduler", function=str(target.get("Arn")), error_type="ResourceNotFoundException",
-                attempts=1, destination=(target.get("DeadLetterConfig") or {}).get("Arn"), payload=event,
-                reason="TargetNotFound", schedule=label)
+                source="aws:scheduler",
+                function=str(target.get("Arn")),
+                error_type="ResourceNotFoundException",
+                attempts=1,
+                destination=(target.get("DeadLetterConfig") or {}).get("Arn"),
+                payload=event,
+                reason="TargetNotFound",
+                schedule=label,
+            )
             self._log("ERROR", f"schedule {label} fired, but its target is not a function of the template")
             return
         request_id = self.invoker.submit(function, event, "aws:scheduler", schedule=label)
-        self.console("Scheduler", json.dumps({"level": "INFO", "message": f"schedule {label} fired → {function}",
-                                              "invocation_id": request_id}))
+        self.console(
+            "Scheduler",
+            json.dumps(
+                {"level": "INFO", "message": f"schedule {label} fired → {function}", "invocation_id": request_id}
+            ),
+        )
 
     def _log(self, level: str, message: str) -> None:
         self.console("Scheduler", json.dumps({"level": level, "message": message}))
@@ -536,10 +634,20 @@ class Scheduler:
     # ------------------------------------------------------------------ /_local/schedules
     def json(self) -> bytes:
         with self.condition:
-            items = [{"name": e.name, "group": e.group, "kind": e.kind, "origin": e.origin,
-                      "expression": e.expression, "timezone": e.timezone, "state": e.state,
-                      "function": tpl.function_for_arn(e.target.get("Arn")),
-                      "next_fire": None if e.next_fire is None else time.strftime(
-                          "%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.next_fire))}
-                     for e in self.entries.values()]
+            items = [
+                {
+                    "name": e.name,
+                    "group": e.group,
+                    "kind": e.kind,
+                    "origin": e.origin,
+                    "expression": e.expression,
+                    "timezone": e.timezone,
+                    "state": e.state,
+                    "function": tpl.function_for_arn(e.target.get("Arn")),
+                    "next_fire": None
+                    if e.next_fire is None
+                    else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.next_fire)),
+                }
+                for e in self.entries.values()
+            ]
         return json.dumps({"items": items}, indent=2).encode()

@@ -19,20 +19,44 @@ IDS_FILE = Path(os.environ.get("LOCAL_DEMO_IDS_FILE") or ROOT / ".local" / "demo
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 DOCTORS = [
-    {"given_name": "Grace", "family_name": "Hopper", "specialty": "Family medicine", "time_zone": "America/New_York",
-     "slot_minutes": 15, "working_hours": {d: [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
-                                            for d in WEEKDAYS}},
-    {"given_name": "Alan", "family_name": "Turing", "specialty": "Cardiology", "time_zone": "Europe/London",
-     "slot_minutes": 30, "working_hours": {d: [{"start": "08:00", "end": "16:00"}] for d in ("mon", "wed", "fri")}},
-    {"given_name": "Srinivasa", "family_name": "Ramanujan", "specialty": "Pediatrics", "time_zone": "Asia/Kolkata",
-     "slot_minutes": 20, "working_hours": {d: [{"start": "10:00", "end": "18:00"}] for d in (*WEEKDAYS, "sat")}},
+    {
+        "given_name": "Grace",
+        "family_name": "Hopper",
+        "specialty": "Family medicine",
+        "time_zone": "America/New_York",
+        "slot_minutes": 15,
+        "working_hours": {
+            d: [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}] for d in WEEKDAYS
+        },
+    },
+    {
+        "given_name": "Alan",
+        "family_name": "Turing",
+        "specialty": "Cardiology",
+        "time_zone": "Europe/London",
+        "slot_minutes": 30,
+        "working_hours": {d: [{"start": "08:00", "end": "16:00"}] for d in ("mon", "wed", "fri")},
+    },
+    {
+        "given_name": "Srinivasa",
+        "family_name": "Ramanujan",
+        "specialty": "Pediatrics",
+        "time_zone": "Asia/Kolkata",
+        "slot_minutes": 20,
+        "working_hours": {d: [{"start": "10:00", "end": "18:00"}] for d in (*WEEKDAYS, "sat")},
+    },
 ]
 
 PATIENTS = [
     {"given_name": "Ada", "family_name": "Lovelace", "birth_date": "1985-12-10", "sex": "female"},
     {"given_name": "Charles", "family_name": "Babbage", "birth_date": "1961-12-26", "sex": "male"},
-    {"given_name": "Katherine", "family_name": "Johnson", "birth_date": "1998-08-26", "sex": "female",
-     "conditions": ["asthma"]},
+    {
+        "given_name": "Katherine",
+        "family_name": "Johnson",
+        "birth_date": "1998-08-26",
+        "sex": "female",
+        "conditions": ["asthma"],
+    },
     {"given_name": "Edsger", "family_name": "Dijkstra", "birth_date": "2019-05-11", "sex": "male"},
 ]
 

@@ -42,9 +42,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -126,9 +127,15 @@ def lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     for key in ("Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType"):
         if key in change:
             body[key] = _plain(change[key])
-    record = {"eventID": raw.get("eventID"), "eventName": raw.get("eventName"),
-              "eventVersion": raw.get("eventVersion") or "1.1", "eventSource": "aws:dynamodb",
-              "awsRegion": REGION, "dynamodb": body, "eventSourceARN": stream_arn}
+    record = {
+        "eventID": raw.get("eventID"),
+        "eventName": raw.get("eventName"),
+        "eventVersion": raw.get("eventVersion") or "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": body,
+        "eventSourceARN": stream_arn,
+    }
     if raw.get("userIdentity"):
         record["userIdentity"] = raw["userIdentity"]  # a TTL deletion
     return record
@@ -153,8 +160,16 @@ class _Stopped(Exception):
 
 
 class Consumer:
-    def __init__(self, function: str, source: tpl.StreamSource, endpoint: str, invoke: Callable[..., Any],
-                 console: LogSink, dead_letters: DeadLetters, checkpoints: Checkpoints) -> None:
+    def __init__(
+        self,
+        function: str,
+        source: tpl.StreamSource,
+        endpoint: str,
+        invoke: Callable[..., Any],
+        console: LogSink,
+        dead_letters: DeadLetters,
+        checkpoints: Checkpoints,
+    ) -> None:
         self.function, self.source, self.invoke = function, source, invoke
         self.console, self.dead_letters, self.checkpoints = console, dead_letters, checkpoints
         self.key = f"{function}.{source.name}"
@@ -198,8 +213,11 @@ class Consumer:
 
     def _ready(self) -> list[_Shard]:
         """Open work: shards not drained whose parent (if still listed) is drained."""
-        return [s for s in self.shards.values() if not s.done
-                and (s.parent is None or s.parent not in self.shards or self.shards[s.parent].done)]
+        return [
+            s
+            for s in self.shards.values()
+            if not s.done and (s.parent is None or s.parent not in self.shards or self.shards[s.parent].done)
+        ]
 
     def _acquire(self, shard: _Shard) -> None:
         position = shard.handled or self.saved.get(shard.id)
@@ -219,8 +237,11 @@ class Consumer:
         except ClientError as error:
             if kwargs["ShardIteratorType"] != "AFTER_SEQUENCE_NUMBER":
                 raise
-            self._log("WARNING", f"checkpoint of shard {shard.id} is gone ({error.response['Error']['Code']}); "
-                                 "reading the shard from TRIM_HORIZON")
+            self._log(
+                "WARNING",
+                f"checkpoint of shard {shard.id} is gone ({error.response['Error']['Code']}); "
+                "reading the shard from TRIM_HORIZON",
+            )
             kwargs = {"StreamArn": self.stream_arn, "ShardId": shard.id, "ShardIteratorType": "TRIM_HORIZON"}
             shard.iterator = self.streams.get_shard_iterator(**kwargs)["ShardIterator"]
         shard.buffer, shard.buffered_at = [], None
@@ -252,7 +273,7 @@ class Consumer:
                     self.stop.wait(poll_seconds())
             except _Stopped:
                 return
-            except Exception as error:  # noqa: BLE001 - a consumer keeps going, like an event source mapping
+            except Exception as error:
                 self._log("WARNING", f"stream read failed ({type(error).__name__}); retrying in 1 s")
                 for shard in self.shards.values():
                     shard.iterator = None
@@ -279,10 +300,13 @@ class Consumer:
                 shard.buffer.append(record)
                 shard.buffered_at = shard.buffered_at or time.monotonic()
         closed = shard.iterator is None
-        while shard.buffer and (closed or len(shard.buffer) >= self.source.batch_size
-                                or time.monotonic() - shard.buffered_at >= self.source.batching_window_s):
-            batch = shard.buffer[:self.source.batch_size]
-            del shard.buffer[:self.source.batch_size]
+        while shard.buffer and (
+            closed
+            or len(shard.buffer) >= self.source.batch_size
+            or time.monotonic() - shard.buffered_at >= self.source.batching_window_s
+        ):
+            batch = shard.buffer[: self.source.batch_size]
+            del shard.buffer[: self.source.batch_size]
             self._deliver(shard, batch)
             self._handled(shard, batch[-1]["dynamodb"]["SequenceNumber"])
         if not shard.buffer:
@@ -314,16 +338,18 @@ class Consumer:
                 elif self.source.bisect and len(batch) > 1:
                     half = len(batch) // 2
                     work.extendleft([batch[half:], batch[:half]])
-                    self._log("WARNING", f"{self.function} failed ({error_type}) on {len(batch)} records; "
-                                         f"bisecting")
+                    self._log("WARNING", f"{self.function} failed ({error_type}) on {len(batch)} records; bisecting")
                     break
                 retries += 1
                 if retries > self.max_retries:
                     self._dead_letter(shard, batch, retries, error_type)
                     break
                 delay = retry_delay(retries)
-                self._log("WARNING", f"{self.function} failed ({error_type}) on {len(batch)} record(s); "
-                                     f"retry {retries} of {self.max_retries} in {delay:g} s")
+                self._log(
+                    "WARNING",
+                    f"{self.function} failed ({error_type}) on {len(batch)} record(s); "
+                    f"retry {retries} of {self.max_retries} in {delay:g} s",
+                )
                 if self.stop.wait(delay):
                     raise _Stopped
 
@@ -349,15 +375,30 @@ class Consumer:
 
     def _dead_letter(self, shard: _Shard, batch: list[dict[str, Any]], retries: int, error_type: str) -> None:
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
-        info = {"shardId": shard.id, "startSequenceNumber": first["SequenceNumber"],
-                "endSequenceNumber": last["SequenceNumber"], "batchSize": len(batch), "streamArn": self.stream_arn}
-        self.dead_letters.add(source="aws:dynamodb", function=self.function, error_type=error_type,
-                              attempts=retries, destination=self.source.on_failure, payload={"Records": batch},
-                              reason="RetryAttemptsExhausted" + (" (capped locally)" if self.capped else ""),
-                              event_source=self.key, DDBStreamBatchInfo=info)
-        self._log("ERROR", f"{self.function} failed {retries} time(s) ({error_type}) on {len(batch)} record(s) "
-                           f"(sequence {info['startSequenceNumber']}-{info['endSequenceNumber']}): dead letter; "
-                           "the shard moves on")
+        info = {
+            "shardId": shard.id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "batchSize": len(batch),
+            "streamArn": self.stream_arn,
+        }
+        self.dead_letters.add(
+            source="aws:dynamodb",
+            function=self.function,
+            error_type=error_type,
+            attempts=retries,
+            destination=self.source.on_failure,
+            payload={"Records": batch},
+            reason="RetryAttemptsExhausted" + (" (capped locally)" if self.capped else ""),
+            event_source=self.key,
+            DDBStreamBatchInfo=info,
+        )
+        self._log(
+            "ERROR",
+            f"{self.function} failed {retries} time(s) ({error_type}) on {len(batch)} record(s) "
+            f"(sequence {info['startSequenceNumber']}-{info['endSequenceNumber']}): dead letter; "
+            "the shard moves on",
+        )
 
     def _log(self, level: str, message: str) -> None:
         self.console("DynamoDBStreams", json.dumps({"level": level, "message": f"{self.key}: {message}"}))
@@ -366,13 +407,22 @@ class Consumer:
 class Streams:
     """Every enabled stream consumer of the template."""
 
-    def __init__(self, endpoint: str, functions: Any, console: LogSink, dead_letters: DeadLetters,
-                 checkpoint_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        functions: Any,
+        console: LogSink,
+        dead_letters: DeadLetters,
+        checkpoint_path: Path | None = None,
+    ) -> None:
         self.console = console
         self.checkpoints = Checkpoints(checkpoint_path)
-        self.consumers = [Consumer(f.logical_id, source, endpoint, functions.invoke, console, dead_letters,
-                                   self.checkpoints)
-                          for f in tpl.functions() for source in f.streams if source.enabled]
+        self.consumers = [
+            Consumer(f.logical_id, source, endpoint, functions.invoke, console, dead_letters, self.checkpoints)
+            for f in tpl.functions()
+            for source in f.streams
+            if source.enabled
+        ]
         self.running: list[Consumer] = []
 
     def start(self) -> None:
@@ -381,8 +431,9 @@ class Streams:
                 consumer.prepare()
             except (ClientError, BotoCoreError, KeyError) as error:
                 # e.g. moto (no Java) has no DynamoDB Streams: the API still runs, the consumer does not.
-                consumer._log("WARNING", f"not consuming: the store has no stream for {consumer.table} "
-                                         f"({type(error).__name__})")
+                consumer._log(
+                    "WARNING", f"not consuming: the store has no stream for {consumer.table} ({type(error).__name__})"
+                )
                 continue
             consumer.start()
             self.running.append(consumer)

@@ -81,9 +81,23 @@ def ensure_installed() -> Path:
             print(f"fetching {PACKAGE}@{VERSION} into {PREFIX} (once)", file=sys.stderr)
             # --ignore-scripts: static files need no install script (and its dependency @scarf/scarf's
             # would report the install to a third party).
-            done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",  # nosec B603
-                                   "--loglevel=error", "--prefix", str(PREFIX), f"{PACKAGE}@{VERSION}"],
-                                  capture_output=True, text=True, timeout=300)
+            done = subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--no-save",
+                    "--no-audit",
+                    "--no-fund",
+                    "--ignore-scripts",  # nosec B603
+                    "--loglevel=error",
+                    "--prefix",
+                    str(PREFIX),
+                    f"{PACKAGE}@{VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             if done.returncode != 0 or not _installed():
                 raise Unavailable(f"npm install failed: {(done.stderr or done.stdout).strip()[-300:]}")
     return PACKAGE_DIR
@@ -91,4 +105,4 @@ def ensure_installed() -> Path:
 
 def serves(path: str) -> bool:
     """True for /docs and for the page's own files (any other path under /docs/assets/ is not ours)."""
-    return path in ("/docs", "/docs/") or (path.startswith(ASSET_PATH) and path[len(ASSET_PATH):] in ASSETS)
+    return path in ("/docs", "/docs/") or (path.startswith(ASSET_PATH) and path[len(ASSET_PATH) :] in ASSETS)

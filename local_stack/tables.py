@@ -8,8 +8,15 @@ from typing import Any
 from local_stack import template as tpl
 
 # CreateTable takes these; the rest (SSE, PITR, deletion protection, tags) is AWS-side only.
-_CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-                "BillingMode", "ProvisionedThroughput", "StreamSpecification")
+_CREATE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "StreamSpecification",
+)
 
 
 def create_table_request(table: tpl.Table) -> dict[str, Any]:
@@ -35,7 +42,7 @@ def ensure_tables(client) -> list[str]:
         if ttl and ttl.get("Enabled"):
             try:
                 client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=tpl.resolve(ttl))
-            except Exception:  # noqa: BLE001 - some local stores ignore TTL; it is housekeeping only
+            except Exception:  # noqa: S110 - TTL only deletes old items; a store without it still works
                 pass
         created.append(table.name)
     return created

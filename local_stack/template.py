@@ -206,7 +206,9 @@ def _get_att(logical_id: str, attribute: str, template: dict[str, Any]) -> Any:
     if kind in FUNCTION_TYPES and attribute == "Arn":
         return function_arn(logical_id)
     if kind in FUNCTION_TYPES and attribute == "Alias":  # ${XFunction.Alias}: AutoPublishAlias's ARN
-        alias = (resource.get("Properties") or {}).get("AutoPublishAlias") or _globals(template).get("AutoPublishAlias", "live")
+        alias = (resource.get("Properties") or {}).get("AutoPublishAlias") or _globals(template).get(
+            "AutoPublishAlias", "live"
+        )
         return f"{function_arn(logical_id)}:{alias}"
     if kind == "AWS::DynamoDB::Table":
         arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table_name(logical_id, template)}"
@@ -216,8 +218,11 @@ def _get_att(logical_id: str, attribute: str, template: dict[str, Any]) -> Any:
             return f"{arn}/stream/local"  # the real one is DescribeTable's LatestStreamArn, read at run time
     if kind == "AWS::SQS::Queue":
         name = _resource_name(logical_id, "QueueName", template)
-        value = {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}", "QueueName": name,
-                 "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"}.get(attribute)
+        value = {
+            "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "QueueName": name,
+            "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+        }.get(attribute)
         if value:
             return value
     if kind == "AWS::SNS::Topic" and attribute in ("TopicArn", "TopicName"):
@@ -233,8 +238,13 @@ def _get_att(logical_id: str, attribute: str, template: dict[str, Any]) -> Any:
     return f"local-{logical_id}.{attribute}"
 
 
-_PSEUDO = {"AWS::StackName": LOCAL_STACK_NAME, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-           "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+_PSEUDO = {
+    "AWS::StackName": LOCAL_STACK_NAME,
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 def resolve(value: Any, template: dict[str, Any] | None = None) -> Any:
@@ -246,7 +256,7 @@ def resolve(value: Any, template: dict[str, Any] | None = None) -> Any:
     resources = template.get("Resources", {})
     parameters = template.get("Parameters") or {}
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             if arg in parameters:
                 return str(parameters[arg].get("Default", ""))
@@ -312,20 +322,28 @@ def _stream_source(where: str, name: str, raw: dict[str, Any], template: dict[st
     props = resolve(raw, template)
     position = str(props.get("StartingPosition", "")).upper()
     if position not in ("TRIM_HORIZON", "LATEST"):
-        raise TemplateError(f"{where}: StartingPosition must be TRIM_HORIZON or LATEST (AT_TIMESTAMP is not supported locally)")
+        raise TemplateError(
+            f"{where}: StartingPosition must be TRIM_HORIZON or LATEST (AT_TIMESTAMP is not supported locally)"
+        )
     try:
-        filters = tuple(patterns.parse(f.get("Pattern")) for f in (props.get("FilterCriteria") or {}).get("Filters") or [])
+        filters = tuple(
+            patterns.parse(f.get("Pattern")) for f in (props.get("FilterCriteria") or {}).get("Filters") or []
+        )
     except patterns.PatternError as error:
         raise TemplateError(f"{where}: FilterCriteria: {error}") from None
     on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     return StreamSource(
-        name=name, table=table, starting_position=position,
+        name=name,
+        table=table,
+        starting_position=position,
         batch_size=int(props.get("BatchSize", 100)),
         batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
         max_retries=int(props.get("MaximumRetryAttempts", -1)),
         bisect=bool(props.get("BisectBatchOnFunctionError", False)),
         report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-        on_failure=on_failure, filters=filters, enabled=props.get("Enabled", True) is not False,
+        on_failure=on_failure,
+        filters=filters,
+        enabled=props.get("Enabled", True) is not False,
     )
 
 
@@ -348,17 +366,32 @@ def _events(logical_id: str, props: dict[str, Any], template: dict[str, Any]):
             streams.append(_stream_source(where, name, raw, template))
         elif kind in ("EventBridgeRule", "CloudWatchEvent"):
             ev = resolve(raw, template)
-            rules.append(Rule(name=str(ev.get("RuleName") or f"{logical_id}{name}"), function=logical_id,
-                              bus=bus_name(ev.get("EventBusName")), pattern=_pattern(where, ev.get("Pattern")),
-                              input=ev.get("Input"), input_path=ev.get("InputPath"), enabled=_enabled(ev)))
+            rules.append(
+                Rule(
+                    name=str(ev.get("RuleName") or f"{logical_id}{name}"),
+                    function=logical_id,
+                    bus=bus_name(ev.get("EventBusName")),
+                    pattern=_pattern(where, ev.get("Pattern")),
+                    input=ev.get("Input"),
+                    input_path=ev.get("InputPath"),
+                    enabled=_enabled(ev),
+                )
+            )
         elif kind in ("Schedule", "ScheduleV2"):
             ev = resolve(raw, template)
             v2 = kind == "ScheduleV2"
-            schedules.append(Schedule(
-                name=str(ev.get("Name") or f"{logical_id}{name}"), function=logical_id,
-                expression=str(ev["ScheduleExpression"] if v2 else ev["Schedule"]),
-                kind="scheduler" if v2 else "rule", timezone=str(ev.get("ScheduleExpressionTimezone") or "UTC"),
-                input=ev.get("Input"), group=str(ev.get("GroupName") or "default"), enabled=_enabled(ev)))
+            schedules.append(
+                Schedule(
+                    name=str(ev.get("Name") or f"{logical_id}{name}"),
+                    function=logical_id,
+                    expression=str(ev["ScheduleExpression"] if v2 else ev["Schedule"]),
+                    kind="scheduler" if v2 else "rule",
+                    timezone=str(ev.get("ScheduleExpressionTimezone") or "UTC"),
+                    input=ev.get("Input"),
+                    group=str(ev.get("GroupName") or "default"),
+                    enabled=_enabled(ev),
+                )
+            )
     return routes, streams, rules, schedules
 
 
@@ -376,26 +409,46 @@ def _resource_targets(template: dict[str, Any]):
                     continue  # a queue, a topic...: not run locally
                 rules, schedules = found.setdefault(function, ([], []))
                 if props.get("ScheduleExpression"):
-                    schedules.append(Schedule(name=str(props.get("Name") or logical_id), function=function,
-                                              expression=str(props["ScheduleExpression"]), kind="rule",
-                                              input=target.get("Input"), enabled=_enabled(props)))
+                    schedules.append(
+                        Schedule(
+                            name=str(props.get("Name") or logical_id),
+                            function=function,
+                            expression=str(props["ScheduleExpression"]),
+                            kind="rule",
+                            input=target.get("Input"),
+                            enabled=_enabled(props),
+                        )
+                    )
                 if props.get("EventPattern"):
-                    rules.append(Rule(name=str(props.get("Name") or logical_id), function=function,
-                                      bus=bus_name(props.get("EventBusName")),
-                                      pattern=_pattern(f"{logical_id}.EventPattern", props["EventPattern"]),
-                                      input=target.get("Input"), input_path=target.get("InputPath"),
-                                      enabled=_enabled(props)))
+                    rules.append(
+                        Rule(
+                            name=str(props.get("Name") or logical_id),
+                            function=function,
+                            bus=bus_name(props.get("EventBusName")),
+                            pattern=_pattern(f"{logical_id}.EventPattern", props["EventPattern"]),
+                            input=target.get("Input"),
+                            input_path=target.get("InputPath"),
+                            enabled=_enabled(props),
+                        )
+                    )
         elif kind == "AWS::Scheduler::Schedule":
             props = resolve(resource.get("Properties") or {}, template)
             target = props.get("Target") or {}
             function = function_for_arn(target.get("Arn"), template)
             if function is None:
                 continue
-            found.setdefault(function, ([], []))[1].append(Schedule(
-                name=str(props.get("Name") or logical_id), function=function,
-                expression=str(props["ScheduleExpression"]), kind="scheduler",
-                timezone=str(props.get("ScheduleExpressionTimezone") or "UTC"), input=target.get("Input"),
-                group=str(props.get("GroupName") or "default"), enabled=_enabled(props)))
+            found.setdefault(function, ([], []))[1].append(
+                Schedule(
+                    name=str(props.get("Name") or logical_id),
+                    function=function,
+                    expression=str(props["ScheduleExpression"]),
+                    kind="scheduler",
+                    timezone=str(props.get("ScheduleExpressionTimezone") or "UTC"),
+                    input=target.get("Input"),
+                    group=str(props.get("GroupName") or "default"),
+                    enabled=_enabled(props),
+                )
+            )
     return found
 
 
@@ -403,8 +456,9 @@ def _async_config(props: dict[str, Any], global_props: dict[str, Any], template:
     config = resolve(props.get("EventInvokeConfig") or global_props.get("EventInvokeConfig") or {}, template)
     dead_letter = resolve(props.get("DeadLetterQueue") or global_props.get("DeadLetterQueue") or {}, template)
     on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-    return AsyncConfig(max_retries=int(config.get("MaximumRetryAttempts", 2)),
-                       on_failure=on_failure or dead_letter.get("TargetArn"))
+    return AsyncConfig(
+        max_retries=int(config.get("MaximumRetryAttempts", 2)), on_failure=on_failure or dead_letter.get("TargetArn")
+    )
 
 
 def functions(template: dict[str, Any] | None = None) -> list[Function]:
@@ -422,19 +476,21 @@ def functions(template: dict[str, Any] | None = None) -> list[Function]:
         extra_rules, extra_schedules = targets.get(logical_id, ([], []))
         env = {**global_env, **((props.get("Environment") or {}).get("Variables") or {})}
         resolved_env = {k: str(resolve(v, template)) for k, v in env.items()}
-        result.append(Function(
-            logical_id=logical_id,
-            code_dir=BASE / props.get("CodeUri", global_props.get("CodeUri", "")),
-            module=module,
-            handler=handler,
-            routes=tuple(routes),
-            environment=resolved_env,
-            timeout=int(props.get("Timeout", global_props.get("Timeout", 3))),
-            streams=tuple(streams),
-            rules=tuple(rules + extra_rules),
-            schedules=tuple(schedules + extra_schedules),
-            async_config=_async_config(props, global_props, template),
-        ))
+        result.append(
+            Function(
+                logical_id=logical_id,
+                code_dir=BASE / props.get("CodeUri", global_props.get("CodeUri", "")),
+                module=module,
+                handler=handler,
+                routes=tuple(routes),
+                environment=resolved_env,
+                timeout=int(props.get("Timeout", global_props.get("Timeout", 3))),
+                streams=tuple(streams),
+                rules=tuple(rules + extra_rules),
+                schedules=tuple(schedules + extra_schedules),
+                async_config=_async_config(props, global_props, template),
+            )
+        )
     return result
 
 
@@ -457,15 +513,27 @@ def tables(template: dict[str, Any] | None = None) -> list[Table]:
 def buses(template: dict[str, Any] | None = None) -> list[str]:
     """The event buses PutEvents accepts: the default bus and every AWS::Events::EventBus."""
     template = template or load()
-    return ["default", *(_resource_name(lid, "Name", template) for lid, res in template["Resources"].items()
-                         if res["Type"] == "AWS::Events::EventBus")]
+    return [
+        "default",
+        *(
+            _resource_name(lid, "Name", template)
+            for lid, res in template["Resources"].items()
+            if res["Type"] == "AWS::Events::EventBus"
+        ),
+    ]
 
 
 def schedule_groups(template: dict[str, Any] | None = None) -> list[str]:
     """The default schedule group and every AWS::Scheduler::ScheduleGroup."""
     template = template or load()
-    return ["default", *(_resource_name(lid, "Name", template) for lid, res in template["Resources"].items()
-                         if res["Type"] == "AWS::Scheduler::ScheduleGroup")]
+    return [
+        "default",
+        *(
+            _resource_name(lid, "Name", template)
+            for lid, res in template["Resources"].items()
+            if res["Type"] == "AWS::Scheduler::ScheduleGroup"
+        ),
+    ]
 
 
 def rules(template: dict[str, Any] | None = None) -> list[Rule]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Any
-
 import warnings
+from typing import Any
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
@@ -35,8 +34,15 @@ def secret() -> str:
     return os.environ.get("LOCAL_JWT_SECRET") or DEFAULT_SECRET
 
 
-def mint(role: str, record_id: str | None = None, *, ttl_seconds: int = 12 * 3600, sub: str | None = None,
-         key: str | None = None, **extra: Any) -> str:
+def mint(
+    role: str,
+    record_id: str | None = None,
+    *,
+    ttl_seconds: int = 12 * 3600,
+    sub: str | None = None,
+    key: str | None = None,
+    **extra: Any,
+) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if role in _ID_CLAIM and not record_id:
@@ -64,8 +70,7 @@ def verify(authorization: str | None, key: str | None = None) -> dict[str, Any]:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("not a bearer token")
     try:
-        return jwt.decode(token.strip(), key or secret(), algorithms=["HS256"],
-                          options={"require": ["sub", "exp"]})
+        return jwt.decode(token.strip(), key or secret(), algorithms=["HS256"], options={"require": ["sub", "exp"]})
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
 

@@ -48,7 +48,7 @@ def main() -> None:
     timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "10"))
     try:
         handler = getattr(importlib.import_module(module_name), handler_name)
-    except Exception:  # noqa: BLE001 - an init error is reported on the first request, like Lambda's
+    except Exception:
         init_error = traceback.format_exc()
         handler = None
     answers.write(json.dumps({"ready": True}) + "\n")
@@ -62,7 +62,7 @@ def main() -> None:
         try:
             result = handler(request["event"], context)
             answer = {"result": result}
-        except Exception as error:  # noqa: BLE001 - an unhandled error is what Lambda reports, not a crash
+        except Exception as error:
             traceback.print_exc()
             answer = {"error": type(error).__name__}
         sys.stdout.flush()

@@ -11,8 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # The template's Globals, for every test: Powertools reads them when the layer's logger and metrics
 # are created, which is whenever a test module first imports the layer.
-for _name, _value in (("POWERTOOLS_SERVICE_NAME", "clinic-appointments"),
-                      ("POWERTOOLS_METRICS_NAMESPACE", "ClinicAppointments")):
+for _name, _value in (
+    ("POWERTOOLS_SERVICE_NAME", "clinic-appointments"),
+    ("POWERTOOLS_METRICS_NAMESPACE", "ClinicAppointments"),
+):
     os.environ.setdefault(_name, _value)
 LAYER = ROOT / "layers" / "shared"
 for path in (str(LAYER), str(ROOT)):

@@ -68,7 +68,7 @@ class FhirValidator:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the validator's stderr, open while it runs
 
     def start(self) -> None:
         with self._lock:
@@ -160,4 +160,3 @@ def fhir_validator() -> FhirValidator:
             _shared = FhirValidator()
             atexit.register(_shared.close)
         return _shared
-

@@ -13,8 +13,14 @@ def audit_record_changed(record: dict) -> None:
     if name not in ("MODIFY", "REMOVE"):
         return  # an append: what the trail is for
     keys = record.get("dynamodb", {}).get("Keys", {})
-    logger.error("an audit record was modified or removed", extra={
-        "event_name": name, "subject": keys.get("subject", {}).get("S", ""), "at": keys.get("at", {}).get("S", "")})
+    logger.error(
+        "an audit record was modified or removed",
+        extra={
+            "event_name": name,
+            "subject": keys.get("subject", {}).get("S", ""),
+            "at": keys.get("at", {}).get("S", ""),
+        },
+    )
     count("AuditTampered")
 
 

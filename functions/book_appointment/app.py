@@ -6,12 +6,24 @@ from clinic.observability import logger
 from clinic.services import appointments
 
 
-@endpoint("BookAppointment", body=AppointmentCreate, answers=AppointmentOut, status=201,
-          summary="Book an appointment", conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS")
+@endpoint(
+    "BookAppointment",
+    body=AppointmentCreate,
+    answers=AppointmentOut,
+    status=201,
+    summary="Book an appointment",
+    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS",
+)
 def book_appointment(request: Request):
     appointment = appointments.book(request.body, request.caller)
-    logger.info("appointment booked", extra={"appointment_id": appointment["id"], "doctor_id": appointment["doctor_id"],
-                                             "patient_id": appointment["patient_id"]})
+    logger.info(
+        "appointment booked",
+        extra={
+            "appointment_id": appointment["id"],
+            "doctor_id": appointment["doctor_id"],
+            "patient_id": appointment["patient_id"],
+        },
+    )
     return created(f"/appointments/{appointment['id']}", appointment)
 
 

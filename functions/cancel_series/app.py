@@ -7,8 +7,13 @@ from clinic.observability import logger
 from clinic.services import appointments
 
 
-@endpoint("CancelSeries", body=CancelRequest, answers=SeriesOut, summary="Cancel the rest of a series",
-          conflicts="TOO_LATE_TO_CHANGE or IDEMPOTENCY_IN_PROGRESS")
+@endpoint(
+    "CancelSeries",
+    body=CancelRequest,
+    answers=SeriesOut,
+    summary="Cancel the rest of a series",
+    conflicts="TOO_LATE_TO_CHANGE or IDEMPOTENCY_IN_PROGRESS",
+)
 def cancel_series(request: Request):
     series = appointments.cancel_series(request.path["series_id"], request.body, request.caller)
     logger.info("series cancelled", extra={"series_id": series["id"]})

@@ -7,9 +7,15 @@ from clinic.observability import logger
 from clinic.services import holds
 
 
-@endpoint("ConfirmHold", body=HoldConfirm, answers=AppointmentOut, status=201, summary="Confirm a hold",
-          conflicts="HOLD_EXPIRED (after expires_at), INVALID_TRANSITION (released or confirmed), "
-                    "TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS")
+@endpoint(
+    "ConfirmHold",
+    body=HoldConfirm,
+    answers=AppointmentOut,
+    status=201,
+    summary="Confirm a hold",
+    conflicts="HOLD_EXPIRED (after expires_at), INVALID_TRANSITION (released or confirmed), "
+    "TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS",
+)
 def confirm_hold(request: Request):
     appointment = holds.confirm(request.path["hold_id"], request.body, request.caller)
     logger.info("hold confirmed", extra={"hold_id": request.path["hold_id"], "appointment_id": appointment["id"]})

@@ -9,8 +9,7 @@ from clinic.services import appointments
 @endpoint("DoctorAvailability", query=AvailabilityQuery, answers=Availability, summary="A doctor's free slots")
 def doctor_availability(request: Request):
     q = request.query
-    return ok(appointments.availability(request.path["doctor_id"], q.from_, q.to, q.appointment_type,
-                                        request.caller))
+    return ok(appointments.availability(request.path["doctor_id"], q.from_, q.to, q.appointment_type, request.caller))
 
 
 lambda_handler = doctor_availability

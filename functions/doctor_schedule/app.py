@@ -10,8 +10,9 @@ from clinic.services import appointments
 @endpoint("DoctorSchedule", query=PagedWindowQuery, answers=Page[AppointmentOut], summary="A doctor's schedule")
 def doctor_schedule(request: Request):
     q = request.query
-    return ok(appointments.doctor_schedule(request.path["doctor_id"], q.from_, q.to, q.limit, q.next_token,
-                                           request.caller))
+    return ok(
+        appointments.doctor_schedule(request.path["doctor_id"], q.from_, q.to, q.limit, q.next_token, request.caller)
+    )
 
 
 lambda_handler = doctor_schedule

@@ -7,15 +7,23 @@ from clinic.fhir.models import PREFER, AppointmentSearch, FhirBundle
 from clinic.services import fhir
 
 
-@fhir_endpoint("FhirSearchAppointment", query=AppointmentSearch, answers=FhirBundle,
-               summary="Search appointments by patient or practitioner",
-               description="By patient (staff, the patient): every status, like "
-                           "GET /patients/{patient_id}/appointments. By practitioner (staff, the doctor): not "
-                           "cancelled, date bounds at most 31 days apart, like GET /doctors/{doctor_id}/schedule. By "
-                           f"start; _count per page; link next carries an opaque token bound to the query. {PREFER}")
+@fhir_endpoint(
+    "FhirSearchAppointment",
+    query=AppointmentSearch,
+    answers=FhirBundle,
+    summary="Search appointments by patient or practitioner",
+    description="By patient (staff, the patient): every status, like "
+    "GET /patients/{patient_id}/appointments. By practitioner (staff, the doctor): not "
+    "cancelled, date bounds at most 31 days apart, like GET /doctors/{doctor_id}/schedule. By "
+    f"start; _count per page; link next carries an opaque token bound to the query. {PREFER}",
+)
 def fhir_search_appointment(request: Request):
-    return searched(request, "Appointment", fhir.SEARCHES["Appointment"],
-                    lambda found: fhir.search_appointments(found, request.caller))
+    return searched(
+        request,
+        "Appointment",
+        fhir.SEARCHES["Appointment"],
+        lambda found: fhir.search_appointments(found, request.caller),
+    )
 
 
 lambda_handler = fhir_search_appointment

@@ -7,10 +7,15 @@ from clinic.fhir.models import PREFER, FhirBundle, SlotSearch
 from clinic.services import fhir
 
 
-@fhir_endpoint("FhirSearchSlot", query=SlotSearch, answers=FhirBundle, summary="Search free Slots",
-               description="A searchset Bundle of a doctor's free Slots (status free) starting between the start "
-                           "bounds (at most 14 days apart), by start, _count per page, link next for the rest; "
-                           f"computed like GET /doctors/{{doctor_id}}/availability. {PREFER}")
+@fhir_endpoint(
+    "FhirSearchSlot",
+    query=SlotSearch,
+    answers=FhirBundle,
+    summary="Search free Slots",
+    description="A searchset Bundle of a doctor's free Slots (status free) starting between the start "
+    "bounds (at most 14 days apart), by start, _count per page, link next for the rest; "
+    f"computed like GET /doctors/{{doctor_id}}/availability. {PREFER}",
+)
 def fhir_search_slot(request: Request):
     return searched(request, "Slot", fhir.SEARCHES["Slot"], lambda found: fhir.search_slots(found, request.caller))
 

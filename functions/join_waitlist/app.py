@@ -6,14 +6,22 @@ from clinic.observability import logger
 from clinic.services import waitlist
 
 
-@endpoint("JoinWaitlist", body=WaitlistCreate, answers=WaitlistEntryOut, status=201, summary="Join the waitlist",
-          description="When bookable time inside the window appears (or is there already), the oldest fitting "
-                      "entry is offered it within 60 seconds: a hold lasting waitlist_offer_minutes, the entry "
-                      "offered, and a WaitlistOfferMade event. Confirm the hold to book it.")
+@endpoint(
+    "JoinWaitlist",
+    body=WaitlistCreate,
+    answers=WaitlistEntryOut,
+    status=201,
+    summary="Join the waitlist",
+    description="When bookable time inside the window appears (or is there already), the oldest fitting "
+    "entry is offered it within 60 seconds: a hold lasting waitlist_offer_minutes, the entry "
+    "offered, and a WaitlistOfferMade event. Confirm the hold to book it.",
+)
 def join_waitlist(request: Request):
     entry = waitlist.join(request.body, request.caller)
-    logger.info("waitlist joined", extra={"waitlist_entry_id": entry["id"], "doctor_id": entry["doctor_id"],
-                                          "patient_id": entry["patient_id"]})
+    logger.info(
+        "waitlist joined",
+        extra={"waitlist_entry_id": entry["id"], "doctor_id": entry["doctor_id"], "patient_id": entry["patient_id"]},
+    )
     return created(f"/waitlist/{entry['id']}", entry)
 
 

@@ -7,10 +7,14 @@ from clinic.models.common import Page
 from clinic.services import access_log
 
 
-@endpoint("PatientAccessLog", query=AccessLogQuery, answers=Page[AccessRecord],
-          summary="A patient's access history (audit trail)",
-          description="Every read and write of this patient's data, allowed or denied: who (sub and role), what "
-                      "(action and record ids), when, the request id and the outcome. Newest first. Staff only.")
+@endpoint(
+    "PatientAccessLog",
+    query=AccessLogQuery,
+    answers=Page[AccessRecord],
+    summary="A patient's access history (audit trail)",
+    description="Every read and write of this patient's data, allowed or denied: who (sub and role), what "
+    "(action and record ids), when, the request id and the outcome. Newest first. Staff only.",
+)
 def patient_access_log(request: Request):
     return ok(access_log.history(request.path["patient_id"], request.query.limit, request.query.next_token))
 

@@ -7,12 +7,19 @@ from clinic.models.common import Page
 from clinic.services import appointments
 
 
-@endpoint("PatientAppointments", query=PatientAppointmentsQuery, answers=Page[AppointmentOut],
-          summary="A patient's appointments")
+@endpoint(
+    "PatientAppointments",
+    query=PatientAppointmentsQuery,
+    answers=Page[AppointmentOut],
+    summary="A patient's appointments",
+)
 def patient_appointments(request: Request):
     q = request.query
-    return ok(appointments.patient_appointments(request.path["patient_id"], q.from_, q.to, q.status, q.limit,
-                                                q.next_token, request.caller))
+    return ok(
+        appointments.patient_appointments(
+            request.path["patient_id"], q.from_, q.to, q.status, q.limit, q.next_token, request.caller
+        )
+    )
 
 
 lambda_handler = patient_appointments

@@ -6,8 +6,12 @@ from clinic.models.waitlist import PatientWaitlistQuery, WaitlistEntryOut
 from clinic.services import waitlist
 
 
-@endpoint("PatientWaitlist", query=PatientWaitlistQuery, answers=Page[WaitlistEntryOut],
-          summary="A patient's waitlist entries")
+@endpoint(
+    "PatientWaitlist",
+    query=PatientWaitlistQuery,
+    answers=Page[WaitlistEntryOut],
+    summary="A patient's waitlist entries",
+)
 def patient_waitlist(request: Request):
     q = request.query
     return ok(waitlist.patient_entries(request.path["patient_id"], q.limit, q.next_token, request.caller))

@@ -7,10 +7,15 @@ from clinic.models.patients import PatientOut, PatientSearch
 from clinic.services import patients
 
 
-@endpoint("SearchPatients", body=PatientSearch, answers=Page[PatientOut], summary="Search patients",
-          description="By family-name prefix (case-insensitive) and/or birth date. Staff find every match; a doctor "
-                      "finds only their own patients, and nothing in the answer (items or next_token) depends on "
-                      "the others.")
+@endpoint(
+    "SearchPatients",
+    body=PatientSearch,
+    answers=Page[PatientOut],
+    summary="Search patients",
+    description="By family-name prefix (case-insensitive) and/or birth date. Staff find every match; a doctor "
+    "finds only their own patients, and nothing in the answer (items or next_token) depends on "
+    "the others.",
+)
 def search_patients(request: Request):
     return ok(patients.search(request.body, request.caller))
 

@@ -7,9 +7,13 @@ from clinic.observability import logger
 from clinic.services import appointments
 
 
-@endpoint("UpdateAppointment", body=AppointmentUpdate, answers=AppointmentOut,
-          summary="Reschedule or change the status of an appointment",
-          conflicts="INVALID_TRANSITION, SLOT_UNAVAILABLE or PATIENT_UNAVAILABLE")
+@endpoint(
+    "UpdateAppointment",
+    body=AppointmentUpdate,
+    answers=AppointmentOut,
+    summary="Reschedule or change the status of an appointment",
+    conflicts="INVALID_TRANSITION, SLOT_UNAVAILABLE or PATIENT_UNAVAILABLE",
+)
 def update_appointment(request: Request):
     appointment, action = appointments.update(request.path["appointment_id"], request.body, request.caller)
     logger.info("appointment updated", extra={"appointment_id": appointment["id"], "action": action})

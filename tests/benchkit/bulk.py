@@ -44,8 +44,10 @@ from urllib.parse import urlsplit
 from local_stack import template as tpl
 
 Item = dict[str, dict[str, Any]]  # DynamoDB JSON: {"id": {"S": "..."}, ...}
-SIGNATURE = ("AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
-             "SignedHeaders=host, Signature=0")  # DynamoDB Local does not check it, but wants one
+SIGNATURE = (
+    "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+)  # DynamoDB Local does not check it, but wants one
 
 
 def S(value: str) -> dict[str, str]:
@@ -74,9 +76,16 @@ class Writer:
         if not hasattr(self.local, "connection"):
             self.local.connection = http.client.HTTPConnection(self.target.hostname, self.target.port, timeout=60)
         connection = self.local.connection
-        connection.request("POST", "/", body=json.dumps(payload), headers={
-            "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}",
-            "Authorization": SIGNATURE})
+        connection.request(
+            "POST",
+            "/",
+            body=json.dumps(payload),
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                "Authorization": SIGNATURE,
+            },
+        )
         reply = connection.getresponse()
         answer = json.loads(reply.read() or b"{}")
         if reply.status != 200:
@@ -91,7 +100,7 @@ class Writer:
             self.written += len(items)
 
     def put(self, by_table: dict[str, list[Item]]) -> None:
-        chunks = [(table, items[i:i + 25]) for table, items in by_table.items() for i in range(0, len(items), 25)]
+        chunks = [(table, items[i : i + 25]) for table, items in by_table.items() for i in range(0, len(items), 25)]
         random.Random(0).shuffle(chunks)  # spread the tables over the threads
         with ThreadPoolExecutor(self.threads) as pool:
             list(pool.map(lambda chunk: self._batch(*chunk), chunks))
@@ -108,8 +117,9 @@ class Writer:
     def count(self, table: str) -> int:
         total, start = 0, None
         while True:
-            answer = self._call("Scan", {"TableName": table, "Select": "COUNT",
-                                         **({"ExclusiveStartKey": start} if start else {})})
+            answer = self._call(
+                "Scan", {"TableName": table, "Select": "COUNT", **({"ExclusiveStartKey": start} if start else {})}
+            )
             total += answer.get("Count", 0)
             start = answer.get("LastEvaluatedKey")
             if not start:
@@ -137,8 +147,10 @@ def templates(tables: dict[str, list[Item]], doctor_id: str) -> dict[str, Item]:
         return copy.deepcopy(found[0])
 
     return {
-        "appointment": pick(tables[names["AppointmentsTable"]],
-                            lambda i: i["status"]["S"] == "booked" and "series_id" not in i and "reason" not in i),
+        "appointment": pick(
+            tables[names["AppointmentsTable"]],
+            lambda i: i["status"]["S"] == "booked" and "series_id" not in i and "reason" not in i,
+        ),
         "doctor": pick(tables[names["DoctorsTable"]], lambda i: i["id"]["S"] == doctor_id),
         "patient": pick(tables[names["PatientsTable"]], lambda i: "email" not in i and "phone" not in i),
         "hour": pick(locks, lambda i: i["owner"]["S"].startswith("doctor#") and i["hour"]["S"][:1].isdigit()),
@@ -150,8 +162,9 @@ def templates(tables: dict[str, list[Item]], doctor_id: str) -> dict[str, Item]:
 class Filler:
     """Generates the filler for one table size, from the world's item shapes."""
 
-    def __init__(self, shapes: dict[str, Item], doctor_id: str, patient_id: str, window_start: datetime,
-                 seed: int = 7) -> None:
+    def __init__(
+        self, shapes: dict[str, Item], doctor_id: str, patient_id: str, window_start: datetime, seed: int = 7
+    ) -> None:
         self.shapes, self.doctor_id, self.patient_id = shapes, doctor_id, patient_id
         self.window_start = window_start
         self.random = random.Random(seed)
@@ -167,14 +180,28 @@ class Filler:
         item = copy.deepcopy(self.shapes["appointment"])
         end = start + timedelta(minutes=15)
         stamp = iso(min(start, self.now) - timedelta(days=30))
-        item.update({"id": S(str(uuid.uuid4())), "doctor_id": S(doctor), "patient_id": S(patient),
-                     "start_at": S(iso(start)), "end_at": S(iso(end)), "duration_minutes": N(15),
-                     "status": S(status), "created_at": S(stamp), "updated_at": S(stamp), "version": N(1),
-                     "buffer_before": N(0), "buffer_after": N(0), "schedule_doctor_id": S(doctor)})
+        item.update(
+            {
+                "id": S(str(uuid.uuid4())),
+                "doctor_id": S(doctor),
+                "patient_id": S(patient),
+                "start_at": S(iso(start)),
+                "end_at": S(iso(end)),
+                "duration_minutes": N(15),
+                "status": S(status),
+                "created_at": S(stamp),
+                "updated_at": S(stamp),
+                "version": N(1),
+                "buffer_before": N(0),
+                "buffer_after": N(0),
+                "schedule_doctor_id": S(doctor),
+            }
+        )
         if status == "cancelled":
             del item["schedule_doctor_id"]
-            item.update({"cancellation_reason": S("filler"), "cancelled_by_request": S(str(uuid.uuid4())),
-                         "version": N(2)})
+            item.update(
+                {"cancellation_reason": S("filler"), "cancelled_by_request": S(str(uuid.uuid4())), "version": N(2)}
+            )
         elif status == "fulfilled":
             item.update({"status_changed_by_request": S(str(uuid.uuid4())), "version": N(3)})
         else:
@@ -183,8 +210,9 @@ class Filler:
             for owner in (f"doctor#{doctor}", f"patient#{patient}"):
                 for cell in range(0, 15, 5):
                     at = start + timedelta(minutes=cell)
-                    hour = self.hours.setdefault((owner, at.strftime("%Y-%m-%dT%H")), {
-                        "owner": S(owner), "hour": S(at.strftime("%Y-%m-%dT%H"))})
+                    hour = self.hours.setdefault(
+                        (owner, at.strftime("%Y-%m-%dT%H")), {"owner": S(owner), "hour": S(at.strftime("%Y-%m-%dT%H"))}
+                    )
                     hour[f"m{at.minute:02d}"] = item["id"]
             self.links[(doctor, patient)] += 1
         self.appointments.append(item)
@@ -234,15 +262,25 @@ class Filler:
         locks: list[Item] = list(self.hours.values())
         for (doctor, patient), n in self.links.items():
             link = copy.deepcopy(self.shapes["link"])
-            link.update({"owner": S(f"doctor#{doctor}"), "hour": S(f"#patient#{patient}"), "patient_id": S(patient),
-                         "n": N(n + existing_links.get((doctor, patient), 0))})
+            link.update(
+                {
+                    "owner": S(f"doctor#{doctor}"),
+                    "hour": S(f"#patient#{patient}"),
+                    "patient_id": S(patient),
+                    "n": N(n + existing_links.get((doctor, patient), 0)),
+                }
+            )
             locks.append(link)
         for patient, n in self.open.items():
             counter = copy.deepcopy(self.shapes["open"])
             counter.update({"owner": S(f"patient#{patient}"), "n": N(n)})
             locks.append(counter)
-        return {names["AppointmentsTable"]: self.appointments, names["SlotLocksTable"]: locks,
-                names["DoctorsTable"]: self.doctors, names["PatientsTable"]: self.patients}
+        return {
+            names["AppointmentsTable"]: self.appointments,
+            names["SlotLocksTable"]: locks,
+            names["DoctorsTable"]: self.doctors,
+            names["PatientsTable"]: self.patients,
+        }
 
 
 def check_shapes(shapes: dict[str, Item], generated: dict[str, list[Item]]) -> list[str]:
@@ -262,8 +300,11 @@ def check_shapes(shapes: dict[str, Item], generated: dict[str, list[Item]]) -> l
 
 def world_links(tables: dict[str, list[Item]]) -> dict[tuple[str, str], int]:
     names = table_names()
-    return {(i["owner"]["S"].removeprefix("doctor#"), i["hour"]["S"].removeprefix("#patient#")): int(i["n"]["N"])
-            for i in tables[names["SlotLocksTable"]] if i["hour"]["S"].startswith("#patient#")}
+    return {
+        (i["owner"]["S"].removeprefix("doctor#"), i["hour"]["S"].removeprefix("#patient#")): int(i["n"]["N"])
+        for i in tables[names["SlotLocksTable"]]
+        if i["hour"]["S"].startswith("#patient#")
+    }
 
 
 def prefix() -> str:
@@ -297,8 +338,16 @@ def delete_tables(endpoint: str, names: list[str]) -> None:
         client.delete_table(TableName=name)
 
 
-def load(endpoint: str, world: dict[str, list[Item]], appointments: int, doctor_id: str, patient_id: str,
-         window_start: datetime, *, table_prefix: str | None = None) -> dict[str, Any]:
+def load(
+    endpoint: str,
+    world: dict[str, list[Item]],
+    appointments: int,
+    doctor_id: str,
+    patient_id: str,
+    window_start: datetime,
+    *,
+    table_prefix: str | None = None,
+) -> dict[str, Any]:
     """Fill the tables to ``appointments`` appointments around the world (copied first into the tables
     named with ``table_prefix``, if given; without it the world is already in the template's tables)."""
     writer = Writer(endpoint)
@@ -325,6 +374,9 @@ def load(endpoint: str, world: dict[str, list[Item]], appointments: int, doctor_
     writer.put(renamed(items))
     elapsed = time.monotonic() - began
     appointments_table = names["AppointmentsTable"]
-    return {"items": writer.written, "seconds": elapsed,
-            "appointments": writer.count(renamed({appointments_table: []}).popitem()[0]),
-            "by_table": {table.split("-")[-1]: len(rows) for table, rows in items.items()}}
+    return {
+        "items": writer.written,
+        "seconds": elapsed,
+        "appointments": writer.count(renamed({appointments_table: []}).popitem()[0]),
+        "by_table": {table.split("-")[-1]: len(rows) for table, rows in items.items()},
+    }

@@ -44,9 +44,14 @@ def function(code_dir: str, module_name: str, handler_name: str, event_file: str
     imported = time.perf_counter()
     response = handler(event, Context())
     done = time.perf_counter()
-    return {"import_ms": (imported - start) * 1000, "first_ms": (done - imported) * 1000,
-            "total_ms": (done - start) * 1000, "cpu_ms": (time.process_time() - cpu) * 1000,
-            "status": response.get("statusCode"), "modules": len(sys.modules)}
+    return {
+        "import_ms": (imported - start) * 1000,
+        "first_ms": (done - imported) * 1000,
+        "total_ms": (done - start) * 1000,
+        "cpu_ms": (time.process_time() - cpu) * 1000,
+        "status": response.get("statusCode"),
+        "modules": len(sys.modules),
+    }
 
 
 def baseline(table: str, key: str, *paths: str) -> dict:
@@ -58,9 +63,14 @@ def baseline(table: str, key: str, *paths: str) -> dict:
     imported = time.perf_counter()
     client.get_item(TableName=table, Key=json.loads(key))
     done = time.perf_counter()
-    return {"import_ms": (imported - start) * 1000, "first_ms": (done - imported) * 1000,
-            "total_ms": (done - start) * 1000, "cpu_ms": (time.process_time() - cpu) * 1000, "status": 200,
-            "modules": len(sys.modules)}
+    return {
+        "import_ms": (imported - start) * 1000,
+        "first_ms": (done - imported) * 1000,
+        "total_ms": (done - start) * 1000,
+        "cpu_ms": (time.process_time() - cpu) * 1000,
+        "status": 200,
+        "modules": len(sys.modules),
+    }
 
 
 if __name__ == "__main__":

@@ -122,8 +122,11 @@ def main(code_dir: str, module_name: str, handler_name: str, job_file: str, resu
         body = json.loads(event["body"]) if event.get("body") else None  # noqa: F841 - parsed, as any handler does
         for call, params in bare_calls:
             call(**params)
-        return {"statusCode": status, "headers": {"Content-Type": "application/json"},
-                "body": json.dumps(answer_body) if answer_body is not None else ""}
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(answer_body) if answer_body is not None else "",
+        }
 
     def next_event() -> dict:
         event = copy.deepcopy(job["measure"])
@@ -149,7 +152,7 @@ def main(code_dir: str, module_name: str, handler_name: str, job_file: str, resu
     for i in range(iterations + 20):  # the first 20 of each are a warm-up, not counted
         event = next_event()
         pair = [(handler, ours), (bare, theirs)]
-        for function, samples in (pair if i % 2 else pair[::-1]):
+        for function, samples in pair if i % 2 else pair[::-1]:
             ms, response = timed(function, event)
             if function is handler:
                 wrong += response["statusCode"] != job["status"]
@@ -172,10 +175,15 @@ def main(code_dir: str, module_name: str, handler_name: str, job_file: str, resu
         BaseClient._make_api_call = real
         pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(int(os.environ["BENCH_PROFILE"]))
     result = {
-        "ours_ms": statistics.median(c for c, _ in ours), "bare_ms": statistics.median(c for c, _ in theirs),
-        "ours_wall_ms": statistics.median(w for _, w in ours), "bare_wall_ms": statistics.median(w for _, w in theirs),
-        "ours_p90_ms": statistics.quantiles([c for c, _ in ours], n=10)[-1], "iterations": iterations,
-        "calls": len(warm), "stub_calls": statistics.median(stub_calls), "wrong_status": wrong,
+        "ours_ms": statistics.median(c for c, _ in ours),
+        "bare_ms": statistics.median(c for c, _ in theirs),
+        "ours_wall_ms": statistics.median(w for _, w in ours),
+        "bare_wall_ms": statistics.median(w for _, w in theirs),
+        "ours_p90_ms": statistics.quantiles([c for c, _ in ours], n=10)[-1],
+        "iterations": iterations,
+        "calls": len(warm),
+        "stub_calls": statistics.median(stub_calls),
+        "wrong_status": wrong,
         "operations": [operation for operation, _, _ in warm],
     }
     result["overhead_ms"] = result["ours_ms"] - result["bare_ms"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 import uuid
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -24,9 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
 _TEST_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false",
-    "PAGINATION_SECRET": "test-pagination-secret", "POWERTOOLS_METRICS_NAMESPACE": "ClinicAppointments",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "PAGINATION_SECRET": "test-pagination-secret",
+    "POWERTOOLS_METRICS_NAMESPACE": "ClinicAppointments",
     "POWERTOOLS_SERVICE_NAME": "clinic-appointments",
 }
 
@@ -112,23 +117,38 @@ def staff_claims() -> dict[str, str]:
     return {"sub": str(uuid.uuid4()), "cognito:groups": "staff"}
 
 
-def event_for(method: str, resource: str, path_params: dict[str, str] | None = None, body: Any = None,
-              query: dict[str, str] | None = None, claims: dict[str, str] | None = None,
-              raw_body: str | None = None) -> dict[str, Any]:
+def event_for(
+    method: str,
+    resource: str,
+    path_params: dict[str, str] | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
     """A REST (v1) proxy event like API Gateway sends, for cases that have no file in events/."""
     path = resource
     for key, value in (path_params or {}).items():
         path = path.replace("{" + key + "}", value)
     return {
-        "resource": resource, "path": path, "httpMethod": method,
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
         "headers": {"Content-Type": "application/json"},
         "multiValueHeaders": {"Content-Type": ["application/json"]},
         "queryStringParameters": query or None,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_params or None, "stageVariables": None,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/dev{path}", "stage": "dev",
-                           "requestId": str(uuid.uuid4()), "authorizer": {"claims": claims or staff_claims()},
-                           "identity": {"sourceIp": "127.0.0.1"}},
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/dev{path}",
+            "stage": "dev",
+            "requestId": str(uuid.uuid4()),
+            "authorizer": {"claims": claims or staff_claims()},
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
         "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
         "isBase64Encoded": False,
     }

@@ -9,8 +9,14 @@ from typing import Any
 from tests.handlers.conftest import load_event
 
 
-def event(name: str, *, body: Any = None, path: dict[str, str] | None = None,
-          query: dict[str, str] | None = None, claims: dict[str, str] | None = None) -> dict[str, Any]:
+def event(
+    name: str,
+    *,
+    body: Any = None,
+    path: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An event file from events/, with the body, path parameters or query replaced."""
     result = copy.deepcopy(load_event(name))
     if body is not None:

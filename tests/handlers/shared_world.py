@@ -51,8 +51,9 @@ class Invoker:
     def __init__(self, patch: pytest.MonkeyPatch) -> None:
         self.patch = patch
         self.every_table_variable = {k for f in tpl.functions() for k in f.environment if k.endswith("_TABLE")}
-        self.own = {f.logical_id: {k: v for k, v in f.environment.items() if k.endswith("_TABLE")}
-                    for f in tpl.functions()}
+        self.own = {
+            f.logical_id: {k: v for k, v in f.environment.items() if k.endswith("_TABLE")} for f in tpl.functions()
+        }
         self.containers: dict[str, tuple] = {}
 
     def __call__(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +101,11 @@ def _tables() -> dict[str, Any]:
 def snapshot(_client=None) -> dict[str, list[str]]:
     """tests/handlers/helpers.py's ``snapshot`` (every item of every business table; the audit trail left
     out), read from moto's memory instead of through Scan. test_security.py checks they agree."""
-    return {name: sorted(json.dumps(item.to_json(), sort_keys=True, default=str) for item in table.all_items())
-            for name, table in sorted(_tables().items()) if not name.endswith("AuditTable")}
+    return {
+        name: sorted(json.dumps(item.to_json(), sort_keys=True, default=str) for item in table.all_items())
+        for name, table in sorted(_tables().items())
+        if not name.endswith("AuditTable")
+    }
 
 
 def forget_audit_records() -> None:

@@ -3,7 +3,7 @@ and the time queries. Dates are computed from today so the tests never age."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +12,14 @@ from tests.handlers.helpers import event, problem, snapshot
 
 NY = ZoneInfo("America/New_York")
 WEEKDAY_HOURS = [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
-DOCTOR = {"given_name": "Doc", "family_name": "Tor", "specialty": "Family medicine", "time_zone": "America/New_York",
-          "slot_minutes": 15, "working_hours": {d: WEEKDAY_HOURS for d in ("mon", "tue", "wed", "thu", "fri")}}
+DOCTOR = {
+    "given_name": "Doc",
+    "family_name": "Tor",
+    "specialty": "Family medicine",
+    "time_zone": "America/New_York",
+    "slot_minutes": 15,
+    "working_hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY_HOURS),
+}
 PATIENT = {"given_name": "Pat", "family_name": "Ient", "birth_date": "1980-05-05", "sex": "other"}
 
 
@@ -72,20 +78,24 @@ def test_a_patient_cannot_be_in_two_places(invoke, clinic, aws):
     assert snapshot(aws) == before
 
 
-@pytest.mark.parametrize("case, start, fields, status, code", [
-    ("naive", "NAIVE", {}, 422, "VALIDATION_ERROR"),
-    ("off grid", "09:07", {}, 422, "VALIDATION_ERROR"),
-    ("duration not a multiple", "09:00", {"duration_minutes": 20}, 422, "VALIDATION_ERROR"),
-    ("duration over 240", "09:00", {"duration_minutes": 255}, 422, "VALIDATION_ERROR"),
-    ("duration zero", "09:00", {"duration_minutes": 0}, 422, "VALIDATION_ERROR"),
-    ("before hours", "08:00", {}, 422, "OUTSIDE_WORKING_HOURS"),
-    ("over lunch", "11:45", {"duration_minutes": 30}, 422, "OUTSIDE_WORKING_HOURS"),
-    ("after hours", "17:00", {}, 422, "OUTSIDE_WORKING_HOURS"),
-    ("unknown field", "09:00", {"status": "fulfilled"}, 422, "VALIDATION_ERROR"),
-    ("reason too long", "09:00", {"reason": "x" * 501}, 422, "VALIDATION_ERROR"),
-])
-def test_bad_bookings_get_their_contract_error_and_change_nothing(invoke, clinic, aws, case, start, fields,
-                                                                  status, code):
+@pytest.mark.parametrize(
+    "case, start, fields, status, code",
+    [
+        ("naive", "NAIVE", {}, 422, "VALIDATION_ERROR"),
+        ("off grid", "09:07", {}, 422, "VALIDATION_ERROR"),
+        ("duration not a multiple", "09:00", {"duration_minutes": 20}, 422, "VALIDATION_ERROR"),
+        ("duration over 240", "09:00", {"duration_minutes": 255}, 422, "VALIDATION_ERROR"),
+        ("duration zero", "09:00", {"duration_minutes": 0}, 422, "VALIDATION_ERROR"),
+        ("before hours", "08:00", {}, 422, "OUTSIDE_WORKING_HOURS"),
+        ("over lunch", "11:45", {"duration_minutes": 30}, 422, "OUTSIDE_WORKING_HOURS"),
+        ("after hours", "17:00", {}, 422, "OUTSIDE_WORKING_HOURS"),
+        ("unknown field", "09:00", {"status": "fulfilled"}, 422, "VALIDATION_ERROR"),
+        ("reason too long", "09:00", {"reason": "x" * 501}, 422, "VALIDATION_ERROR"),
+    ],
+)
+def test_bad_bookings_get_their_contract_error_and_change_nothing(
+    invoke, clinic, aws, case, start, fields, status, code
+):
     before = snapshot(aws)
     when = at(clinic["day"], "09:00")[:19] if start == "NAIVE" else at(clinic["day"], start)
     problem(book(invoke, clinic, when, **fields), status, code)
@@ -107,8 +117,9 @@ def test_unknown_or_inactive_patient_and_doctor(invoke, clinic, aws):
     body = {"patient_id": clinic["patient"], "doctor_id": unknown, "start": at(clinic["day"], "09:00")}
     problem(invoke("BookAppointmentFunction", event("book_appointment", body=body)), 404, "NOT_FOUND")
     assert snapshot(aws) == before
-    invoke("UpdatePatientFunction", event("update_patient", path={"patient_id": clinic["other"]},
-                                          body={"active": False}))
+    invoke(
+        "UpdatePatientFunction", event("update_patient", path={"patient_id": clinic["other"]}, body={"active": False})
+    )
     problem(book(invoke, clinic, at(clinic["day"], "09:00"), patient=clinic["other"]), 422, "VALIDATION_ERROR")
 
 
@@ -118,8 +129,9 @@ def count_calls(aws_client_owner):
     calls: list[str] = []
 
     def record(model, params, **_):
-        tables = ({params["TableName"]} if "TableName" in params else set()) | \
-            {next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])}
+        tables = ({params["TableName"]} if "TableName" in params else set()) | {
+            next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])
+        }
         if not all(str(t).endswith("AuditTable") for t in tables):  # a lone audit write is counted elsewhere
             calls.append(model.name)
 
@@ -134,24 +146,34 @@ def test_each_booking_cancel_and_reschedule_is_one_transaction(invoke, clinic):
     writes = [c for c in calls if c not in ("GetItem", "Query")]
     assert writes == ["TransactWriteItems"], calls
     calls.clear()
-    moved = invoke("UpdateAppointmentFunction", event("update_appointment-reschedule",
-                                                      path={"appointment_id": booked["json"]["id"]},
-                                                      body={"start": at(clinic["day"], "13:00"),
-                                                            "duration_minutes": 240}))
+    moved = invoke(
+        "UpdateAppointmentFunction",
+        event(
+            "update_appointment-reschedule",
+            path={"appointment_id": booked["json"]["id"]},
+            body={"start": at(clinic["day"], "13:00"), "duration_minutes": 240},
+        ),
+    )
     assert moved["statusCode"] == 200, moved
     assert [c for c in calls if c not in ("GetItem", "Query")] == ["TransactWriteItems"], calls
     calls.clear()
-    cancelled = invoke("CancelAppointmentFunction", event("cancel_appointment",
-                                                          path={"appointment_id": booked["json"]["id"]}))
+    cancelled = invoke(
+        "CancelAppointmentFunction", event("cancel_appointment", path={"appointment_id": booked["json"]["id"]})
+    )
     assert cancelled["statusCode"] == 200, cancelled
     assert [c for c in calls if c not in ("GetItem", "Query")] == ["TransactWriteItems"], calls
 
 
 def test_reschedule_moves_the_time_and_frees_the_old(invoke, clinic):
     booked = book(invoke, clinic, at(clinic["day"], "09:00"), duration_minutes=30)["json"]
-    moved = invoke("UpdateAppointmentFunction", event("update_appointment-reschedule",
-                                                      path={"appointment_id": booked["id"]},
-                                                      body={"start": at(clinic["day"], "09:15")}))
+    moved = invoke(
+        "UpdateAppointmentFunction",
+        event(
+            "update_appointment-reschedule",
+            path={"appointment_id": booked["id"]},
+            body={"start": at(clinic["day"], "09:15")},
+        ),
+    )
     assert moved["statusCode"] == 200, moved
     assert moved["json"]["duration_minutes"] == 30
     # 09:00 is free again, 09:15-09:45 is taken
@@ -163,19 +185,31 @@ def test_reschedule_onto_a_taken_slot_moves_nothing(invoke, clinic, aws):
     mine = book(invoke, clinic, at(clinic["day"], "09:00"))["json"]
     book(invoke, clinic, at(clinic["day"], "10:00"), patient=clinic["other"])
     before = snapshot(aws)
-    problem(invoke("UpdateAppointmentFunction", event("update_appointment-reschedule",
-                                                      path={"appointment_id": mine["id"]},
-                                                      body={"start": at(clinic["day"], "10:00")})),
-            409, "SLOT_UNAVAILABLE")
+    problem(
+        invoke(
+            "UpdateAppointmentFunction",
+            event(
+                "update_appointment-reschedule",
+                path={"appointment_id": mine["id"]},
+                body={"start": at(clinic["day"], "10:00")},
+            ),
+        ),
+        409,
+        "SLOT_UNAVAILABLE",
+    )
     assert snapshot(aws) == before
 
 
 def test_cancel_needs_a_reason_and_frees_the_time_at_once(invoke, clinic, aws):
     booked = book(invoke, clinic, at(clinic["day"], "09:00"))["json"]
     before = snapshot(aws)
-    problem(invoke("CancelAppointmentFunction", event("cancel_appointment-no_reason",
-                                                      path={"appointment_id": booked["id"]})),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke(
+            "CancelAppointmentFunction", event("cancel_appointment-no_reason", path={"appointment_id": booked["id"]})
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
     assert snapshot(aws) == before
     cancelled = invoke("CancelAppointmentFunction", event("cancel_appointment", path={"appointment_id": booked["id"]}))
     assert cancelled["statusCode"] == 200
@@ -184,11 +218,17 @@ def test_cancel_needs_a_reason_and_frees_the_time_at_once(invoke, clinic, aws):
     # final: no second cancel, no reschedule, no status change
     path = {"appointment_id": booked["id"]}
     problem(invoke("CancelAppointmentFunction", event("cancel_appointment", path=path)), 409, "INVALID_TRANSITION")
-    problem(invoke("UpdateAppointmentFunction", event("update_appointment-reschedule", path=path,
-                                                      body={"start": at(clinic["day"], "11:00")})),
-            409, "INVALID_TRANSITION")
-    problem(invoke("UpdateAppointmentFunction", event("update_appointment-status", path=path)),
-            409, "INVALID_TRANSITION")
+    problem(
+        invoke(
+            "UpdateAppointmentFunction",
+            event("update_appointment-reschedule", path=path, body={"start": at(clinic["day"], "11:00")}),
+        ),
+        409,
+        "INVALID_TRANSITION",
+    )
+    problem(
+        invoke("UpdateAppointmentFunction", event("update_appointment-status", path=path)), 409, "INVALID_TRANSITION"
+    )
 
 
 def test_lifecycle_transitions(invoke, clinic):
@@ -196,8 +236,9 @@ def test_lifecycle_transitions(invoke, clinic):
     path = {"appointment_id": booked["id"]}
 
     def status(value):
-        return invoke("UpdateAppointmentFunction", event("update_appointment-status", path=path,
-                                                         body={"status": value}))
+        return invoke(
+            "UpdateAppointmentFunction", event("update_appointment-status", path=path, body={"status": value})
+        )
 
     problem(status("fulfilled"), 409, "INVALID_TRANSITION")  # booked → fulfilled skips arrival
     assert status("arrived")["json"]["status"] == "arrived"
@@ -205,16 +246,25 @@ def test_lifecycle_transitions(invoke, clinic):
     problem(invoke("CancelAppointmentFunction", event("cancel_appointment", path=path)), 409, "INVALID_TRANSITION")
     assert status("fulfilled")["json"]["status"] == "fulfilled"
     problem(status("arrived"), 409, "INVALID_TRANSITION")
-    problem(invoke("UpdateAppointmentFunction", event("update_appointment-bad_status", path=path)),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke("UpdateAppointmentFunction", event("update_appointment-bad_status", path=path)), 422, "VALIDATION_ERROR"
+    )
 
 
 def test_patch_mixing_status_and_reschedule_is_422(invoke, clinic):
     booked = book(invoke, clinic, at(clinic["day"], "09:00"))["json"]
-    problem(invoke("UpdateAppointmentFunction", event("update_appointment-status",
-                                                      path={"appointment_id": booked["id"]},
-                                                      body={"status": "arrived", "start": at(clinic["day"], "10:00")})),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke(
+            "UpdateAppointmentFunction",
+            event(
+                "update_appointment-status",
+                path={"appointment_id": booked["id"]},
+                body={"status": "arrived", "start": at(clinic["day"], "10:00")},
+            ),
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_schedule_availability_and_patient_list(invoke, clinic):
@@ -224,44 +274,59 @@ def test_schedule_availability_and_patient_list(invoke, clinic):
     invoke("CancelAppointmentFunction", event("cancel_appointment", path={"appointment_id": second["id"]}))
     window = {"from": at(day, "00:00"), "to": at(day + timedelta(days=1), "00:00")}
 
-    schedule = invoke("DoctorScheduleFunction", event("doctor_schedule", path={"doctor_id": clinic["doctor"]},
-                                                      query=window))
+    schedule = invoke(
+        "DoctorScheduleFunction", event("doctor_schedule", path={"doctor_id": clinic["doctor"]}, query=window)
+    )
     assert schedule["statusCode"] == 200, schedule
     assert [a["id"] for a in schedule["json"]["items"]] == [first["id"]]  # cancelled omitted
 
-    slots = invoke("DoctorAvailabilityFunction", event("doctor_availability", path={"doctor_id": clinic["doctor"]},
-                                                       query=window))["json"]["slots"]
+    slots = invoke(
+        "DoctorAvailabilityFunction", event("doctor_availability", path={"doctor_id": clinic["doctor"]}, query=window)
+    )["json"]["slots"]
     starts = [s["start"] for s in slots]
     assert len(slots) == 7 * 4 - 2  # 7 working hours of 15-minute slots, minus 09:00 and 09:15
     assert first["start"] not in starts and second["start"] in starts  # cancelled time is free again
     assert starts == sorted(starts)
 
-    mine = invoke("PatientAppointmentsFunction", event("patient_appointments", path={"patient_id": clinic["patient"]},
-                                                       query=window))["json"]["items"]
+    mine = invoke(
+        "PatientAppointmentsFunction",
+        event("patient_appointments", path={"patient_id": clinic["patient"]}, query=window),
+    )["json"]["items"]
     assert [a["id"] for a in mine] == [first["id"], second["id"]]
-    only_cancelled = invoke("PatientAppointmentsFunction", event(
-        "patient_appointments", path={"patient_id": clinic["patient"]}, query={**window, "status": "cancelled"}))
+    only_cancelled = invoke(
+        "PatientAppointmentsFunction",
+        event("patient_appointments", path={"patient_id": clinic["patient"]}, query={**window, "status": "cancelled"}),
+    )
     assert [a["id"] for a in only_cancelled["json"]["items"]] == [second["id"]]
 
 
-@pytest.mark.parametrize("function, name, max_days", [
-    ("DoctorScheduleFunction", "doctor_schedule", 31), ("DoctorAvailabilityFunction", "doctor_availability", 14)])
+@pytest.mark.parametrize(
+    "function, name, max_days",
+    [("DoctorScheduleFunction", "doctor_schedule", 31), ("DoctorAvailabilityFunction", "doctor_availability", 14)],
+)
 def test_time_windows_are_checked(invoke, clinic, function, name, max_days):
     day = clinic["day"]
     path = {"doctor_id": clinic["doctor"]}
-    for query in ({"from": at(day, "10:00"), "to": at(day, "09:00")},
-                  {"from": at(day, "00:00"), "to": at(day + timedelta(days=max_days + 1), "00:00")},
-                  {"from": at(day, "00:00")[:19], "to": at(day, "10:00")[:19]},
-                  {"from": at(day, "00:00")}):
+    for query in (
+        {"from": at(day, "10:00"), "to": at(day, "09:00")},
+        {"from": at(day, "00:00"), "to": at(day + timedelta(days=max_days + 1), "00:00")},
+        {"from": at(day, "00:00")[:19], "to": at(day, "10:00")[:19]},
+        {"from": at(day, "00:00")},
+    ):
         problem(invoke(function, event(name, path=path, query=query)), 422, "VALIDATION_ERROR")
-    problem(invoke(function, event(name, path={"doctor_id": "nope"}, query={"from": at(day, "00:00"),
-                                                                             "to": at(day, "10:00")})),
-            404, "NOT_FOUND")
+    problem(
+        invoke(
+            function, event(name, path={"doctor_id": "nope"}, query={"from": at(day, "00:00"), "to": at(day, "10:00")})
+        ),
+        404,
+        "NOT_FOUND",
+    )
 
 
 def test_availability_never_offers_the_past(invoke, clinic):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     window = {"from": (now - timedelta(days=3)).isoformat(), "to": (now + timedelta(days=3)).isoformat()}
-    slots = invoke("DoctorAvailabilityFunction", event("doctor_availability", path={"doctor_id": clinic["doctor"]},
-                                                       query=window))["json"]["slots"]
+    slots = invoke(
+        "DoctorAvailabilityFunction", event("doctor_availability", path={"doctor_id": clinic["doctor"]}, query=window)
+    )["json"]["slots"]
     assert all(datetime.fromisoformat(s["start"].replace("Z", "+00:00")) >= now for s in slots)

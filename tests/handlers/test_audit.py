@@ -14,8 +14,20 @@ from tests.handlers.conftest import event_for
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
 STAFF = {"sub": "staff-user-1", "cognito:groups": "staff"}
-RECORD_FIELDS = {"subject", "at", "recorded_at", "action", "outcome", "status", "actor_sub", "actor_role",
-                 "request_id", "patient_id", "appointment_id", "doctor_id"}
+RECORD_FIELDS = {
+    "subject",
+    "at",
+    "recorded_at",
+    "action",
+    "outcome",
+    "status",
+    "actor_sub",
+    "actor_role",
+    "request_id",
+    "patient_id",
+    "appointment_id",
+    "doctor_id",
+}
 
 
 def as_patient(patient_id: str) -> dict[str, str]:
@@ -23,9 +35,12 @@ def as_patient(patient_id: str) -> dict[str, str]:
 
 
 def history(invoke, patient_id: str) -> list[dict]:
-    response = invoke("PatientAccessLogFunction", event_for("GET", "/patients/{patient_id}/access-log",
-                                                            {"patient_id": patient_id}, claims=STAFF,
-                                                            query={"limit": "100"}))
+    response = invoke(
+        "PatientAccessLogFunction",
+        event_for(
+            "GET", "/patients/{patient_id}/access-log", {"patient_id": patient_id}, claims=STAFF, query={"limit": "100"}
+        ),
+    )
     assert response["statusCode"] == 200, response
     return response["json"]["items"]
 
@@ -43,13 +58,18 @@ def patient(invoke):
 
 def test_reads_writes_and_denials_are_in_the_patients_history(invoke, aws, patient):
     # Given a registered patient, read by staff, by themself, and tried by another patient
-    read = invoke("GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient},
-                                                  claims=STAFF))
-    invoke("GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient},
-                                           claims=as_patient(patient)))
+    read = invoke(
+        "GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient}, claims=STAFF)
+    )
+    invoke(
+        "GetPatientFunction",
+        event_for("GET", "/patients/{patient_id}", {"patient_id": patient}, claims=as_patient(patient)),
+    )
     stranger = str(uuid.uuid4())
-    denied = invoke("GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient},
-                                                    claims=as_patient(stranger)))
+    denied = invoke(
+        "GetPatientFunction",
+        event_for("GET", "/patients/{patient_id}", {"patient_id": patient}, claims=as_patient(stranger)),
+    )
     assert denied["statusCode"] == 404
     # When staff read the patient's access log
     records = history(invoke, patient)
@@ -67,12 +87,26 @@ def test_reads_writes_and_denials_are_in_the_patients_history(invoke, aws, patie
 
 def test_appointment_writes_and_schedules_are_audited_per_patient(invoke, aws, patient):
     doctor = invoke("CreateDoctorFunction", event_for("POST", "/doctors", body=DOCTOR, claims=STAFF))["json"]["id"]
-    booked = invoke("BookAppointmentFunction", event_for("POST", "/appointments", body={
-        "patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")}, claims=STAFF))
+    booked = invoke(
+        "BookAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments",
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            claims=STAFF,
+        ),
+    )
     appointment = booked["json"]["id"]
-    invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                  {"appointment_id": appointment}, body={"reason": "ill"},
-                                                  claims=STAFF))
+    invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments/{appointment_id}/cancel",
+            {"appointment_id": appointment},
+            body={"reason": "ill"},
+            claims=STAFF,
+        ),
+    )
     actions = [(r["action"], r.get("appointment_id")) for r in history(invoke, patient)]
     assert ("appointment.book", appointment) in actions
     assert ("appointment.cancel", appointment) in actions
@@ -82,14 +116,27 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
     """Given an appointment of our patient, when another doctor tries to read it (404) and staff try an
     impossible reschedule (422), then both attempts are in the patient's history."""
     doctor = invoke("CreateDoctorFunction", event_for("POST", "/doctors", body=DOCTOR, claims=STAFF))["json"]["id"]
-    booked = invoke("BookAppointmentFunction", event_for("POST", "/appointments", body={
-        "patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")}, claims=STAFF))
+    booked = invoke(
+        "BookAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments",
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            claims=STAFF,
+        ),
+    )
     path = {"appointment_id": booked["json"]["id"]}
     other_doctor = {"sub": "doctor-2", "cognito:groups": "doctors", "custom:doctor_id": str(uuid.uuid4())}
-    peek = invoke("GetAppointmentFunction", event_for("GET", "/appointments/{appointment_id}", path, claims=other_doctor))
+    peek = invoke(
+        "GetAppointmentFunction", event_for("GET", "/appointments/{appointment_id}", path, claims=other_doctor)
+    )
     assert peek["statusCode"] == 404
-    move = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
-                                                         body={"start": at(next_monday(), "03:00")}, claims=STAFF))
+    move = invoke(
+        "UpdateAppointmentFunction",
+        event_for(
+            "PATCH", "/appointments/{appointment_id}", path, body={"start": at(next_monday(), "03:00")}, claims=STAFF
+        ),
+    )
     assert move["statusCode"] == 422
     trail = [(r["action"], r["outcome"], r["status"], r["actor_role"]) for r in history(invoke, patient)]
     assert ("appointment.read", "denied", 404, "doctors") in trail
@@ -105,8 +152,16 @@ def test_a_list_leaves_one_record_per_patient_returned(invoke, aws, patient):
 
 
 def test_records_hold_ids_and_codes_only(invoke, aws, patient):
-    invoke("UpdatePatientFunction", event_for("PATCH", "/patients/{patient_id}", {"patient_id": patient},
-                                              body={"phone": "+15550109999", "conditions": ["asthma"]}, claims=STAFF))
+    invoke(
+        "UpdatePatientFunction",
+        event_for(
+            "PATCH",
+            "/patients/{patient_id}",
+            {"patient_id": patient},
+            body={"phone": "+15550109999", "conditions": ["asthma"]},
+            claims=STAFF,
+        ),
+    )
     items = audit_items(aws)
     assert len(items) >= 2, "the registration and the update each left a record"  # else the loop proves nothing
     for item in items:
@@ -119,12 +174,14 @@ def test_without_an_audit_record_the_data_is_not_handed_out(invoke, aws, patient
     from clinic.data import audit_log
 
     def broken(records):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "PutItem")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+        )
 
     monkeypatch.setattr(audit_log, "append", broken)
-    response = invoke("GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient},
-                                                      claims=STAFF))
+    response = invoke(
+        "GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient}, claims=STAFF)
+    )
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == "1"
     assert PATIENT["family_name"] not in response["body"]
@@ -142,6 +199,9 @@ def test_the_audit_table_is_append_only_for_every_role():
             for statement in policy.get("Statement", []):
                 targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
                 if {"Fn::GetAtt": ["AuditTable", "Arn"]} in targets:
-                    allowed = {"dynamodb:PutItem", "dynamodb:Query"} if name == "PatientAccessLogFunction" \
+                    allowed = (
+                        {"dynamodb:PutItem", "dynamodb:Query"}
+                        if name == "PatientAccessLogFunction"
                         else {"dynamodb:PutItem"}
+                    )
                     assert set(statement["Action"]) <= allowed, (name, statement)

@@ -7,7 +7,7 @@ patient's appointments ever overlap."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import hypothesis.strategies as st
@@ -25,8 +25,13 @@ ALL_DAY = [{"start": "00:00", "end": "24:00"}]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLOT = 15
 LIMIT = 4  # the clinic's max_open_appointments_per_patient in this world
-LONG = {"code": "long", "name": "Long visit", "duration_minutes": 30, "buffer_before_minutes": 5,
-        "buffer_after_minutes": 10}
+LONG = {
+    "code": "long",
+    "name": "Long visit",
+    "duration_minutes": 30,
+    "buffer_before_minutes": 5,
+    "buffer_after_minutes": 10,
+}
 _unpack = TypeDeserializer().deserialize
 
 
@@ -37,8 +42,15 @@ class Booking(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self._saved_env = dict(os.environ)
-        os.environ.update({"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "us-east-1",
-                           "POWERTOOLS_TRACE_DISABLED": "true", "PAGINATION_SECRET": "t"})
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "t",
+                "AWS_SECRET_ACCESS_KEY": "t",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "PAGINATION_SECRET": "t",
+            }
+        )
         os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
         for function in tpl.functions():
             os.environ.update({k: v for k, v in function.environment.items() if k.endswith("_TABLE")})
@@ -58,16 +70,28 @@ class Booking(RuleBasedStateMachine):
         doctors.forget()
         clinic_settings.forget()
         clinic_settings.update(SettingsUpdate(max_open_appointments_per_patient=LIMIT))
-        self.doctors = [doctors.create(DoctorCreate(given_name="D", family_name=str(i), specialty="x",
-                                                     time_zone="UTC", slot_minutes=SLOT,
-                                                     working_hours={d: ALL_DAY for d in DAYS},
-                                                     appointment_types=[LONG] if i else []))["id"]
-                        for i in range(2)]
-        self.patients = [patients.register(PatientCreate(given_name="P", family_name=str(i),
-                                                         birth_date="1990-01-01", sex="other"))["id"]
-                         for i in range(3)]
-        first = datetime.now(timezone.utc).date() + timedelta(days=2)
-        self.base = datetime(first.year, first.month, first.day, 8, 0, tzinfo=timezone.utc)
+        self.doctors = [
+            doctors.create(
+                DoctorCreate(
+                    given_name="D",
+                    family_name=str(i),
+                    specialty="x",
+                    time_zone="UTC",
+                    slot_minutes=SLOT,
+                    working_hours=dict.fromkeys(DAYS, ALL_DAY),
+                    appointment_types=[LONG] if i else [],
+                )
+            )["id"]
+            for i in range(2)
+        ]
+        self.patients = [
+            patients.register(PatientCreate(given_name="P", family_name=str(i), birth_date="1990-01-01", sex="other"))[
+                "id"
+            ]
+            for i in range(3)
+        ]
+        first = datetime.now(UTC).date() + timedelta(days=2)
+        self.base = datetime(first.year, first.month, first.day, 8, 0, tzinfo=UTC)
         self.model: dict[str, dict] = {}  # id -> doctor, patient, start, end, before, after, status
         self.away: dict[str, dict] = {}  # time off id -> doctor, start, end
 
@@ -96,29 +120,47 @@ class Booking(RuleBasedStateMachine):
         if len(wanted) > LIMIT:
             return "TOO_MANY_APPOINTMENTS"
         for w in wanted:  # the domain's check, occurrence by occurrence
-            if any(t["doctor"] == w["doctor"] and self._overlap(w["start"], w["end"], t["start"], t["end"])
-                   for t in self.away.values()):
+            if any(
+                t["doctor"] == w["doctor"] and self._overlap(w["start"], w["end"], t["start"], t["end"])
+                for t in self.away.values()
+            ):
                 return "DOCTOR_AWAY"
         holding = [a for i, a in self.model.items() if a["status"] != "cancelled" and i != exclude]
         failures = []  # (occurrence, precedence, code): the first failing occurrence wins
         for index, w in enumerate(wanted):
-            if any(a["doctor"] == w["doctor"] and self._overlap(*self._occupied(w), *self._occupied(a)) for a in holding):
+            if any(
+                a["doctor"] == w["doctor"] and self._overlap(*self._occupied(w), *self._occupied(a)) for a in holding
+            ):
                 failures.append((index, 0, "SLOT_UNAVAILABLE"))
-            if any(a["patient"] == w["patient"] and self._overlap(w["start"], w["end"], a["start"], a["end"])
-                   for a in holding):
+            if any(
+                a["patient"] == w["patient"] and self._overlap(w["start"], w["end"], a["start"], a["end"])
+                for a in holding
+            ):
                 failures.append((index, 1, "PATIENT_UNAVAILABLE"))
         if exclude is None and self._open(wanted[0]["patient"]) + len(wanted) > LIMIT:
             failures.append((LIMIT - self._open(wanted[0]["patient"]), 2, "TOO_MANY_APPOINTMENTS"))
         return min(failures)[2] if failures else None
 
     def _wanted(self, doctor, patient, start, end, typed: bool) -> dict:
-        return {"doctor": doctor, "patient": patient, "start": start, "end": end,
-                "before": LONG["buffer_before_minutes"] if typed else 0,
-                "after": LONG["buffer_after_minutes"] if typed else 0, "status": "booked"}
+        return {
+            "doctor": doctor,
+            "patient": patient,
+            "start": start,
+            "end": end,
+            "before": LONG["buffer_before_minutes"] if typed else 0,
+            "after": LONG["buffer_after_minutes"] if typed else 0,
+            "status": "booked",
+        }
 
     # ---------------------------------------------------------------- rules
-    @rule(target=appointments, doctor=st.integers(0, 1), patient=st.integers(0, 2), slot=st.integers(0, 23),
-          slots=st.integers(1, 4), typed=st.booleans())
+    @rule(
+        target=appointments,
+        doctor=st.integers(0, 1),
+        patient=st.integers(0, 2),
+        slot=st.integers(0, 23),
+        slots=st.integers(1, 4),
+        typed=st.booleans(),
+    )
     def book(self, doctor, patient, slot, slots, typed):
         from clinic.errors import ApiError
         from clinic.models.appointments import AppointmentCreate
@@ -128,8 +170,12 @@ class Booking(RuleBasedStateMachine):
         start, end = self._when(slot, 2 if typed else slots)
         wanted = self._wanted(self.doctors[doctor], self.patients[patient], start, end, typed)
         expected = self._refusal([wanted])
-        request = AppointmentCreate(doctor_id=self.doctors[doctor], patient_id=self.patients[patient], start=start,
-                                    **({"appointment_type": "long"} if typed else {"duration_minutes": SLOT * slots}))
+        request = AppointmentCreate(
+            doctor_id=self.doctors[doctor],
+            patient_id=self.patients[patient],
+            start=start,
+            **({"appointment_type": "long"} if typed else {"duration_minutes": SLOT * slots}),
+        )
         try:
             made = appointments.book(request, STAFF)
         except ApiError as error:
@@ -145,19 +191,26 @@ class Booking(RuleBasedStateMachine):
         from clinic.models.appointments import Repeat, SeriesCreate
         from clinic.services import appointments
 
-        wanted = [self._wanted(self.doctors[doctor], self.patients[patient], *self._when(slot, 1, week), False)
-                  for week in range(count)]
+        wanted = [
+            self._wanted(self.doctors[doctor], self.patients[patient], *self._when(slot, 1, week), False)
+            for week in range(count)
+        ]
         expected = self._refusal(wanted)
         try:
-            made = appointments.book_series(SeriesCreate(doctor_id=self.doctors[doctor],
-                                                         patient_id=self.patients[patient], start=wanted[0]["start"],
-                                                         repeat=Repeat(every_weeks=1, count=count)), STAFF)
+            made = appointments.book_series(
+                SeriesCreate(
+                    doctor_id=self.doctors[doctor],
+                    patient_id=self.patients[patient],
+                    start=wanted[0]["start"],
+                    repeat=Repeat(every_weeks=1, count=count),
+                ),
+                STAFF,
+            )
         except ApiError as error:
             assert error.code == expected, (error.code, expected)
             return
         assert expected is None, expected
-        assert [a["start"] for a in made["appointments"]] == [w["start"].strftime("%Y-%m-%dT%H:%M:%SZ")
-                                                              for w in wanted]
+        assert [a["start"] for a in made["appointments"]] == [w["start"].strftime("%Y-%m-%dT%H:%M:%SZ") for w in wanted]
         for appointment, w in zip(made["appointments"], wanted, strict=True):
             self.model[appointment["id"]] = w
 
@@ -205,11 +258,16 @@ class Booking(RuleBasedStateMachine):
             return
         current = self.model[appointment]
         typed = bool(current["before"] or current["after"])
-        start, end = self._when(slot, int((current["end"] - current["start"]).total_seconds() // 60) // SLOT
-                                if typed else slots)
+        start, end = self._when(
+            slot, int((current["end"] - current["start"]).total_seconds() // 60) // SLOT if typed else slots
+        )
         moved = {**current, "start": start, "end": end}
-        expected = "INVALID_TRANSITION" if current["status"] != "booked" else self._refusal([moved], exclude=appointment)
-        change = AppointmentUpdate(start=start) if typed else AppointmentUpdate(start=start, duration_minutes=SLOT * slots)
+        expected = (
+            "INVALID_TRANSITION" if current["status"] != "booked" else self._refusal([moved], exclude=appointment)
+        )
+        change = (
+            AppointmentUpdate(start=start) if typed else AppointmentUpdate(start=start, duration_minutes=SLOT * slots)
+        )
         try:
             appointments.update(appointment, change, STAFF)
         except ApiError as error:
@@ -226,8 +284,13 @@ class Booking(RuleBasedStateMachine):
         start, end = self._when(slot, slots)
         made = time_off.create(self.doctors[doctor], TimeOffCreate(start=start, end=end, kind="training"), STAFF)
         # every booked appointment it overlaps is named, and no other
-        expected = sorted(i for i, a in self.model.items() if a["doctor"] == self.doctors[doctor]
-                          and a["status"] == "booked" and self._overlap(a["start"], a["end"], start, end))
+        expected = sorted(
+            i
+            for i, a in self.model.items()
+            if a["doctor"] == self.doctors[doctor]
+            and a["status"] == "booked"
+            and self._overlap(a["start"], a["end"], start, end)
+        )
         assert sorted(a["id"] for a in made["affected_appointments"]) == expected
         self.away[made["id"]] = {"doctor": self.doctors[doctor], "start": start, "end": end}
         return made["id"]
@@ -251,8 +314,10 @@ class Booking(RuleBasedStateMachine):
         for raw in self._scan("APPOINTMENTS_TABLE"):
             item = plain({k: _unpack(v) for k, v in raw.items()})
             stored[item["id"]] = (item["status"], item["start_at"], item["end_at"])
-        expected = {i: (a["status"], a["start"].strftime("%Y-%m-%dT%H:%M:%SZ"), a["end"].strftime("%Y-%m-%dT%H:%M:%SZ"))
-                    for i, a in self.model.items()}
+        expected = {
+            i: (a["status"], a["start"].strftime("%Y-%m-%dT%H:%M:%SZ"), a["end"].strftime("%Y-%m-%dT%H:%M:%SZ"))
+            for i, a in self.model.items()
+        }
         assert stored == expected
 
         held, counters = {}, {}
@@ -275,8 +340,10 @@ class Booking(RuleBasedStateMachine):
             key = (locks.doctor_owner(a["doctor"]), "#patient#" + a["patient"])
             wanted_counters[key] = wanted_counters.get(key, 0) + 1
             occupancy = Occupancy(a["start"], a["end"], a["before"], a["after"])
-            for owner, cells in ((locks.doctor_owner(a["doctor"]), occupancy.doctor_cells()),
-                                 (locks.patient_owner(a["patient"]), occupancy.patient_cells())):
+            for owner, cells in (
+                (locks.doctor_owner(a["doctor"]), occupancy.doctor_cells()),
+                (locks.patient_owner(a["patient"]), occupancy.patient_cells()),
+            ):
                 for cell in cells:
                     key = (owner, locks.hour_key(cell), f"m{cell.minute:02d}")
                     assert key not in wanted, "two live appointments share a cell"
@@ -288,6 +355,7 @@ class Booking(RuleBasedStateMachine):
         return self.client.scan(TableName=os.environ[variable])["Items"]
 
 
-Booking.TestCase.settings = settings(max_examples=25, stateful_step_count=15, deadline=None,
-                                     suppress_health_check=[HealthCheck.too_slow])
+Booking.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 TestBookingModel = Booking.TestCase

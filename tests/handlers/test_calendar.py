@@ -4,7 +4,7 @@ with every new error code reached: DOCTOR_AWAY, TOO_SOON, TOO_LATE_TO_CHANGE, TO
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,10 +13,22 @@ from tests.handlers.helpers import problem, snapshot
 from tests.handlers.test_appointments import DOCTOR, NY, PATIENT, at, next_monday
 
 STAFF = {"sub": "staff-calendar", "cognito:groups": "staff"}
-TYPES = [{"code": "new-patient", "name": "New patient", "duration_minutes": 30, "buffer_before_minutes": 0,
-          "buffer_after_minutes": 10},
-         {"code": "check-up", "name": "Check-up", "duration_minutes": 15, "buffer_before_minutes": 5,
-          "buffer_after_minutes": 0}]
+TYPES = [
+    {
+        "code": "new-patient",
+        "name": "New patient",
+        "duration_minutes": 30,
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 10,
+    },
+    {
+        "code": "check-up",
+        "name": "Check-up",
+        "duration_minutes": 15,
+        "buffer_before_minutes": 5,
+        "buffer_after_minutes": 0,
+    },
+]
 
 
 def as_patient(patient_id):
@@ -30,12 +42,23 @@ def clinic(invoke):
         assert response["statusCode"] == 201, response
         return response["json"]
 
-    doctor = post("CreateDoctorFunction", "/doctors", {**DOCTOR, "slot_minutes": 5, "appointment_types": TYPES,
-                                                       "working_hours": {d: [{"start": "09:00", "end": "17:00"}]
-                                                                         for d in ("mon", "tue", "wed", "thu", "fri")}})
-    return {"doctor": doctor["id"], "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
-            "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
-            "day": next_monday(), "post": post}
+    doctor = post(
+        "CreateDoctorFunction",
+        "/doctors",
+        {
+            **DOCTOR,
+            "slot_minutes": 5,
+            "appointment_types": TYPES,
+            "working_hours": {d: [{"start": "09:00", "end": "17:00"}] for d in ("mon", "tue", "wed", "thu", "fri")},
+        },
+    )
+    return {
+        "doctor": doctor["id"],
+        "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
+        "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
+        "day": next_monday(),
+        "post": post,
+    }
 
 
 def book(invoke, clinic, start, claims=None, patient=None, **fields):
@@ -51,14 +74,16 @@ def settings(invoke, **values):
 
 def slots(invoke, clinic, day, **query):
     window = {"from": at(day, "08:00"), "to": at(day, "18:00"), **query}
-    response = invoke("DoctorAvailabilityFunction", event_for("GET", "/doctors/{doctor_id}/availability",
-                                                              {"doctor_id": clinic["doctor"]}, query=window))
+    response = invoke(
+        "DoctorAvailabilityFunction",
+        event_for("GET", "/doctors/{doctor_id}/availability", {"doctor_id": clinic["doctor"]}, query=window),
+    )
     assert response["statusCode"] == 200, response
     return [(s["start"], s["end"]) for s in response["json"]["slots"]]
 
 
 def utc(day, hhmm):
-    return datetime.fromisoformat(at(day, hhmm)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(at(day, hhmm)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------- settings
@@ -66,16 +91,31 @@ def test_settings_have_the_contracts_defaults_and_staff_change_them(invoke, clin
     got = invoke("GetSettingsFunction", event_for("GET", "/settings", claims=as_patient(clinic["patient"])))
     assert got["statusCode"] == 200
     assert {k: v for k, v in got["json"].items() if k != "updated_at"} == {
-        "min_notice_minutes": 0, "max_advance_days": 365, "patient_change_cutoff_minutes": 0,
-        "max_open_appointments_per_patient": 20, "hold_minutes": 5, "waitlist_offer_minutes": 60,
-        "reminder_lead_minutes": 1440}
+        "min_notice_minutes": 0,
+        "max_advance_days": 365,
+        "patient_change_cutoff_minutes": 0,
+        "max_open_appointments_per_patient": 20,
+        "hold_minutes": 5,
+        "waitlist_offer_minutes": 60,
+        "reminder_lead_minutes": 1440,
+    }
     changed = settings(invoke, hold_minutes=10)
     assert changed["statusCode"] == 200 and changed["json"]["hold_minutes"] == 10 and changed["json"]["updated_at"]
     assert invoke("GetSettingsFunction", event_for("GET", "/settings"))["json"]["hold_minutes"] == 10
 
 
-@pytest.mark.parametrize("body", [{"hold_minutes": 0}, {"hold_minutes": 61}, {"max_advance_days": 731},
-                                  {"waitlist_offer_minutes": 4}, {"unknown": 1}, {}, {"min_notice_minutes": None}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hold_minutes": 0},
+        {"hold_minutes": 61},
+        {"max_advance_days": 731},
+        {"waitlist_offer_minutes": 4},
+        {"unknown": 1},
+        {},
+        {"min_notice_minutes": None},
+    ],
+)
 def test_settings_out_of_range_are_refused_and_change_nothing(invoke, clinic, aws, body):
     before = snapshot(aws)
     problem(settings(invoke, **body), 422, "VALIDATION_ERROR")
@@ -88,8 +128,10 @@ def test_time_off_is_never_offered_refuses_bookings_and_names_the_appointments_i
     inside = book(invoke, clinic, at(day, "10:00"))["json"]
     outside = book(invoke, clinic, at(day, "14:00"), patient=clinic["other"])["json"]
     away = {"start": at(day, "09:30"), "end": at(day, "12:00"), "kind": "training"}
-    made = invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off",
-                                                     {"doctor_id": clinic["doctor"]}, body=away))
+    made = invoke(
+        "CreateTimeOffFunction",
+        event_for("POST", "/doctors/{doctor_id}/time-off", {"doctor_id": clinic["doctor"]}, body=away),
+    )
     assert made["statusCode"] == 201, made
     assert made["headers"]["Location"] == f"/doctors/{clinic['doctor']}/time-off/{made['json']['id']}"
     assert [a["id"] for a in made["json"]["affected_appointments"]] == [inside["id"]]  # not cancelled, named
@@ -98,39 +140,70 @@ def test_time_off_is_never_offered_refuses_bookings_and_names_the_appointments_i
     offered = slots(invoke, clinic, day)
     assert all(not (utc(day, "09:30") <= start < utc(day, "12:00")) for start, _ in offered)
     problem(book(invoke, clinic, at(day, "11:00"), patient=clinic["other"]), 422, "DOCTOR_AWAY")
-    problem(invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}",
-                                                          {"appointment_id": outside["id"]},
-                                                          body={"start": at(day, "11:00")})), 422, "DOCTOR_AWAY")
-    listed = invoke("ListTimeOffFunction", event_for("GET", "/doctors/{doctor_id}/time-off",
-                                                     {"doctor_id": clinic["doctor"]},
-                                                     query={"from": at(day, "00:00"), "to": at(day, "23:00")}))
+    problem(
+        invoke(
+            "UpdateAppointmentFunction",
+            event_for(
+                "PATCH",
+                "/appointments/{appointment_id}",
+                {"appointment_id": outside["id"]},
+                body={"start": at(day, "11:00")},
+            ),
+        ),
+        422,
+        "DOCTOR_AWAY",
+    )
+    listed = invoke(
+        "ListTimeOffFunction",
+        event_for(
+            "GET",
+            "/doctors/{doctor_id}/time-off",
+            {"doctor_id": clinic["doctor"]},
+            query={"from": at(day, "00:00"), "to": at(day, "23:00")},
+        ),
+    )
     assert [t["id"] for t in listed["json"]["items"]] == [made["json"]["id"]]
     # deleting it makes the time bookable again at once
-    deleted = invoke("DeleteTimeOffFunction", event_for("DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
-                                                        {"doctor_id": clinic["doctor"],
-                                                         "time_off_id": made["json"]["id"]}))
+    deleted = invoke(
+        "DeleteTimeOffFunction",
+        event_for(
+            "DELETE",
+            "/doctors/{doctor_id}/time-off/{time_off_id}",
+            {"doctor_id": clinic["doctor"], "time_off_id": made["json"]["id"]},
+        ),
+    )
     assert deleted["statusCode"] == 204 and deleted["body"] == ""
     assert book(invoke, clinic, at(day, "11:00"), patient=clinic["other"])["statusCode"] == 201
 
 
-@pytest.mark.parametrize("away", [
-    {"start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z", "kind": "sick"},      # ends before it starts
-    {"start": "2030-01-01T00:00:00Z", "end": "2031-01-03T00:00:00Z", "kind": "sick"},      # more than 366 days
-    {"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z", "kind": "sick"},      # over already
-    {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z", "kind": "holiday"},   # not a kind
-    {"start": "2030-01-01T00:00:00", "end": "2030-01-02T00:00:00Z", "kind": "sick"},       # naive
-])
+@pytest.mark.parametrize(
+    "away",
+    [
+        {"start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z", "kind": "sick"},  # ends before it starts
+        {"start": "2030-01-01T00:00:00Z", "end": "2031-01-03T00:00:00Z", "kind": "sick"},  # more than 366 days
+        {"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z", "kind": "sick"},  # over already
+        {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z", "kind": "holiday"},  # not a kind
+        {"start": "2030-01-01T00:00:00", "end": "2030-01-02T00:00:00Z", "kind": "sick"},  # naive
+    ],
+)
 def test_invalid_time_off_is_refused(invoke, clinic, away):
-    problem(invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off",
-                                                      {"doctor_id": clinic["doctor"]}, body=away)), 422,
-            "VALIDATION_ERROR")
+    problem(
+        invoke(
+            "CreateTimeOffFunction",
+            event_for("POST", "/doctors/{doctor_id}/time-off", {"doctor_id": clinic["doctor"]}, body=away),
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_a_year_long_time_off_is_one_write_not_a_transaction_per_hour(invoke, clinic):
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     away = {"start": start.isoformat(), "end": (start + timedelta(days=366)).isoformat(), "kind": "other"}
-    made = invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off",
-                                                     {"doctor_id": clinic["doctor"]}, body=away))
+    made = invoke(
+        "CreateTimeOffFunction",
+        event_for("POST", "/doctors/{doctor_id}/time-off", {"doctor_id": clinic["doctor"]}, body=away),
+    )
     assert made["statusCode"] == 201, made
     problem(book(invoke, clinic, at(clinic["day"] + timedelta(weeks=8), "10:00")), 422, "DOCTOR_AWAY")
 
@@ -155,8 +228,11 @@ def test_availability_by_type_answers_starts_of_its_duration_whose_buffers_are_f
     book(invoke, clinic, at(day, "09:40"))  # 09:40-09:45 (a 5-minute slot)
     found = slots(invoke, clinic, day, appointment_type="new-patient")
     starts = {start for start, _ in found}
-    assert all(datetime.fromisoformat(e.replace("Z", "+00:00")) - datetime.fromisoformat(s.replace("Z", "+00:00"))
-               == timedelta(minutes=30) for s, e in found)
+    assert all(
+        datetime.fromisoformat(e.replace("Z", "+00:00")) - datetime.fromisoformat(s.replace("Z", "+00:00"))
+        == timedelta(minutes=30)
+        for s, e in found
+    )
     assert utc(day, "09:00") in starts  # 09:00-09:30 + 10 after = 09:40: free
     assert utc(day, "09:05") not in starts  # 09:05-09:35 + 10 after runs into 09:40
     assert utc(day, "16:30") in starts and utc(day, "16:35") not in starts  # must end by 17:00 (buffers need not)
@@ -165,28 +241,50 @@ def test_availability_by_type_answers_starts_of_its_duration_whose_buffers_are_f
 def test_type_rules(invoke, clinic):
     day = clinic["day"]
     problem(book(invoke, clinic, at(day, "10:00"), appointment_type="massage"), 422, "VALIDATION_ERROR")
-    problem(book(invoke, clinic, at(day, "10:00"), appointment_type="check-up", duration_minutes=15), 422,
-            "VALIDATION_ERROR")
+    problem(
+        book(invoke, clinic, at(day, "10:00"), appointment_type="check-up", duration_minutes=15),
+        422,
+        "VALIDATION_ERROR",
+    )
     typed = book(invoke, clinic, at(day, "11:00"), appointment_type="new-patient")["json"]
     path = {"appointment_id": typed["id"]}
-    problem(invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
-                                                          body={"duration_minutes": 60})), 422, "VALIDATION_ERROR")
-    moved = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
-                                                          body={"start": at(day, "13:00")}))
+    problem(
+        invoke(
+            "UpdateAppointmentFunction",
+            event_for("PATCH", "/appointments/{appointment_id}", path, body={"duration_minutes": 60}),
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
+    moved = invoke(
+        "UpdateAppointmentFunction",
+        event_for("PATCH", "/appointments/{appointment_id}", path, body={"start": at(day, "13:00")}),
+    )
     assert moved["json"]["duration_minutes"] == 30 and moved["json"]["appointment_type"] == "new-patient"
 
 
-@pytest.mark.parametrize("types", [
-    [{"code": "Bad Code", "name": "x", "duration_minutes": 15}],
-    [{"code": "a", "name": "x", "duration_minutes": 7}],                                  # off the 5-minute grid
-    [{"code": "a", "name": "x", "duration_minutes": 15, "buffer_after_minutes": 3}],      # buffers by 5
-    [{"code": "a", "name": "x", "duration_minutes": 15, "buffer_after_minutes": 125}],
-    [{"code": "a", "name": "x", "duration_minutes": 15}, {"code": "a", "name": "y", "duration_minutes": 30}],
-    [{"code": f"t{i}", "name": "x", "duration_minutes": 15} for i in range(21)],
-])
+@pytest.mark.parametrize(
+    "types",
+    [
+        [{"code": "Bad Code", "name": "x", "duration_minutes": 15}],
+        [{"code": "a", "name": "x", "duration_minutes": 7}],  # off the 5-minute grid
+        [{"code": "a", "name": "x", "duration_minutes": 15, "buffer_after_minutes": 3}],  # buffers by 5
+        [{"code": "a", "name": "x", "duration_minutes": 15, "buffer_after_minutes": 125}],
+        [{"code": "a", "name": "x", "duration_minutes": 15}, {"code": "a", "name": "y", "duration_minutes": 30}],
+        [{"code": f"t{i}", "name": "x", "duration_minutes": 15} for i in range(21)],
+    ],
+)
 def test_invalid_appointment_types_are_refused(invoke, clinic, types):
-    problem(invoke("UpdateDoctorFunction", event_for("PATCH", "/doctors/{doctor_id}", {"doctor_id": clinic["doctor"]},
-                                                     body={"appointment_types": types})), 422, "VALIDATION_ERROR")
+    problem(
+        invoke(
+            "UpdateDoctorFunction",
+            event_for(
+                "PATCH", "/doctors/{doctor_id}", {"doctor_id": clinic["doctor"]}, body={"appointment_types": types}
+            ),
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 # ---------------------------------------------------------------------- booking policy
@@ -210,11 +308,21 @@ def test_a_patient_cannot_cancel_inside_the_cutoff_and_staff_can(invoke, clinic)
     settings(invoke, patient_change_cutoff_minutes=10080)
     booked = book(invoke, clinic, at(clinic["day"], "10:00"))["json"]
     path = {"appointment_id": booked["id"]}
-    late = invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel", path,
-                                                         body={"reason": "r"}, claims=as_patient(clinic["patient"])))
+    late = invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments/{appointment_id}/cancel",
+            path,
+            body={"reason": "r"},
+            claims=as_patient(clinic["patient"]),
+        ),
+    )
     problem(late, 409, "TOO_LATE_TO_CHANGE")
-    staff = invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel", path,
-                                                          body={"reason": "r"}))
+    staff = invoke(
+        "CancelAppointmentFunction",
+        event_for("POST", "/appointments/{appointment_id}/cancel", path, body={"reason": "r"}),
+    )
     assert staff["statusCode"] == 200
 
 
@@ -224,8 +332,10 @@ def test_the_open_appointment_limit_counts_booked_and_gives_places_back(invoke, 
     first, second = (book(invoke, clinic, at(day, hhmm))["json"] for hhmm in ("09:00", "10:00"))
     problem(book(invoke, clinic, at(day, "11:00")), 409, "TOO_MANY_APPOINTMENTS")
     # the contract counts booked appointments: a no-show and an arrival each give the place back
-    update = lambda a, status: invoke("UpdateAppointmentFunction", event_for(  # noqa: E731
-        "PATCH", "/appointments/{appointment_id}", {"appointment_id": a["id"]}, body={"status": status}))
+    update = lambda a, status: invoke(
+        "UpdateAppointmentFunction",
+        event_for("PATCH", "/appointments/{appointment_id}", {"appointment_id": a["id"]}, body={"status": status}),
+    )
     assert update(first, "noshow")["statusCode"] == 200
     third = book(invoke, clinic, at(day, "11:00"))["json"]
     problem(book(invoke, clinic, at(day, "12:00")), 409, "TOO_MANY_APPOINTMENTS")
@@ -239,8 +349,13 @@ def test_the_open_appointment_limit_counts_booked_and_gives_places_back(invoke, 
 
 # ---------------------------------------------------------------------- series
 def series(invoke, clinic, start, count=4, every=1, claims=None, **fields):
-    body = {"patient_id": clinic["patient"], "doctor_id": clinic["doctor"], "start": start,
-            "repeat": {"every_weeks": every, "count": count}, **fields}
+    body = {
+        "patient_id": clinic["patient"],
+        "doctor_id": clinic["doctor"],
+        "start": start,
+        "repeat": {"every_weeks": every, "count": count},
+        **fields,
+    }
     return invoke("BookSeriesFunction", event_for("POST", "/appointment-series", body=body, claims=claims or STAFF))
 
 
@@ -249,8 +364,10 @@ def test_a_series_books_every_occurrence_at_the_same_local_time(invoke, clinic):
     assert made["statusCode"] == 201, made
     body = made["json"]
     assert made["headers"]["Location"] == f"/appointment-series/{body['id']}"
-    assert [datetime.fromisoformat(a["start"].replace("Z", "+00:00")).astimezone(NY).strftime("%a %H:%M")
-            for a in body["appointments"]] == ["Mon 09:00"] * 3
+    assert [
+        datetime.fromisoformat(a["start"].replace("Z", "+00:00")).astimezone(NY).strftime("%a %H:%M")
+        for a in body["appointments"]
+    ] == ["Mon 09:00"] * 3
     assert {a["series_id"] for a in body["appointments"]} == {body["id"]}
     got = invoke("GetSeriesFunction", event_for("GET", "/appointment-series/{series_id}", {"series_id": body["id"]}))
     assert [a["id"] for a in got["json"]["appointments"]] == [a["id"] for a in body["appointments"]]
@@ -276,13 +393,23 @@ def test_a_series_is_all_or_nothing_and_names_the_first_failing_occurrence(invok
 def test_cancelling_a_series_cancels_the_rest_at_once(invoke, clinic):
     made = series(invoke, clinic, at(clinic["day"], "15:00"), count=3)["json"]
     first = made["appointments"][0]
-    invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                  {"appointment_id": first["id"]}, body={"reason": "r"}))
-    cancelled = invoke("CancelSeriesFunction", event_for("POST", "/appointment-series/{series_id}/cancel",
-                                                         {"series_id": made["id"]}, body={"reason": "moving"}))
+    invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": first["id"]}, body={"reason": "r"}
+        ),
+    )
+    cancelled = invoke(
+        "CancelSeriesFunction",
+        event_for(
+            "POST", "/appointment-series/{series_id}/cancel", {"series_id": made["id"]}, body={"reason": "moving"}
+        ),
+    )
     assert cancelled["statusCode"] == 200, cancelled
     assert [a["status"] for a in cancelled["json"]["appointments"]] == ["cancelled"] * 3
     assert {a["cancellation_reason"] for a in cancelled["json"]["appointments"][1:]} == {"moving"}
     # the time is free again
-    assert book(invoke, clinic, at(clinic["day"] + timedelta(weeks=1), "15:00"), patient=clinic["other"])[
-        "statusCode"] == 201
+    assert (
+        book(invoke, clinic, at(clinic["day"] + timedelta(weeks=1), "15:00"), patient=clinic["other"])["statusCode"]
+        == 201
+    )

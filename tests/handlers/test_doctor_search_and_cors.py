@@ -13,16 +13,19 @@ from tests.handlers.test_access import LazyWorld, claims
 def world(invoke):
     w = LazyWorld(invoke)
     for key in ("D1", "D2", "P1", "P2", "A1", "A2"):
-        w[key]  # noqa: B018 - made now: the search tests read the whole table
+        w[key]
     return w
 
 
 def test_a_doctors_search_finds_only_their_own_patients(invoke, aws, world):
     """Given P1 (an appointment with D1) and P2 (with D2), both matching the search,
     when staff and then D1 search, then staff see both and D1 sees only P1."""
+
     def found(role):
-        response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body={"family_name_prefix": "ie"},
-                                                              claims=claims(role, world)))
+        response = invoke(
+            "SearchPatientsFunction",
+            event_for("POST", "/patients/search", body={"family_name_prefix": "ie"}, claims=claims(role, world)),
+        )
         assert response["statusCode"] == 200, response
         return {p["id"] for p in response["json"]["items"]}
 
@@ -40,8 +43,9 @@ def test_a_doctors_search_reveals_nothing_about_other_patients(invoke, aws, worl
     pages, token = [], None
     while True:
         body = {"family_name_prefix": "ie", "limit": 1, **({"next_token": token} if token else {})}
-        response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body=body,
-                                                              claims=claims("doctor", world)))
+        response = invoke(
+            "SearchPatientsFunction", event_for("POST", "/patients/search", body=body, claims=claims("doctor", world))
+        )
         assert response["statusCode"] == 200, response
         pages.append([p["id"] for p in response["json"]["items"]])
         token = response["json"]["next_token"]
@@ -49,9 +53,12 @@ def test_a_doctors_search_reveals_nothing_about_other_patients(invoke, aws, worl
             break
     assert [i for page in pages for i in page] == [world["P1"]]
     # a prefix only hidden patients match: no items and no token, exactly like no match at all
-    only_hidden = invoke("SearchPatientsFunction", event_for("POST", "/patients/search",
-                                                             body={"family_name_prefix": "iex", "limit": 1},
-                                                             claims=claims("doctor", world)))
+    only_hidden = invoke(
+        "SearchPatientsFunction",
+        event_for(
+            "POST", "/patients/search", body={"family_name_prefix": "iex", "limit": 1}, claims=claims("doctor", world)
+        ),
+    )
     assert only_hidden["json"] == {"items": [], "next_token": None}
 
 

@@ -6,8 +6,14 @@ import pytest
 
 from tests.handlers.helpers import event, problem, snapshot
 
-NEW_DOCTOR = {"given_name": "Joseph", "family_name": "Lister", "specialty": "Surgery", "time_zone": "Europe/London",
-              "slot_minutes": 30, "working_hours": {"mon": [{"start": "09:00", "end": "12:00"}]}}
+NEW_DOCTOR = {
+    "given_name": "Joseph",
+    "family_name": "Lister",
+    "specialty": "Surgery",
+    "time_zone": "Europe/London",
+    "slot_minutes": 30,
+    "working_hours": {"mon": [{"start": "09:00", "end": "12:00"}]},
+}
 
 
 def create(invoke, **fields) -> dict:
@@ -17,8 +23,13 @@ def create(invoke, **fields) -> dict:
 
 
 def test_create_answers_201_with_location_and_defaults(invoke):
-    response = invoke("CreateDoctorFunction", event("create_doctor", body={
-        "given_name": "A", "family_name": "B", "specialty": "Cardiology", "time_zone": "Asia/Kathmandu"}))
+    response = invoke(
+        "CreateDoctorFunction",
+        event(
+            "create_doctor",
+            body={"given_name": "A", "family_name": "B", "specialty": "Cardiology", "time_zone": "Asia/Kathmandu"},
+        ),
+    )
     assert response["statusCode"] == 201, response
     body = response["json"]
     assert response["headers"]["Location"] == f"/doctors/{body['id']}"
@@ -34,20 +45,24 @@ def test_bad_doctors_are_422_and_change_nothing(invoke, aws, name):
     assert snapshot(aws) == before
 
 
-@pytest.mark.parametrize("fields", [
-    {"slot_minutes": 25},
-    {"time_zone": "localtime"},
-    {"working_hours": {"mon": [{"start": "12:00", "end": "09:00"}]}},
-    {"working_hours": {"mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:30", "end": "13:00"}]}},
-    {"working_hours": {"funday": [{"start": "09:00", "end": "12:00"}]}},
-    {"working_hours": {"mon": [{"start": "9:00", "end": "12:00"}]}},
-    {"working_hours": {"mon": [{"start": "24:00", "end": "24:00"}]}},
-    {"specialty": ""},
-    {"status": "active"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"slot_minutes": 25},
+        {"time_zone": "localtime"},
+        {"working_hours": {"mon": [{"start": "12:00", "end": "09:00"}]}},
+        {"working_hours": {"mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:30", "end": "13:00"}]}},
+        {"working_hours": {"funday": [{"start": "09:00", "end": "12:00"}]}},
+        {"working_hours": {"mon": [{"start": "9:00", "end": "12:00"}]}},
+        {"working_hours": {"mon": [{"start": "24:00", "end": "24:00"}]}},
+        {"specialty": ""},
+        {"status": "active"},
+    ],
+)
 def test_invalid_doctor_fields_are_422(invoke, fields):
-    problem(invoke("CreateDoctorFunction", event("create_doctor", body={**NEW_DOCTOR, **fields})), 422,
-            "VALIDATION_ERROR")
+    problem(
+        invoke("CreateDoctorFunction", event("create_doctor", body={**NEW_DOCTOR, **fields})), 422, "VALIDATION_ERROR"
+    )
 
 
 def test_working_hours_may_end_at_midnight(invoke):
@@ -81,13 +96,20 @@ def test_update_revalidates_the_whole_doctor(invoke, aws):
     doctor = create(invoke)
     before = snapshot(aws)
     # 09:00-12:00 is on a 30-minute grid but a 60-minute grid too; 09:30 would not be:
-    off = invoke("UpdateDoctorFunction", event("update_doctor", path={"doctor_id": doctor["id"]},
-                                               body={"working_hours": {"mon": [{"start": "09:30", "end": "12:00"}]},
-                                                     "slot_minutes": 60}))
+    off = invoke(
+        "UpdateDoctorFunction",
+        event(
+            "update_doctor",
+            path={"doctor_id": doctor["id"]},
+            body={"working_hours": {"mon": [{"start": "09:30", "end": "12:00"}]}, "slot_minutes": 60},
+        ),
+    )
     problem(off, 422, "VALIDATION_ERROR")
     assert snapshot(aws) == before
-    ok = invoke("UpdateDoctorFunction", event("update_doctor", path={"doctor_id": doctor["id"]},
-                                              body={"slot_minutes": 60, "active": False}))
+    ok = invoke(
+        "UpdateDoctorFunction",
+        event("update_doctor", path={"doctor_id": doctor["id"]}, body={"slot_minutes": 60, "active": False}),
+    )
     assert ok["statusCode"] == 200, ok
     assert ok["json"]["slot_minutes"] == 60 and ok["json"]["active"] is False
     assert ok["json"]["working_hours"] == doctor["working_hours"]
@@ -103,5 +125,9 @@ def test_health_reports_storage_and_version(invoke):
     response = invoke("HealthFunction", event("health"))
     assert response["statusCode"] == 200, response
     assert response["json"]["status"] == "ok" and set(response["json"]["checks"]) == {
-        "patients", "doctors", "appointments", "slot_locks"}
+        "patients",
+        "doctors",
+        "appointments",
+        "slot_locks",
+    }
     assert response["json"]["version"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from tests.handlers.conftest import event_for
+
 PATIENT = {"given_name": "Zebedee", "family_name": "Quillfeather", "birth_date": "1977-07-17", "sex": "male"}
 
 

@@ -6,7 +6,7 @@ to the oldest fitting waitlist entry, as a hold."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -49,43 +49,78 @@ def world(invoke):
         assert response["statusCode"] == 201, response
         return response["json"]
 
-    return {"doctor": post("CreateDoctorFunction", "/doctors", DOCTOR)["id"],
-            "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
-            "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
-            "day": next_monday(), "post": post}
+    return {
+        "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR)["id"],
+        "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
+        "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
+        "day": next_monday(),
+        "post": post,
+    }
 
 
 def stream_record(kind_table: str, old: dict | None, new: dict | None, name: str) -> dict:
     from boto3.dynamodb.types import TypeSerializer
 
     pack = TypeSerializer().serialize
-    image = (lambda item: {k: pack(v) for k, v in item.items()} if item else None)
-    change = {"Keys": {"id": pack((new or old)["id"])}, "StreamViewType": "NEW_AND_OLD_IMAGES", "SequenceNumber": "1",
-              "SizeBytes": 1}
+    image = lambda item: {k: pack(v) for k, v in item.items()} if item else None
+    change = {
+        "Keys": {"id": pack((new or old)["id"])},
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+        "SequenceNumber": "1",
+        "SizeBytes": 1,
+    }
     if old:
         change["OldImage"] = image(old)
     if new:
         change["NewImage"] = image(new)
-    return {"eventID": "e1", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": change,
-            "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/clinic-local-{kind_table}/stream/x"}
+    return {
+        "eventID": "e1",
+        "eventName": name,
+        "eventSource": "aws:dynamodb",
+        "dynamodb": change,
+        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/clinic-local-{kind_table}/stream/x",
+    }
 
 
 def test_the_publisher_puts_each_committed_change_as_its_event_with_a_stable_id(invoke, world, delivered):
-    booked = world["post"]("BookAppointmentFunction", "/appointments",
-                           {"patient_id": world["patient"], "doctor_id": world["doctor"],
-                            "start": at(world["day"], "09:00"), "reason": "chest pain, private"})
-    stored = {"id": booked["id"], "patient_id": world["patient"], "doctor_id": world["doctor"], "version": 1,
-              "start_at": booked["start"], "end_at": booked["end"], "status": "booked", "reason": "chest pain, private",
-              "created_at": booked["created_at"], "updated_at": booked["updated_at"]}
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {
+            "patient_id": world["patient"],
+            "doctor_id": world["doctor"],
+            "start": at(world["day"], "09:00"),
+            "reason": "chest pain, private",
+        },
+    )
+    stored = {
+        "id": booked["id"],
+        "patient_id": world["patient"],
+        "doctor_id": world["doctor"],
+        "version": 1,
+        "start_at": booked["start"],
+        "end_at": booked["end"],
+        "status": "booked",
+        "reason": "chest pain, private",
+        "created_at": booked["created_at"],
+        "updated_at": booked["updated_at"],
+    }
     moved = {**stored, "version": 2, "start_at": "2099-01-01T10:00:00Z", "end_at": "2099-01-01T10:15:00Z"}
     cancelled = {**moved, "version": 3, "status": "cancelled", "cancellation_reason": "ill"}
-    batch = {"Records": [stream_record("AppointmentsTable", None, stored, "INSERT"),
-                         stream_record("AppointmentsTable", stored, moved, "MODIFY"),
-                         stream_record("AppointmentsTable", moved, cancelled, "MODIFY")]}
+    batch = {
+        "Records": [
+            stream_record("AppointmentsTable", None, stored, "INSERT"),
+            stream_record("AppointmentsTable", stored, moved, "MODIFY"),
+            stream_record("AppointmentsTable", moved, cancelled, "MODIFY"),
+        ]
+    }
     assert invoke.worker("PublishEventsFunction", batch) == {"batchItemFailures": []}
     published = delivered()
-    assert [e["detail-type"] for e in published] == ["AppointmentBooked", "AppointmentRescheduled",
-                                                     "AppointmentCancelled"]
+    assert [e["detail-type"] for e in published] == [
+        "AppointmentBooked",
+        "AppointmentRescheduled",
+        "AppointmentCancelled",
+    ]
     assert published[1]["detail"]["previous_start"] == booked["start"]
     assert [e["detail"]["sequence"] for e in published] == [1, 2, 3]
     # no name, reason or contact detail in any event
@@ -97,23 +132,36 @@ def test_the_publisher_puts_each_committed_change_as_its_event_with_a_stable_id(
     assert again[0]["detail"]["event_id"] == published[0]["detail"]["event_id"]
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    (None, {"status": "held"}, ["HoldPlaced"]),
-    ({"status": "held"}, {"status": "released"}, ["HoldReleased"]),
-    ({"status": "held"}, {"status": "expired"}, ["HoldExpired"]),
-    ({"status": "held"}, {"status": "confirmed"}, []),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (None, {"status": "held"}, ["HoldPlaced"]),
+        ({"status": "held"}, {"status": "released"}, ["HoldReleased"]),
+        ({"status": "held"}, {"status": "expired"}, ["HoldExpired"]),
+        ({"status": "held"}, {"status": "confirmed"}, []),
+    ],
+)
 def test_hold_changes_read_as_the_catalogues_events(old, new, expected):
-    base = {"id": "h", "patient_id": "p", "doctor_id": "d", "start_at": "s", "end_at": "e", "expires_at": "x",
-            "version": 1}
+    base = {
+        "id": "h",
+        "patient_id": "p",
+        "doctor_id": "d",
+        "start_at": "s",
+        "end_at": "e",
+        "expires_at": "x",
+        "version": 1,
+    }
     found = events.hold_events({**base, **old} if old else {}, {**base, **new, "version": 2})
     assert [e["detail-type"] for e in found] == expected
 
 
 def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
     scheduler = boto3.client("scheduler", region_name="us-east-1")
-    booked = world["post"]("BookAppointmentFunction", "/appointments", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "10:00")})
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "10:00")},
+    )
     note = {"detail-type": "AppointmentBooked", "detail": {"appointment_id": booked["id"]}}
     invoke.worker("ScheduleTimersFunction", note)
     schedule = scheduler.get_schedule(Name=f"reminder-{booked['id']}", GroupName=GROUP)
@@ -122,16 +170,23 @@ def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
     assert schedule["ScheduleExpression"] == (start - timedelta(days=1)).strftime("at(%Y-%m-%dT%H:%M:%S)")
     assert json.loads(schedule["Target"]["Input"]) == {"appointment_id": booked["id"], "start_at": booked["start"]}
     # cancelled: whatever event arrives (even a stale "booked" one), the reminder is gone
-    invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                  {"appointment_id": booked["id"]}, body={"reason": "r"}))
+    invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": booked["id"]}, body={"reason": "r"}
+        ),
+    )
     invoke.worker("ScheduleTimersFunction", note)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule(Name=f"reminder-{booked['id']}", GroupName=GROUP)
 
 
 def test_a_reminder_fires_only_for_an_appointment_still_booked_for_that_start(invoke, world, delivered):
-    booked = world["post"]("BookAppointmentFunction", "/appointments", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "11:00")})
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "11:00")},
+    )
     invoke.worker("SendReminderFunction", {"appointment_id": booked["id"], "start_at": "2099-01-01T09:00:00Z"})
     assert delivered() == []  # moved since: not this start
     invoke.worker("SendReminderFunction", {"appointment_id": booked["id"], "start_at": booked["start"]})
@@ -141,21 +196,31 @@ def test_a_reminder_fires_only_for_an_appointment_still_booked_for_that_start(in
 
 def test_freed_time_is_offered_to_the_oldest_fitting_waitlist_entry_as_a_hold(invoke, world):
     # Given the doctor's 09:00 booked by "other", and two patients waiting for that morning
-    taken = world["post"]("BookAppointmentFunction", "/appointments", {
-        "patient_id": world["other"], "doctor_id": world["doctor"], "start": at(world["day"], "09:00")})
+    taken = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["other"], "doctor_id": world["doctor"], "start": at(world["day"], "09:00")},
+    )
     window = {"doctor_id": world["doctor"], "from": at(world["day"], "09:00"), "to": at(world["day"], "09:15")}
     first = world["post"]("JoinWaitlistFunction", "/waitlist", {**window, "patient_id": world["patient"]})
     second_patient = world["post"]("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "S"})["id"]
     second = world["post"]("JoinWaitlistFunction", "/waitlist", {**window, "patient_id": second_patient})
     assert first["status"] == "waiting" and first["offer"] is None
     # When the booking is cancelled and the matcher hears of it
-    invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                  {"appointment_id": taken["id"]}, body={"reason": "r"}))
-    invoke.worker("OfferWaitlistFunction", {"detail-type": "AppointmentCancelled",
-                                            "detail": {"doctor_id": world["doctor"]}})
+    invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": taken["id"]}, body={"reason": "r"}
+        ),
+    )
+    invoke.worker(
+        "OfferWaitlistFunction", {"detail-type": "AppointmentCancelled", "detail": {"doctor_id": world["doctor"]}}
+    )
     # Then the oldest entry is offered the time as a hold; the other still waits
-    read = lambda entry: invoke("GetWaitlistEntryFunction", event_for(  # noqa: E731
-        "GET", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))["json"]
+    read = lambda entry: invoke(
+        "GetWaitlistEntryFunction",
+        event_for("GET", "/waitlist/{entry_id}", {"entry_id": entry["id"]}),
+    )["json"]
     offered, waiting = read(first), read(second)
     assert offered["status"] == "offered" and waiting["status"] == "waiting"
     assert offered["offer"]["start"] == taken["start"]
@@ -165,23 +230,36 @@ def test_freed_time_is_offered_to_the_oldest_fitting_waitlist_entry_as_a_hold(in
     invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": world["doctor"]}})
     assert read(second)["status"] == "waiting"
     # When the first patient releases the offer, the entry waits again (queued last) and the time goes to the next
-    assert invoke("ReleaseHoldFunction", event_for("DELETE", "/holds/{hold_id}",
-                                                   {"hold_id": offered["offer"]["hold_id"]}))["statusCode"] == 204
+    assert (
+        invoke(
+            "ReleaseHoldFunction", event_for("DELETE", "/holds/{hold_id}", {"hold_id": offered["offer"]["hold_id"]})
+        )["statusCode"]
+        == 204
+    )
     assert read(first)["status"] == "waiting"
     invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": world["doctor"]}})
     next_offer = read(second)
     assert next_offer["status"] == "offered" and read(first)["status"] == "waiting"
     # Confirming the offer books it and the entry is booked
-    confirmed = invoke("ConfirmHoldFunction", event_for("POST", "/holds/{hold_id}/confirm",
-                                                        {"hold_id": next_offer["offer"]["hold_id"]}, body={}))
+    confirmed = invoke(
+        "ConfirmHoldFunction",
+        event_for("POST", "/holds/{hold_id}/confirm", {"hold_id": next_offer["offer"]["hold_id"]}, body={}),
+    )
     assert confirmed["statusCode"] == 201 and confirmed["json"]["patient_id"] == second_patient
     assert read(second)["status"] == "booked"
 
 
 def test_an_entry_whose_time_is_already_free_is_offered_when_it_joins(invoke, world):
-    entry = world["post"]("JoinWaitlistFunction", "/waitlist", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "from": at(world["day"], "13:00"),
-        "to": at(world["day"], "14:00")})
+    entry = world["post"](
+        "JoinWaitlistFunction",
+        "/waitlist",
+        {
+            "patient_id": world["patient"],
+            "doctor_id": world["doctor"],
+            "from": at(world["day"], "13:00"),
+            "to": at(world["day"], "14:00"),
+        },
+    )
     record = load_event("offer_waitlist_on_change")["Records"][0]
     record["dynamodb"]["NewImage"]["doctor_id"] = {"S": world["doctor"]}
     invoke.worker("OfferWaitlistOnChangeFunction", {"Records": [record]})
@@ -189,18 +267,26 @@ def test_an_entry_whose_time_is_already_free_is_offered_when_it_joins(invoke, wo
     assert got["json"]["status"] == "offered"
     assert got["json"]["offer"]["start"] == at_utc(world["day"], "13:00")
     # leaving the waitlist releases the offer at once
-    assert invoke("LeaveWaitlistFunction", event_for("DELETE", "/waitlist/{entry_id}",
-                                                     {"entry_id": entry["id"]}))["statusCode"] == 204
-    assert invoke("GetWaitlistEntryFunction", event_for("GET", "/waitlist/{entry_id}",
-                                                        {"entry_id": entry["id"]}))["json"]["status"] == "cancelled"
+    assert (
+        invoke("LeaveWaitlistFunction", event_for("DELETE", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))[
+            "statusCode"
+        ]
+        == 204
+    )
+    assert (
+        invoke("GetWaitlistEntryFunction", event_for("GET", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))["json"][
+            "status"
+        ]
+        == "cancelled"
+    )
     hold = invoke("GetHoldFunction", event_for("GET", "/holds/{hold_id}", {"hold_id": got["json"]["offer"]["hold_id"]}))
     assert hold["json"]["status"] == "released"
 
 
 def at_utc(day, hhmm):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromisoformat(at(day, hhmm)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(at(day, hhmm)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------- waitlist edges
@@ -208,7 +294,6 @@ class Clock:
     """The services' idea of now, moved by the test (the write conditions compare the same clock)."""
 
     def __init__(self, monkeypatch):
-        from datetime import timezone
 
         import clinic.services.appointments as appointments
         import clinic.services.holds as holds
@@ -216,16 +301,18 @@ class Clock:
 
         self.offset, real = timedelta(), datetime.now
         for module in (appointments, holds, waitlist):
-            monkeypatch.setattr(module, "now_utc", lambda: real(timezone.utc) + self.offset)
+            monkeypatch.setattr(module, "now_utc", lambda: real(UTC) + self.offset)
 
     def set_to(self, moment: str) -> None:
-        from datetime import timezone
 
-        self.offset = datetime.fromisoformat(moment) - datetime.now(timezone.utc)
+        self.offset = datetime.fromisoformat(moment) - datetime.now(UTC)
 
 
 def settings(invoke, **values):
-    assert invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body=values, claims=STAFF))["statusCode"] == 200
+    assert (
+        invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body=values, claims=STAFF))["statusCode"]
+        == 200
+    )
     invoke.settings_age_out()
 
 
@@ -236,15 +323,24 @@ def offer_on_change(invoke, world):
 
 
 def read_entry(invoke, entry):
-    return invoke("GetWaitlistEntryFunction", event_for("GET", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))["json"]
+    return invoke("GetWaitlistEntryFunction", event_for("GET", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))[
+        "json"
+    ]
 
 
 def test_an_offer_that_expired_reads_as_waiting_and_the_entry_can_still_leave(invoke, world, monkeypatch):
     # Given an entry offered a hold (60 minutes, the default), and the expiry worker not run yet
     clock = Clock(monkeypatch)
-    entry = world["post"]("JoinWaitlistFunction", "/waitlist", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "from": at(world["day"], "13:00"),
-        "to": at(world["day"], "15:00")})
+    entry = world["post"](
+        "JoinWaitlistFunction",
+        "/waitlist",
+        {
+            "patient_id": world["patient"],
+            "doctor_id": world["doctor"],
+            "from": at(world["day"], "13:00"),
+            "to": at(world["day"], "15:00"),
+        },
+    )
     offer_on_change(invoke, world)
     offer = read_entry(invoke, entry)["offer"]
     # When the offer's expiry passes
@@ -253,8 +349,12 @@ def test_an_offer_that_expired_reads_as_waiting_and_the_entry_can_still_leave(in
     now_read = read_entry(invoke, entry)
     assert now_read["status"] == "waiting" and now_read["offer"] is None
     # and leaving works: the hold is recorded expired and the entry cancelled
-    assert invoke("LeaveWaitlistFunction", event_for("DELETE", "/waitlist/{entry_id}",
-                                                     {"entry_id": entry["id"]}))["statusCode"] == 204
+    assert (
+        invoke("LeaveWaitlistFunction", event_for("DELETE", "/waitlist/{entry_id}", {"entry_id": entry["id"]}))[
+            "statusCode"
+        ]
+        == 204
+    )
     assert read_entry(invoke, entry)["status"] == "cancelled"
     hold = invoke("GetHoldFunction", event_for("GET", "/holds/{hold_id}", {"hold_id": offer["hold_id"]}))["json"]
     assert hold["status"] == "expired"
@@ -270,9 +370,16 @@ def test_entries_whose_window_passed_leave_the_queue_and_never_block_newer_ones(
     # Given an old entry for 13:00-13:15 and a newer one for 14:00-15:00, read one at a time
     monkeypatch.setattr(waitlist, "QUEUE_READ", 1)
     clock = Clock(monkeypatch)
-    join = lambda start, end: world["post"]("JoinWaitlistFunction", "/waitlist", {  # noqa: E731
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "from": at(world["day"], start),
-        "to": at(world["day"], end)})
+    join = lambda start, end: world["post"](
+        "JoinWaitlistFunction",
+        "/waitlist",
+        {
+            "patient_id": world["patient"],
+            "doctor_id": world["doctor"],
+            "from": at(world["day"], start),
+            "to": at(world["day"], end),
+        },
+    )
     stale, newer = join("13:00", "13:15"), join("14:00", "15:00")
     # When the matcher runs at 13:30 that day
     clock.set_to(at(world["day"], "13:30"))
@@ -288,9 +395,16 @@ def test_an_offer_respects_the_patients_minimum_notice(invoke, world, monkeypatc
     # Given two hours' notice for patients, and it is just before 08:00 on the day (the clock runs on)
     settings(invoke, min_notice_minutes=120)
     clock = Clock(monkeypatch)
-    entry = world["post"]("JoinWaitlistFunction", "/waitlist", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "from": at(world["day"], "09:00"),
-        "to": at(world["day"], "11:00")})
+    entry = world["post"](
+        "JoinWaitlistFunction",
+        "/waitlist",
+        {
+            "patient_id": world["patient"],
+            "doctor_id": world["doctor"],
+            "from": at(world["day"], "09:00"),
+            "to": at(world["day"], "11:00"),
+        },
+    )
     clock.set_to(at(world["day"], "07:59"))
     # When the matcher offers time
     offer_on_change(invoke, world)
@@ -299,18 +413,26 @@ def test_an_offer_respects_the_patients_minimum_notice(invoke, world, monkeypatc
 
 
 def test_reminders_turned_off_stop_reminders_already_scheduled(invoke, world, delivered):
-    booked = world["post"]("BookAppointmentFunction", "/appointments", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "11:00")})
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "11:00")},
+    )
     settings(invoke, reminder_lead_minutes=0)
     invoke.worker("SendReminderFunction", {"appointment_id": booked["id"], "start_at": booked["start"]})
     assert delivered() == []
 
 
 def test_a_timer_the_scheduler_cannot_deliver_goes_to_the_dead_letter_queue(invoke, world):
-    booked = world["post"]("BookAppointmentFunction", "/appointments", {
-        "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "16:00")})
-    invoke.worker("ScheduleTimersFunction", {"detail-type": "AppointmentBooked",
-                                             "detail": {"appointment_id": booked["id"]}})
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "16:00")},
+    )
+    invoke.worker(
+        "ScheduleTimersFunction", {"detail-type": "AppointmentBooked", "detail": {"appointment_id": booked["id"]}}
+    )
     schedule = boto3.client("scheduler", region_name="us-east-1").get_schedule(
-        Name=f"reminder-{booked['id']}", GroupName=GROUP)
+        Name=f"reminder-{booked['id']}", GroupName=GROUP
+    )
     assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":clinic-local-EventsDeadLetterQueue")

@@ -9,11 +9,9 @@ applied (the answer is lost) — the first call is "before", the last "after", t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 import json
 import time
+from dataclasses import dataclass
 
 import pytest
 from botocore.client import BaseClient
@@ -66,10 +64,11 @@ def scan(aws, suffix):
 def assert_locks_agree_with_appointments(aws):
     """Every live appointment holds exactly its cells (its doctor's with buffers), and nothing else
     holds any; the patient's open-appointment count and the doctor–patient links agree too."""
+    from boto3.dynamodb.types import TypeDeserializer
+
     from clinic.data import locks
     from clinic.data.appointments import Occupancy
     from clinic.data.dynamo import plain
-    from boto3.dynamodb.types import TypeDeserializer
 
     unpack = TypeDeserializer().deserialize
     held, counters = {}, {}
@@ -85,16 +84,19 @@ def assert_locks_agree_with_appointments(aws):
     for raw in scan(aws, "AppointmentsTable"):
         item = plain({k: unpack(v) for k, v in raw.items()})
         if item["status"] != "cancelled":
-            links[(locks.doctor_owner(item["doctor_id"]), "#patient#" + item["patient_id"])] = \
+            links[(locks.doctor_owner(item["doctor_id"]), "#patient#" + item["patient_id"])] = (
                 links.get((locks.doctor_owner(item["doctor_id"]), "#patient#" + item["patient_id"]), 0) + 1
+            )
         if item["status"] in ("booked", "arrived"):
             key = (locks.patient_owner(item["patient_id"]), "#open")
             open_count[key] = open_count.get(key, 0) + 1
         if item["status"] == "cancelled":
             continue
         occupancy = Occupancy.of(item)
-        for owner, cells in ((locks.doctor_owner(item["doctor_id"]), occupancy.doctor_cells()),
-                             (locks.patient_owner(item["patient_id"]), occupancy.patient_cells())):
+        for owner, cells in (
+            (locks.doctor_owner(item["doctor_id"]), occupancy.doctor_cells()),
+            (locks.patient_owner(item["patient_id"]), occupancy.patient_cells()),
+        ):
             for cell in cells:
                 wanted[(owner, locks.hour_key(cell), f"m{cell.minute:02d}")] = item["id"]
     assert held == wanted
@@ -102,9 +104,12 @@ def assert_locks_agree_with_appointments(aws):
 
 
 def business_state(aws):
-    return {suffix: sorted(str(sorted((k, str(v)) for k, v in i.items() if k not in ("updated_at",)))
-                           for i in scan(aws, suffix))
-            for suffix in ("PatientsTable", "DoctorsTable", "AppointmentsTable", "SlotLocksTable")}
+    return {
+        suffix: sorted(
+            str(sorted((k, str(v)) for k, v in i.items() if k not in ("updated_at",))) for i in scan(aws, suffix)
+        )
+        for suffix in ("PatientsTable", "DoctorsTable", "AppointmentsTable", "SlotLocksTable")
+    }
 
 
 def setup_world(invoke):
@@ -112,33 +117,74 @@ def setup_world(invoke):
         return invoke(function, event_for("POST", resource, body=body, claims=STAFF))["json"]["id"]
 
     day = next_monday()
-    world = {"doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
-             "patient": post("RegisterPatientFunction", "/patients", PATIENT), "day": day}
-    world["appointment"] = post("BookAppointmentFunction", "/appointments",
-                                {"patient_id": world["patient"], "doctor_id": world["doctor"],
-                                 "start": at(day, "09:00")})
+    world = {
+        "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
+        "patient": post("RegisterPatientFunction", "/patients", PATIENT),
+        "day": day,
+    }
+    world["appointment"] = post(
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(day, "09:00")},
+    )
     return world
 
 
 def request_for(kind, world):
     """(function, event, key?) of one write request, and how many records of its kind it creates."""
     if kind == "register":
-        return "RegisterPatientFunction", event_for("POST", "/patients", body={**PATIENT, "given_name": "New"},
-                                                    claims=STAFF), "k-register"
+        return (
+            "RegisterPatientFunction",
+            event_for("POST", "/patients", body={**PATIENT, "given_name": "New"}, claims=STAFF),
+            "k-register",
+        )
     if kind == "book":
-        return "BookAppointmentFunction", event_for("POST", "/appointments", claims=STAFF, body={
-            "patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "10:00")}), "k-book"
+        return (
+            "BookAppointmentFunction",
+            event_for(
+                "POST",
+                "/appointments",
+                claims=STAFF,
+                body={"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "10:00")},
+            ),
+            "k-book",
+        )
     if kind == "cancel":
-        return "CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                      {"appointment_id": world["appointment"]},
-                                                      body={"reason": "ill"}, claims=STAFF), "k-cancel"
+        return (
+            "CancelAppointmentFunction",
+            event_for(
+                "POST",
+                "/appointments/{appointment_id}/cancel",
+                {"appointment_id": world["appointment"]},
+                body={"reason": "ill"},
+                claims=STAFF,
+            ),
+            "k-cancel",
+        )
     if kind == "reschedule":
-        return "UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}",
-                                                      {"appointment_id": world["appointment"]},
-                                                      body={"start": at(world["day"], "11:00")}, claims=STAFF), None
+        return (
+            "UpdateAppointmentFunction",
+            event_for(
+                "PATCH",
+                "/appointments/{appointment_id}",
+                {"appointment_id": world["appointment"]},
+                body={"start": at(world["day"], "11:00")},
+                claims=STAFF,
+            ),
+            None,
+        )
     if kind == "update":
-        return "UpdatePatientFunction", event_for("PATCH", "/patients/{patient_id}", {"patient_id": world["patient"]},
-                                                  body={"phone": "+15550107777"}, claims=STAFF), None
+        return (
+            "UpdatePatientFunction",
+            event_for(
+                "PATCH",
+                "/patients/{patient_id}",
+                {"patient_id": world["patient"]},
+                body={"phone": "+15550107777"},
+                claims=STAFF,
+            ),
+            None,
+        )
     raise AssertionError(kind)
 
 
@@ -170,8 +216,10 @@ def send(invoke, kind, world, short=False):
         patch.setattr(dynamo, "ANSWER_SECONDS", 0)
         response = load_function(function).lambda_handler(event, ShortInvocation())
     response["json"] = json.loads(response["body"])
-    response["headers"] = {**response.get("headers", {}),
-                           **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}}
+    response["headers"] = {
+        **response.get("headers", {}),
+        **{k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()},
+    }
     return response
 
 
@@ -189,8 +237,12 @@ def test_write_calls_per_request(invoke, injector, kind):
     assert len(injector.writes) == WRITE_CALLS[kind], injector.writes
 
 
-CASES = [pytest.param(kind, index, phase, id=f"{kind}-write{index}-{phase}")
-         for kind in KINDS for index in range(WRITE_CALLS[kind]) for phase in ("before", "after")]
+CASES = [
+    pytest.param(kind, index, phase, id=f"{kind}-write{index}-{phase}")
+    for kind in KINDS
+    for index in range(WRITE_CALLS[kind])
+    for phase in ("before", "after")
+]
 
 
 @pytest.mark.parametrize("kind,index,phase", CASES)
@@ -253,8 +305,10 @@ def test_clinic_faults_injects_storage_faults_on_request(invoke, aws, monkeypatc
 def test_fault_rules_are_parsed_strictly():
     from clinic.data import faults
 
-    assert faults.rules("PutItem:after:0.5, *:before:1") == [faults.Rule("PutItem", "after", 0.5),
-                                                            faults.Rule("*", "before", 1.0)]
+    assert faults.rules("PutItem:after:0.5, *:before:1") == [
+        faults.Rule("PutItem", "after", 0.5),
+        faults.Rule("*", "before", 1.0),
+    ]
     with pytest.raises(ValueError):
         faults.rules("PutItem:during:1")
 
@@ -275,13 +329,17 @@ def test_a_status_change_whose_answer_was_lost_is_not_refused_by_its_own_retry(i
 
     monkeypatch.setattr(BaseClient, "_make_api_call", commit_then_retry)
     path = {"appointment_id": world["appointment"]}
-    arrived = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
-                                                            body={"status": "arrived"}, claims=STAFF))
+    arrived = invoke(
+        "UpdateAppointmentFunction",
+        event_for("PATCH", "/appointments/{appointment_id}", path, body={"status": "arrived"}, claims=STAFF),
+    )
     assert retried and arrived["statusCode"] == 200 and arrived["json"]["status"] == "arrived"
     assert "status_changed_by_request" not in arrived["json"]
     # Given it arrived, when another request asks for the same change, then that is still a 409
-    again = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}", path,
-                                                          body={"status": "arrived"}, claims=STAFF))
+    again = invoke(
+        "UpdateAppointmentFunction",
+        event_for("PATCH", "/appointments/{appointment_id}", path, body={"status": "arrived"}, claims=STAFF),
+    )
     assert again["statusCode"] == 409 and again["json"]["code"] == "INVALID_TRANSITION"
 
 

@@ -32,16 +32,25 @@ def patient_claims(patient_id: str) -> dict[str, str]:
 
 
 NOBODY = {"sub": "signed-in-no-group"}
-FUNCTIONS = {"/fhir/metadata": "FhirMetadataFunction", "/fhir/Patient/{patient_id}": "FhirReadPatientFunction",
-             "/fhir/Practitioner/{doctor_id}": "FhirReadPractitionerFunction",
-             "/fhir/Schedule/{doctor_id}": "FhirReadScheduleFunction", "/fhir/Schedule": "FhirSearchScheduleFunction",
-             "/fhir/Slot": "FhirSearchSlotFunction",
-             "/fhir/Appointment/{appointment_id}": "FhirReadAppointmentFunction",
-             "/fhir/Appointment": "FhirSearchAppointmentFunction"}
+FUNCTIONS = {
+    "/fhir/metadata": "FhirMetadataFunction",
+    "/fhir/Patient/{patient_id}": "FhirReadPatientFunction",
+    "/fhir/Practitioner/{doctor_id}": "FhirReadPractitionerFunction",
+    "/fhir/Schedule/{doctor_id}": "FhirReadScheduleFunction",
+    "/fhir/Schedule": "FhirSearchScheduleFunction",
+    "/fhir/Slot": "FhirSearchSlotFunction",
+    "/fhir/Appointment/{appointment_id}": "FhirReadAppointmentFunction",
+    "/fhir/Appointment": "FhirSearchAppointmentFunction",
+}
 
 
-def fhir_event(resource: str, path: dict[str, str] | None = None, query: list[tuple[str, str]] | None = None,
-               claims: dict[str, str] | None = STAFF, headers: dict[str, str] | None = None) -> dict:
+def fhir_event(
+    resource: str,
+    path: dict[str, str] | None = None,
+    query: list[tuple[str, str]] | None = None,
+    claims: dict[str, str] | None = STAFF,
+    headers: dict[str, str] | None = None,
+) -> dict:
     """A GET on a FHIR route, its query given as (name, value) pairs (names may repeat), from HOST."""
     event = event_for("GET", resource, path, claims=claims or STAFF)
     if claims is None:  # no token: the gateway passes no authorizer
@@ -60,6 +69,7 @@ def fhir_event(resource: str, path: dict[str, str] | None = None, query: list[tu
 def get(invoke):
     def _get(resource: str, path=None, query=None, claims=STAFF, headers=None) -> dict:
         return invoke(FUNCTIONS[resource], fhir_event(resource, path, query, claims, headers))
+
     return _get
 
 
@@ -78,8 +88,9 @@ def outcome(response: dict, validator, status: int, code: str, issue: str) -> di
     assert "Traceback" not in response["body"] and "clinic-local" not in response["body"]
     for entry in body["issue"]:
         assert entry["severity"] == "error" and entry["code"] == issue, body
-        assert entry["details"]["coding"] == [{"system": ERROR_CODE_SYSTEM, "code": code,
-                                               "display": entry["details"]["text"]}], body
+        assert entry["details"]["coding"] == [
+            {"system": ERROR_CODE_SYSTEM, "code": code, "display": entry["details"]["text"]}
+        ], body
         assert entry["diagnostics"]
     return body
 
@@ -95,8 +106,11 @@ def next_query(bundle: dict) -> list[tuple[str, str]] | None:
 
 
 def ids(bundle: dict, kind: str = "Appointment") -> list[str]:
-    return [e["resource"]["id"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"
-            and e["resource"]["resourceType"] == kind]
+    return [
+        e["resource"]["id"]
+        for e in bundle.get("entry", [])
+        if e["search"]["mode"] == "match" and e["resource"]["resourceType"] == kind
+    ]
 
 
 def instant(value: str) -> datetime:
@@ -107,23 +121,32 @@ def instant(value: str) -> datetime:
 def world(invoke):
     """Doctor D (a 30-minute type "long" with a 10-minute buffer after) and D2; patient P (phone, e-mail,
     a condition) and P2; P's appointments on `day` in every status, P2's one with D2."""
+
     def post(function, resource, body, path=None):
         response = invoke(function, event_for("POST", resource, path, body=body, claims=STAFF))
         assert response["statusCode"] in (200, 201), response
         return response["json"]
 
     def patch(appointment_id, body):
-        response = invoke("UpdateAppointmentFunction", event_for("PATCH", "/appointments/{appointment_id}",
-                                                                 {"appointment_id": appointment_id}, body=body,
-                                                                 claims=STAFF))
+        response = invoke(
+            "UpdateAppointmentFunction",
+            event_for(
+                "PATCH", "/appointments/{appointment_id}", {"appointment_id": appointment_id}, body=body, claims=STAFF
+            ),
+        )
         assert response["statusCode"] == 200, response
 
-    w = {"D": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "appointment_types": [LONG]})["id"],
-         "D2": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "family_name": "Other"})["id"],
-         "P": post("RegisterPatientFunction", "/patients",
-                   {**PATIENT, "phone": "+15550100001", "email": "pat@example.org", "conditions": ["asthma"]})["id"],
-         "P2": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"})["id"],
-         "day": next_monday(2)}
+    w = {
+        "D": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "appointment_types": [LONG]})["id"],
+        "D2": post("CreateDoctorFunction", "/doctors", {**DOCTOR, "family_name": "Other"})["id"],
+        "P": post(
+            "RegisterPatientFunction",
+            "/patients",
+            {**PATIENT, "phone": "+15550100001", "email": "pat@example.org", "conditions": ["asthma"]},
+        )["id"],
+        "P2": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"})["id"],
+        "day": next_monday(2),
+    }
 
     def book(start, patient="P", doctor="D", **fields):
         body = {"patient_id": w[patient], "doctor_id": w[doctor], "start": at(w["day"], start), **fields}
@@ -140,8 +163,12 @@ def world(invoke):
     patch(w["fulfilled"], {"status": "arrived"})
     patch(w["fulfilled"], {"status": "fulfilled"})
     patch(w["noshow"], {"status": "noshow"})
-    post("CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "feeling better"},
-         {"appointment_id": w["cancelled"]})
+    post(
+        "CancelAppointmentFunction",
+        "/appointments/{appointment_id}/cancel",
+        {"reason": "feeling better"},
+        {"appointment_id": w["cancelled"]},
+    )
     return w
 
 
@@ -181,14 +208,17 @@ def test_the_base_url_on_api_gateways_own_domain_holds_the_stage(get, fhir_valid
 
 
 # ---------------------------------------------------------------------------- reads
-def test_a_patient_maps_to_a_fhir_patient_without_conditions_with_the_native_access_and_audit(get, world, aws,
-                                                                                              fhir_validator):
+def test_a_patient_maps_to_a_fhir_patient_without_conditions_with_the_native_access_and_audit(
+    get, world, aws, fhir_validator
+):
     patient = valid(get("/fhir/Patient/{patient_id}", {"patient_id": world["P"]}), fhir_validator)
     assert patient["resourceType"] == "Patient" and patient["id"] == world["P"]
     assert patient["name"] == [{"use": "official", "family": PATIENT["family_name"], "given": [PATIENT["given_name"]]}]
     assert (patient["gender"], patient["birthDate"], patient["active"]) == ("other", PATIENT["birth_date"], True)
-    assert patient["telecom"] == [{"system": "phone", "value": "+15550100001"},
-                                  {"system": "email", "value": "pat@example.org"}]
+    assert patient["telecom"] == [
+        {"system": "phone", "value": "+15550100001"},
+        {"system": "email", "value": "pat@example.org"},
+    ]
     assert "asthma" not in json.dumps(patient)  # conditions have no place in Patient
     assert patient["meta"]["lastUpdated"].endswith("Z")
     bare = valid(get("/fhir/Patient/{patient_id}", {"patient_id": world["P2"]}), fhir_validator)
@@ -197,22 +227,41 @@ def test_a_patient_maps_to_a_fhir_patient_without_conditions_with_the_native_acc
     read = {"patient_id": world["P"]}
     valid(get("/fhir/Patient/{patient_id}", read, claims=patient_claims(world["P"])), fhir_validator)
     valid(get("/fhir/Patient/{patient_id}", read, claims=doctor_claims(world["D"])), fhir_validator)  # linked
-    outcome(get("/fhir/Patient/{patient_id}", read, claims=patient_claims(world["P2"])), fhir_validator, 404,
-            "NOT_FOUND", "not-found")
-    outcome(get("/fhir/Patient/{patient_id}", read, claims=doctor_claims(world["D2"])), fhir_validator, 404,
-            "NOT_FOUND", "not-found")
+    outcome(
+        get("/fhir/Patient/{patient_id}", read, claims=patient_claims(world["P2"])),
+        fhir_validator,
+        404,
+        "NOT_FOUND",
+        "not-found",
+    )
+    outcome(
+        get("/fhir/Patient/{patient_id}", read, claims=doctor_claims(world["D2"])),
+        fhir_validator,
+        404,
+        "NOT_FOUND",
+        "not-found",
+    )
     outcome(get("/fhir/Patient/{patient_id}", read, claims=NOBODY), fhir_validator, 403, "FORBIDDEN", "forbidden")
     for unknown in (str(uuid.uuid4()), "not-a-uuid"):
-        outcome(get("/fhir/Patient/{patient_id}", {"patient_id": unknown}), fhir_validator, 404, "NOT_FOUND",
-                "not-found")
+        outcome(
+            get("/fhir/Patient/{patient_id}", {"patient_id": unknown}), fhir_validator, 404, "NOT_FOUND", "not-found"
+        )
     trail = [r for r in audit_records(aws, "fhir.patient.read") if r["subject"] == f"patient#{world['P']}"]
     assert sorted((r["outcome"], int(r["status"])) for r in trail) == [
-        ("allowed", 200), ("allowed", 200), ("allowed", 200), ("denied", 403), ("denied", 404), ("denied", 404)]
+        ("allowed", 200),
+        ("allowed", 200),
+        ("allowed", 200),
+        ("denied", 403),
+        ("denied", 404),
+        ("denied", 404),
+    ]
 
 
 def test_a_doctor_maps_to_a_practitioner_and_a_schedule_searched_by_actor(get, world, fhir_validator):
-    practitioner = valid(get("/fhir/Practitioner/{doctor_id}", {"doctor_id": world["D"]},
-                             claims=patient_claims(world["P2"])), fhir_validator)
+    practitioner = valid(
+        get("/fhir/Practitioner/{doctor_id}", {"doctor_id": world["D"]}, claims=patient_claims(world["P2"])),
+        fhir_validator,
+    )
     assert practitioner["name"][0]["family"] == DOCTOR["family_name"] and practitioner["active"] is True
     assert practitioner["qualification"] == [{"code": {"text": DOCTOR["specialty"]}}]
     schedule = valid(get("/fhir/Schedule/{doctor_id}", {"doctor_id": world["D"]}, claims=NOBODY), fhir_validator)
@@ -224,29 +273,42 @@ def test_a_doctor_maps_to_a_practitioner_and_a_schedule_searched_by_actor(get, w
     for route, key in (("/fhir/Practitioner/{doctor_id}", "doctor_id"), ("/fhir/Schedule/{doctor_id}", "doctor_id")):
         outcome(get(route, {key: str(uuid.uuid4())}), fhir_validator, 404, "NOT_FOUND", "not-found")
     # Schedules are searched by actor
-    bundle = valid(get("/fhir/Schedule", query=[("actor", f"Practitioner/{world['D2']}")], claims=NOBODY),
-                   fhir_validator)
+    bundle = valid(
+        get("/fhir/Schedule", query=[("actor", f"Practitioner/{world['D2']}")], claims=NOBODY), fhir_validator
+    )
     assert bundle["type"] == "searchset" and bundle["total"] == 1 and ids(bundle, "Schedule") == [world["D2"]]
     assert bundle["entry"][0]["fullUrl"] == f"{BASE}/Schedule/{world['D2']}"
     assert bundle["link"] == [{"relation": "self", "url": f"{BASE}/Schedule?actor=Practitioner/{world['D2']}"}]
     bare = valid(get("/fhir/Schedule", query=[("actor", world["D2"])]), fhir_validator)  # a bare id works too
     assert ids(bare, "Schedule") == [world["D2"]]
-    outcome(get("/fhir/Schedule", query=[("actor", f"Practitioner/{uuid.uuid4()}")]), fhir_validator, 404,
-            "NOT_FOUND", "not-found")
-    outcome(get("/fhir/Schedule", query=[("actor", f"Patient/{world['P']}")]), fhir_validator, 422,
-            "VALIDATION_ERROR", "invalid")
+    outcome(
+        get("/fhir/Schedule", query=[("actor", f"Practitioner/{uuid.uuid4()}")]),
+        fhir_validator,
+        404,
+        "NOT_FOUND",
+        "not-found",
+    )
+    outcome(
+        get("/fhir/Schedule", query=[("actor", f"Patient/{world['P']}")]),
+        fhir_validator,
+        422,
+        "VALIDATION_ERROR",
+        "invalid",
+    )
     outcome(get("/fhir/Schedule", query=[]), fhir_validator, 422, "VALIDATION_ERROR", "invalid")
 
 
-def test_appointments_map_one_to_one_with_start_end_cancelation_reason_and_the_native_access(get, world, aws,
-                                                                                              fhir_validator, caplog):
+def test_appointments_map_one_to_one_with_start_end_cancelation_reason_and_the_native_access(
+    get, world, aws, fhir_validator, caplog
+):
     from clinic.observability import logger
 
     caplog.clear()
     seen = {}
     for status in ("booked", "arrived", "fulfilled", "noshow", "cancelled"):
-        appointment = valid(get("/fhir/Appointment/{appointment_id}", {"appointment_id": world[status]}),
-                            fhir_validator)
+        appointment = valid(
+            get("/fhir/Appointment/{appointment_id}", {"appointment_id": world[status]}), fhir_validator
+        )
         seen[status] = appointment
         assert appointment["status"] == status
         assert appointment["start"].endswith(":00Z") and appointment["end"].endswith(":00Z")  # seconds, UTC
@@ -254,7 +316,8 @@ def test_appointments_map_one_to_one_with_start_end_cancelation_reason_and_the_n
         assert appointment["minutesDuration"] == 15
         assert appointment["participant"] == [
             {"actor": {"reference": f"Patient/{world['P']}"}, "required": "required", "status": "accepted"},
-            {"actor": {"reference": f"Practitioner/{world['D']}"}, "required": "required", "status": "accepted"}]
+            {"actor": {"reference": f"Practitioner/{world['D']}"}, "required": "required", "status": "accepted"},
+        ]
         assert ("cancelationReason" in appointment) == (status == "cancelled")
     assert instant(seen["booked"]["start"]) == datetime.fromisoformat(at(world["day"], "09:00"))
     assert seen["cancelled"]["cancelationReason"] == {"text": "feeling better"}
@@ -269,10 +332,16 @@ def test_appointments_map_one_to_one_with_start_end_cancelation_reason_and_the_n
     for claims in (patient_claims(world["P"]), doctor_claims(world["D"])):
         valid(get("/fhir/Appointment/{appointment_id}", read, claims=claims), fhir_validator)
     for claims in (patient_claims(world["P2"]), doctor_claims(world["D2"])):
-        outcome(get("/fhir/Appointment/{appointment_id}", read, claims=claims), fhir_validator, 404, "NOT_FOUND",
-                "not-found")
-    outcome(get("/fhir/Appointment/{appointment_id}", read, claims=NOBODY), fhir_validator, 403, "FORBIDDEN",
-            "forbidden")
+        outcome(
+            get("/fhir/Appointment/{appointment_id}", read, claims=claims),
+            fhir_validator,
+            404,
+            "NOT_FOUND",
+            "not-found",
+        )
+    outcome(
+        get("/fhir/Appointment/{appointment_id}", read, claims=NOBODY), fhir_validator, 403, "FORBIDDEN", "forbidden"
+    )
     trail = [r for r in audit_records(aws, "fhir.appointment.read") if r["subject"] == f"patient#{world['P']}"]
     assert sorted(r["outcome"] for r in trail) == ["allowed"] * 8 + ["denied"] * 2  # not nobody's 403:
     # the route refused it before the appointment (and so its patient) was looked up
@@ -300,11 +369,18 @@ def test_a_patients_appointments_page_by_link_next_with_a_token_bound_to_the_que
     trail = [r for r in audit_records(aws, "fhir.appointment.search") if r["subject"] == f"patient#{world['P']}"]
     assert len(trail) == 4 and {r["outcome"] for r in trail} == {"allowed"}
     # the token is bound to its query, and tamper-evident
-    other = [("patient", f"Patient/{world['P']}"), ("date", f"ge{world['day']}"), ("_count", "2"),
-             ("_page_token", token)]
+    other = [
+        ("patient", f"Patient/{world['P']}"),
+        ("date", f"ge{world['day']}"),
+        ("_count", "2"),
+        ("_page_token", token),
+    ]
     outcome(get("/fhir/Appointment", query=other), fhir_validator, 422, "VALIDATION_ERROR", "invalid")
-    tampered = [("patient", f"Patient/{world['P']}"), ("_count", "2"),
-                ("_page_token", token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB"))]
+    tampered = [
+        ("patient", f"Patient/{world['P']}"),
+        ("_count", "2"),
+        ("_page_token", token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB")),
+    ]
     body = outcome(get("/fhir/Appointment", query=tampered), fhir_validator, 422, "VALIDATION_ERROR", "invalid")
     assert body["issue"][0]["diagnostics"] == "_page_token: _page_token is not valid for this request"
 
@@ -342,24 +418,41 @@ BAD_APPOINTMENT_SEARCHES = [
 
 def test_appointment_search_by_patient_has_the_native_access_audit_and_errors(get, world, aws, fhir_validator):
     mine = [("patient", f"Patient/{world['P']}")]
-    outcome(get("/fhir/Appointment", query=mine, claims=patient_claims(world["P2"])), fhir_validator, 404,
-            "NOT_FOUND", "not-found")
-    outcome(get("/fhir/Appointment", query=mine, claims=doctor_claims(world["D"])), fhir_validator, 403,
-            "FORBIDDEN", "forbidden")
+    outcome(
+        get("/fhir/Appointment", query=mine, claims=patient_claims(world["P2"])),
+        fhir_validator,
+        404,
+        "NOT_FOUND",
+        "not-found",
+    )
+    outcome(
+        get("/fhir/Appointment", query=mine, claims=doctor_claims(world["D"])),
+        fhir_validator,
+        403,
+        "FORBIDDEN",
+        "forbidden",
+    )
     outcome(get("/fhir/Appointment", query=mine, claims=NOBODY), fhir_validator, 403, "FORBIDDEN", "forbidden")
-    outcome(get("/fhir/Appointment", query=[("patient", f"Patient/{uuid.uuid4()}")]), fhir_validator, 404,
-            "NOT_FOUND", "not-found")
+    outcome(
+        get("/fhir/Appointment", query=[("patient", f"Patient/{uuid.uuid4()}")]),
+        fhir_validator,
+        404,
+        "NOT_FOUND",
+        "not-found",
+    )
     trail = [r for r in audit_records(aws, "fhir.appointment.search") if r["subject"] == f"patient#{world['P']}"]
     assert sorted((r["outcome"], int(r["status"])) for r in trail) == [("denied", 403), ("denied", 404)]
     # the route's role check (nobody) runs before any record is named: on no patient's trail
     refused = audit_records(aws, "fhir.appointment.search")
     assert any(r["subject"] == "none" and int(r["status"]) == 403 for r in refused)
     for query, field in BAD_APPOINTMENT_SEARCHES:
-        body = outcome(get("/fhir/Appointment", query=[*mine, *query]), fhir_validator, 422, "VALIDATION_ERROR",
-                       "invalid")
+        body = outcome(
+            get("/fhir/Appointment", query=[*mine, *query]), fhir_validator, 422, "VALIDATION_ERROR", "invalid"
+        )
         assert body["issue"][0]["diagnostics"].startswith(f"{field}: "), (query, body)
-    outcome(get("/fhir/Appointment", query=[("date", "ge2026-12-01")]), fhir_validator, 422, "VALIDATION_ERROR",
-            "invalid")  # neither patient nor practitioner
+    outcome(
+        get("/fhir/Appointment", query=[("date", "ge2026-12-01")]), fhir_validator, 422, "VALIDATION_ERROR", "invalid"
+    )  # neither patient nor practitioner
 
 
 def test_a_doctors_appointments_are_the_schedule_without_cancelled(get, world, fhir_validator):
@@ -368,10 +461,20 @@ def test_a_doctors_appointments_are_the_schedule_without_cancelled(get, world, f
     bundle = valid(get("/fhir/Appointment", query=query, claims=doctor_claims(world["D"])), fhir_validator)
     assert ids(bundle) == [world[k] for k in ("booked", "arrived", "fulfilled", "noshow", "long")]
     assert bundle["total"] == 5
-    outcome(get("/fhir/Appointment", query=query, claims=doctor_claims(world["D2"])), fhir_validator, 403,
-            "FORBIDDEN", "forbidden")  # another doctor's: decided from the token, like the native schedule
-    outcome(get("/fhir/Appointment", query=query, claims=patient_claims(world["P"])), fhir_validator, 403,
-            "FORBIDDEN", "forbidden")
+    outcome(
+        get("/fhir/Appointment", query=query, claims=doctor_claims(world["D2"])),
+        fhir_validator,
+        403,
+        "FORBIDDEN",
+        "forbidden",
+    )  # another doctor's: decided from the token, like the native schedule
+    outcome(
+        get("/fhir/Appointment", query=query, claims=patient_claims(world["P"])),
+        fhir_validator,
+        403,
+        "FORBIDDEN",
+        "forbidden",
+    )
     outcome(get("/fhir/Appointment", query=query[:2]), fhir_validator, 422, "VALIDATION_ERROR", "invalid")
     too_long = [query[0], ("date", f"ge{world['day']}"), ("date", f"lt{world['day'] + timedelta(days=32)}")]
     body = outcome(get("/fhir/Appointment", query=too_long), fhir_validator, 422, "VALIDATION_ERROR", "invalid")
@@ -383,15 +486,20 @@ def test_a_doctors_appointments_are_the_schedule_without_cancelled(get, world, f
 # ---------------------------------------------------------------------------- Slot search
 def native_slots(invoke, doctor_id, start, end, type_code=None):
     query = {"from": start, "to": end, **({"appointment_type": type_code} if type_code else {})}
-    response = invoke("DoctorAvailabilityFunction", event_for("GET", "/doctors/{doctor_id}/availability",
-                                                              {"doctor_id": doctor_id}, query=query, claims=STAFF))
+    response = invoke(
+        "DoctorAvailabilityFunction",
+        event_for("GET", "/doctors/{doctor_id}/availability", {"doctor_id": doctor_id}, query=query, claims=STAFF),
+    )
     assert response["statusCode"] == 200, response
     return [(s["start"], s["end"]) for s in response["json"]["slots"]]
 
 
 def slots(bundle):
-    return [(e["resource"]["start"], e["resource"]["end"]) for e in bundle.get("entry", [])
-            if e["search"]["mode"] == "match"]
+    return [
+        (e["resource"]["start"], e["resource"]["end"])
+        for e in bundle.get("entry", [])
+        if e["search"]["mode"] == "match"
+    ]
 
 
 BAD_SLOT_SEARCHES = [
@@ -423,21 +531,27 @@ def test_free_slots_are_the_native_availability(get, invoke, world, fhir_validat
     starts = [instant(s).astimezone(NY).strftime("%H:%M") for s, _ in slots(typed)]
     assert starts == ["15:00", "15:15", "15:30", "15:45"]
     assert [s for s, _ in native_slots(invoke, d, at(day, "15:00"), at(day, "16:00"), "long")] == [
-        s for s, _ in slots(typed)][:3]  # the native window holds only what ends inside it
+        s for s, _ in slots(typed)
+    ][:3]  # the native window holds only what ends inside it
     assert typed["entry"][0]["resource"]["serviceType"][0]["coding"][0]["code"] == "long"
     # errors
-    outcome(get("/fhir/Slot", query=[*window, ("service-type", "nope")]), fhir_validator, 422, "VALIDATION_ERROR",
-            "invalid")
+    outcome(
+        get("/fhir/Slot", query=[*window, ("service-type", "nope")]), fhir_validator, 422, "VALIDATION_ERROR", "invalid"
+    )
     for bad, field in BAD_SLOT_SEARCHES:
-        body = outcome(get("/fhir/Slot", query=[("schedule", f"Schedule/{d}"), *bad]), fhir_validator, 422,
-                       "VALIDATION_ERROR", "invalid")
+        body = outcome(
+            get("/fhir/Slot", query=[("schedule", f"Schedule/{d}"), *bad]),
+            fhir_validator,
+            422,
+            "VALIDATION_ERROR",
+            "invalid",
+        )
         assert body["issue"][0]["diagnostics"].startswith(f"{field}: "), (bad, body)
     unknown = [("schedule", f"Schedule/{uuid.uuid4()}"), ("start", "ge2030-01-07"), ("start", "lt2030-01-08")]
     outcome(get("/fhir/Slot", query=unknown), fhir_validator, 404, "NOT_FOUND", "not-found")
 
 
-def test_slots_over_fourteen_days_page_by_link_next_and_reach_past_the_upper_bound(get, invoke, world,
-                                                                                  fhir_validator):
+def test_slots_over_fourteen_days_page_by_link_next_and_reach_past_the_upper_bound(get, invoke, world, fhir_validator):
     d, lower = world["D"], datetime.fromisoformat(at(world["day"], "00:00"))
     upper = lower + timedelta(days=14)
 
@@ -450,19 +564,29 @@ def test_slots_over_fourteen_days_page_by_link_next_and_reach_past_the_upper_bou
             query = next_query(bundle)
         return found, pages
 
-    query = [("schedule", f"Schedule/{d}"), ("start", f"ge{lower.isoformat()}"), ("start", f"lt{upper.isoformat()}"),
-             ("_count", "100")]
+    query = [
+        ("schedule", f"Schedule/{d}"),
+        ("start", f"ge{lower.isoformat()}"),
+        ("start", f"lt{upper.isoformat()}"),
+        ("_count", "100"),
+    ]
     found, pages = every_page(query)
     middle = lower + timedelta(days=7)
     expected = native_slots(invoke, d, lower.isoformat(), middle.isoformat()) + native_slots(
-        invoke, d, middle.isoformat(), upper.isoformat())
+        invoke, d, middle.isoformat(), upper.isoformat()
+    )
     assert found == expected and len(pages) == -(-len(expected) // 100) > 1
     assert pages[0]["total"] == len(expected)
     # 14 days from 11:50: the last 30-minute slot starts at 11:30 before the upper bound and ends after it
     lower = datetime.fromisoformat(at(world["day"], "11:50"))
     upper = lower + timedelta(days=14)
-    query = [("schedule", f"Schedule/{d}"), ("start", f"ge{lower.isoformat()}"), ("start", f"lt{upper.isoformat()}"),
-             ("service-type", "long"), ("_count", "100")]
+    query = [
+        ("schedule", f"Schedule/{d}"),
+        ("start", f"ge{lower.isoformat()}"),
+        ("start", f"lt{upper.isoformat()}"),
+        ("service-type", "long"),
+        ("_count", "100"),
+    ]
     found, pages = every_page(query)
     assert instant(found[-1][0]) < upper < instant(found[-1][1])
     assert len(found) == len(set(found)) == pages[0]["total"]
@@ -483,17 +607,23 @@ def test_unknown_parameters_are_ignored_with_a_warning_or_refused_when_strict(ge
     assert body["resourceType"] == "OperationOutcome" and {i["code"] for i in body["issue"]} == {"not-supported"}
     assert body["issue"][0]["details"]["coding"][0]["code"] == "VALIDATION_ERROR"
     assert "bar" not in json.dumps(body)  # names are quoted back, values never
-    lenient = valid(get("/fhir/Slot", query=[("schedule", f"Schedule/{world['D']}"), ("start", f"eq{world['day']}"),
-                                             ("identifier", "x")], headers={"Prefer": "handling=lenient"}),
-                    fhir_validator)
+    lenient = valid(
+        get(
+            "/fhir/Slot",
+            query=[("schedule", f"Schedule/{world['D']}"), ("start", f"eq{world['day']}"), ("identifier", "x")],
+            headers={"Prefer": "handling=lenient"},
+        ),
+        fhir_validator,
+    )
     assert lenient["entry"][-1]["search"]["mode"] == "outcome"
     strict_ok = valid(get("/fhir/Schedule", query=[("actor", world["D"])], headers=strict), fhir_validator)
     assert ids(strict_ok, "Schedule") == [world["D"]]  # strict with known parameters only: a normal answer
 
 
 # ---------------------------------------------------------------------------- errors
-def test_a_storage_fault_is_a_503_operation_outcome_and_native_routes_keep_problem_json(get, invoke, fhir_validator,
-                                                                                        monkeypatch):
+def test_a_storage_fault_is_a_503_operation_outcome_and_native_routes_keep_problem_json(
+    get, invoke, fhir_validator, monkeypatch
+):
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError
 

@@ -4,7 +4,7 @@ that appointment — or answers HOLD_EXPIRED / INVALID_TRANSITION."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,10 +29,10 @@ class Clock:
 
         real = datetime.now
         for module in (appointments, holds):
-            monkeypatch.setattr(module, "now_utc", lambda: real(timezone.utc) + self.offset)
+            monkeypatch.setattr(module, "now_utc", lambda: real(UTC) + self.offset)
 
     def set_to(self, moment: datetime) -> None:
-        self.offset = moment - datetime.now(timezone.utc)
+        self.offset = moment - datetime.now(UTC)
 
 
 @pytest.fixture
@@ -47,10 +47,12 @@ def world(invoke):
         assert response["statusCode"] == 201, response
         return response["json"]["id"]
 
-    return {"doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
-            "patient": post("RegisterPatientFunction", "/patients", PATIENT),
-            "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"}),
-            "day": next_monday()}
+    return {
+        "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
+        "patient": post("RegisterPatientFunction", "/patients", PATIENT),
+        "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"}),
+        "day": next_monday(),
+    }
 
 
 def hold(invoke, world, start, patient=None, claims=None, **fields):
@@ -64,13 +66,16 @@ def book(invoke, world, start, patient=None):
 
 
 def confirm(invoke, hold_id, claims=None, **body):
-    return invoke("ConfirmHoldFunction", event_for("POST", "/holds/{hold_id}/confirm", {"hold_id": hold_id},
-                                                   body=body, claims=claims or STAFF))
+    return invoke(
+        "ConfirmHoldFunction",
+        event_for("POST", "/holds/{hold_id}/confirm", {"hold_id": hold_id}, body=body, claims=claims or STAFF),
+    )
 
 
 def release(invoke, hold_id, claims=None):
-    return invoke("ReleaseHoldFunction", event_for("DELETE", "/holds/{hold_id}", {"hold_id": hold_id},
-                                                   claims=claims or STAFF))
+    return invoke(
+        "ReleaseHoldFunction", event_for("DELETE", "/holds/{hold_id}", {"hold_id": hold_id}, claims=claims or STAFF)
+    )
 
 
 def read(invoke, hold_id, claims=None):
@@ -94,8 +99,10 @@ def test_a_hold_keeps_the_time_for_its_patient_until_it_expires(invoke, world):
     problem(book(invoke, world, at(world["day"], "09:00"), patient=world["other"]), 409, "SLOT_UNAVAILABLE")
     problem(hold(invoke, world, at(world["day"], "09:00"), patient=world["other"]), 409, "SLOT_UNAVAILABLE")
     window = {"from": at(world["day"], "08:00"), "to": at(world["day"], "10:00")}
-    slots = invoke("DoctorAvailabilityFunction", event_for("GET", "/doctors/{doctor_id}/availability",
-                                                           {"doctor_id": world["doctor"]}, query=window))
+    slots = invoke(
+        "DoctorAvailabilityFunction",
+        event_for("GET", "/doctors/{doctor_id}/availability", {"doctor_id": world["doctor"]}, query=window),
+    )
     assert instant(at(world["day"], "09:00")) not in {instant(s["start"]) for s in slots["json"]["slots"]}
     assert read(invoke, body["id"])["json"]["status"] == "held"
 
@@ -122,7 +129,11 @@ def test_confirming_books_exactly_the_held_interval_once(invoke, world, aws):
     appointment = confirmed["json"]
     assert confirmed["headers"]["Location"] == f"/appointments/{appointment['id']}"
     assert (appointment["start"], appointment["end"], appointment["patient_id"], appointment["status"]) == (
-        body["start"], body["end"], body["patient_id"], "booked")
+        body["start"],
+        body["end"],
+        body["patient_id"],
+        "booked",
+    )
     after = read(invoke, body["id"])["json"]
     assert after["status"] == "confirmed" and after["appointment_id"] == appointment["id"]
     # a confirmed hold is not confirmed or released again
@@ -145,17 +156,25 @@ def test_releasing_frees_the_time_at_once_and_is_idempotent(invoke, world):
 
 def test_a_hold_follows_the_booking_rules(invoke, world):
     # Given a patient holding for someone else, or for a time inside time off
-    problem(hold(invoke, world, at(world["day"], "09:00"), patient=world["other"],
-                 claims=patient_claims(world["patient"])), 403, "FORBIDDEN")
+    problem(
+        hold(invoke, world, at(world["day"], "09:00"), patient=world["other"], claims=patient_claims(world["patient"])),
+        403,
+        "FORBIDDEN",
+    )
     away = {"start": at(world["day"], "13:00"), "end": at(world["day"], "14:00"), "kind": "training"}
-    assert invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off",
-                                                     {"doctor_id": world["doctor"]}, body=away))["statusCode"] == 201
+    assert (
+        invoke(
+            "CreateTimeOffFunction",
+            event_for("POST", "/doctors/{doctor_id}/time-off", {"doctor_id": world["doctor"]}, body=away),
+        )["statusCode"]
+        == 201
+    )
     problem(hold(invoke, world, at(world["day"], "13:30")), 422, "DOCTOR_AWAY")
     problem(hold(invoke, world, at(world["day"], "03:00")), 422, "OUTSIDE_WORKING_HOURS")
     # and a patient gives the clinic's notice
     invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body={"min_notice_minutes": 10080}))
     invoke.settings_age_out()
-    soon = datetime.now(timezone.utc) + timedelta(days=3)
+    soon = datetime.now(UTC) + timedelta(days=3)
     problem(hold(invoke, world, at(soon.date(), "09:00"), claims=patient_claims(world["patient"])), 422, "TOO_SOON")
 
 

@@ -40,8 +40,11 @@ from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 MAX_BODY = 64 * 1024
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "20"))
 STAFF = {"sub": "hostile-staff", "cognito:groups": "staff"}
-CODES = {cls.code for cls in vars(clinic_errors).values()
-         if isinstance(cls, type) and issubclass(cls, clinic_errors.ApiError)}
+CODES = {
+    cls.code
+    for cls in vars(clinic_errors).values()
+    if isinstance(cls, type) and issubclass(cls, clinic_errors.ApiError)
+}
 REFUSALS = {400, 413, 415, 422}  # what a hostile body gets from a route that admits the caller
 # Names and codes refuse these; free text refuses them too, except tab, line feed and carriage return.
 CONTROLS = [chr(c) for c in range(0x20)] + ["\x7f"]
@@ -83,21 +86,44 @@ def world(invoke):
         assert response["statusCode"] == 201, response
         return response["json"]["id"]
 
-    w = {"doctor_id": make("CreateDoctorFunction", "/doctors", DOCTOR),
-         "patient_id": make("RegisterPatientFunction", "/patients", PATIENT), "day": next_monday(2)}
-    w["appointment_id"] = make("BookAppointmentFunction", "/appointments",
-                               {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"],
-                                "start": at(w["day"], "09:00")})
-    w["series_id"] = make("BookSeriesFunction", "/appointment-series",
-                          {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "14:00"),
-                           "repeat": {"every_weeks": 1, "count": 2}})
-    w["time_off_id"] = make("CreateTimeOffFunction", "/doctors/{doctor_id}/time-off", away(w),
-                            {"doctor_id": w["doctor_id"]})
-    w["hold_id"] = make("PlaceHoldFunction", "/holds", {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"],
-                                                        "start": at(w["day"], "16:30")})
-    w["entry_id"] = make("JoinWaitlistFunction", "/waitlist",
-                         {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "from": at(w["day"], "09:00"),
-                          "to": at(w["day"], "09:30")})
+    w = {
+        "doctor_id": make("CreateDoctorFunction", "/doctors", DOCTOR),
+        "patient_id": make("RegisterPatientFunction", "/patients", PATIENT),
+        "day": next_monday(2),
+    }
+    w["appointment_id"] = make(
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "09:00")},
+    )
+    w["series_id"] = make(
+        "BookSeriesFunction",
+        "/appointment-series",
+        {
+            "patient_id": w["patient_id"],
+            "doctor_id": w["doctor_id"],
+            "start": at(w["day"], "14:00"),
+            "repeat": {"every_weeks": 1, "count": 2},
+        },
+    )
+    w["time_off_id"] = make(
+        "CreateTimeOffFunction", "/doctors/{doctor_id}/time-off", away(w), {"doctor_id": w["doctor_id"]}
+    )
+    w["hold_id"] = make(
+        "PlaceHoldFunction",
+        "/holds",
+        {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "16:30")},
+    )
+    w["entry_id"] = make(
+        "JoinWaitlistFunction",
+        "/waitlist",
+        {
+            "patient_id": w["patient_id"],
+            "doctor_id": w["doctor_id"],
+            "from": at(w["day"], "09:00"),
+            "to": at(w["day"], "09:30"),
+        },
+    )
     return w
 
 
@@ -115,8 +141,12 @@ def away(w) -> dict:
 
 def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
     """A body each route's model accepts, to be made hostile one piece at a time."""
-    booking = {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "10:00"),
-               "reason": "check-up"}
+    booking = {
+        "patient_id": w["patient_id"],
+        "doctor_id": w["doctor_id"],
+        "start": at(w["day"], "10:00"),
+        "reason": "check-up",
+    }
     return {
         "RegisterPatient": {**PATIENT, "conditions": ["asthma"]},
         "SearchPatients": {"family_name_prefix": "ie", "limit": 5},
@@ -132,8 +162,12 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
         "CancelSeries": {"reason": "moving away"},
         "PlaceHold": {key: booking[key] for key in ("patient_id", "doctor_id", "start")},
         "ConfirmHold": {"reason": "check-up"},
-        "JoinWaitlist": {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "from": at(w["day"], "09:00"),
-                         "to": at(w["day"], "12:00")},
+        "JoinWaitlist": {
+            "patient_id": w["patient_id"],
+            "doctor_id": w["doctor_id"],
+            "from": at(w["day"], "09:00"),
+            "to": at(w["day"], "12:00"),
+        },
     }[route.function]
 
 
@@ -147,10 +181,21 @@ def path_of(route: clinic_routes.Route, w: dict) -> dict[str, str] | None:
 
 
 # ------------------------------------------------------------------------------------------ assertions
-def send(invoke, route, w, *, raw: str | None, claims=None, content_type: str | None = "application/json",
-         b64: bool = False, path: dict | None = None, query: dict | None = None) -> tuple[dict, dict]:
-    event = event_for(route.method, route.path, path if path is not None else path_of(route, w),
-                      claims=claims or STAFF, query=query)
+def send(
+    invoke,
+    route,
+    w,
+    *,
+    raw: str | None,
+    claims=None,
+    content_type: str | None = "application/json",
+    b64: bool = False,
+    path: dict | None = None,
+    query: dict | None = None,
+) -> tuple[dict, dict]:
+    event = event_for(
+        route.method, route.path, path if path is not None else path_of(route, w), claims=claims or STAFF, query=query
+    )
     event["body"], event["isBase64Encoded"] = raw, b64
     event["headers"], event["multiValueHeaders"] = {}, {}
     if content_type is not None:
@@ -159,8 +204,9 @@ def send(invoke, route, w, *, raw: str | None, claims=None, content_type: str | 
     return event, invoke(route.logical_id, event)
 
 
-def refused(aws, response, event, route, status: int | tuple[int, ...], code: str | None = None,
-            before: dict | None = None) -> dict:
+def refused(
+    aws, response, event, route, status: int | tuple[int, ...], code: str | None = None, before: dict | None = None
+) -> dict:
     """A problem+json refusal, nothing changed, and (on an audited route) a failed or denied record of it
     in the audit table."""
     statuses = (status,) if isinstance(status, int) else status
@@ -183,9 +229,13 @@ def with_raw(body: dict, key: str, raw_value: str) -> str:
 
 
 def name_fields(route) -> list[str]:
-    return {"RegisterPatient": ["given_name", "family_name"], "UpdatePatient": ["given_name", "family_name"],
-            "CreateDoctor": ["given_name", "family_name", "specialty"], "UpdateDoctor": ["family_name", "specialty"],
-            "SearchPatients": ["family_name_prefix"]}.get(route.function, [])
+    return {
+        "RegisterPatient": ["given_name", "family_name"],
+        "UpdatePatient": ["given_name", "family_name"],
+        "CreateDoctor": ["given_name", "family_name", "specialty"],
+        "UpdateDoctor": ["family_name", "specialty"],
+        "SearchPatients": ["family_name_prefix"],
+    }.get(route.function, [])
 
 
 # ------------------------------------------------------------------------------------------ item 2
@@ -197,8 +247,9 @@ def test_twenty_thousand_nested_brackets_are_refused(invoke, aws, world, route):
     before = snapshot(aws)
     event, response = send(invoke, route, world, raw="[" * 20_000)
     refused(aws, response, event, route, (400, 422), before=before)
-    event, response = send(invoke, route, world, raw=with_raw(base_body(route, world), "reason",
-                                                              '{"a":' * 2_000 + "1" + "}" * 2_000))
+    event, response = send(
+        invoke, route, world, raw=with_raw(base_body(route, world), "reason", '{"a":' * 2_000 + "1" + "}" * 2_000)
+    )
     refused(aws, response, event, route, (400, 422), before=before)
 
 
@@ -248,8 +299,9 @@ def test_every_name_field_refuses_nul_and_right_to_left_override(invoke, aws, wo
             assert where in [e["field"] for e in answer["errors"]], answer
 
 
-@pytest.mark.parametrize("name", ["Lovelace\n", "\tLovelace", "Lovelace\r\n", "\x0bLovelace", "Lovelace\x0c",
-                                  "\u202eLovelace"])
+@pytest.mark.parametrize(
+    "name", ["Lovelace\n", "\tLovelace", "Lovelace\r\n", "\x0bLovelace", "Lovelace\x0c", "\u202eLovelace"]
+)
 def test_a_control_character_at_the_edge_of_a_name_is_refused_too(invoke, aws, world, name):
     """A name is stripped of surrounding whitespace, but a control character is refused wherever it is:
     "Lovelace\\n" → 422, not "Lovelace". Found while writing the property's control-character
@@ -263,18 +315,25 @@ def test_a_control_character_at_the_edge_of_a_name_is_refused_too(invoke, aws, w
 
 
 def test_surrounding_spaces_are_still_stripped_from_names(invoke, aws, world):
-    response = invoke("RegisterPatientFunction", event_for("POST", "/patients", claims=STAFF,
-                                                           body={**PATIENT, "family_name": "  Spaced  "}))
+    response = invoke(
+        "RegisterPatientFunction",
+        event_for("POST", "/patients", claims=STAFF, body={**PATIENT, "family_name": "  Spaced  "}),
+    )
     assert response["statusCode"] == 201 and response["json"]["family_name"] == "Spaced", response
 
 
-@pytest.mark.parametrize("function, body_of", [
-    ("RegisterPatient", lambda w, text: {**PATIENT, "conditions": [text]}),
-    ("CancelAppointment", lambda w, text: {"reason": text}),
-    ("CancelSeries", lambda w, text: {"reason": text}),
-], ids=["conditions", "cancellation reason", "series cancellation reason"])
-def test_a_vertical_tab_or_form_feed_at_the_edge_of_stripped_free_text_is_refused(invoke, aws, world, function,
-                                                                                    body_of):
+@pytest.mark.parametrize(
+    "function, body_of",
+    [
+        ("RegisterPatient", lambda w, text: {**PATIENT, "conditions": [text]}),
+        ("CancelAppointment", lambda w, text: {"reason": text}),
+        ("CancelSeries", lambda w, text: {"reason": text}),
+    ],
+    ids=["conditions", "cancellation reason", "series cancellation reason"],
+)
+def test_a_vertical_tab_or_form_feed_at_the_edge_of_stripped_free_text_is_refused(
+    invoke, aws, world, function, body_of
+):
     """Conditions and cancellation reasons are stripped; a VT or FF at their edge was stripped away and
     accepted before the fix (the check ran after the strip). Free text allows tab, LF and CR only.
     v1 registered a condition "\\x0bcough" as "cough" (201)."""
@@ -285,15 +344,22 @@ def test_a_vertical_tab_or_form_feed_at_the_edge_of_stripped_free_text_is_refuse
         refused(aws, response, event, route, 422, "VALIDATION_ERROR", before=before)
 
 
-@pytest.mark.parametrize("function, body_of, field", [
-    ("BookAppointment", lambda w, v: {**base_body(clinic_routes.BY_FUNCTION["BookAppointment"], w), "start": v},
-     "start"),
-    ("UpdateAppointment", lambda w, v: {"start": v}, "start"),
-    ("CreateTimeOff", lambda w, v: {**away(w), "end": v}, "end"),
-    ("UpdatePatient", lambda w, v: {"birth_date": v}, "birth_date"),
-    ("RegisterPatient", lambda w, v: {**PATIENT, "birth_date": v}, "birth_date"),
-    ("SearchPatients", lambda w, v: {"birth_date": v}, "birth_date"),
-], ids=lambda x: x if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    "function, body_of, field",
+    [
+        (
+            "BookAppointment",
+            lambda w, v: {**base_body(clinic_routes.BY_FUNCTION["BookAppointment"], w), "start": v},
+            "start",
+        ),
+        ("UpdateAppointment", lambda w, v: {"start": v}, "start"),
+        ("CreateTimeOff", lambda w, v: {**away(w), "end": v}, "end"),
+        ("UpdatePatient", lambda w, v: {"birth_date": v}, "birth_date"),
+        ("RegisterPatient", lambda w, v: {**PATIENT, "birth_date": v}, "birth_date"),
+        ("SearchPatients", lambda w, v: {"birth_date": v}, "birth_date"),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
 def test_a_number_is_not_an_instant_or_a_date(invoke, aws, world, function, body_of, field):
     """Instants are RFC 3339 text and dates YYYY-MM-DD (API.md, Conventions): a JSON number, a string of
     digits or (for a date) a date-time → 422 on the field, nothing changed. Found by the property's
@@ -326,9 +392,13 @@ def test_a_number_is_not_an_instant_in_a_query_either(invoke, aws, world, functi
         assert [e["field"] for e in answer["errors"]] == [name], answer
 
 
-FREE_TEXT = [("BookAppointment", "reason", False), ("CancelAppointment", "reason", False),
-             ("CancelSeries", "reason", False), ("RegisterPatient", "conditions", True),
-             ("UpdatePatient", "conditions", True)]
+FREE_TEXT = [
+    ("BookAppointment", "reason", False),
+    ("CancelAppointment", "reason", False),
+    ("CancelSeries", "reason", False),
+    ("RegisterPatient", "conditions", True),
+    ("UpdatePatient", "conditions", True),
+]
 
 
 @pytest.mark.parametrize("function, field, listed", FREE_TEXT, ids=lambda x: str(x))
@@ -340,8 +410,9 @@ def test_free_text_refuses_every_control_character_but_tab_and_line_breaks(invok
     before = snapshot(aws)
     for char in NOT_IN_TEXT:
         text = f"line one{char}line two"
-        event, response = send(invoke, route, world,
-                               raw=json.dumps({**base_body(route, world), field: [text] if listed else text}))
+        event, response = send(
+            invoke, route, world, raw=json.dumps({**base_body(route, world), field: [text] if listed else text})
+        )
         answer = refused(aws, response, event, route, 422, "VALIDATION_ERROR", before=before)
         assert any(e["field"].startswith(field) for e in answer["errors"]), answer
 
@@ -349,16 +420,35 @@ def test_free_text_refuses_every_control_character_but_tab_and_line_breaks(invok
 def test_free_text_keeps_tab_and_line_breaks(invoke, aws, world):
     """Tab, LF and CR are allowed in a reason, a cancellation reason and conditions, and kept as sent."""
     text = "first line\r\nsecond\tline\n"
-    registered = invoke("RegisterPatientFunction", event_for("POST", "/patients", claims=STAFF,
-                                                             body={**PATIENT, "conditions": [text]}))
+    registered = invoke(
+        "RegisterPatientFunction", event_for("POST", "/patients", claims=STAFF, body={**PATIENT, "conditions": [text]})
+    )
     assert registered["statusCode"] == 201 and registered["json"]["conditions"] == [text.strip()], registered
-    booked = invoke("BookAppointmentFunction", event_for("POST", "/appointments", claims=STAFF, body={
-        "patient_id": registered["json"]["id"], "doctor_id": world["doctor_id"], "start": at(world["day"], "15:30"),
-        "reason": text}))
+    booked = invoke(
+        "BookAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments",
+            claims=STAFF,
+            body={
+                "patient_id": registered["json"]["id"],
+                "doctor_id": world["doctor_id"],
+                "start": at(world["day"], "15:30"),
+                "reason": text,
+            },
+        ),
+    )
     assert booked["statusCode"] == 201 and booked["json"]["reason"] == text, booked
-    cancelled = invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                              {"appointment_id": booked["json"]["id"]},
-                                                              body={"reason": text}, claims=STAFF))
+    cancelled = invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments/{appointment_id}/cancel",
+            {"appointment_id": booked["json"]["id"]},
+            body={"reason": text},
+            claims=STAFF,
+        ),
+    )
     assert cancelled["statusCode"] == 200 and cancelled["json"]["cancellation_reason"] == text.strip(), cancelled
 
 
@@ -368,10 +458,16 @@ def test_json_sent_as_text_plain_is_a_415(invoke, aws, world, route):
     every POST and PATCH route, audited, nothing changed. v1 answered 500 INTERNAL_ERROR (on
     registration and on cancel, probed)."""
     before = snapshot(aws)
-    for content_type in ("text/plain", "text/plain; charset=utf-8", "text/json", "application/xml",
-                         "multipart/form-data; boundary=x", "application/jsonx", "json"):
-        event, response = send(invoke, route, world, raw=json.dumps(base_body(route, world)),
-                               content_type=content_type)
+    for content_type in (
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "text/json",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "json",
+    ):
+        event, response = send(invoke, route, world, raw=json.dumps(base_body(route, world)), content_type=content_type)
         refused(aws, response, event, route, 415, "UNSUPPORTED_MEDIA_TYPE", before=before)
 
 
@@ -438,8 +534,10 @@ def test_64_kib_is_accepted_and_one_byte_more_is_a_413(invoke, aws, world, route
     event, response = send(invoke, route, world, raw=padded(filler, MAX_BODY))
     assert len(event["body"].encode()) == MAX_BODY
     refused(aws, response, event, route, 422, "VALIDATION_ERROR", before=before)
-    for raw, b64 in ((padded(filler, MAX_BODY + 1), False),
-                     (base64.b64encode(padded(filler, MAX_BODY + 1).encode()).decode(), True)):
+    for raw, b64 in (
+        (padded(filler, MAX_BODY + 1), False),
+        (base64.b64encode(padded(filler, MAX_BODY + 1).encode()).decode(), True),
+    ):
         event, response = send(invoke, route, world, raw=raw, b64=b64)
         refused(aws, response, event, route, 413, "PAYLOAD_TOO_LARGE", before=before)
     # multi-byte characters count as bytes
@@ -499,14 +597,29 @@ class Hostile:
         return f"Hostile({self.kind!r}, raw={raw!r}, content_type={self.content_type!r}, b64={self.b64})"
 
 
-JSON_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "Application/JSON",
-                              "application/merge-patch+json", None])
+JSON_TYPES = st.sampled_from(
+    ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json", None]
+)
 NOT_JSON_TYPES = st.one_of(
-    st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=--x",
-                     "application/xml", "text/html", "application/octet-stream", "application/jsonp",
-                     "text/json", "application/json+xml", "*/*", "json", ";application/json"]),
+    st.sampled_from(
+        [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=--x",
+            "application/xml",
+            "text/html",
+            "application/octet-stream",
+            "application/jsonp",
+            "text/json",
+            "application/json+xml",
+            "*/*",
+            "json",
+            ";application/json",
+        ]
+    ),
     st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1, max_size=40).filter(
-        lambda t: t.strip() and not _json_media_type(t)),
+        lambda t: t.strip() and not _json_media_type(t)
+    ),
 )
 
 
@@ -570,8 +683,12 @@ def hostile_text(forbidden: list[str]) -> st.SearchStrategy[str]:
     spaces = [c for c in forbidden if c.isspace()] or forbidden
     char = st.sampled_from(forbidden) | st.sampled_from(spaces)
     word = st.text(min_size=1, max_size=8)
-    return st.one_of(st.builds(lambda c, w: c + w, char, word), st.builds(lambda w, c: w + c, word, char),
-                     st.builds(lambda a, c, b: a + c + b, word, char, word), char)
+    return st.one_of(
+        st.builds(lambda c, w: c + w, char, word),
+        st.builds(lambda w, c: w + c, word, char),
+        st.builds(lambda a, c, b: a + c + b, word, char, word),
+        char,
+    )
 
 
 def hostile_bodies(route: clinic_routes.Route, base: dict[str, Any], model: type | None) -> st.SearchStrategy[Hostile]:
@@ -579,32 +696,50 @@ def hostile_bodies(route: clinic_routes.Route, base: dict[str, Any], model: type
     key = st.sampled_from(keys)
 
     def placed(raw_values: st.SearchStrategy[str], kind: str, must: bool = True) -> st.SearchStrategy[Hostile]:
-        return st.builds(lambda k, v, ct: Hostile(kind, with_raw(base, k, v), ct, must_refuse=must),
-                         key, raw_values, JSON_TYPES)
+        return st.builds(
+            lambda k, v, ct: Hostile(kind, with_raw(base, k, v), ct, must_refuse=must), key, raw_values, JSON_TYPES
+        )
 
-    deep = st.builds(lambda depth, opener, closed: opener * depth + ("1" + {"[": "]", '{"a":': "}"}[opener] * depth
-                                                                    if closed else ""),
-                     st.one_of(st.sampled_from([33, 34, 1_000, 20_000]), st.integers(33, 3_000)),
-                     st.sampled_from(["[", '{"a":']), st.booleans())
+    deep = st.builds(
+        lambda depth, opener, closed: (
+            opener * depth + ("1" + {"[": "]", '{"a":': "}"}[opener] * depth if closed else "")
+        ),
+        st.one_of(st.sampled_from([33, 34, 1_000, 20_000]), st.integers(33, 3_000)),
+        st.sampled_from(["[", '{"a":']),
+        st.booleans(),
+    )
     huge = st.one_of(
         st.builds(lambda sign, n: sign + "1" + "0" * (n - 1), st.sampled_from(["", "-"]), st.integers(20, 6_000)),
-        st.sampled_from(["1e400", "-1e400", "1E+999", "123456789012345678901234567890.5"]))
+        st.sampled_from(["1e400", "-1e400", "1E+999", "123456789012345678901234567890.5"]),
+    )
     literals = st.sampled_from(["NaN", "Infinity", "-Infinity", "nan", "+1", "01", "0x10", "1.", ".5", "'x'"])
-    surrogate = st.builds(lambda cp, tail: json.dumps("x")[:-1] + f"\\u{cp:04x}" + tail + '"',
-                          st.integers(0xD800, 0xDFFF), st.sampled_from(["", "y", "\\u0041"]))
+    surrogate = st.builds(
+        lambda cp, tail: json.dumps("x")[:-1] + f"\\u{cp:04x}" + tail + '"',
+        st.integers(0xD800, 0xDFFF),
+        st.sampled_from(["", "y", "\\u0041"]),
+    )
 
     def chars_in_strings(forbidden: list[str], free_text: bool) -> st.SearchStrategy[Hostile]:
         string_keys = [k for k, v in base.items() if isinstance(v, str) and (k == "reason") == free_text]
         if not string_keys:
             string_keys = ["unknown"]
-        return st.builds(lambda k, text, ct: Hostile("control-char", with_raw(base, k, json.dumps(text)), ct),
-                         st.sampled_from(string_keys), hostile_text(forbidden), JSON_TYPES)
+        return st.builds(
+            lambda k, text, ct: Hostile("control-char", with_raw(base, k, json.dumps(text)), ct),
+            st.sampled_from(string_keys),
+            hostile_text(forbidden),
+            JSON_TYPES,
+        )
 
-    bad_key = st.builds(lambda text, ct: Hostile("control-char-key", json.dumps({**base, text: 1}), ct),
-                        hostile_text(NOT_IN_NAMES), JSON_TYPES)
+    bad_key = st.builds(
+        lambda text, ct: Hostile("control-char-key", json.dumps({**base, text: 1}), ct),
+        hostile_text(NOT_IN_NAMES),
+        JSON_TYPES,
+    )
     duplicate = st.builds(
         lambda k, ct: Hostile("duplicate", json.dumps(base)[:-1] + f", {json.dumps(k)}: {json.dumps(base[k])}}}", ct),
-        st.sampled_from(list(base)), JSON_TYPES)
+        st.sampled_from(list(base)),
+        JSON_TYPES,
+    )
     nested_duplicate = placed(st.just('{"a": 1, "b": [], "a": 1}'), "duplicate")
 
     def sized(extra: int) -> Hostile:
@@ -613,44 +748,103 @@ def hostile_bodies(route: clinic_routes.Route, base: dict[str, Any], model: type
     size = st.builds(sized, st.sampled_from([0, 1, 2, 1_000]))
     content_type = st.builds(lambda ct: Hostile("content-type", json.dumps(base), ct), NOT_JSON_TYPES)
     invalid_utf8 = st.builds(
-        lambda bad: Hostile("invalid-utf8", base64.b64encode(json.dumps({**base, "x": SENTINEL}).encode().replace(
-            SENTINEL.encode(), bad)).decode(), b64=True),
-        st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\x80"]))
-    lone_char = st.builds(lambda cp: Hostile("raw-surrogate", json.dumps(base)[:-1] + f', "x": "{chr(cp)}"}}'),
-                          st.integers(0xD800, 0xDFFF))
-    not_base64 = st.builds(lambda text: Hostile("not-base64", text, b64=True),
-                           st.sampled_from(["!!!", "QQ", "QUJD=", "Q===", "a b c", "{}"]))
+        lambda bad: Hostile(
+            "invalid-utf8",
+            base64.b64encode(json.dumps({**base, "x": SENTINEL}).encode().replace(SENTINEL.encode(), bad)).decode(),
+            b64=True,
+        ),
+        st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\x80"]),
+    )
+    lone_char = st.builds(
+        lambda cp: Hostile("raw-surrogate", json.dumps(base)[:-1] + f', "x": "{chr(cp)}"}}'),
+        st.integers(0xD800, 0xDFFF),
+    )
+    not_base64 = st.builds(
+        lambda text: Hostile("not-base64", text, b64=True),
+        st.sampled_from(["!!!", "QQ", "QUJD=", "Q===", "a b c", "{}"]),
+    )
 
     strategies = [
-        placed(deep, "deep"), st.builds(lambda d: Hostile("deep-body", d), deep),
-        placed(huge, "huge-number"), placed(st.sampled_from(["-0", "-0.0", "0e5"]), "minus-zero", must=False),
-        placed(literals, "not-json-literal"), placed(surrogate, "surrogate"),
+        placed(deep, "deep"),
+        st.builds(lambda d: Hostile("deep-body", d), deep),
+        placed(huge, "huge-number"),
+        placed(st.sampled_from(["-0", "-0.0", "0e5"]), "minus-zero", must=False),
+        placed(literals, "not-json-literal"),
+        placed(surrogate, "surrogate"),
         st.builds(lambda s: Hostile("surrogate-key", json.dumps(base)[:-1] + f", {s}: 1}}"), surrogate),
-        chars_in_strings(NOT_IN_NAMES, False), bad_key, duplicate, nested_duplicate, size, content_type,
-        invalid_utf8, lone_char, not_base64,
+        chars_in_strings(NOT_IN_NAMES, False),
+        bad_key,
+        duplicate,
+        nested_duplicate,
+        size,
+        content_type,
+        invalid_utf8,
+        lone_char,
+        not_base64,
     ]
     if "reason" in base:
         strategies.append(chars_in_strings(NOT_IN_TEXT, True))
     twins = [(k, v) for k, value in base.items() for v in _as_number(value)]
     if twins:  # the very instant or date the base body gives, as a number or a string of digits
-        strategies.append(st.builds(lambda kv, ct: Hostile("timestamp", json.dumps({**base, kv[0]: kv[1]}), ct),
-                                    st.sampled_from(twins), JSON_TYPES))
+        strategies.append(
+            st.builds(
+                lambda kv, ct: Hostile("timestamp", json.dumps({**base, kv[0]: kv[1]}), ct),
+                st.sampled_from(twins),
+                JSON_TYPES,
+            )
+        )
     if model is not None:
         wrong = {k: v for k, v in wrong_types(model).items() if v}
-        strategies.append(st.sampled_from(sorted(wrong)).flatmap(
-            lambda k: st.builds(lambda v, ct: Hostile("wrong-type", json.dumps({**base, k: v}), ct),
-                                st.sampled_from(wrong[k]), JSON_TYPES)))
+        strategies.append(
+            st.sampled_from(sorted(wrong)).flatmap(
+                lambda k: st.builds(
+                    lambda v, ct: Hostile("wrong-type", json.dumps({**base, k: v}), ct),
+                    st.sampled_from(wrong[k]),
+                    JSON_TYPES,
+                )
+            )
+        )
     plain = st.one_of(*strategies)
     # any of them, also as base64 (the same bytes, the same answer)
-    return st.one_of(plain, plain.map(lambda h: Hostile(
-        h.kind + "+b64", base64.b64encode(h.raw.encode("utf-8", "surrogatepass")).decode() if h.raw else h.raw,
-        h.content_type, True, h.must_refuse) if not h.b64 else h))
+    return st.one_of(
+        plain,
+        plain.map(
+            lambda h: (
+                Hostile(
+                    h.kind + "+b64",
+                    base64.b64encode(h.raw.encode("utf-8", "surrogatepass")).decode() if h.raw else h.raw,
+                    h.content_type,
+                    True,
+                    h.must_refuse,
+                )
+                if not h.b64
+                else h
+            )
+        ),
+    )
 
 
 QUERY_VALUES = st.one_of(
-    st.sampled_from(["", "-0", "1e400", "NaN", "0", "1796000000", "9" * 5000, "2027-01-04T09:00:00", "..",
-                     "2027-01-04T09:00:00Z", "booked", "x" * 3000, "%00"]),
-    hostile_text(NOT_IN_NAMES), st.text(max_size=20))
+    st.sampled_from(
+        [
+            "",
+            "-0",
+            "1e400",
+            "NaN",
+            "0",
+            "1796000000",
+            "9" * 5000,
+            "2027-01-04T09:00:00",
+            "..",
+            "2027-01-04T09:00:00Z",
+            "booked",
+            "x" * 3000,
+            "%00",
+        ]
+    ),
+    hostile_text(NOT_IN_NAMES),
+    st.text(max_size=20),
+)
 
 
 def queries(route: clinic_routes.Route) -> st.SearchStrategy[dict[str, str] | None]:
@@ -665,10 +859,24 @@ def path_ids(route: clinic_routes.Route, w: dict) -> st.SearchStrategy[dict[str,
     names = re.findall(r"{(\w+)}", route.path)
     if not names:
         return st.none()
-    junk = st.one_of(st.sampled_from(["..", "%2e%2e", "null", "0", "-1", "urn:uuid:" + w["patient_id"],
-                                      w["patient_id"].upper(), w["patient_id"].replace("-", ""),
-                                      "{" + w["patient_id"] + "}", "x" * 2000]),
-                     st.text(min_size=1, max_size=40), hostile_text(NOT_IN_NAMES))
+    junk = st.one_of(
+        st.sampled_from(
+            [
+                "..",
+                "%2e%2e",
+                "null",
+                "0",
+                "-1",
+                "urn:uuid:" + w["patient_id"],
+                w["patient_id"].upper(),
+                w["patient_id"].replace("-", ""),
+                "{" + w["patient_id"] + "}",
+                "x" * 2000,
+            ]
+        ),
+        st.text(min_size=1, max_size=40),
+        hostile_text(NOT_IN_NAMES),
+    )
     random_id = st.builds(lambda: str(uuid.uuid4()))
 
     def one(name: str) -> st.SearchStrategy[str]:
@@ -725,14 +933,23 @@ def test_every_field_refuses_every_wrong_type(invoke, aws, world, route):
             answer = refused(aws, response, event, route, 422, "VALIDATION_ERROR", before=before)
             named = [e["field"] for e in answer["errors"]]
             assert any(f == field or f.startswith(f"{field}.") for f in named) or named == ["body"], (
-                field, value, answer)
+                field,
+                value,
+                answer,
+            )
             tried += 1
     assert tried >= len(body_model.model_fields) * 3
 
 
 @pytest.mark.parametrize("route", clinic_routes.ROUTES, ids=lambda r: f"{r.method} {r.path}")
-@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=False,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_no_hostile_request_reaches_a_5xx_a_change_or_an_unaudited_answer(invoke, aws, world, route, data):
     """For every route, a hostile body (one of hostile_bodies' kinds, as text or base64), a staff or a
@@ -751,10 +968,22 @@ def test_no_hostile_request_reaches_a_5xx_a_change_or_an_unaudited_answer(invoke
     path = data.draw(path_ids(route, world), label="path")
     query = data.draw(queries(route), label="query")
     claims = STAFF if token == "staff" else as_patient(world)
-    admitted = route.roles is None or clinic_routes.STAFF in route.roles if token == "staff" else \
-        route.roles is None or bool(route.roles & {clinic_routes.PATIENTS, clinic_routes.AUTHENTICATED})
+    admitted = (
+        route.roles is None or clinic_routes.STAFF in route.roles
+        if token == "staff"
+        else route.roles is None or bool(route.roles & {clinic_routes.PATIENTS, clinic_routes.AUTHENTICATED})
+    )
     forget_audit_records()  # keeps moto's transactions fast; this example looks at its own record only
     before = snapshot()
-    event, response = send(invoke, route, world, raw=hostile.raw, claims=claims, content_type=hostile.content_type,
-                           b64=hostile.b64, path=path or {}, query=query)
+    event, response = send(
+        invoke,
+        route,
+        world,
+        raw=hostile.raw,
+        claims=claims,
+        content_type=hostile.content_type,
+        b64=hostile.b64,
+        path=path or {},
+        query=query,
+    )
     check(route, event, response, hostile, admitted, before)

@@ -59,8 +59,11 @@ def test_a_key_outside_1_to_255_characters_is_422(invoke, aws, key):
 
 def test_a_request_that_failed_validation_is_not_remembered(invoke, aws):
     problem(post(invoke, "RegisterPatientFunction", "/patients", None, key="k-3", raw="{oops"), 400, "MALFORMED_JSON")
-    problem(post(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "sex": "?"}, key="k-3"), 422,
-            "VALIDATION_ERROR")
+    problem(
+        post(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "sex": "?"}, key="k-3"),
+        422,
+        "VALIDATION_ERROR",
+    )
     created = post(invoke, "RegisterPatientFunction", "/patients", PATIENT, key="k-3")
     assert created["statusCode"] == 201 and "Idempotent-Replayed" not in created["headers"]
 
@@ -70,16 +73,29 @@ def test_a_failed_booking_is_not_remembered_and_a_cancel_replays(invoke, aws):
     patient = post(invoke, "RegisterPatientFunction", "/patients", PATIENT)["json"]["id"]
     other = post(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["json"]["id"]
     start = at(next_monday(), "09:00")
-    taken = post(invoke, "BookAppointmentFunction", "/appointments",
-                 {"patient_id": other, "doctor_id": doctor, "start": start})["json"]["id"]
+    taken = post(
+        invoke, "BookAppointmentFunction", "/appointments", {"patient_id": other, "doctor_id": doctor, "start": start}
+    )["json"]["id"]
     booking = {"patient_id": patient, "doctor_id": doctor, "start": start}
     problem(post(invoke, "BookAppointmentFunction", "/appointments", booking, key="b-1"), 409, "SLOT_UNAVAILABLE")
     # the slot frees up; the same key now books (the 409 was not remembered)
     path = {"appointment_id": taken}
-    cancel = post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "ill"},
-                  key="c-1", path=path)
-    replay = post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "ill"},
-                  key="c-1", path=path)
+    cancel = post(
+        invoke,
+        "CancelAppointmentFunction",
+        "/appointments/{appointment_id}/cancel",
+        {"reason": "ill"},
+        key="c-1",
+        path=path,
+    )
+    replay = post(
+        invoke,
+        "CancelAppointmentFunction",
+        "/appointments/{appointment_id}/cancel",
+        {"reason": "ill"},
+        key="c-1",
+        path=path,
+    )
     assert cancel["statusCode"] == replay["statusCode"] == 200 and replay["json"] == cancel["json"]
     assert replay["headers"]["Idempotent-Replayed"] == "true"
     booked = post(invoke, "BookAppointmentFunction", "/appointments", booking, key="b-1")
@@ -91,13 +107,29 @@ def test_a_keyed_cancel_of_an_appointment_someone_else_cancelled_is_409(invoke, 
     with the same reason, then it is refused as INVALID_TRANSITION, not taken for its own earlier write."""
     doctor = post(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)["json"]["id"]
     patient = post(invoke, "RegisterPatientFunction", "/patients", PATIENT)["json"]["id"]
-    booked = post(invoke, "BookAppointmentFunction", "/appointments",
-                  {"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")})["json"]["id"]
+    booked = post(
+        invoke,
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+    )["json"]["id"]
     path = {"appointment_id": booked}
-    first = post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "sick"}, path=path)
+    first = post(
+        invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "sick"}, path=path
+    )
     assert first["statusCode"] == 200
-    problem(post(invoke, "CancelAppointmentFunction", "/appointments/{appointment_id}/cancel", {"reason": "sick"},
-                 key="another-request", path=path), 409, "INVALID_TRANSITION")
+    problem(
+        post(
+            invoke,
+            "CancelAppointmentFunction",
+            "/appointments/{appointment_id}/cancel",
+            {"reason": "sick"},
+            key="another-request",
+            path=path,
+        ),
+        409,
+        "INVALID_TRANSITION",
+    )
 
 
 def test_idempotency_records_expire_after_a_day(invoke, aws):

@@ -67,7 +67,7 @@ def recorder(aws, monkeypatch):
         if client.meta.service_model.service_name == "dynamodb":
             if operation == "TransactWriteItems":
                 for item in params["TransactItems"]:
-                    (kind, body), = item.items()
+                    ((kind, body),) = item.items()
                     seen[current["function"]].add((_TRANSACT[kind], names[body["TableName"]], None))
             elif operation in ("BatchGetItem", "BatchWriteItem"):
                 for table_name in params["RequestItems"]:
@@ -86,8 +86,14 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
 
     def call(function, method, resource, path=None, body=None, query=None, claims=None, key=None, status=None):
         current["function"] = function
-        request = event_for(method, resource, path, body=body, query=query,
-                            claims=claims or {"sub": "staff-1", "cognito:groups": "staff"})
+        request = event_for(
+            method,
+            resource,
+            path,
+            body=body,
+            query=query,
+            claims=claims or {"sub": "staff-1", "cognito:groups": "staff"},
+        )
         if key:
             request["headers"]["Idempotency-Key"] = key
         response = invoke(function, request)
@@ -111,54 +117,138 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     call("UpdatePatientFunction", "PATCH", "/patients/{patient_id}", {"patient_id": patient}, body={"sex": "unknown"})
     window = {"from": at(day, "00:00"), "to": at(day, "23:00")}
     call("DoctorAvailabilityFunction", "GET", "/doctors/{doctor_id}/availability", {"doctor_id": doctor}, query=window)
-    booked = call("BookAppointmentFunction", "POST", "/appointments",
-                  body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:00")})["id"]
+    booked = call(
+        "BookAppointmentFunction",
+        "POST",
+        "/appointments",
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:00")},
+    )["id"]
     call("GetAppointmentFunction", "GET", "/appointments/{appointment_id}", {"appointment_id": booked})
-    call("GetPatientFunction", "GET", "/patients/{patient_id}", {"patient_id": patient},
-         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})  # a doctor: checks appointments
-    call("SearchPatientsFunction", "POST", "/patients/search", body={"family_name_prefix": "ie"},
-         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})  # keeps the doctor's patients
+    call(
+        "GetPatientFunction",
+        "GET",
+        "/patients/{patient_id}",
+        {"patient_id": patient},
+        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+    )  # a doctor: checks appointments
+    call(
+        "SearchPatientsFunction",
+        "POST",
+        "/patients/search",
+        body={"family_name_prefix": "ie"},
+        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+    )  # keeps the doctor's patients
     call("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule", {"doctor_id": doctor}, query=window)
     call("PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments", {"patient_id": patient})
-    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
-         body={"start": at(day, "10:00")})
-    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
-         body={"status": "arrived"})
-    second = twice("BookAppointmentFunction", "POST", "/appointments", key="b-2",
-                   body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")})["id"]
-    call("BookAppointmentFunction", "POST", "/appointments", key="b-3", status=409,  # the key's record is let go
-         body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")})
-    twice("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": second},
-          body={"reason": "ill"}, key="c-2")
+    call(
+        "UpdateAppointmentFunction",
+        "PATCH",
+        "/appointments/{appointment_id}",
+        {"appointment_id": booked},
+        body={"start": at(day, "10:00")},
+    )
+    call(
+        "UpdateAppointmentFunction",
+        "PATCH",
+        "/appointments/{appointment_id}",
+        {"appointment_id": booked},
+        body={"status": "arrived"},
+    )
+    second = twice(
+        "BookAppointmentFunction",
+        "POST",
+        "/appointments",
+        key="b-2",
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")},
+    )["id"]
+    call(
+        "BookAppointmentFunction",
+        "POST",
+        "/appointments",
+        key="b-3",
+        status=409,  # the key's record is let go
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")},
+    )
+    twice(
+        "CancelAppointmentFunction",
+        "POST",
+        "/appointments/{appointment_id}/cancel",
+        {"appointment_id": second},
+        body={"reason": "ill"},
+        key="c-2",
+    )
     call("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log", {"patient_id": patient})
     call("GetSettingsFunction", "GET", "/settings")
     call("UpdateSettingsFunction", "PATCH", "/settings", body={"hold_minutes": 6})
-    call("UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}", {"doctor_id": doctor},
-         body={"appointment_types": [{"code": "long", "name": "Long", "duration_minutes": 30,
-                                      "buffer_after_minutes": 10}]})
-    call("BookAppointmentFunction", "POST", "/appointments",
-         body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "13:00"), "appointment_type": "long"})
-    call("UpdateAppointmentFunction", "PATCH", "/appointments/{appointment_id}", {"appointment_id": booked},
-         body={"status": "fulfilled"})
+    call(
+        "UpdateDoctorFunction",
+        "PATCH",
+        "/doctors/{doctor_id}",
+        {"doctor_id": doctor},
+        body={
+            "appointment_types": [{"code": "long", "name": "Long", "duration_minutes": 30, "buffer_after_minutes": 10}]
+        },
+    )
+    call(
+        "BookAppointmentFunction",
+        "POST",
+        "/appointments",
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "13:00"), "appointment_type": "long"},
+    )
+    call(
+        "UpdateAppointmentFunction",
+        "PATCH",
+        "/appointments/{appointment_id}",
+        {"appointment_id": booked},
+        body={"status": "fulfilled"},
+    )
     away = {"start": at(day, "13:00"), "end": at(day, "14:00"), "kind": "training"}  # over the 13:00 booking
-    time_off = call("CreateTimeOffFunction", "POST", "/doctors/{doctor_id}/time-off", {"doctor_id": doctor},
-                    body=away)["id"]
+    time_off = call("CreateTimeOffFunction", "POST", "/doctors/{doctor_id}/time-off", {"doctor_id": doctor}, body=away)[
+        "id"
+    ]
     call("ListTimeOffFunction", "GET", "/doctors/{doctor_id}/time-off", {"doctor_id": doctor}, query=window)
-    call("DeleteTimeOffFunction", "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
-         {"doctor_id": doctor, "time_off_id": time_off})
-    series = twice("BookSeriesFunction", "POST", "/appointment-series", key="s-1",
-                   body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "16:00"),
-                         "repeat": {"every_weeks": 1, "count": 2}})["id"]
+    call(
+        "DeleteTimeOffFunction",
+        "DELETE",
+        "/doctors/{doctor_id}/time-off/{time_off_id}",
+        {"doctor_id": doctor, "time_off_id": time_off},
+    )
+    series = twice(
+        "BookSeriesFunction",
+        "POST",
+        "/appointment-series",
+        key="s-1",
+        body={
+            "patient_id": patient,
+            "doctor_id": doctor,
+            "start": at(day, "16:00"),
+            "repeat": {"every_weeks": 1, "count": 2},
+        },
+    )["id"]
     call("GetSeriesFunction", "GET", "/appointment-series/{series_id}", {"series_id": series})
-    twice("CancelSeriesFunction", "POST", "/appointment-series/{series_id}/cancel", {"series_id": series},
-          body={"reason": "done"}, key="cs-1")
+    twice(
+        "CancelSeriesFunction",
+        "POST",
+        "/appointment-series/{series_id}/cancel",
+        {"series_id": series},
+        body={"reason": "done"},
+        key="cs-1",
+    )
     # holds and the waitlist
-    placed = call("PlaceHoldFunction", "POST", "/holds",
-                  body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:30")})["id"]
+    placed = call(
+        "PlaceHoldFunction",
+        "POST",
+        "/holds",
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:30")},
+    )["id"]
     call("GetHoldFunction", "GET", "/holds/{hold_id}", {"hold_id": placed})
     twice("ConfirmHoldFunction", "POST", "/holds/{hold_id}/confirm", {"hold_id": placed}, body={}, key="h-1")
-    released = call("PlaceHoldFunction", "POST", "/holds",
-                    body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:45")})["id"]
+    released = call(
+        "PlaceHoldFunction",
+        "POST",
+        "/holds",
+        body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:45")},
+    )["id"]
     call("ReleaseHoldFunction", "DELETE", "/holds/{hold_id}", {"hold_id": released})
     window = {"patient_id": patient, "doctor_id": doctor, "from": at(day, "14:00"), "to": at(day, "15:00")}
     entry = call("JoinWaitlistFunction", "POST", "/waitlist", body=window)["id"]
@@ -185,55 +275,81 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     second = call("JoinWaitlistFunction", "POST", "/waitlist", body=window)["id"]
     call("LeaveWaitlistFunction", "DELETE", "/waitlist/{entry_id}", {"entry_id": second})  # still waiting
     assert offered["status"] == "offered"
-    late = call("JoinWaitlistFunction", "POST", "/waitlist",
-                body={**window, "from": at(day, "15:00"), "to": at(day, "16:00")})["id"]
+    late = call(
+        "JoinWaitlistFunction", "POST", "/waitlist", body={**window, "from": at(day, "15:00"), "to": at(day, "16:00")}
+    )["id"]
     current["function"] = "OfferWaitlistFunction"
     invoke.worker("OfferWaitlistFunction", {"detail-type": "HoldReleased", "detail": {"doctor_id": doctor}})
-    expiring = {"id": call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": late})["offer"][
-        "hold_id"]}
+    expiring = {
+        "id": call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": late})["offer"]["hold_id"]
+    }
     current["function"] = "ExpireHoldFunction"
-    with pytest.raises(Exception):  # not due: the worker reads the hold and refuses
+    with pytest.raises(Exception) as refused:
         invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
+    assert type(refused.value).__name__ == "NotDueYet"  # not due: the worker reads the hold and refuses
     _expire_now(expiring["id"])
     invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
-    for function, event in (("PublishEventsFunction", load_event("publish_events")),
-                            ("ScheduleTimersFunction", {"detail-type": "AppointmentBooked",
-                                                        "detail": {"appointment_id": booked}}),
-                            ("SendReminderFunction", {"appointment_id": booked, "start_at": "2099-01-01T00:00:00Z"}),
-                            ("AuditTamperAlarmFunction", load_event("audit_tamper_alarm"))):
+    for function, event in (
+        ("PublishEventsFunction", load_event("publish_events")),
+        ("ScheduleTimersFunction", {"detail-type": "AppointmentBooked", "detail": {"appointment_id": booked}}),
+        ("SendReminderFunction", {"appointment_id": booked, "start_at": "2099-01-01T00:00:00Z"}),
+        ("AuditTamperAlarmFunction", load_event("audit_tamper_alarm")),
+    ):
         current["function"] = function
         invoke.worker(function, event)
 
     # the FHIR view: each read and search, a doctor's patient read (checks the link), both appointment searches
     call("FhirMetadataFunction", "GET", "/fhir/metadata")
     call("FhirReadPatientFunction", "GET", "/fhir/Patient/{patient_id}", {"patient_id": patient})
-    call("FhirReadPatientFunction", "GET", "/fhir/Patient/{patient_id}", {"patient_id": patient},
-         claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor})
+    call(
+        "FhirReadPatientFunction",
+        "GET",
+        "/fhir/Patient/{patient_id}",
+        {"patient_id": patient},
+        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+    )
     call("FhirReadPractitionerFunction", "GET", "/fhir/Practitioner/{doctor_id}", {"doctor_id": doctor})
     call("FhirReadScheduleFunction", "GET", "/fhir/Schedule/{doctor_id}", {"doctor_id": doctor})
     call("FhirSearchScheduleFunction", "GET", "/fhir/Schedule", query={"actor": f"Practitioner/{doctor}"})
     call("FhirSearchSlotFunction", "GET", "/fhir/Slot", query={"schedule": f"Schedule/{doctor}", "start": f"eq{day}"})
     call("FhirReadAppointmentFunction", "GET", "/fhir/Appointment/{appointment_id}", {"appointment_id": booked})
     call("FhirSearchAppointmentFunction", "GET", "/fhir/Appointment", query={"patient": f"Patient/{patient}"})
-    call("FhirSearchAppointmentFunction", "GET", "/fhir/Appointment",
-         query={"practitioner": f"Practitioner/{doctor}", "date": f"eq{day}"})
+    call(
+        "FhirSearchAppointmentFunction",
+        "GET",
+        "/fhir/Appointment",
+        query={"practitioner": f"Practitioner/{doctor}", "date": f"eq{day}"},
+    )
 
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes
     # a key's record when the use case fails (registering a patient, creating a doctor or cancelling
     # fails after validation only on storage faults), and reads the record with GetItem only when a
     # conditional put does not hand back the existing one.
-    for function in ("CreateDoctorFunction", "RegisterPatientFunction", "CancelAppointmentFunction",
-                     "BookAppointmentFunction", "BookSeriesFunction", "CancelSeriesFunction", "ConfirmHoldFunction"):
+    for function in (
+        "CreateDoctorFunction",
+        "RegisterPatientFunction",
+        "CancelAppointmentFunction",
+        "BookAppointmentFunction",
+        "BookSeriesFunction",
+        "CancelSeriesFunction",
+        "ConfirmHoldFunction",
+    ):
         seen[function] |= {("DeleteItem", "IdempotencyTable", None), ("GetItem", "IdempotencyTable", None)}
     # a keyed confirm whose answer was lost reads the appointment its first attempt made (test_faults-style)
     seen["ConfirmHoldFunction"].add(("GetItem", "AppointmentsTable", None))
     assert set(seen) == set(allowed), "every function was exercised"
     for function in allowed:
-        assert seen[function] <= allowed[function], (function, "uses more than granted",
-                                                     seen[function] - allowed[function])
-        assert allowed[function] <= seen[function], (function, "granted more than used",
-                                                     allowed[function] - seen[function])
+        assert seen[function] <= allowed[function], (
+            function,
+            "uses more than granted",
+            seen[function] - allowed[function],
+        )
+        assert allowed[function] <= seen[function], (
+            function,
+            "granted more than used",
+            allowed[function] - seen[function],
+        )
 
 
 def _expire_now(hold_id: str) -> None:
@@ -245,12 +361,18 @@ def _expire_now(hold_id: str) -> None:
     resource = boto3.resource("dynamodb", region_name="us-east-1")
     holds = resource.Table(settings().holds_table)
     hold = holds.get_item(Key={"id": hold_id})["Item"]
-    holds.update_item(Key={"id": hold_id}, UpdateExpression="SET expires_epoch = :past, expires_at = :at",
-                      ExpressionAttributeValues={":past": 1, ":at": "2000-01-01T00:00:00Z"})
+    holds.update_item(
+        Key={"id": hold_id},
+        UpdateExpression="SET expires_epoch = :past, expires_at = :at",
+        ExpressionAttributeValues={":past": 1, ":at": "2000-01-01T00:00:00Z"},
+    )
     locks = resource.Table(settings().slot_locks_table)
     for owner in (f"doctor#{hold['doctor_id']}", f"patient#{hold['patient_id']}"):
         for item in locks.query(KeyConditionExpression=boto3.dynamodb.conditions.Key("owner").eq(owner))["Items"]:
             for name, value in item.items():
                 if name.startswith("m") and value == hold_id:
-                    locks.update_item(Key={"owner": owner, "hour": item["hour"]},
-                                      UpdateExpression=f"SET x{name[1:]} = :past", ExpressionAttributeValues={":past": 1})
+                    locks.update_item(
+                        Key={"owner": owner, "hour": item["hour"]},
+                        UpdateExpression=f"SET x{name[1:]} = :past",
+                        ExpressionAttributeValues={":past": 1},
+                    )

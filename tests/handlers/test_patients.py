@@ -8,8 +8,15 @@ import pytest
 
 from tests.handlers.helpers import event, problem, snapshot
 
-NEW_PATIENT = {"given_name": "Grace", "family_name": "Hopper", "birth_date": "1986-12-09", "sex": "female",
-               "phone": "+15555550123", "email": "grace@example.org", "conditions": ["asthma"]}
+NEW_PATIENT = {
+    "given_name": "Grace",
+    "family_name": "Hopper",
+    "birth_date": "1986-12-09",
+    "sex": "female",
+    "phone": "+15555550123",
+    "email": "grace@example.org",
+    "conditions": ["asthma"],
+}
 
 
 def register(invoke, **fields) -> dict:
@@ -33,11 +40,14 @@ def test_register_answers_201_with_location_and_computed_fields(invoke):
     assert got["statusCode"] == 200 and got["json"] == body
 
 
-@pytest.mark.parametrize("name, status, code", [
-    ("register_patient-malformed_json", 400, "MALFORMED_JSON"),
-    ("register_patient-unknown_field", 422, "VALIDATION_ERROR"),
-    ("register_patient-invalid", 422, "VALIDATION_ERROR"),
-])
+@pytest.mark.parametrize(
+    "name, status, code",
+    [
+        ("register_patient-malformed_json", 400, "MALFORMED_JSON"),
+        ("register_patient-unknown_field", 422, "VALIDATION_ERROR"),
+        ("register_patient-invalid", 422, "VALIDATION_ERROR"),
+    ],
+)
 def test_bad_registrations_are_refused_and_change_nothing(invoke, aws, name, status, code):
     before = snapshot(aws)
     body = problem(invoke("RegisterPatientFunction", event(name)), status, code)
@@ -70,8 +80,11 @@ def test_body_over_64_kib_is_refused(invoke, aws):
 
 @pytest.mark.parametrize("birth_date", ["1899-12-31", "2999-01-01", "1990-02-30", "19900101"])
 def test_implausible_birth_dates_are_422(invoke, birth_date):
-    problem(invoke("RegisterPatientFunction", event("register_patient", body={**NEW_PATIENT, "birth_date": birth_date})),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke("RegisterPatientFunction", event("register_patient", body={**NEW_PATIENT, "birth_date": birth_date})),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 @pytest.mark.parametrize("name", ["get_patient-unknown", "get_patient-malformed_id"])
@@ -81,8 +94,10 @@ def test_unknown_or_malformed_id_is_404(invoke, name):
 
 def test_update_changes_only_given_fields_and_keeps_server_fields(invoke):
     created = register(invoke)["json"]
-    response = invoke("UpdatePatientFunction", event("update_patient", path={"patient_id": created["id"]},
-                                                     body={"phone": "+15555550199", "email": None}))
+    response = invoke(
+        "UpdatePatientFunction",
+        event("update_patient", path={"patient_id": created["id"]}, body={"phone": "+15555550199", "email": None}),
+    )
     assert response["statusCode"] == 200, response
     body = response["json"]
     assert body["phone"] == "+15555550199" and body["email"] is None
@@ -92,12 +107,24 @@ def test_update_changes_only_given_fields_and_keeps_server_fields(invoke):
 def test_update_refuses_server_owned_fields_and_changes_nothing(invoke, aws):
     created = register(invoke)["json"]
     before = snapshot(aws)
-    problem(invoke("UpdatePatientFunction", event("update_patient-server_field", path={"patient_id": created["id"]})),
-            422, "VALIDATION_ERROR")
-    problem(invoke("UpdatePatientFunction", event("update_patient", path={"patient_id": created["id"]},
-                                                  body={"given_name": None})), 422, "VALIDATION_ERROR")
-    problem(invoke("UpdatePatientFunction", event("update_patient", path={"patient_id": created["id"]},
-                                                  body="{not json")), 400, "MALFORMED_JSON")
+    problem(
+        invoke("UpdatePatientFunction", event("update_patient-server_field", path={"patient_id": created["id"]})),
+        422,
+        "VALIDATION_ERROR",
+    )
+    problem(
+        invoke(
+            "UpdatePatientFunction",
+            event("update_patient", path={"patient_id": created["id"]}, body={"given_name": None}),
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
+    problem(
+        invoke("UpdatePatientFunction", event("update_patient", path={"patient_id": created["id"]}, body="{not json")),
+        400,
+        "MALFORMED_JSON",
+    )
     assert snapshot(aws) == before
 
 
@@ -130,8 +157,9 @@ def test_list_pages_with_opaque_tokens(invoke):
     assert seen == ids and pages >= 3
 
 
-@pytest.mark.parametrize("query", [{"next_token": "not-a-real-token"}, {"limit": "0"}, {"limit": "101"},
-                                   {"limit": "ten"}])
+@pytest.mark.parametrize(
+    "query", [{"next_token": "not-a-real-token"}, {"limit": "0"}, {"limit": "101"}, {"limit": "ten"}]
+)
 def test_bad_list_parameters_are_422(invoke, query):
     problem(invoke("ListPatientsFunction", event("list_patients", query=query)), 422, "VALIDATION_ERROR")
 
@@ -142,12 +170,17 @@ def test_a_tampered_token_is_refused(invoke):
     first = invoke("ListPatientsFunction", event("list_patients", query={"limit": "1"}))["json"]
     token = first["next_token"]
     tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
-    problem(invoke("ListPatientsFunction", event("list_patients", query={"next_token": tampered})),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke("ListPatientsFunction", event("list_patients", query={"next_token": tampered})), 422, "VALIDATION_ERROR"
+    )
     # a token from another query is refused too
-    problem(invoke("SearchPatientsFunction", event("search_patients", body={"family_name_prefix": "h",
-                                                                              "next_token": token})),
-            422, "VALIDATION_ERROR")
+    problem(
+        invoke(
+            "SearchPatientsFunction", event("search_patients", body={"family_name_prefix": "h", "next_token": token})
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_search_by_prefix_is_case_insensitive_and_by_birth_date(invoke):
@@ -181,8 +214,12 @@ def test_search_is_a_query_on_an_index_never_a_scan(invoke, aws):
     operations = []
     dynamo.resource().meta.client.meta.events.register(
         "before-parameter-build.dynamodb",
-        lambda model, params, **_: operations.append(model.name) if not params.get("TableName", "").endswith(
-            "AuditTable") and "TransactItems" not in params else None)
+        lambda model, params, **_: (
+            operations.append(model.name)
+            if not params.get("TableName", "").endswith("AuditTable") and "TransactItems" not in params
+            else None
+        ),
+    )
     invoke("SearchPatientsFunction", event("search_patients"))
     invoke("SearchPatientsFunction", event("search_patients", body={"birth_date": "1986-12-09"}))
     assert operations == ["Query", "Query"]

@@ -64,5 +64,6 @@ def test_every_declared_function_has_its_handler_and_event_file():
     for route in routes.ROUTES:
         assert (ROOT / "functions" / route.code_dir / "app.py").is_file(), route.function
         assert list((ROOT / "events").glob(f"{route.code_dir}.json")) + list(
-            (ROOT / "events").glob(f"{route.code_dir}-*.json")), f"no events/{route.code_dir}[-case].json"
+            (ROOT / "events").glob(f"{route.code_dir}-*.json")
+        ), f"no events/{route.code_dir}[-case].json"
         assert load_function(route.logical_id).lambda_handler.route is route

@@ -70,11 +70,17 @@ def create(invoke, function: str, resource: str, body: dict, path: dict | None =
 
 @pytest.fixture(scope="module")
 def world(invoke):
-    w = {"D1": create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR),
-         "P1": create(invoke, "RegisterPatientFunction", "/patients", PATIENT),
-         "day": next_monday(2)}
-    w["A1"] = create(invoke, "BookAppointmentFunction", "/appointments",
-                     {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(w["day"], "09:00")})
+    w = {
+        "D1": create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR),
+        "P1": create(invoke, "RegisterPatientFunction", "/patients", PATIENT),
+        "day": next_monday(2),
+    }
+    w["A1"] = create(
+        invoke,
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(w["day"], "09:00")},
+    )
     return w
 
 
@@ -89,9 +95,12 @@ def trail(invoke, patient_id: str) -> list[dict]:
     items, token = [], None
     while True:
         query = {"limit": "100", **({"next_token": token} if token else {})}
-        response = invoke("PatientAccessLogFunction", event_for("GET", "/patients/{patient_id}/access-log",
-                                                                {"patient_id": patient_id}, query=query,
-                                                                claims=STAFF))
+        response = invoke(
+            "PatientAccessLogFunction",
+            event_for(
+                "GET", "/patients/{patient_id}/access-log", {"patient_id": patient_id}, query=query, claims=STAFF
+            ),
+        )
         assert response["statusCode"] == 200, response
         items += response["json"]["items"]
         token = response["json"]["next_token"]
@@ -111,13 +120,19 @@ def assert_not_on_trail(invoke, aws, patient_id: str, *events: dict) -> None:
 
 # ------------------------------------------------------------------------------------------------ 1
 def test_a_patient_reading_their_own_record_with_another_patients_id_in_the_body_touches_only_their_own_trail(
-        invoke, aws, world, victim):
+    invoke, aws, world, victim
+):
     """Given P1 reading GET /patients/{P1} with the body {"patient_id": <victim>} (GET takes no body, but
     nothing stops a client from sending one), then the read is on P1's trail and nothing is on the
     victim's. v1 read patient ids out of every request body (audit.patients_touched) and wrote the
     read onto the victim's trail as well."""
-    read = event_for("GET", "/patients/{patient_id}", {"patient_id": world["P1"]}, body={"patient_id": victim},
-                     claims=as_patient(world["P1"]))
+    read = event_for(
+        "GET",
+        "/patients/{patient_id}",
+        {"patient_id": world["P1"]},
+        body={"patient_id": victim},
+        claims=as_patient(world["P1"]),
+    )
     response = invoke("GetPatientFunction", read)
     assert response["statusCode"] == 200 and response["json"]["id"] == world["P1"]
     assert_not_on_trail(invoke, aws, victim, read)
@@ -125,33 +140,67 @@ def test_a_patient_reading_their_own_record_with_another_patients_id_in_the_body
     assert (own["action"], own["outcome"], own["actor_role"]) == ("patient.read", "allowed", "patients")
 
 
-@pytest.mark.parametrize("function, method, resource, path_of, body_of", [
-    ("BookAppointmentFunction", "POST", "/appointments", None,
-     lambda w, v: {"patient_id": v, "doctor_id": w["D1"], "start": at(w["day"], "10:00")}),
-    ("BookSeriesFunction", "POST", "/appointment-series", None,
-     lambda w, v: {"patient_id": v, "doctor_id": w["D1"], "start": at(w["day"], "10:00"),
-                   "repeat": {"every_weeks": 1, "count": 2}}),
-    ("SearchPatientsFunction", "POST", "/patients/search", None,
-     lambda w, v: {"family_name_prefix": "ie", "patient_id": v}),
-    ("RegisterPatientFunction", "POST", "/patients", None, lambda w, v: {**PATIENT, "id": v, "patient_id": v}),
-    ("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel",
-     lambda w: {"appointment_id": str(uuid.uuid4())}, lambda w, v: {"reason": "x", "patient_id": v}),
-    ("ListPatientsFunction", "GET", "/patients", None, lambda w, v: {"patient_id": v}),
-])
+@pytest.mark.parametrize(
+    "function, method, resource, path_of, body_of",
+    [
+        (
+            "BookAppointmentFunction",
+            "POST",
+            "/appointments",
+            None,
+            lambda w, v: {"patient_id": v, "doctor_id": w["D1"], "start": at(w["day"], "10:00")},
+        ),
+        (
+            "BookSeriesFunction",
+            "POST",
+            "/appointment-series",
+            None,
+            lambda w, v: {
+                "patient_id": v,
+                "doctor_id": w["D1"],
+                "start": at(w["day"], "10:00"),
+                "repeat": {"every_weeks": 1, "count": 2},
+            },
+        ),
+        (
+            "SearchPatientsFunction",
+            "POST",
+            "/patients/search",
+            None,
+            lambda w, v: {"family_name_prefix": "ie", "patient_id": v},
+        ),
+        ("RegisterPatientFunction", "POST", "/patients", None, lambda w, v: {**PATIENT, "id": v, "patient_id": v}),
+        (
+            "CancelAppointmentFunction",
+            "POST",
+            "/appointments/{appointment_id}/cancel",
+            lambda w: {"appointment_id": str(uuid.uuid4())},
+            lambda w, v: {"reason": "x", "patient_id": v},
+        ),
+        ("ListPatientsFunction", "GET", "/patients", None, lambda w, v: {"patient_id": v}),
+    ],
+)
 def test_a_caller_in_no_group_naming_a_patient_in_the_body_is_recorded_under_none(
-        invoke, aws, world, victim, function, method, resource, path_of, body_of):
+    invoke, aws, world, victim, function, method, resource, path_of, body_of
+):
     """Given a signed-in user in no group, when they send bodies naming the victim to every kind of
     audited route, then each attempt is refused (403) and recorded under subject ``none`` with role
     ``none`` — and nothing is on the victim's trail. v1 took the body's ``patient_id`` as a patient
     touched and put each attempt on the victim's trail (probed for the booking), so anyone with a token
     could write onto any patient's history."""
-    request = event_for(method, resource, path_of(world) if path_of else None, body=body_of(world, victim),
-                        claims={"sub": new_sub("nobody")})
+    request = event_for(
+        method,
+        resource,
+        path_of(world) if path_of else None,
+        body=body_of(world, victim),
+        claims={"sub": new_sub("nobody")},
+    )
     response = invoke(function, request)
     assert response["statusCode"] == 403 and response["json"]["code"] == "FORBIDDEN"
     records = audit_records(aws, request_id(request))
     assert [(r["subject"], r["patient_id"], r["actor_role"], r["outcome"], r["status"]) for r in records] == [
-        ("none", "none", "none", "denied", "403")]
+        ("none", "none", "none", "denied", "403")
+    ]
     assert_not_on_trail(invoke, aws, victim, request)
 
 
@@ -160,33 +209,46 @@ def test_a_patient_booking_for_someone_else_leaves_no_record_on_that_someones_tr
     as P1's denied attempt under ``none``, nothing on the victim's trail, nothing booked. v1 wrote the
     attempt onto the victim's trail (the body's patient_id)."""
     requests = []
-    for function, resource, extra in (("BookAppointmentFunction", "/appointments", {}),
-                                      ("BookSeriesFunction", "/appointment-series",
-                                       {"repeat": {"every_weeks": 1, "count": 2}})):
-        request = event_for("POST", resource, body={"patient_id": victim, "doctor_id": world["D1"],
-                                                    "start": at(world["day"], "11:00"), **extra},
-                            claims=as_patient(world["P1"]))
+    for function, resource, extra in (
+        ("BookAppointmentFunction", "/appointments", {}),
+        ("BookSeriesFunction", "/appointment-series", {"repeat": {"every_weeks": 1, "count": 2}}),
+    ):
+        request = event_for(
+            "POST",
+            resource,
+            body={"patient_id": victim, "doctor_id": world["D1"], "start": at(world["day"], "11:00"), **extra},
+            claims=as_patient(world["P1"]),
+        )
         response = invoke(function, request)
         assert response["statusCode"] == 403 and response["json"]["code"] == "FORBIDDEN", response
         (record,) = audit_records(aws, request_id(request))
         assert (record["subject"], record["actor_role"], record["outcome"]) == ("none", "patients", "denied")
         requests.append(request)
     assert_not_on_trail(invoke, aws, victim, *requests)
-    listed = invoke("PatientAppointmentsFunction", event_for("GET", "/patients/{patient_id}/appointments",
-                                                             {"patient_id": victim}, claims=STAFF))
+    listed = invoke(
+        "PatientAppointmentsFunction",
+        event_for("GET", "/patients/{patient_id}/appointments", {"patient_id": victim}, claims=STAFF),
+    )
     assert listed["json"]["items"] == []
 
 
 def test_a_staff_booking_names_the_patient_it_acted_for(invoke, aws, world, victim):
     """The counterpart (trusted source: the service marks the patient once the caller may act for
     them): staff booking for the victim is on the victim's trail, allowed, with the appointment id."""
-    request = event_for("POST", "/appointments", body={"patient_id": victim, "doctor_id": world["D1"],
-                                                       "start": at(world["day"], "11:30")}, claims=STAFF)
+    request = event_for(
+        "POST",
+        "/appointments",
+        body={"patient_id": victim, "doctor_id": world["D1"], "start": at(world["day"], "11:30")},
+        claims=STAFF,
+    )
     response = invoke("BookAppointmentFunction", request)
     assert response["statusCode"] == 201, response
     (record,) = [r for r in trail(invoke, victim) if r["request_id"] == request_id(request)]
     assert (record["action"], record["outcome"], record["appointment_id"]) == (
-        "appointment.book", "allowed", response["json"]["id"])
+        "appointment.book",
+        "allowed",
+        response["json"]["id"],
+    )
 
 
 def test_the_fast_snapshot_sees_what_the_scanning_one_sees(invoke, aws, world):
@@ -219,13 +281,17 @@ def _builder_fails(monkeypatch):
     return counted
 
 
-@pytest.mark.parametrize("claims_of, status, outcome, role", [
-    (lambda w: STAFF, 200, "allowed", "staff"),
-    (lambda w: as_patient(str(uuid.uuid4())), 404, "failed", "patients"),
-    (lambda w: {"sub": "someone-in-no-group"}, 403, "denied", "none"),
-])
+@pytest.mark.parametrize(
+    "claims_of, status, outcome, role",
+    [
+        (lambda w: STAFF, 200, "allowed", "staff"),
+        (lambda w: as_patient(str(uuid.uuid4())), 404, "failed", "patients"),
+        (lambda w: {"sub": "someone-in-no-group"}, 403, "denied", "none"),
+    ],
+)
 def test_when_building_the_records_fails_a_minimal_record_is_still_written_and_counted(
-        invoke, aws, world, monkeypatch, claims_of, status, outcome, role):
+    invoke, aws, world, monkeypatch, claims_of, status, outcome, role
+):
     """Given a bug in the record builder, when anyone reads a patient (allowed, hidden or refused),
     then the answer is still given, a minimal record (route, actor, outcome, marked incomplete) is
     written, and AuditWriteFailed is counted. v1 only caught storage errors around the audit write:
@@ -240,35 +306,52 @@ def test_when_building_the_records_fails_a_minimal_record_is_still_written_and_c
     response = invoke("GetPatientFunction", request)
     assert response["statusCode"] == status, response
     (record,) = audit_records(aws, request_id(request))
-    assert record == {"subject": "none", "patient_id": "none", "at": record["at"], "recorded_at": record["recorded_at"],
-                      "action": "patient.read", "outcome": outcome, "status": str(status),
-                      "actor_sub": claims["sub"], "actor_role": role, "request_id": request_id(request),
-                      "incomplete": True}
+    assert record == {
+        "subject": "none",
+        "patient_id": "none",
+        "at": record["at"],
+        "recorded_at": record["recorded_at"],
+        "action": "patient.read",
+        "outcome": outcome,
+        "status": str(status),
+        "actor_sub": claims["sub"],
+        "actor_role": role,
+        "request_id": request_id(request),
+        "incomplete": True,
+    }
     assert counted == ["AuditWriteFailed"]
 
 
 def test_when_building_the_record_inside_a_booking_fails_nothing_is_booked_and_the_attempt_is_recorded(
-        invoke, aws, world, victim, monkeypatch):
+    invoke, aws, world, victim, monkeypatch
+):
     """Given a bug in the record builder, a booking (whose record is written inside its own
     transaction) fails closed: 500, nothing booked, and a minimal record of the attempt. (v1 wrote
     the booking's record after the transaction and let the builder's exception escape.)"""
     counted = _builder_fails(monkeypatch)
-    request = event_for("POST", "/appointments", body={"patient_id": victim, "doctor_id": world["D1"],
-                                                       "start": at(world["day"], "13:00")}, claims=STAFF)
+    request = event_for(
+        "POST",
+        "/appointments",
+        body={"patient_id": victim, "doctor_id": world["D1"], "start": at(world["day"], "13:00")},
+        claims=STAFF,
+    )
     response = invoke("BookAppointmentFunction", request)
     assert response["statusCode"] == 500 and response["json"]["code"] == "INTERNAL_ERROR"
     (record,) = audit_records(aws, request_id(request))
     assert (record["action"], record["outcome"], record["incomplete"]) == ("appointment.book", "failed", True)
     assert "AuditWriteFailed" in counted
     monkeypatch.undo()
-    listed = invoke("PatientAppointmentsFunction", event_for("GET", "/patients/{patient_id}/appointments",
-                                                             {"patient_id": victim}, claims=STAFF))
+    listed = invoke(
+        "PatientAppointmentsFunction",
+        event_for("GET", "/patients/{patient_id}/appointments", {"patient_id": victim}, claims=STAFF),
+    )
     assert listed["json"]["items"] == []
 
 
 # ------------------------------------------------------------------------------------------------ 5
-@pytest.mark.parametrize("groups", ["nurse,staff", "staff x", "[staff doctors]", "Staff", " staff", "staff,",
-                                    "staff doctors"])
+@pytest.mark.parametrize(
+    "groups", ["nurse,staff", "staff x", "[staff doctors]", "Staff", " staff", "staff,", "staff doctors"]
+)
 def test_groups_are_read_exactly(invoke, aws, world, groups):
     """Given a token whose cognito:groups is not exactly a list of this service's group names, when it
     asks for a staff-only route (a patient's access log), then 403 and the patient's trail records
@@ -287,8 +370,10 @@ def test_groups_are_read_exactly(invoke, aws, world, groups):
 def test_exact_group_names_still_work(invoke, aws, world):
     for groups in ("staff", "staff,doctors", "doctors,staff"):
         claims = {"sub": new_sub("staff"), "cognito:groups": groups, "custom:doctor_id": world["D1"]}
-        response = invoke("PatientAccessLogFunction", event_for("GET", "/patients/{patient_id}/access-log",
-                                                                {"patient_id": world["P1"]}, claims=claims))
+        response = invoke(
+            "PatientAccessLogFunction",
+            event_for("GET", "/patients/{patient_id}/access-log", {"patient_id": world["P1"]}, claims=claims),
+        )
         assert response["statusCode"] == 200, (groups, response)
 
 
@@ -305,8 +390,12 @@ class DynamoCalls:
 
         def record(client, operation, params):
             if client.meta.service_model.service_name == "dynamodb":
-                tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", ())) \
+                tables = (
+                    [params["TableName"]]
+                    if "TableName" in params
+                    else list(params.get("RequestItems", ()))
                     or [next(iter(i.values()))["TableName"] for i in params.get("TransactItems", ())]
+                )
                 for name in tables:
                     self.calls.append((operation, self.names.get(name, name), params.get("IndexName")))
             return original(client, operation, params)
@@ -329,23 +418,40 @@ def practice(invoke):
     patients = [create(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "family_name": n}) for n in names]
     appointments = {}
     for i, patient in enumerate(patients[:3]):
-        appointments[patient] = create(invoke, "BookAppointmentFunction", "/appointments", {
-            "patient_id": patient, "doctor_id": doctor, "start": at(day, f"{9 + i:02d}:00")})
-    create(invoke, "BookAppointmentFunction", "/appointments",
-           {"patient_id": patients[3], "doctor_id": other_doctor, "start": at(day, "09:00")})
-    return {"doctor": doctor, "mine": patients[:3], "others": patients[3:], "appointments": appointments,
-            "day": day, "claims": as_doctor(doctor)}
+        appointments[patient] = create(
+            invoke,
+            "BookAppointmentFunction",
+            "/appointments",
+            {"patient_id": patient, "doctor_id": doctor, "start": at(day, f"{9 + i:02d}:00")},
+        )
+    create(
+        invoke,
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": patients[3], "doctor_id": other_doctor, "start": at(day, "09:00")},
+    )
+    return {
+        "doctor": doctor,
+        "mine": patients[:3],
+        "others": patients[3:],
+        "appointments": appointments,
+        "day": day,
+        "claims": as_doctor(doctor),
+    }
 
 
 def reads(invoke, practice, patient: str) -> int:
-    return invoke("GetPatientFunction", event_for("GET", "/patients/{patient_id}", {"patient_id": patient},
-                                                  claims=practice["claims"]))["statusCode"]
+    return invoke(
+        "GetPatientFunction",
+        event_for("GET", "/patients/{patient_id}", {"patient_id": patient}, claims=practice["claims"]),
+    )["statusCode"]
 
 
 def search(invoke, practice, limit: int = 20, token: str | None = None, **criteria) -> dict:
     body = {"family_name_prefix": "kl", **criteria, "limit": limit, **({"next_token": token} if token else {})}
-    response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body=body,
-                                                          claims=practice["claims"]))
+    response = invoke(
+        "SearchPatientsFunction", event_for("POST", "/patients/search", body=body, claims=practice["claims"])
+    )
     assert response["statusCode"] == 200, response
     return response["json"]
 
@@ -355,8 +461,10 @@ def found(invoke, practice) -> set[str]:
 
 
 def set_active(invoke, doctor: str, active: bool) -> None:
-    response = invoke("UpdateDoctorFunction", event_for("PATCH", "/doctors/{doctor_id}", {"doctor_id": doctor},
-                                                        body={"active": active}, claims=STAFF))
+    response = invoke(
+        "UpdateDoctorFunction",
+        event_for("PATCH", "/doctors/{doctor_id}", {"doctor_id": doctor}, body={"active": active}, claims=STAFF),
+    )
     assert response["statusCode"] == 200 and response["json"]["active"] is active, response
 
 
@@ -369,14 +477,25 @@ def test_a_doctors_access_ends_with_the_last_linking_appointment_and_with_their_
     appointment = practice["appointments"][patient]
     assert reads(invoke, practice, patient) == 200 and patient in found(invoke, practice)
 
-    cancelled = invoke("CancelAppointmentFunction", event_for("POST", "/appointments/{appointment_id}/cancel",
-                                                              {"appointment_id": appointment},
-                                                              body={"reason": "moved away"}, claims=STAFF))
+    cancelled = invoke(
+        "CancelAppointmentFunction",
+        event_for(
+            "POST",
+            "/appointments/{appointment_id}/cancel",
+            {"appointment_id": appointment},
+            body={"reason": "moved away"},
+            claims=STAFF,
+        ),
+    )
     assert cancelled["statusCode"] == 200, cancelled
     assert reads(invoke, practice, patient) == 404 and patient not in found(invoke, practice)
 
-    create(invoke, "BookAppointmentFunction", "/appointments", {
-        "patient_id": patient, "doctor_id": practice["doctor"], "start": at(practice["day"], "14:00")})
+    create(
+        invoke,
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": patient, "doctor_id": practice["doctor"], "start": at(practice["day"], "14:00")},
+    )
     assert reads(invoke, practice, patient) == 200 and patient in found(invoke, practice)
 
     set_active(invoke, practice["doctor"], False)
@@ -390,7 +509,8 @@ def test_a_doctors_access_ends_with_the_last_linking_appointment_and_with_their_
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4])
 def test_a_doctors_search_pages_through_their_own_patients_with_one_query_of_their_links(
-        invoke, aws, practice, monkeypatch, limit):
+    invoke, aws, practice, monkeypatch, limit
+):
     """Given a doctor with three linked patients among five matches, when they page with limit 1..4,
     then the pages hold exactly their three patients, none twice, each page at most ``limit``, ending
     with next_token null; each request is one Query of the doctor's links and never touches the
@@ -425,8 +545,9 @@ def test_a_doctors_next_token_does_not_serve_another_doctor_or_search(invoke, aw
     other = {**practice, "claims": as_doctor(str(uuid.uuid4()))}
     for who, criteria in ((other, {}), (practice, {"family_name_prefix": "kle"})):
         body = {"family_name_prefix": "kl", **criteria, "limit": 1, "next_token": token}
-        response = invoke("SearchPatientsFunction", event_for("POST", "/patients/search", body=body,
-                                                              claims=who["claims"]))
+        response = invoke(
+            "SearchPatientsFunction", event_for("POST", "/patients/search", body=body, claims=who["claims"])
+        )
         assert response["statusCode"] in (400, 422) and response["json"]["code"] == "VALIDATION_ERROR", response
 
 
@@ -465,13 +586,23 @@ def in_lambda(monkeypatch):
     return environment
 
 
-@pytest.mark.parametrize("logical_id, without, missing", [
-    ("GetPatientFunction", ("AUDIT_TABLE",), ["AUDIT_TABLE"]),
-    ("BookAppointmentFunction", ("SLOT_LOCKS_TABLE", "IDEMPOTENCY_TABLE"), ["IDEMPOTENCY_TABLE", "SLOT_LOCKS_TABLE"]),
-    ("ListPatientsFunction", ("PAGINATION_SECRET_ARN",), ["PAGINATION_SECRET_ARN"]),
-    ("PatientAccessLogFunction", ("PATIENTS_TABLE", "PAGINATION_SECRET_ARN"),
-     ["PAGINATION_SECRET_ARN", "PATIENTS_TABLE"]),
-])
+@pytest.mark.parametrize(
+    "logical_id, without, missing",
+    [
+        ("GetPatientFunction", ("AUDIT_TABLE",), ["AUDIT_TABLE"]),
+        (
+            "BookAppointmentFunction",
+            ("SLOT_LOCKS_TABLE", "IDEMPOTENCY_TABLE"),
+            ["IDEMPOTENCY_TABLE", "SLOT_LOCKS_TABLE"],
+        ),
+        ("ListPatientsFunction", ("PAGINATION_SECRET_ARN",), ["PAGINATION_SECRET_ARN"]),
+        (
+            "PatientAccessLogFunction",
+            ("PATIENTS_TABLE", "PAGINATION_SECRET_ARN"),
+            ["PAGINATION_SECRET_ARN", "PATIENTS_TABLE"],
+        ),
+    ],
+)
 def test_in_lambda_a_function_missing_a_variable_does_not_start(in_lambda, caplog, logical_id, without, missing):
     """Given a Lambda environment without a table or the pagination secret the route needs, importing
     the function raises ConfigurationError after exactly one log line naming the missing variables and
@@ -514,7 +645,7 @@ def test_the_template_never_sets_a_plaintext_pagination_secret():
     for name, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        variables = ((resource["Properties"].get("Environment") or {}).get("Variables") or {})
+        variables = (resource["Properties"].get("Environment") or {}).get("Variables") or {}
         assert "PAGINATION_SECRET" not in variables, name
         if name in paginating:
             assert variables.get("PAGINATION_SECRET_ARN") == {"Ref": "PaginationSecret"}, name

@@ -14,13 +14,16 @@ NOT_UTF8 = base64.b64encode(b"`\xff{\x15\xce\x86").decode()
 SOME_ID = str(uuid.uuid4())
 
 
-@pytest.mark.parametrize("logical_id, method, resource, path", [
-    ("RegisterPatientFunction", "POST", "/patients", None),
-    ("SearchPatientsFunction", "POST", "/patients/search", None),
-    ("BookAppointmentFunction", "POST", "/appointments", None),
-    ("UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}", {"doctor_id": SOME_ID}),
-    ("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": SOME_ID}),
-])
+@pytest.mark.parametrize(
+    "logical_id, method, resource, path",
+    [
+        ("RegisterPatientFunction", "POST", "/patients", None),
+        ("SearchPatientsFunction", "POST", "/patients/search", None),
+        ("BookAppointmentFunction", "POST", "/appointments", None),
+        ("UpdateDoctorFunction", "PATCH", "/doctors/{doctor_id}", {"doctor_id": SOME_ID}),
+        ("CancelAppointmentFunction", "POST", "/appointments/{appointment_id}/cancel", {"appointment_id": SOME_ID}),
+    ],
+)
 def test_given_a_body_that_is_not_utf8_when_sent_then_400_malformed_json(invoke, logical_id, method, resource, path):
     event = event_for(method, resource, path, raw_body=NOT_UTF8)
     event["isBase64Encoded"] = True

@@ -36,6 +36,7 @@ def stack(tmp_path_factory) -> Stack:
         running = background.start(log_file)
     except RuntimeError as error:
         pytest.fail(str(error))
-    yield Stack(url=running.url, dynamodb_endpoint=running.dynamodb_endpoint, log_file=log_file,
-                process=running.process)
+    yield Stack(
+        url=running.url, dynamodb_endpoint=running.dynamodb_endpoint, log_file=log_file, process=running.process
+    )
     running.stop()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -32,21 +32,32 @@ class Api:
         return requests.get(self.url + path, params=params, headers=self.headers, timeout=60)
 
     def doctor(self, **fields):
-        body = {"given_name": "Race", "family_name": "Doctor", "specialty": "Concurrency", "time_zone": "UTC",
-                "slot_minutes": 15, "working_hours": ALL_DAY, **fields}
+        body = {
+            "given_name": "Race",
+            "family_name": "Doctor",
+            "specialty": "Concurrency",
+            "time_zone": "UTC",
+            "slot_minutes": 15,
+            "working_hours": ALL_DAY,
+            **fields,
+        }
         response = self.post("/doctors", body)
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
     def patient(self, i=0):
-        response = self.post("/patients", {"given_name": "Race", "family_name": f"Patient{i}",
-                                            "birth_date": "1990-01-01", "sex": "unknown"})
+        response = self.post(
+            "/patients",
+            {"given_name": "Race", "family_name": f"Patient{i}", "birth_date": "1990-01-01", "sex": "unknown"},
+        )
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
     def book(self, doctor, patient, start, minutes=15):
-        return self.post("/appointments", {"doctor_id": doctor, "patient_id": patient, "start": utc_iso(start),
-                                           "duration_minutes": minutes})
+        return self.post(
+            "/appointments",
+            {"doctor_id": doctor, "patient_id": patient, "start": utc_iso(start), "duration_minutes": minutes},
+        )
 
     def schedule(self, doctor, start, end):
         items, token = [], None
@@ -73,8 +84,8 @@ def racers(api):
 
 
 def day_after(days: int) -> datetime:
-    today = datetime.now(timezone.utc).date() + timedelta(days=days)
-    return datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+    today = datetime.now(UTC).date() + timedelta(days=days)
+    return datetime(today.year, today.month, today.day, tzinfo=UTC)
 
 
 def fire(calls):
@@ -97,8 +108,10 @@ def test_fifty_bookings_of_one_slot_make_exactly_one_appointment(api, racers):
 def test_overlapping_but_different_intervals_make_exactly_one(api, racers):
     doctor, noon = api.doctor(), day_after(4) + timedelta(hours=12)
     # every interval covers 12:00-12:15, starting up to 2 h before and lasting up to 4 h
-    calls = [lambda p=p, i=i: api.book(doctor, p, noon - timedelta(minutes=15 * (i % 8)), 15 * (i % 8) + 15 * (1 + i % 5))
-             for i, p in enumerate(racers)]
+    calls = [
+        lambda p=p, i=i: api.book(doctor, p, noon - timedelta(minutes=15 * (i % 8)), 15 * (i % 8) + 15 * (1 + i % 5))
+        for i, p in enumerate(racers)
+    ]
     responses = fire(calls)
     assert codes(responses) == [201] + [409] * (RACERS - 1), [r.text for r in responses if r.status_code >= 500]
     assert len(api.schedule(doctor, noon - timedelta(hours=5), noon + timedelta(hours=5))) == 1
@@ -108,8 +121,13 @@ def test_one_patient_booking_many_doctors_at_once_gets_one(api):
     patient = api.patient(999)
     doctors = [api.doctor(family_name=f"D{i}") for i in range(10)]
     start = day_after(5) + timedelta(hours=10)
-    responses = fire([lambda d=d, k=k: api.book(d, patient, start + timedelta(minutes=15 * (k % 2)), 30)
-                      for d in doctors for k in range(5)])
+    responses = fire(
+        [
+            lambda d=d, k=k: api.book(d, patient, start + timedelta(minutes=15 * (k % 2)), 30)
+            for d in doctors
+            for k in range(5)
+        ]
+    )
     assert codes(responses) == [201] + [409] * (len(responses) - 1)
     assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"PATIENT_UNAVAILABLE", "SLOT_UNAVAILABLE"}
     mine = api.get(f"/patients/{patient}/appointments", limit=100).json()["items"]
@@ -123,8 +141,8 @@ def test_a_reschedule_racing_a_booking_never_double_books(api, racers):
         here, there = base + timedelta(minutes=60 * round_), base + timedelta(minutes=60 * round_ + 30)
         mover = api.book(doctor, racers[2 * round_], here)
         assert mover.status_code == 201, mover.text
-        move = lambda: api.patch(f"/appointments/{mover.json()['id']}", {"start": utc_iso(there)})  # noqa: E731
-        take = lambda: api.book(doctor, racers[2 * round_ + 1], there)  # noqa: E731
+        move = lambda: api.patch(f"/appointments/{mover.json()['id']}", {"start": utc_iso(there)})
+        take = lambda: api.book(doctor, racers[2 * round_ + 1], there)
         moved, taken = fire([move, take])
         assert sorted([moved.status_code, taken.status_code]) in ([200, 409], [201, 409]), (moved.text, taken.text)
         live = api.schedule(doctor, here, there + timedelta(minutes=15))  # this round only

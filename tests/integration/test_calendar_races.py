@@ -10,13 +10,14 @@ Local), each race repeated over several rounds with zero violations allowed:
 
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.integration.test_booking_concurrency import ALL_DAY, Api, day_after, utc_iso
+from tests.integration.test_booking_concurrency import Api, day_after, utc_iso
 
 ROUNDS = 3
 SETTINGS_MAX_AGE = 5.5  # every function sees a settings change within clinic_settings.MAX_AGE_SECONDS
@@ -48,17 +49,22 @@ def test_time_off_racing_fifty_bookings_names_every_appointment_inside_it(api, p
         day = day_after(10 + round_)
         away = {"start": utc_iso(day + timedelta(hours=9)), "end": utc_iso(day + timedelta(hours=12)), "kind": "sick"}
         # 50 bookings into 08:00-13:00 (some inside the time off, some around it) race its creation
-        bookings = [lambda p=p, i=i: api.book(doctor, p, day + timedelta(hours=8, minutes=15 * (i % 20)))
-                    for i, p in enumerate(patients[:50])]
+        bookings = [
+            lambda p=p, i=i: api.book(doctor, p, day + timedelta(hours=8, minutes=15 * (i % 20)))
+            for i, p in enumerate(patients[:50])
+        ]
         created = []
-        calls = bookings[:25] + [lambda: created.append(api.post(f"/doctors/{doctor}/time-off", away))] + bookings[25:]
+        calls = [*bookings[:25], lambda: created.append(api.post(f"/doctors/{doctor}/time-off", away)), *bookings[25:]]
         answers = [r for r in fire(calls) if r is not None]
         assert all(r.status_code in (201, 409, 422) for r in answers), [r.text for r in answers if r.status_code >= 500]
         (made,) = created
         assert made.status_code == 201, made.text
         affected = {a["id"] for a in made.json()["affected_appointments"]}
-        inside = [a for a in api.schedule(doctor, day, day + timedelta(days=1))
-                  if instant(a["start"]) < instant(away["end"]) and instant(away["start"]) < instant(a["end"])]
+        inside = [
+            a
+            for a in api.schedule(doctor, day, day + timedelta(days=1))
+            if instant(a["start"]) < instant(away["end"]) and instant(away["start"]) < instant(a["end"])
+        ]
         assert {a["id"] for a in inside} <= affected, "an appointment inside the time off is not named"
         assert {a["id"] for a in inside} == affected
         refused = [r.json()["code"] for r in answers if r.status_code == 422]
@@ -66,22 +72,38 @@ def test_time_off_racing_fifty_bookings_names_every_appointment_inside_it(api, p
 
 
 def test_buffers_hold_under_fifty_racing_typed_bookings(api, patients):
-    kind = {"code": "new-patient", "name": "New patient", "duration_minutes": 30, "buffer_before_minutes": 5,
-            "buffer_after_minutes": 10}
+    kind = {
+        "code": "new-patient",
+        "name": "New patient",
+        "duration_minutes": 30,
+        "buffer_before_minutes": 5,
+        "buffer_after_minutes": 10,
+    }
     for round_ in range(ROUNDS):
         doctor = api.doctor(family_name=f"Buffers{round_}", slot_minutes=5, appointment_types=[kind])
         base = day_after(14 + round_) + timedelta(hours=9)
-        calls = [lambda p=p, i=i: api.post("/appointments", {
-            "doctor_id": doctor, "patient_id": p, "appointment_type": "new-patient",
-            "start": utc_iso(base + timedelta(minutes=5 * (i % 30)))}) for i, p in enumerate(patients[:50])]
+        calls = [
+            lambda p=p, i=i: api.post(
+                "/appointments",
+                {
+                    "doctor_id": doctor,
+                    "patient_id": p,
+                    "appointment_type": "new-patient",
+                    "start": utc_iso(base + timedelta(minutes=5 * (i % 30))),
+                },
+            )
+            for i, p in enumerate(patients[:50])
+        ]
         answers = fire(calls)
         assert all(r.status_code in (201, 409) for r in answers), [r.text for r in answers if r.status_code >= 500]
-        booked = sorted(api.schedule(doctor, base - timedelta(hours=1), base + timedelta(hours=4)),
-                        key=lambda a: a["start"])
+        booked = sorted(
+            api.schedule(doctor, base - timedelta(hours=1), base + timedelta(hours=4)), key=lambda a: a["start"]
+        )
         assert len(booked) == sum(r.status_code == 201 for r in answers) >= 2
-        occupied = [(instant(a["start"]) - timedelta(minutes=5), instant(a["end"]) + timedelta(minutes=10))
-                    for a in booked]
-        for (_, end), (start, _) in zip(occupied, occupied[1:]):
+        occupied = [
+            (instant(a["start"]) - timedelta(minutes=5), instant(a["end"]) + timedelta(minutes=10)) for a in booked
+        ]
+        for (_, end), (start, _) in itertools.pairwise(occupied):
             assert end <= start, "two occupied intervals (buffers included) overlap"
 
 
@@ -92,10 +114,12 @@ def test_thirty_racing_bookings_of_one_patient_stop_at_the_open_appointment_limi
         for round_ in range(ROUNDS):
             doctor, patient = api.doctor(family_name=f"Limit{round_}"), api.patient(1000 + round_)
             base = day_after(20 + round_) + timedelta(hours=8)
-            answers = fire([lambda i=i: api.book(doctor, patient, base + timedelta(minutes=15 * i)) for i in range(30)],
-                           workers=30)
-            assert sorted(r.status_code for r in answers) == [201] * 5 + [409] * 25, \
-                [r.text for r in answers if r.status_code not in (201, 409)]
+            answers = fire(
+                [lambda i=i: api.book(doctor, patient, base + timedelta(minutes=15 * i)) for i in range(30)], workers=30
+            )
+            assert sorted(r.status_code for r in answers) == [201] * 5 + [409] * 25, [
+                r.text for r in answers if r.status_code not in (201, 409)
+            ]
             assert {r.json()["code"] for r in answers if r.status_code == 409} == {"TOO_MANY_APPOINTMENTS"}
             # cancelling one gives the place back
             first = next(r.json()["id"] for r in answers if r.status_code == 201)
@@ -111,11 +135,17 @@ def test_a_series_racing_single_bookings_for_one_occurrence_is_all_or_nothing(ap
         doctor = api.doctor(family_name=f"Series{round_}", time_zone="America/New_York")
         first = day_after(30 + 7 * round_) + timedelta(hours=15)  # 10:00 or 11:00 in New York
         third = first + timedelta(weeks=2)
-        series = lambda: api.post("/appointment-series", {  # noqa: E731
-            "doctor_id": doctor, "patient_id": patients[0], "start": utc_iso(first),
-            "repeat": {"every_weeks": 1, "count": 4}})
+        series = lambda: api.post(
+            "/appointment-series",
+            {
+                "doctor_id": doctor,
+                "patient_id": patients[0],
+                "start": utc_iso(first),
+                "repeat": {"every_weeks": 1, "count": 4},
+            },
+        )
         singles = [lambda p=p: api.book(doctor, p, third) for p in patients[1:20]]
-        answers = fire(singles[:10] + [series] + singles[10:], workers=20)
+        answers = fire([*singles[:10], series, *singles[10:]], workers=20)
         made = answers[10]
         single_wins = [r for r in answers[:10] + answers[11:] if r.status_code == 201]
         assert made.status_code in (201, 409), made.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,8 +37,17 @@ SEARCH_PREFIX = "qponmlk"
 
 
 def secrets() -> list[str]:
-    values = [PATIENT["given_name"], PATIENT["family_name"], PATIENT["birth_date"], PATIENT["phone"],
-              PATIENT["email"], *PATIENT["conditions"], APPOINTMENT_REASON, CANCEL_REASON, SEARCH_PREFIX]
+    values = [
+        PATIENT["given_name"],
+        PATIENT["family_name"],
+        PATIENT["birth_date"],
+        PATIENT["phone"],
+        PATIENT["email"],
+        *PATIENT["conditions"],
+        APPOINTMENT_REASON,
+        CANCEL_REASON,
+        SEARCH_PREFIX,
+    ]
     # Also the case-folded forms the code derives (the family-name search key).
     return sorted({v for value in values for v in (value, value.casefold())})
 
@@ -65,8 +74,9 @@ def visit(stack):
     headers = stack.headers("staff")
 
     def call(method: str, path: str, body=None, expect: int = 200, **params):
-        response = requests.request(method, stack.url + path, json=body, params=params or None, headers=headers,
-                                    timeout=60)
+        response = requests.request(
+            method, stack.url + path, json=body, params=params or None, headers=headers, timeout=60
+        )
         assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
 
@@ -74,14 +84,33 @@ def visit(stack):
     found = call("POST", "/patients/search", {"family_name_prefix": SEARCH_PREFIX})
     assert patient["id"] in [p["id"] for p in found["items"]]
 
-    doctor = call("POST", "/doctors", {"given_name": "Canary", "family_name": "Doctor", "specialty": "Otology",
-                                       "time_zone": "UTC", "slot_minutes": 15, "working_hours": ALL_DAY},
-                  expect=201)
-    day = datetime.now(timezone.utc).date() + timedelta(days=9)
-    start = datetime(day.year, day.month, day.day, 10, tzinfo=timezone.utc)
-    booked = call("POST", "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"],
-                                            "start": utc_iso(start), "duration_minutes": 30,
-                                            "reason": APPOINTMENT_REASON}, expect=201)
+    doctor = call(
+        "POST",
+        "/doctors",
+        {
+            "given_name": "Canary",
+            "family_name": "Doctor",
+            "specialty": "Otology",
+            "time_zone": "UTC",
+            "slot_minutes": 15,
+            "working_hours": ALL_DAY,
+        },
+        expect=201,
+    )
+    day = datetime.now(UTC).date() + timedelta(days=9)
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    booked = call(
+        "POST",
+        "/appointments",
+        {
+            "patient_id": patient["id"],
+            "doctor_id": doctor["id"],
+            "start": utc_iso(start),
+            "duration_minutes": 30,
+            "reason": APPOINTMENT_REASON,
+        },
+        expect=201,
+    )
     moved = call("PATCH", f"/appointments/{booked['id']}", {"start": utc_iso(start + timedelta(hours=2))})
     assert moved["start"] == utc_iso(start + timedelta(hours=2))
     cancelled = call("POST", f"/appointments/{booked['id']}/cancel", {"reason": CANCEL_REASON})
@@ -114,7 +143,8 @@ def test_given_a_full_visit_then_every_function_log_line_is_structured(stack, vi
     for record in function_logs:
         # a route's lines name it; a background function's have its invocation's id instead
         wanted = {"correlation_id", "function_name", "cold_start"} | (
-            set() if record.get("function_name") in background else {"route"})
+            set() if record.get("function_name") in background else {"route"}
+        )
         missing = wanted - set(record)
         assert not missing, f"{missing} missing from {record}"
     ours = {r["correlation_id"] for r in function_logs if visit["appointment"] in json.dumps(r)}
@@ -130,8 +160,11 @@ def test_the_code_never_puts_request_data_into_traces():
         for path in folder.rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in ("put_annotation", "put_metadata")):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("put_annotation", "put_metadata")
+                ):
                     offenders.append(f"{Path(path).relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
     api = (ROOT / "layers" / "shared" / "clinic" / "observability.py").read_text(encoding="utf-8")
@@ -143,8 +176,10 @@ def test_given_a_full_visit_then_no_patient_value_is_in_any_domain_event(stack, 
     deadline, found = time.monotonic() + 20, []
     while time.monotonic() < deadline:
         found = requests.get(f"{stack.url}/_local/events", timeout=30).json()["items"]
-        if any(e["detail"].get("appointment_id") == visit["appointment"] and e["detail-type"] == "AppointmentCancelled"
-               for e in found):
+        if any(
+            e["detail"].get("appointment_id") == visit["appointment"] and e["detail-type"] == "AppointmentCancelled"
+            for e in found
+        ):
             break
         time.sleep(0.5)
     mine = [e for e in found if e["detail"].get("appointment_id") == visit["appointment"]]

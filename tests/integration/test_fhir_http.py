@@ -30,8 +30,13 @@ def clinic(stack) -> dict:
         return response.json()["id"]
 
     day = next_monday(3)
-    w = {"D1": post("/doctors", DOCTOR), "D2": post("/doctors", {**DOCTOR, "family_name": "Second"}),
-         "P1": post("/patients", PATIENT), "P2": post("/patients", {**PATIENT, "given_name": "Second"}), "day": day}
+    w = {
+        "D1": post("/doctors", DOCTOR),
+        "D2": post("/doctors", {**DOCTOR, "family_name": "Second"}),
+        "P1": post("/patients", PATIENT),
+        "P2": post("/patients", {**PATIENT, "given_name": "Second"}),
+        "day": day,
+    }
     w["A1"] = post("/appointments", {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(day, "09:00")})
     w["A1b"] = post("/appointments", {"patient_id": w["P1"], "doctor_id": w["D1"], "start": at(day, "09:30")})
     w["A2"] = post("/appointments", {"patient_id": w["P2"], "doctor_id": w["D2"], "start": at(day, "09:00")})
@@ -39,9 +44,12 @@ def clinic(stack) -> dict:
 
 
 def headers_of(stack, role: str, w: dict) -> dict[str, str]:
-    token = {"staff": lambda: stack.token("staff"), "doctor": lambda: stack.token("doctor", w["D1"]),
-             "patient": lambda: stack.token("patient", w["P1"]),
-             "nobody": lambda: stack.token("staff", sub="fhir-nobody", **{"cognito:groups": []})}[role]()
+    token = {
+        "staff": lambda: stack.token("staff"),
+        "doctor": lambda: stack.token("doctor", w["D1"]),
+        "patient": lambda: stack.token("patient", w["P1"]),
+        "nobody": lambda: stack.token("staff", sub="fhir-nobody", **{"cognito:groups": []}),
+    }[role]()
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -51,30 +59,64 @@ def window(w: dict) -> list[tuple[str, str]]:
 
 # (name, path and query (world, own?), expected by role for own / other)
 CASES = [
-    ("Patient", lambda w, own: (f"/fhir/Patient/{w['P1' if own else 'P2']}", []),
-     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
-     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
-    ("Practitioner", lambda w, own: (f"/fhir/Practitioner/{w['D1' if own else 'D2']}", []),
-     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
-    ("Schedule", lambda w, own: (f"/fhir/Schedule/{w['D1' if own else 'D2']}", []),
-     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
-    ("Schedule search", lambda w, own: ("/fhir/Schedule", [("actor", f"Practitioner/{w['D1' if own else 'D2']}")]),
-     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
-    ("Slot search", lambda w, own: ("/fhir/Slot", [("schedule", f"Schedule/{w['D1' if own else 'D2']}"),
-                                                   ("start", f"ge{at(w['day'], '00:00')}"),
-                                                   ("start", f"lt{at(w['day'], '23:00')}")]),
-     dict.fromkeys(ROLES, OK), dict.fromkeys(ROLES, OK)),
-    ("Appointment", lambda w, own: (f"/fhir/Appointment/{w['A1' if own else 'A2']}", []),
-     {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
-     {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
-    ("Appointment by patient",
-     lambda w, own: ("/fhir/Appointment", [("patient", f"Patient/{w['P1' if own else 'P2']}")]),
-     {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
-     {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN}),
-    ("Appointment by practitioner",
-     lambda w, own: ("/fhir/Appointment", [("practitioner", f"Practitioner/{w['D1' if own else 'D2']}"), *window(w)]),
-     {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
-     {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}),
+    (
+        "Patient",
+        lambda w, own: (f"/fhir/Patient/{w['P1' if own else 'P2']}", []),
+        {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "Practitioner",
+        lambda w, own: (f"/fhir/Practitioner/{w['D1' if own else 'D2']}", []),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "Schedule",
+        lambda w, own: (f"/fhir/Schedule/{w['D1' if own else 'D2']}", []),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "Schedule search",
+        lambda w, own: ("/fhir/Schedule", [("actor", f"Practitioner/{w['D1' if own else 'D2']}")]),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "Slot search",
+        lambda w, own: (
+            "/fhir/Slot",
+            [
+                ("schedule", f"Schedule/{w['D1' if own else 'D2']}"),
+                ("start", f"ge{at(w['day'], '00:00')}"),
+                ("start", f"lt{at(w['day'], '23:00')}"),
+            ],
+        ),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "Appointment",
+        lambda w, own: (f"/fhir/Appointment/{w['A1' if own else 'A2']}", []),
+        {"staff": OK, "doctor": OK, "patient": OK, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": HIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "Appointment by patient",
+        lambda w, own: ("/fhir/Appointment", [("patient", f"Patient/{w['P1' if own else 'P2']}")]),
+        {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "Appointment by practitioner",
+        lambda w, own: (
+            "/fhir/Appointment",
+            [("practitioner", f"Practitioner/{w['D1' if own else 'D2']}"), *window(w)],
+        ),
+        {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
 ]
 
 
@@ -103,11 +145,15 @@ def test_every_fhir_route_for_a_role_answers_fhir_as_its_native_twin(stack, clin
                 assert body["type"] == "searchset" and body["link"][0]["relation"] == "self", (name, body)
     # unknown records and bad parameters: OperationOutcome too, for every role the route admits
     if role != "nobody":
-        fhir_answer(requests.get(f"{stack.url}/fhir/Practitioner/{clinic['P1']}", headers=headers, timeout=30),
-                    fhir_validator, 404)
+        fhir_answer(
+            requests.get(f"{stack.url}/fhir/Practitioner/{clinic['P1']}", headers=headers, timeout=30),
+            fhir_validator,
+            404,
+        )
         bad = [("schedule", f"Schedule/{clinic['D1']}"), ("start", f"ge{clinic['day']}"), ("_count", "500")]
-        fhir_answer(requests.get(f"{stack.url}/fhir/Slot", params=bad, headers=headers, timeout=30), fhir_validator,
-                    422)
+        fhir_answer(
+            requests.get(f"{stack.url}/fhir/Slot", params=bad, headers=headers, timeout=30), fhir_validator, 422
+        )
 
 
 def test_metadata_needs_no_token_and_names_the_stacks_base(stack, fhir_validator):
@@ -132,9 +178,11 @@ def test_link_next_is_a_working_url_and_strict_handling_refuses_unknown_paramete
         assert url is None or url.startswith(f"{stack.url}/fhir/Appointment?")
     assert found == [clinic["A1"], clinic["A1b"]]
     query = [("patient", f"Patient/{clinic['P1']}"), ("_sort", "date")]
-    lenient = fhir_answer(requests.get(f"{stack.url}/fhir/Appointment", params=query, headers=headers, timeout=30),
-                          fhir_validator, 200)
+    lenient = fhir_answer(
+        requests.get(f"{stack.url}/fhir/Appointment", params=query, headers=headers, timeout=30), fhir_validator, 200
+    )
     assert lenient["entry"][-1]["search"]["mode"] == "outcome"
-    strict = requests.get(f"{stack.url}/fhir/Appointment", params=query, timeout=30,
-                          headers={**headers, "Prefer": "handling=strict"})
+    strict = requests.get(
+        f"{stack.url}/fhir/Appointment", params=query, timeout=30, headers={**headers, "Prefer": "handling=strict"}
+    )
     fhir_answer(strict, fhir_validator, 400)

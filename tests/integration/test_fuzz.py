@@ -16,7 +16,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,14 @@ def _generated_document() -> dict:
     process: building it imports every function module, which must not happen inside this test
     process before the handler tests set up their fake AWS. (schemathesis' lazy fixture loader,
     which could take it from the running stack, breaks on pytest 9: it writes `node._nodeid`.)"""
-    out = subprocess.run([sys.executable, "-m", "local_stack", "openapi"], cwd=ROOT, check=True,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "local_stack", "openapi"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return json.loads(out.stdout)
 
 
@@ -60,31 +66,48 @@ def test_the_fuzzed_document_is_the_one_the_stack_serves(stack):
 @pytest.fixture(scope="session")
 def real_ids(stack) -> dict[str, str]:
     """A doctor who works around the clock, a patient, and one appointment between them."""
+
     def create(path: str, body: dict) -> dict:
         response = requests.post(stack.url + path, headers=stack.headers("staff"), json=body, timeout=30)
         assert response.status_code == 201, response.text
         return response.json()
 
-    doctor = create("/doctors", {"given_name": "Fuzz", "family_name": "Doctor", "specialty": "fuzzing",
-                                 "time_zone": "UTC", "slot_minutes": 15, "working_hours": WEEK})
-    patient = create("/patients", {"given_name": "Fuzz", "family_name": "Patient", "birth_date": "1990-01-01",
-                                   "sex": "unknown"})
-    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    appointment = create("/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"],
-                                           "start": start.isoformat()})
+    doctor = create(
+        "/doctors",
+        {
+            "given_name": "Fuzz",
+            "family_name": "Doctor",
+            "specialty": "fuzzing",
+            "time_zone": "UTC",
+            "slot_minutes": 15,
+            "working_hours": WEEK,
+        },
+    )
+    patient = create(
+        "/patients", {"given_name": "Fuzz", "family_name": "Patient", "birth_date": "1990-01-01", "sex": "unknown"}
+    )
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    appointment = create(
+        "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"], "start": start.isoformat()}
+    )
     return {"doctor_id": doctor["id"], "patient_id": patient["id"], "appointment_id": appointment["id"]}
 
 
 @schema.parametrize()
 @schema.given(use_real_ids=st.booleans())
-@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-          phases=[Phase.explicit, Phase.generate, Phase.shrink],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_operation_answers_as_documented(case, use_real_ids, stack, real_ids):
     """Given a staff token, When any request the document allows (or nearly) is sent,
     Then the answer is no 5xx, and its status, content type and body are all documented."""
     if use_real_ids:
-        for name in (case.path_parameters or {}):
+        for name in case.path_parameters or {}:
             if name in real_ids:
                 case.path_parameters[name] = real_ids[name]
     case.call_and_validate(base_url=stack.url, headers=stack.headers("staff"), checks=CHECKS, timeout=30)

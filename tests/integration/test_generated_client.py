@@ -1,8 +1,9 @@
 """A client generated from `/openapi.json` works as it is, tried as a new user would: openapi-python-client
 (pinned, in its own tool environment .venv-tools/openapi-client, which `make test` creates) generates a
 package from the document the running stack serves, with no warning, and a script using only that package
-books an appointment (and is refused the same slot twice, a parsed Problem), reschedules and cancels it. The script runs on the tool environment's python, which
-has what the generated code imports (httpx, attrs) and nothing of ours."""
+books an appointment (and is refused the same slot twice, a parsed Problem), reschedules and cancels it.
+The script runs on the tool environment's python, which has what the generated code imports (httpx,
+attrs) and nothing of ours."""
 
 from __future__ import annotations
 
@@ -108,15 +109,34 @@ def test_a_client_generated_from_the_served_document_books_reschedules_and_cance
     (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
 
     generated = subprocess.run(
-        [tool("openapi-python-client"), "generate", "--path", "openapi.json", "--meta", "none",
-         "--config", "config.yaml", "--output-path", "clinic_client"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        [
+            tool("openapi-python-client"),
+            "generate",
+            "--path",
+            "openapi.json",
+            "--meta",
+            "none",
+            "--config",
+            "config.yaml",
+            "--output-path",
+            "clinic_client",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = generated.stdout + generated.stderr
     assert generated.returncode == 0, output
     assert "warning" not in output.lower() and "error" not in output.lower(), output
     assert (tmp_path / "clinic_client" / "api" / "appointments" / "book_appointment.py").is_file()
 
     (tmp_path / "use_it.py").write_text(SCRIPT, encoding="utf-8")
-    used = subprocess.run([tool("python"), "use_it.py", stack.url, stack.token("staff")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    used = subprocess.run(
+        [tool("python"), "use_it.py", stack.url, stack.token("staff")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert used.returncode == 0 and used.stdout.strip() == "ok", used.stdout + used.stderr

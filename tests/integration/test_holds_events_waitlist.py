@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -52,10 +52,20 @@ class Local:
 
     def __init__(self, stack):
         self.stack = stack
-        self.dynamodb = boto3.resource("dynamodb", endpoint_url=stack.dynamodb_endpoint, region_name="us-east-1",
-                                       aws_access_key_id="local", aws_secret_access_key="local")  # nosec B106
-        self.scheduler = boto3.client("scheduler", endpoint_url=f"{stack.url}/_aws/scheduler", region_name="us-east-1",
-                                      aws_access_key_id="local", aws_secret_access_key="local")  # nosec B106
+        self.dynamodb = boto3.resource(
+            "dynamodb",
+            endpoint_url=stack.dynamodb_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )  # nosec B106
+        self.scheduler = boto3.client(
+            "scheduler",
+            endpoint_url=f"{stack.url}/_aws/scheduler",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )  # nosec B106
 
     def events(self, detail_type: str | None = None) -> list[dict]:
         params = {"detail_type": detail_type} if detail_type else None
@@ -70,24 +80,35 @@ class Local:
     def expire_hold_soon(self, hold_id: str, seconds: int = 2) -> datetime:
         """As if the hold's time had nearly come: its stored expiry (record and cells) and its expiry
         schedule moved to ``seconds`` from now."""
-        due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=seconds)
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
         epoch = int(due.timestamp())
         holds, locks = self.table("HoldsTable"), self.table("SlotLocksTable")
         hold = holds.get_item(Key={"id": hold_id}, ConsistentRead=True)["Item"]
-        holds.update_item(Key={"id": hold_id}, UpdateExpression="SET expires_epoch = :e, expires_at = :a",
-                          ExpressionAttributeValues={":e": epoch, ":a": utc_iso(due)})
+        holds.update_item(
+            Key={"id": hold_id},
+            UpdateExpression="SET expires_epoch = :e, expires_at = :a",
+            ExpressionAttributeValues={":e": epoch, ":a": utc_iso(due)},
+        )
         for owner in (f"doctor#{hold['doctor_id']}", f"patient#{hold['patient_id']}"):
             for item in locks.query(KeyConditionExpression=Key("owner").eq(owner), ConsistentRead=True)["Items"]:
                 for name, value in item.items():
                     if len(name) == 3 and name.startswith("m") and value == hold_id:
-                        locks.update_item(Key={"owner": owner, "hour": item["hour"]},
-                                          UpdateExpression=f"SET x{name[1:]} = :e", ExpressionAttributeValues={":e": epoch})
+                        locks.update_item(
+                            Key={"owner": owner, "hour": item["hour"]},
+                            UpdateExpression=f"SET x{name[1:]} = :e",
+                            ExpressionAttributeValues={":e": epoch},
+                        )
         group = next(s["group"] for s in until(lambda: [s for s in self.schedules() if s["name"] == f"hold-{hold_id}"]))
         schedule = self.scheduler.get_schedule(Name=f"hold-{hold_id}", GroupName=group)
-        self.scheduler.update_schedule(Name=f"hold-{hold_id}", GroupName=group,
-                                       ScheduleExpression=due.strftime("at(%Y-%m-%dT%H:%M:%S)"),
-                                       ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
-                                       Target=schedule["Target"], ActionAfterCompletion="DELETE")
+        self.scheduler.update_schedule(
+            Name=f"hold-{hold_id}",
+            GroupName=group,
+            ScheduleExpression=due.strftime("at(%Y-%m-%dT%H:%M:%S)"),
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=schedule["Target"],
+            ActionAfterCompletion="DELETE",
+        )
         return due
 
 
@@ -111,7 +132,7 @@ def patients(api):
 def pending_reminder(api, local, patients):
     """An appointment whose reminder falls due about a minute from now (checked by the last test)."""
     doctor = api.doctor(family_name="Reminder", slot_minutes=5)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = (now + timedelta(minutes=15)).replace(second=0, microsecond=0)
     start -= timedelta(minutes=start.minute % 5)
     lead = int((start - now - timedelta(seconds=70)).total_seconds() // 60)
@@ -134,9 +155,11 @@ def test_a_hold_blocks_racing_bookings_and_frees_at_expiry_to_one_winner(api, lo
     assert sorted(r.status_code for r in blocked) == [409] * 20
     # at expiry (moved to 2 s from now): 50 racers, exactly one winner, and the hold cannot be confirmed
     due = local.expire_hold_soon(hold.json()["id"])
-    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.05)
     answers = fire([lambda p=p: api.book(doctor, p, slot) for p in patients[1:51]])
-    assert sorted(r.status_code for r in answers) == [201] + [409] * 49, [r.text for r in answers if r.status_code > 409]
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 49, [
+        r.text for r in answers if r.status_code > 409
+    ]
     late = api.post(f"/holds/{hold.json()['id']}/confirm", {})
     assert late.status_code == 409 and late.json()["code"] == "HOLD_EXPIRED"
     # the expiry worker records it (its schedule fired) and HoldExpired is published
@@ -146,16 +169,22 @@ def test_a_hold_blocks_racing_bookings_and_frees_at_expiry_to_one_winner(api, lo
 
 def test_confirming_a_hold_books_exactly_it_and_publishes_one_booking(api, local, patients):
     doctor, slot = api.doctor(family_name="Confirmer"), day_after(13) + timedelta(hours=10)
-    hold = api.post("/holds", {"doctor_id": doctor, "patient_id": patients[1], "start": utc_iso(slot),
-                               "duration_minutes": 30}).json()
+    hold = api.post(
+        "/holds", {"doctor_id": doctor, "patient_id": patients[1], "start": utc_iso(slot), "duration_minutes": 30}
+    ).json()
     confirmed = api.post(f"/holds/{hold['id']}/confirm", {"reason": "first visit"})
     assert confirmed.status_code == 201, confirmed.text
     assert (confirmed.json()["start"], confirmed.json()["end"]) == (hold["start"], hold["end"])
-    booked = until(lambda: [e for e in local.events("AppointmentBooked")
-                            if e["detail"]["appointment_id"] == confirmed.json()["id"]])
+    booked = until(
+        lambda: [
+            e for e in local.events("AppointmentBooked") if e["detail"]["appointment_id"] == confirmed.json()["id"]
+        ]
+    )
     assert len(booked) == 1 and booked[0]["detail"]["hold_id"] == hold["id"]
     assert [e["detail-type"] for e in local.events() if e["detail"].get("hold_id") == hold["id"]] == [
-        "HoldPlaced", "AppointmentBooked"]
+        "HoldPlaced",
+        "AppointmentBooked",
+    ]
 
 
 def test_the_waitlist_offers_freed_time_then_the_next_entry_when_an_offer_expires(api, local, patients):
@@ -174,20 +203,28 @@ def test_the_waitlist_offers_freed_time_then_the_next_entry_when_an_offer_expire
     third = api.post("/waitlist", {**window, "patient_id": patients[22]}).json()
     # a cancellation: the oldest entry is offered the time within seconds (the contract: 60), as a hold
     assert api.post(f"/appointments/{taken_x['id']}/cancel", {"reason": "cannot come"}).status_code == 200
-    offered = until(lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{first['id']}").json()))
+    offered = until(
+        lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{first['id']}").json())
+    )
     assert offered and offered["offer"]["start"] == utc_iso(x)
     assert api.get(f"/waitlist/{second['id']}").json()["status"] == "waiting"
-    assert until(lambda: [e for e in local.events("WaitlistOfferMade") if e["detail"]["waitlist_entry_id"] == first["id"]])
+    assert until(
+        lambda: [e for e in local.events("WaitlistOfferMade") if e["detail"]["waitlist_entry_id"] == first["id"]]
+    )
     # confirming books it
     confirmed = api.post(f"/holds/{offered['offer']['hold_id']}/confirm", {})
     assert confirmed.status_code == 201 and confirmed.json()["patient_id"] == patients[20]
     assert api.get(f"/waitlist/{first['id']}").json()["status"] == "booked"
     # another cancellation: the next entry is offered; its offer expires; the time goes to the one after
     assert api.post(f"/appointments/{taken_y['id']}/cancel", {"reason": "cannot come"}).status_code == 200
-    offered = until(lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{second['id']}").json()))
+    offered = until(
+        lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{second['id']}").json())
+    )
     assert offered and offered["offer"]["start"] == utc_iso(y)
     local.expire_hold_soon(offered["offer"]["hold_id"])
-    moved_on = until(lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{third['id']}").json()))
+    moved_on = until(
+        lambda: (lambda e: e if e["status"] == "offered" else None)(api.get(f"/waitlist/{third['id']}").json())
+    )
     assert moved_on and moved_on["offer"]["start"] == utc_iso(y)
     assert api.get(f"/waitlist/{second['id']}").json()["status"] == "waiting"  # queued again, after the others
 
@@ -196,10 +233,13 @@ def test_every_committed_change_publishes_exactly_one_event_id_and_a_failed_writ
     """A stack whose transactions fail on purpose, before they reach DynamoDB (nothing written) or
     after they committed (the answer lost): events must follow the stored state, not the answers."""
     log_file = tmp_path / "faulty.log"
-    faulty = background.start(log_file, env={"CLINIC_FAULTS": "TransactWriteItems:before:0.3,TransactWriteItems:after:0.3"})
+    faulty = background.start(
+        log_file, env={"CLINIC_FAULTS": "TransactWriteItems:before:0.3,TransactWriteItems:after:0.3"}
+    )
     try:
-        api = Api(Stack(url=faulty.url, dynamodb_endpoint=faulty.dynamodb_endpoint, log_file=log_file,
-                        process=faulty.process))
+        api = Api(
+            Stack(url=faulty.url, dynamodb_endpoint=faulty.dynamodb_endpoint, log_file=log_file, process=faulty.process)
+        )
         doctor, base = api.doctor(family_name="Faulty"), day_after(18) + timedelta(hours=8)
         patients = [api.patient(3000 + i) for i in range(12)]
         answers = [api.book(doctor, patients[i], base + timedelta(minutes=15 * i)) for i in range(12)]
@@ -210,12 +250,17 @@ def test_every_committed_change_publishes_exactly_one_event_id_and_a_failed_writ
         assert {r.json()["id"] for r in answers if r.status_code == 201} <= committed
 
         def published():
-            found = requests.get(f"{faulty.url}/_local/events", params={"detail_type": "AppointmentBooked"},
-                                 timeout=30).json()["items"]
+            found = requests.get(
+                f"{faulty.url}/_local/events", params={"detail_type": "AppointmentBooked"}, timeout=30
+            ).json()["items"]
             return [e for e in found if e["detail"]["doctor_id"] == doctor]
 
-        events = until(lambda: (lambda found: found if {e["detail"]["appointment_id"] for e in found} >= committed
-                                else None)(published()), seconds=30)
+        events = until(
+            lambda: (lambda found: found if {e["detail"]["appointment_id"] for e in found} >= committed else None)(
+                published()
+            ),
+            seconds=30,
+        )
         assert events, "not every committed booking was published"
         ids_by_appointment: dict[str, set] = {}
         for event in events:
@@ -235,7 +280,7 @@ def test_a_reminder_moves_with_a_reschedule_and_vanishes_with_a_cancel(api, loca
         found = [s for s in local.schedules() if s["name"] == name]
         return found[0]["expression"] if found else None
 
-    at = lambda moment: (moment - timedelta(minutes=1440)).strftime("at(%Y-%m-%dT%H:%M:%S)")  # noqa: E731
+    at = lambda moment: (moment - timedelta(minutes=1440)).strftime("at(%Y-%m-%dT%H:%M:%S)")
     assert until(lambda: expression() == at(start))
     moved = start + timedelta(days=1)
     assert api.patch(f"/appointments/{booked['id']}", {"start": utc_iso(moved)}).status_code == 200
@@ -245,13 +290,19 @@ def test_a_reminder_moves_with_a_reschedule_and_vanishes_with_a_cancel(api, loca
 
 
 def test_the_pending_reminder_fired_once_at_its_time(local, pending_reminder):
-    wait = (pending_reminder["due"] - datetime.now(timezone.utc)).total_seconds()
+    wait = (pending_reminder["due"] - datetime.now(UTC)).total_seconds()
     time.sleep(max(0.0, wait))
-    fired = until(lambda: [e for e in local.events("AppointmentReminder")
-                           if e["detail"]["appointment_id"] == pending_reminder["id"]], seconds=30)
+    fired = until(
+        lambda: [
+            e for e in local.events("AppointmentReminder") if e["detail"]["appointment_id"] == pending_reminder["id"]
+        ],
+        seconds=30,
+    )
     assert len(fired) == 1
     assert fired[0]["detail"]["start"] == pending_reminder["start"]
     assert instant(fired[0]["time"]) >= pending_reminder["due"] - timedelta(seconds=1)
     time.sleep(2)
-    assert len([e for e in local.events("AppointmentReminder")
-                if e["detail"]["appointment_id"] == pending_reminder["id"]]) == 1
+    assert (
+        len([e for e in local.events("AppointmentReminder") if e["detail"]["appointment_id"] == pending_reminder["id"]])
+        == 1
+    )

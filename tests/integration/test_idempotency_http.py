@@ -20,8 +20,12 @@ def test_twenty_concurrent_requests_with_one_key_make_one_patient(stack):
     assert len({a.text for a in answers}) == 1  # identical bodies
     assert len({a.headers["Location"] for a in answers}) == 1
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 19
-    found = requests.post(stack.url + "/patients/search", json={"family_name_prefix": "Idempotent"},
-                          headers=stack.headers("staff"), timeout=60).json()["items"]
+    found = requests.post(
+        stack.url + "/patients/search",
+        json={"family_name_prefix": "Idempotent"},
+        headers=stack.headers("staff"),
+        timeout=60,
+    ).json()["items"]
     assert len(found) == 1
 
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -67,8 +67,12 @@ def wait_for(check, timeout: float = 10.0, interval: float = 0.2):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     log_file = tmp_path_factory.mktemp("local-events") / "stack.log"
-    env = {"LOCAL_TEMPLATE": str(TEMPLATE), "LOCAL_RETRY_DELAY": "0.1", "LOCAL_RATE_SECONDS": "2",
-           "LOCAL_CONCURRENCY": "2"}
+    env = {
+        "LOCAL_TEMPLATE": str(TEMPLATE),
+        "LOCAL_RETRY_DELAY": "0.1",
+        "LOCAL_RATE_SECONDS": "2",
+        "LOCAL_CONCURRENCY": "2",
+    }
     try:
         running = background.start(log_file, env=env)
     except RuntimeError as error:
@@ -80,13 +84,19 @@ def stack(tmp_path_factory):
 def test_each_committed_change_reaches_the_consumer_once_in_order_and_filters_drop_the_rest(stack):
     stack.items.put_item(Item={"id": "item-a", "kind": "plain", "blob": b"\x00\xff"})
     stack.items.put_item(Item={"id": "skip-1"})  # no filter of StreamConsumerFunction matches
-    stack.items.update_item(Key={"id": "item-a"}, UpdateExpression="SET kind = :k",
-                            ExpressionAttributeValues={":k": "renamed"})
+    stack.items.update_item(
+        Key={"id": "item-a"}, UpdateExpression="SET kind = :k", ExpressionAttributeValues={":k": "renamed"}
+    )
     stack.items.delete_item(Key={"id": "item-a"})
     stack.items.put_item(Item={"id": "item-b"})
 
-    got = wait_for(lambda: len(stack.got("StreamConsumerFunction#item-a")) >= 3
-                   and stack.got("StreamConsumerFunction#item-b") and stack.got("StreamConsumerFunction#item-a"))
+    got = wait_for(
+        lambda: (
+            len(stack.got("StreamConsumerFunction#item-a")) >= 3
+            and stack.got("StreamConsumerFunction#item-b")
+            and stack.got("StreamConsumerFunction#item-a")
+        )
+    )
     time.sleep(1.0)  # a duplicate, if any, would arrive by now
     got = stack.got("StreamConsumerFunction#item-a")
     assert [g["event_name"] for g in got] == ["INSERT", "MODIFY", "REMOVE"]  # in sequence-number order
@@ -96,8 +106,9 @@ def test_each_committed_change_reaches_the_consumer_once_in_order_and_filters_dr
     assert not any(d.startswith("skip-") for d in delivered)
 
     # The record is the one Lambda delivers.
-    stream_arn = boto3.client("dynamodb", endpoint_url=stack.running.dynamodb_endpoint, **CREDENTIALS) \
-        .describe_table(TableName=ITEMS)["Table"]["LatestStreamArn"]
+    stream_arn = boto3.client("dynamodb", endpoint_url=stack.running.dynamodb_endpoint, **CREDENTIALS).describe_table(
+        TableName=ITEMS
+    )["Table"]["LatestStreamArn"]
     insert, modify, remove = (json.loads(g["record"]) for g in got)
     assert insert["eventSource"] == "aws:dynamodb" and insert["eventVersion"] == "1.1"
     assert insert["awsRegion"] == "us-east-1" and insert["eventSourceARN"] == stream_arn
@@ -118,19 +129,35 @@ def test_an_event_reaches_exactly_the_functions_whose_rules_match_and_is_listed(
     stack.items.put_item(Item={"id": "item-special", "kind": "special-offer"})
     stack.items.put_item(Item={"id": "item-plain", "kind": "plain"})
     # From outside: straight to the endpoint.
-    answer = stack.events.put_events(Entries=[
-        {"Source": "fixture.items", "DetailType": "ItemRenamed", "EventBusName": BUS,
-         "Detail": json.dumps({"id": "direct-special", "kind": "special-x"})},
-        {"Source": "somebody.else", "DetailType": "ItemRenamed", "EventBusName": BUS,
-         "Detail": json.dumps({"id": "direct-other", "kind": "special-x"})},
-        {"Source": "fixture.items", "DetailType": "ItemRenamed", "EventBusName": "no-such-bus", "Detail": "{}"},
-        {"Source": "fixture.items", "DetailType": "ItemRenamed", "EventBusName": BUS, "Detail": "[1]"},
-    ])
+    answer = stack.events.put_events(
+        Entries=[
+            {
+                "Source": "fixture.items",
+                "DetailType": "ItemRenamed",
+                "EventBusName": BUS,
+                "Detail": json.dumps({"id": "direct-special", "kind": "special-x"}),
+            },
+            {
+                "Source": "somebody.else",
+                "DetailType": "ItemRenamed",
+                "EventBusName": BUS,
+                "Detail": json.dumps({"id": "direct-other", "kind": "special-x"}),
+            },
+            {"Source": "fixture.items", "DetailType": "ItemRenamed", "EventBusName": "no-such-bus", "Detail": "{}"},
+            {"Source": "fixture.items", "DetailType": "ItemRenamed", "EventBusName": BUS, "Detail": "[1]"},
+        ]
+    )
     assert answer["FailedEntryCount"] == 2
     assert answer["Entries"][2]["ErrorCode"] and answer["Entries"][3]["ErrorCode"] == "MalformedDetail"
 
-    wait_for(lambda: stack.got("RecorderFunction#item-plain") and stack.got("SpecialRecorderFunction#item-special")
-             and stack.got("SpecialRecorderFunction#direct-special") and stack.got("RecorderFunction#direct-special"))
+    wait_for(
+        lambda: (
+            stack.got("RecorderFunction#item-plain")
+            and stack.got("SpecialRecorderFunction#item-special")
+            and stack.got("SpecialRecorderFunction#direct-special")
+            and stack.got("RecorderFunction#direct-special")
+        )
+    )
     time.sleep(0.8)
     assert len(stack.got("RecorderFunction#item-special")) == 1  # SAM EventBridgeRule: source + detail-type
     assert stack.got("SpecialRecorderFunction#item-plain") == []  # AWS::Events::Rule: detail.kind prefix
@@ -153,12 +180,22 @@ def test_an_event_reaches_exactly_the_functions_whose_rules_match_and_is_listed(
 
 
 def test_an_async_target_is_retried_then_dead_lettered(stack):
-    stack.events.put_events(Entries=[
-        {"Source": "fixture.flaky", "DetailType": "Flaky", "EventBusName": BUS,
-         "Detail": json.dumps({"id": "recovers", "fail_times": 2})},
-        {"Source": "fixture.flaky", "DetailType": "Flaky", "EventBusName": BUS,
-         "Detail": json.dumps({"id": "never", "fail_times": 99})},
-    ])
+    stack.events.put_events(
+        Entries=[
+            {
+                "Source": "fixture.flaky",
+                "DetailType": "Flaky",
+                "EventBusName": BUS,
+                "Detail": json.dumps({"id": "recovers", "fail_times": 2}),
+            },
+            {
+                "Source": "fixture.flaky",
+                "DetailType": "Flaky",
+                "EventBusName": BUS,
+                "Detail": json.dumps({"id": "never", "fail_times": 99}),
+            },
+        ]
+    )
     done = wait_for(lambda: stack.got("FlakyFunction#recovers"))
     assert done[0]["attempt"] == 3  # failed twice, Lambda retried twice (EventInvokeConfig: 2)
     (dead,) = wait_for(lambda: stack.dead_letters("FlakyFunction"))
@@ -180,8 +217,13 @@ def test_a_poison_record_is_bisected_out_retried_and_dead_lettered_and_the_shard
     assert [r["dynamodb"]["Keys"]["id"]["S"] for r in dead["payload"]["Records"]] == ["poison-a"]
     assert dead["DDBStreamBatchInfo"]["batchSize"] == 1
     # Both arrived in one batch (1 s window); the failing batch was split, the good half went through.
-    assert stack.invocations("PoisonConsumerFunction") == [["poison-a", "poison-b"], ["poison-a"], ["poison-a"],
-                                                           ["poison-a"], ["poison-b"]]
+    assert stack.invocations("PoisonConsumerFunction") == [
+        ["poison-a", "poison-b"],
+        ["poison-a"],
+        ["poison-a"],
+        ["poison-a"],
+        ["poison-b"],
+    ]
     assert len(stack.got("PoisonConsumerFunction#poison-b")) == 1
 
 
@@ -189,14 +231,16 @@ def test_report_batch_item_failures_resumes_at_the_failed_record(stack):
     for item in ({"id": "partial-1"}, {"id": "partial-2", "fail_once": True}, {"id": "partial-3"}):
         stack.items.put_item(Item=item)
     wait_for(lambda: stack.got("PartialConsumerFunction#partial-2"))
-    assert stack.invocations("PartialConsumerFunction") == [["partial-1", "partial-2", "partial-3"],
-                                                            ["partial-2", "partial-3"]]
+    assert stack.invocations("PartialConsumerFunction") == [
+        ["partial-1", "partial-2", "partial-3"],
+        ["partial-2", "partial-3"],
+    ]
     assert len(stack.got("PartialConsumerFunction#partial-1")) == 1  # before the failure: not delivered again
     assert not stack.dead_letters("PartialConsumerFunction")
 
 
 def _at(seconds: float) -> str:
-    return f"at({datetime.now(timezone.utc) + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S})"
+    return f"at({datetime.now(UTC) + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S})"
 
 
 def test_a_due_at_schedule_fires_once_a_deleted_one_never_and_an_updated_one_at_its_new_time(stack):
@@ -208,8 +252,14 @@ def test_a_due_at_schedule_fires_once_a_deleted_one_never_and_an_updated_one_at_
     updated_at = time.time()
     current = stack.scheduler.get_schedule(Name="updated", GroupName="reminders")
     stack.scheduler.update_schedule(
-        Name="updated", GroupName="reminders", ScheduleExpression=_at(5), ScheduleExpressionTimezone="UTC",
-        FlexibleTimeWindow={"Mode": "OFF"}, Target=current["Target"], ActionAfterCompletion="DELETE")
+        Name="updated",
+        GroupName="reminders",
+        ScheduleExpression=_at(5),
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=current["Target"],
+        ActionAfterCompletion="DELETE",
+    )
     assert stack.scheduler.get_schedule(Name="updated", GroupName="reminders")["ScheduleExpression"].startswith("at(")
 
     (fired,) = wait_for(lambda: stack.got("reminder#once"), timeout=8)
@@ -224,8 +274,12 @@ def test_a_due_at_schedule_fires_once_a_deleted_one_never_and_an_updated_one_at_
     with pytest.raises(stack.scheduler.exceptions.ConflictException):
         for _ in range(2):
             stack.scheduler.create_schedule(
-                Name="twice", GroupName="reminders", ScheduleExpression="at(2099-01-01T00:00:00)",
-                FlexibleTimeWindow={"Mode": "OFF"}, Target=current["Target"])
+                Name="twice",
+                GroupName="reminders",
+                ScheduleExpression="at(2099-01-01T00:00:00)",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target=current["Target"],
+            )
 
 
 def test_template_schedules_fire_periodically(stack):
@@ -238,11 +292,20 @@ def test_template_schedules_fire_periodically(stack):
 
 def test_make_invoke_runs_a_stream_consumer_on_a_stream_event_file(stack):
     port = stack.url.rsplit(":", 1)[1]
-    env = {**os.environ, "LOCAL_TEMPLATE": str(TEMPLATE), "DYNAMODB_ENDPOINT": stack.running.dynamodb_endpoint,
-           "PORT": port}
-    done = subprocess.run([sys.executable, "-m", "local_stack", "invoke", "StreamConsumerFunction",
-                           str(FIXTURES / "stream_event.json")], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env = {
+        **os.environ,
+        "LOCAL_TEMPLATE": str(TEMPLATE),
+        "DYNAMODB_ENDPOINT": stack.running.dynamodb_endpoint,
+        "PORT": port,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "local_stack", "invoke", "StreamConsumerFunction", str(FIXTURES / "stream_event.json")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert stack.got("StreamConsumerFunction#item-invoked")[0]["event_name"] == "INSERT"
     # Its put_events reached the running stack's bus, and the rule's target.

@@ -4,7 +4,7 @@ in /_local/metrics.json (and the page that draws them)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -25,8 +25,11 @@ def metrics(stack) -> dict:
 
 
 def booked_total(snapshot: dict) -> float:
-    return sum(m["total"] for m in snapshot["metrics"]
-               if m["namespace"] == "ClinicAppointments" and m["name"] == "AppointmentBooked")
+    return sum(
+        m["total"]
+        for m in snapshot["metrics"]
+        if m["namespace"] == "ClinicAppointments" and m["name"] == "AppointmentBooked"
+    )
 
 
 def wait_for(stack, condition, seconds: float = 15) -> dict:
@@ -41,13 +44,29 @@ def wait_for(stack, condition, seconds: float = 15) -> dict:
 
 def test_given_a_booking_then_the_local_metrics_show_it_and_the_route_latency(stack):
     before = booked_total(metrics(stack))
-    patient = post(stack, "/patients", {"given_name": "Metric", "family_name": "Watcher", "birth_date": "1980-02-02",
-                                        "sex": "unknown"})
-    doctor = post(stack, "/doctors", {"given_name": "Metric", "family_name": "Doctor", "specialty": "Metrics",
-                                      "time_zone": "UTC", "slot_minutes": 15, "working_hours": ALL_DAY})
-    day = datetime.now(timezone.utc).date() + timedelta(days=11)
-    post(stack, "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"],
-                                  "start": f"{day.isoformat()}T07:00:00Z"})
+    patient = post(
+        stack,
+        "/patients",
+        {"given_name": "Metric", "family_name": "Watcher", "birth_date": "1980-02-02", "sex": "unknown"},
+    )
+    doctor = post(
+        stack,
+        "/doctors",
+        {
+            "given_name": "Metric",
+            "family_name": "Doctor",
+            "specialty": "Metrics",
+            "time_zone": "UTC",
+            "slot_minutes": 15,
+            "working_hours": ALL_DAY,
+        },
+    )
+    day = datetime.now(UTC).date() + timedelta(days=11)
+    post(
+        stack,
+        "/appointments",
+        {"patient_id": patient["id"], "doctor_id": doctor["id"], "start": f"{day.isoformat()}T07:00:00Z"},
+    )
 
     snapshot = wait_for(stack, lambda s: booked_total(s) >= before + 1)
     assert booked_total(snapshot) >= before + 1

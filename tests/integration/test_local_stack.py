@@ -40,14 +40,18 @@ def test_health_needs_no_token_and_reports_the_store(stack):
     assert response.headers["X-Request-Id"]
 
 
-@pytest.mark.parametrize("authorization", [
-    None,
-    "Bearer not-a-jwt",
-    "Basic dXNlcjpwYXNz",
-    "Bearer " + tokens.mint("staff", key="some-other-secret"),
-    "Bearer " + tokens.mint("staff", ttl_seconds=-60),
-    "Bearer " + jwt.encode({"cognito:groups": ["staff"], "exp": int(time.time()) + 60}, tokens.secret()),  # no sub
-], ids=["missing", "malformed", "not-bearer", "wrong-signature", "expired", "no-sub"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + tokens.mint("staff", key="some-other-secret"),
+        "Bearer " + tokens.mint("staff", ttl_seconds=-60),
+        "Bearer " + jwt.encode({"cognito:groups": ["staff"], "exp": int(time.time()) + 60}, tokens.secret()),  # no sub
+    ],
+    ids=["missing", "malformed", "not-bearer", "wrong-signature", "expired", "no-sub"],
+)
 def test_a_bad_token_is_401_and_the_function_never_runs(stack, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     response = requests.get(stack.url + "/patients", headers=headers, timeout=30)
@@ -72,8 +76,9 @@ def test_the_readme_patient_examples_work(stack):
     patient = created.json()
     assert created.headers["Location"] == f"/patients/{patient['id']}"
     assert isinstance(patient["age"], int)
-    found = requests.post(stack.url + "/patients/search", json={"family_name_prefix": "love"}, headers=headers,
-                          timeout=30).json()
+    found = requests.post(
+        stack.url + "/patients/search", json={"family_name_prefix": "love"}, headers=headers, timeout=30
+    ).json()
     assert patient["id"] in [p["id"] for p in found["items"]]
     read = requests.get(f"{stack.url}/patients/{patient['id']}", headers=headers, timeout=30)
     assert read.json() == patient
@@ -87,8 +92,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(stack):
     unknown = requests.post(stack.url + "/patients", json={**ADA, "ssn": "x"}, headers=headers, timeout=30)
     assert (unknown.status_code, unknown.json()["code"]) == (422, "VALIDATION_ERROR")
     assert "ssn" in [e["field"] for e in unknown.json()["errors"]]
-    huge = requests.post(stack.url + "/patients", json={**ADA, "given_name": "A" * 70_000}, headers=headers,
-                         timeout=30)
+    huge = requests.post(stack.url + "/patients", json={**ADA, "given_name": "A" * 70_000}, headers=headers, timeout=30)
     assert huge.status_code == 413
     after = requests.get(stack.url + "/patients?limit=100", headers=headers, timeout=30).json()["items"]
     assert after == before
@@ -140,8 +144,11 @@ def test_docs_works_offline_every_script_and_stylesheet_is_served_by_the_stack(s
 def test_make_invoke_runs_one_function_on_an_event_file(stack):
     result = subprocess.run(
         [sys.executable, "-m", "local_stack", "invoke", "HealthFunction", "events/health.json"],
-        cwd=ROOT, env={**os.environ, "DYNAMODB_ENDPOINT": stack.dynamodb_endpoint},
-        capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "DYNAMODB_ENDPOINT": stack.dynamodb_endpoint},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)

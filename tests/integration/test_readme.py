@@ -23,14 +23,14 @@ pytestmark = pytest.mark.integration
 
 README = ROOT / "README.md"
 # Records each curl's status line without changing what curl prints (the blocks parse its output).
-CURL_RECORDER = r'''
+CURL_RECORDER = r"""
 curl() {
   local head; head=$(mktemp)
   command curl -D "$head" "$@"; local rc=$?
   printf '%s %s\n' "$(head -1 "$head" | cut -d' ' -f2)" "${*: -1}" >> "$CURL_LOG"
   rm -f "$head"; return $rc
 }
-'''
+"""
 
 
 def bash_block_after(heading: str) -> str:
@@ -54,18 +54,28 @@ def demo_stack(tmp_path_factory):
     running.stop()
 
 
-def run_blocks(stack, ids_file: Path, blocks: list[str], tmp_path: Path,
-               trailer: str = 'printf "\\nVARS %s %s %s %s %s %s\\n" "$DOC" "$PAT" "$START" "$APPT" "$NEW" "$FROM"\n',
-               ) -> tuple[list[tuple[int, str]], str]:
+def run_blocks(
+    stack,
+    ids_file: Path,
+    blocks: list[str],
+    tmp_path: Path,
+    trailer: str = 'printf "\\nVARS %s %s %s %s %s %s\\n" "$DOC" "$PAT" "$START" "$APPT" "$NEW" "$FROM"\n',
+) -> tuple[list[tuple[int, str]], str]:
     host_port = stack.url.removeprefix("http://")
     script = "\n".join(blocks)
     script = "\n".join(line for line in script.splitlines() if not line.startswith("make run"))
     script = script.replace("localhost:3000", host_port).replace("127.0.0.1:3000", host_port)
     script = script.replace(".local/demo-ids.json", str(ids_file))
     log = tmp_path / "curl.log"
-    done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + CURL_RECORDER + script + "\n" + trailer],
-                          cwd=ROOT, env={**os.environ, "CURL_LOG": str(log)},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + CURL_RECORDER + script + "\n" + trailer],
+        cwd=ROOT,
+        env={**os.environ, "CURL_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     statuses = []
     for line in log.read_text().splitlines():
@@ -77,17 +87,33 @@ def run_blocks(stack, ids_file: Path, blocks: list[str], tmp_path: Path,
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
 def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
     stack, ids_file = demo_stack
-    blocks = [bash_block_after("### Try it"), bash_block_after("### Booking walk-through"),
-              bash_block_after("## Roles and tokens")]
+    blocks = [
+        bash_block_after("### Try it"),
+        bash_block_after("### Booking walk-through"),
+        bash_block_after("## Roles and tokens"),
+    ]
     statuses, output = run_blocks(stack, ids_file, blocks, tmp_path)
 
     assert [code for code, _ in statuses] == [
-        200, 200, 201, 200,  # Try it: health, doctors, register, search
-        200, 200, 200, 200,  # walk-through: find a doctor and a patient, availability (twice)
-        201, 200, 409,  # book, see it on the schedule, the same time again
-        200, 200,  # a later day's first free slot, reschedule to it
-        200, 200,  # cancel, availability again
-        401, 200, 403, 200,  # no token, the patient's own record, the patient list, the access log
+        200,
+        200,
+        201,
+        200,  # Try it: health, doctors, register, search
+        200,
+        200,
+        200,
+        200,  # walk-through: find a doctor and a patient, availability (twice)
+        201,
+        200,
+        409,  # book, see it on the schedule, the same time again
+        200,
+        200,  # a later day's first free slot, reschedule to it
+        200,
+        200,  # cancel, availability again
+        401,
+        200,
+        403,
+        200,  # no token, the patient's own record, the patient list, the access log
     ], statuses
 
     doc, _, start, appointment, new, start_of_window = output.rsplit("VARS ", 1)[1].split()
@@ -96,8 +122,12 @@ def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
     stored = requests.get(f"{stack.url}/appointments/{appointment}", headers=staff, timeout=30).json()
     assert (stored["status"], stored["start"], stored["doctor_id"]) == ("cancelled", new, doc)
     # … and both its times are free again
-    window = requests.get(f"{stack.url}/doctors/{doc}/availability", headers=staff, timeout=30,
-                          params={"from": start_of_window, "to": stored["end"]}).json()
+    window = requests.get(
+        f"{stack.url}/doctors/{doc}/availability",
+        headers=staff,
+        timeout=30,
+        params={"from": start_of_window, "to": stored["end"]},
+    ).json()
     free = {slot["start"] for slot in window["slots"]}
     assert {start, new} <= free
     assert json.loads(ids_file.read_text())["patients"]
@@ -106,32 +136,45 @@ def test_the_readme_walk_through_works_as_written(demo_stack, tmp_path):
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
 def test_the_calendar_holds_and_waitlist_walk_through_works_as_written(demo_stack, tmp_path):
     stack, ids_file = demo_stack
-    blocks = [bash_block_after("### Try it"), bash_block_after("### Booking walk-through"),
-              bash_block_after("### Calendar, holds and waitlist walk-through")]
+    blocks = [
+        bash_block_after("### Try it"),
+        bash_block_after("### Booking walk-through"),
+        bash_block_after("### Calendar, holds and waitlist walk-through"),
+    ]
     trailer = 'printf "\\nVARS %s %s %s %s %s\\n" "$SLOT" "$ENTRY" "$SERIES" "$BOOKED" "$OFF"\n'
     statuses, output = run_blocks(stack, ids_file, blocks, tmp_path, trailer)
 
     assert [code for code, _ in statuses][15:] == [
-        200, 200,  # the settings, read and changed
-        200, 200,  # an appointment type on the doctor, its availability
-        201, 201,  # hold, confirm
-        200, 201,  # another patient, on the waitlist
-        200, 200,  # cancel, read the entry
-        201, 204,  # time off, deleted
-        200, 201, 200,  # a later week's slot, a series, cancelled
+        200,
+        200,  # the settings, read and changed
+        200,
+        200,  # an appointment type on the doctor, its availability
+        201,
+        201,  # hold, confirm
+        200,
+        201,  # another patient, on the waitlist
+        200,
+        200,  # cancel, read the entry
+        201,
+        204,  # time off, deleted
+        200,
+        201,
+        200,  # a later week's slot, a series, cancelled
         200,  # the events
     ], statuses
 
     slot, entry, series, booked, time_off = output.rsplit("VARS ", 1)[1].split()
     staff = {"Authorization": f"Bearer {tokens.mint('staff')}"}
-    get = lambda path: requests.get(f"{stack.url}{path}", headers=staff, timeout=30).json()  # noqa: E731
+    get = lambda path: requests.get(f"{stack.url}{path}", headers=staff, timeout=30).json()
     # the waiting patient was offered exactly the cancelled time (within the contract's 60 seconds)
     deadline = time.monotonic() + 60
     while (offered := get(f"/waitlist/{entry}"))["status"] != "offered" and time.monotonic() < deadline:
         time.sleep(0.5)
     assert offered["status"] == "offered" and offered["offer"]["start"] == slot, offered
     assert get(f"/appointments/{booked}")["status"] == "cancelled"
-    month_later = (datetime.fromisoformat(slot.replace("Z", "+00:00")) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    month_later = (datetime.fromisoformat(slot.replace("Z", "+00:00")) + timedelta(days=30)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     away = get(f"/doctors/{offered['doctor_id']}/time-off?from={slot}&to={month_later}")["items"]
     assert time_off not in {t["id"] for t in away}  # deleted
     occurrences = get(f"/appointment-series/{series}")["appointments"]
@@ -155,7 +198,11 @@ def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
     # the FHIR block sets DOC, PAT and FROM itself; the walk-through's other variables are printed empty
     statuses, _ = run_blocks(stack, ids_file, ['START=""; APPT=""; NEW=""', bash_block_after("## FHIR")], tmp_path)
     assert [code for code, _ in statuses] == [
-        200, 200, 200,  # metadata (no token), a Practitioner, free Slots
-        200, 200,  # a Patient, the patient's Appointments
-        403, 400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
+        200,
+        200,
+        200,  # metadata (no token), a Practitioner, free Slots
+        200,
+        200,  # a Patient, the patient's Appointments
+        403,
+        400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
     ], statuses

@@ -29,7 +29,8 @@ def translated() -> dict:
         "print(json.dumps(transform(yaml_parse(text), {}, Policies())))\n"
     )
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
-    result = subprocess.run([str(SAM_PYTHON), "-c", script], cwd=ROOT, capture_output=True, text=True, env=env,
-                            timeout=120)
+    result = subprocess.run(
+        [str(SAM_PYTHON), "-c", script], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)["Resources"]

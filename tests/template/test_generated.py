@@ -16,8 +16,9 @@ def _yaml_lines(text: str) -> int:
 
 
 def test_the_committed_template_is_what_make_template_writes():
-    assert (ROOT / "template.yaml").read_text(encoding="utf-8") == generate.render(), \
+    assert (ROOT / "template.yaml").read_text(encoding="utf-8") == generate.render(), (
         "template.yaml is stale: run `make template`"
+    )
 
 
 def test_the_hand_maintained_part_is_at_most_half_of_the_hand_written_v1_template():

@@ -38,8 +38,9 @@ def _ensure_installed() -> None:
     with open(LINT_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not fresh():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=LINT_DIR, check=True, capture_output=True,
-                           timeout=300)
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"], cwd=LINT_DIR, check=True, capture_output=True, timeout=300
+            )
             STAMP.touch()
 
 
@@ -49,9 +50,24 @@ def lint(document: dict, folder) -> dict:
     path = folder / "openapi.json"
     path.write_text(json.dumps(document, indent=2), encoding="utf-8")
     env = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
-    result = subprocess.run([str(REDOCLY), "lint", "--config", str(LINT_DIR / "redocly.yaml"), "--format", "json",
-                             "--max-problems", "1000", str(path)],
-                            cwd=LINT_DIR, capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [
+            str(REDOCLY),
+            "lint",
+            "--config",
+            str(LINT_DIR / "redocly.yaml"),
+            "--format",
+            "json",
+            "--max-problems",
+            "1000",
+            str(path),
+        ],
+        cwd=LINT_DIR,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     try:
         return json.loads(result.stdout)
     except ValueError:
@@ -59,16 +75,23 @@ def lint(document: dict, folder) -> dict:
 
 
 def findings(report: dict) -> list[str]:
-    return [f"{p['severity']} {p['ruleId']} at {p['location'][0]['pointer']}: {p['message']}"
-            for p in report["problems"]]
+    return [
+        f"{p['severity']} {p['ruleId']} at {p['location'][0]['pointer']}: {p['message']}" for p in report["problems"]
+    ]
 
 
 @pytest.fixture(scope="module")
 def document() -> dict:
     """build()'s document, made in a child process (building imports every function module, which must not
     happen in this process before the handler tests set up their fake AWS; see tests/integration/test_fuzz.py)."""
-    out = subprocess.run([sys.executable, "-m", "local_stack", "openapi"], cwd=ROOT, check=True,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "local_stack", "openapi"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return json.loads(out.stdout)
 
 
@@ -84,8 +107,10 @@ def test_the_lint_is_real_it_reports_what_the_generator_fixed(document, tmp_path
     for tag in broken["tags"]:
         tag.pop("description", None)
     broken["paths"]["/health"]["get"]["responses"] = {
-        status: answer for status, answer in broken["paths"]["/health"]["get"]["responses"].items()
-        if not status.startswith("4")}
+        status: answer
+        for status, answer in broken["paths"]["/health"]["get"]["responses"].items()
+        if not status.startswith("4")
+    }
     rules = {p["ruleId"] for p in lint(broken, tmp_path)["problems"]}
     assert {"tag-description", "operation-4xx-response"} <= rules, rules
 

@@ -46,14 +46,22 @@ def emitted_metrics() -> list[Emitted]:
                 continue
             func = node.func
             is_count = (isinstance(func, ast.Name) and func.id == "count") or (
-                isinstance(func, ast.Attribute) and func.attr == "count"
-                and isinstance(func.value, ast.Name) and func.value.id in ("observability", "obs"))
+                isinstance(func, ast.Attribute)
+                and func.attr == "count"
+                and isinstance(func.value, ast.Name)
+                and func.value.id in ("observability", "obs")
+            )
             if not is_count or not node.args or not isinstance(node.args[0], ast.Constant):
                 continue
             if not isinstance(node.args[0].value, str):
                 continue
-            dims = tuple(sorted((k.arg, k.value.value if isinstance(k.value, ast.Constant) else None)
-                                for k in node.keywords if k.arg))
+            dims = tuple(
+                sorted(
+                    (k.arg, k.value.value if isinstance(k.value, ast.Constant) else None)
+                    for k in node.keywords
+                    if k.arg
+                )
+            )
             found.append(Emitted(node.args[0].value, dims, f"{path.relative_to(ROOT)}:{node.lineno}"))
         # Powertools' cold-start metric: ColdStart with function_name and service.
         if re.search(r"capture_cold_start_metric\s*=\s*True", path.read_text(encoding="utf-8")):
@@ -100,7 +108,7 @@ def dashboard_lines() -> list[Line]:
             assert "." not in plain, "no '.' shorthand: every line names its metric in full"
             namespace, name, rest = plain[0], plain[1], plain[2:]
             assert len(rest) % 2 == 0, metric
-            lines.append(Line(namespace, name, dict(zip(rest[::2], rest[1::2])), options))
+            lines.append(Line(namespace, name, dict(zip(rest[::2], rest[1::2], strict=True)), options))
     return lines
 
 
@@ -169,17 +177,28 @@ def test_cold_starts_are_shown_per_function():
 
 def test_every_function_has_errors_throttles_duration_and_concurrency():
     for metric in ("Errors", "Throttles", "Duration", "ConcurrentExecutions"):
-        shown = {line.dimensions.get("FunctionName") for line in dashboard_lines()
-                 if line.namespace == "AWS/Lambda" and line.name == metric}
+        shown = {
+            line.dimensions.get("FunctionName")
+            for line in dashboard_lines()
+            if line.namespace == "AWS/Lambda" and line.name == metric
+        }
         assert shown == {f"${{{f}}}" for f in function_ids()}, metric
     assert len(function_ids()) >= 17
 
 
 def test_every_table_has_throttles_errors_capacity_and_conflicts():
-    for metric in ("ThrottledRequests", "SystemErrors", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits",
-                   "TransactionConflict"):
-        shown = {line.dimensions.get("TableName") for line in dashboard_lines()
-                 if line.namespace == "AWS/DynamoDB" and line.name == metric}
+    for metric in (
+        "ThrottledRequests",
+        "SystemErrors",
+        "ConsumedReadCapacityUnits",
+        "ConsumedWriteCapacityUnits",
+        "TransactionConflict",
+    ):
+        shown = {
+            line.dimensions.get("TableName")
+            for line in dashboard_lines()
+            if line.namespace == "AWS/DynamoDB" and line.name == metric
+        }
         assert shown == {f"${{{t}}}" for t in table_ids()}, metric
 
 
@@ -210,7 +229,7 @@ def refs(value) -> set[str]:
                 found.add(inner[0])
             elif key == "Fn::Sub":
                 text = inner if isinstance(inner, str) else inner[0]
-                found |= {m for m in re.findall(r"\$\{([A-Za-z0-9]+)[}.]", text)}
+                found |= set(re.findall(r"\$\{([A-Za-z0-9]+)[}.]", text))
             found |= refs(inner)
     elif isinstance(value, list):
         for inner in value:
@@ -229,8 +248,13 @@ def test_the_alarm_topic_is_encrypted_with_the_data_key_and_the_email_is_optiona
 
 def test_every_alarm_notifies_the_topic_or_feeds_a_composite_that_does():
     everything = alarms()
-    composed = set().union(*(refs(a["Properties"]["AlarmRule"]) for a in everything.values()
-                             if a["Type"] == "AWS::CloudWatch::CompositeAlarm"))
+    composed = set().union(
+        *(
+            refs(a["Properties"]["AlarmRule"])
+            for a in everything.values()
+            if a["Type"] == "AWS::CloudWatch::CompositeAlarm"
+        )
+    )
     for logical_id, alarm in everything.items():
         props = alarm["Properties"]
         if props.get("ActionsEnabled") is False:
@@ -306,7 +330,7 @@ def test_every_alarm_has_a_runbook_section_and_points_to_it():
     # (alarms of one family — e.g. the function errors of a large area, split in groups of ten — share
     # the family's section, so adding an endpoint never needs a new runbook section)
     headings = runbook_headings()
-    for logical_id, alarm in alarms().items():
+    for alarm in alarms().values():
         section = runbook_section_of(alarm)
         assert any(re.search(rf"\b{section}\b", h) for h in headings), f"docs/runbook.md has no section {section}"
 

@@ -16,9 +16,21 @@ TOOLS = ROOT / ".venv-tools"
 
 def test_checkov_finds_no_failed_check():
     result = subprocess.run(
-        [str(TOOLS / "checkov" / "bin" / "checkov"), "-f", "template.yaml", "--framework", "cloudformation",
-         "--output", "json", "--quiet", "--compact"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            str(TOOLS / "checkov" / "bin" / "checkov"),
+            "-f",
+            "template.yaml",
+            "--framework",
+            "cloudformation",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     report = json.loads(result.stdout)
     failed = report["results"]["failed_checks"] if isinstance(report, dict) and "results" in report else []
@@ -34,9 +46,24 @@ def test_every_checkov_suppression_gives_its_reason():
 
 def test_bandit_finds_nothing_medium_or_high():
     result = subprocess.run(
-        [str(TOOLS / "sam" / "bin" / "bandit"), "-c", "pyproject.toml", "-r", "layers", "functions", "local_stack",
-         "--severity-level", "medium", "-f", "json", "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            str(TOOLS / "sam" / "bin" / "bandit"),
+            "-c",
+            "pyproject.toml",
+            "-r",
+            "layers",
+            "functions",
+            "local_stack",
+            "--severity-level",
+            "medium",
+            "-f",
+            "json",
+            "-q",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     assert report["errors"] == []

@@ -77,7 +77,9 @@ def test_given_the_audit_table_then_every_change_flows_through_kinesis_and_fireh
     assert resources()["AuditArchiveDeliveryStream"]["Type"] == "AWS::KinesisFirehose::DeliveryStream"
     assert firehose["DeliveryStreamType"] == "KinesisStreamAsSource"
     assert firehose["KinesisStreamSourceConfiguration"] == {
-        "KinesisStreamARN": getatt("AuditStream"), "RoleARN": getatt("AuditArchiveDeliveryRole")}
+        "KinesisStreamARN": getatt("AuditStream"),
+        "RoleARN": getatt("AuditArchiveDeliveryRole"),
+    }
     destination = firehose["ExtendedS3DestinationConfiguration"]
     assert destination["BucketARN"] == getatt("AuditArchiveBucket")
     assert destination["RoleARN"] == getatt("AuditArchiveDeliveryRole")
@@ -92,7 +94,8 @@ def test_given_the_archive_bucket_then_object_lock_is_compliance_mode_for_the_re
     assert bucket["ObjectLockEnabled"] is True
     assert bucket["ObjectLockConfiguration"] == {
         "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": ref("AuditArchiveRetentionYears")}}}
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": ref("AuditArchiveRetentionYears")}},
+    }
     retention = parameter("AuditArchiveRetentionYears")
     assert retention["Type"] == "Number" and retention["Default"] == 6
     assert retention["MinValue"] >= 1 and retention["MaxValue"] <= 100  # S3's own bound
@@ -102,7 +105,11 @@ def test_given_the_archive_bucket_then_it_is_versioned_private_kept_and_logged()
     bucket = props("AuditArchiveBucket")
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert bucket["LoggingConfiguration"]["DestinationBucketName"] == ref("AuditArchiveAccessLogBucket")
     resource = resources()["AuditArchiveBucket"]
     assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
@@ -113,17 +120,26 @@ def test_given_the_archive_bucket_then_it_is_versioned_private_kept_and_logged()
 
 @pytest.mark.parametrize("bucket", ["AuditArchiveBucket", "AuditArchiveAccessLogBucket"])
 def test_given_each_archive_bucket_when_a_request_is_not_tls_then_its_policy_denies_it(bucket):
-    (policy,) = [p for p in resources().values()
-                 if p["Type"] == "AWS::S3::BucketPolicy" and p["Properties"]["Bucket"] == ref(bucket)]
-    denied = [s for s in statements(policy["Properties"]["PolicyDocument"])
-              if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+    (policy,) = [
+        p
+        for p in resources().values()
+        if p["Type"] == "AWS::S3::BucketPolicy" and p["Properties"]["Bucket"] == ref(bucket)
+    ]
+    denied = [
+        s
+        for s in statements(policy["Properties"]["PolicyDocument"])
+        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
     assert denied and denied[0]["Principal"] == "*" and denied[0]["Action"] == "s3:*"
     assert getatt(bucket) in denied[0]["Resource"]
 
 
 def test_given_the_archive_bucket_policy_then_only_the_delivery_role_writes_and_nobody_deletes():
-    (policy,) = [p for p in resources().values()
-                 if p["Type"] == "AWS::S3::BucketPolicy" and p["Properties"]["Bucket"] == ref("AuditArchiveBucket")]
+    (policy,) = [
+        p
+        for p in resources().values()
+        if p["Type"] == "AWS::S3::BucketPolicy" and p["Properties"]["Bucket"] == ref("AuditArchiveBucket")
+    ]
     by_sid = {s["Sid"]: s for s in statements(policy["Properties"]["PolicyDocument"])}
     writes = by_sid["OnlyTheDeliveryStreamWrites"]
     assert writes["Effect"] == "Deny" and writes["Action"] == "s3:PutObject"
@@ -146,8 +162,12 @@ def test_given_the_archive_key_then_it_rotates_outlives_the_stack_and_nobody_may
     resource = resources()["AuditArchiveKey"]
     assert resource["DeletionPolicy"] == "Retain" and resource["Properties"]["EnableKeyRotation"] is True
     denied = [s for s in statements(resource["Properties"]["KeyPolicy"]) if s["Effect"] == "Deny"]
-    assert any({"kms:ScheduleKeyDeletion", "kms:DisableKey"} <= set(as_list(s["Action"])) and s["Principal"] == "*"
-               and "Condition" not in s for s in denied)
+    assert any(
+        {"kms:ScheduleKeyDeletion", "kms:DisableKey"} <= set(as_list(s["Action"]))
+        and s["Principal"] == "*"
+        and "Condition" not in s
+        for s in denied
+    )
 
 
 def test_given_the_delivery_role_then_firehose_of_this_stream_only_may_assume_it_and_it_reaches_nothing_else():
@@ -165,8 +185,11 @@ def test_given_the_delivery_role_then_firehose_of_this_stream_only_may_assume_it
             assert not any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"])), statement
             for target in as_list(statement["Resource"]):
                 assert target != "*", statement
-                named = target["Fn::GetAtt"][0] if "Fn::GetAtt" in target else \
-                    re.match(r"\$\{(\w+)\.Arn\}", sub_text(target)).group(1)
+                named = (
+                    target["Fn::GetAtt"][0]
+                    if "Fn::GetAtt" in target
+                    else re.match(r"\$\{(\w+)\.Arn\}", sub_text(target)).group(1)
+                )
                 assert named in allowed, statement
             if any(a.startswith("kms:") for a in as_list(statement["Action"])):
                 assert "kms:ViaService" in statement["Condition"]["StringEquals"], statement
@@ -176,14 +199,22 @@ def test_given_the_audit_table_policy_then_it_stays_append_only_for_everyone():
     (first, *_) = statements(props("AuditTable")["ResourcePolicy"]["PolicyDocument"])
     assert first["Sid"] == "AppendOnly" and first["Effect"] == "Deny" and first["Principal"] == "*"
     assert "Condition" not in first
-    assert {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
-            "dynamodb:PartiQLDelete"} <= set(first["Action"])
+    assert {
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    } <= set(first["Action"])
 
 
 def test_given_the_audit_table_policy_then_app_roles_may_not_change_it_and_the_deployer_still_may():
     policy_actions = {"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"}
-    denies = [s for s in statements(props("AuditTable")["ResourcePolicy"]["PolicyDocument"])
-              if s["Effect"] == "Deny" and policy_actions & set(as_list(s["Action"]))]
+    denies = [
+        s
+        for s in statements(props("AuditTable")["ResourcePolicy"]["PolicyDocument"])
+        if s["Effect"] == "Deny" and policy_actions & set(as_list(s["Action"]))
+    ]
     conditions = []
     for statement in denies:
         assert policy_actions <= set(as_list(statement["Action"])), statement
@@ -199,8 +230,7 @@ def test_given_the_audit_table_policy_then_app_roles_may_not_change_it_and_the_d
 
 
 def test_given_sams_translation_then_every_function_role_carries_the_marks_the_audit_deny_relies_on(translated):
-    roles = {k: v for k, v in translated.items()
-             if v["Type"] == "AWS::IAM::Role" and k.endswith("FunctionRole")}
+    roles = {k: v for k, v in translated.items() if v["Type"] == "AWS::IAM::Role" and k.endswith("FunctionRole")}
     assert len(roles) == len(tpl.functions())
     for name, role in roles.items():
         assert {"Key": "lambda:createdBy", "Value": "SAM"} in role["Properties"].get("Tags", []), name
@@ -221,8 +251,10 @@ def test_given_the_tamper_metric_when_any_datapoint_is_one_or_more_then_the_alar
     assert query["ReturnData"] is True
     assert query["MetricStat"]["Period"] == 300 and query["MetricStat"]["Stat"] == "Sum"
     assert query["MetricStat"]["Metric"] == {
-        "Namespace": "ClinicAppointments", "MetricName": "AuditTampered",
-        "Dimensions": [{"Name": "service", "Value": "clinic-appointments"}]}
+        "Namespace": "ClinicAppointments",
+        "MetricName": "AuditTampered",
+        "Dimensions": [{"Name": "service", "Value": "clinic-appointments"}],
+    }
 
 
 @pytest.mark.parametrize("alarm", ["AuditTamperedAlarm", "AuditArchiveStaleAlarm"])
@@ -236,12 +268,20 @@ def test_given_each_new_alarm_then_its_runbook_section_says_what_to_read_do_and_
 def test_given_the_archive_when_it_falls_behind_then_a_ticket_alarm_watches_both_halves_of_the_path():
     alarm = props("AuditArchiveStaleAlarm")
     assert alarm["AlarmDescription"].startswith("TICKET")
-    watched = {(q["MetricStat"]["Metric"]["Namespace"], q["MetricStat"]["Metric"]["MetricName"],
-                json.dumps(q["MetricStat"]["Metric"]["Dimensions"][0]["Value"]))
-               for q in alarm["Metrics"] if "MetricStat" in q}
-    assert watched == {("AWS/Firehose", "DeliveryToS3.DataFreshness", json.dumps(ref("AuditArchiveDeliveryStream"))),
-                       ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", json.dumps(ref("AuditTable"))),
-                       ("AWS/Kinesis", "IncomingRecords", json.dumps(ref("AuditStream")))}
+    watched = {
+        (
+            q["MetricStat"]["Metric"]["Namespace"],
+            q["MetricStat"]["Metric"]["MetricName"],
+            json.dumps(q["MetricStat"]["Metric"]["Dimensions"][0]["Value"]),
+        )
+        for q in alarm["Metrics"]
+        if "MetricStat" in q
+    }
+    assert watched == {
+        ("AWS/Firehose", "DeliveryToS3.DataFreshness", json.dumps(ref("AuditArchiveDeliveryStream"))),
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", json.dumps(ref("AuditTable"))),
+        ("AWS/Kinesis", "IncomingRecords", json.dumps(ref("AuditStream"))),
+    }
 
 
 # ====================================================================== 2. MFA
@@ -262,14 +302,21 @@ def test_given_the_patient_pool_then_mfa_is_optional_with_totp():
 
 
 def test_given_the_groups_then_staff_and_doctors_live_in_the_workforce_pool_and_patients_in_the_patient_pool():
-    groups = {p["Properties"]["GroupName"]: p["Properties"]["UserPoolId"] for p in resources().values()
-              if p["Type"] == "AWS::Cognito::UserPoolGroup"}
-    assert groups == {"staff": ref("WorkforceUserPool"), "doctors": ref("WorkforceUserPool"),
-                      "patients": ref("UserPool")}
+    groups = {
+        p["Properties"]["GroupName"]: p["Properties"]["UserPoolId"]
+        for p in resources().values()
+        if p["Type"] == "AWS::Cognito::UserPoolGroup"
+    }
+    assert groups == {
+        "staff": ref("WorkforceUserPool"),
+        "doctors": ref("WorkforceUserPool"),
+        "patients": ref("UserPool"),
+    }
 
 
-@pytest.mark.parametrize(("client", "pool"), [("WorkforceUserPoolClient", "WorkforceUserPool"),
-                                              ("UserPoolClient", "UserPool")])
+@pytest.mark.parametrize(
+    ("client", "pool"), [("WorkforceUserPoolClient", "WorkforceUserPool"), ("UserPoolClient", "UserPool")]
+)
 def test_given_each_pool_then_its_client_has_no_secret_srp_only_and_cannot_write_id_attributes(client, pool):
     properties = props(client)
     assert properties["UserPoolId"] == ref(pool)
@@ -320,15 +367,21 @@ def test_given_the_cfn_lint_exception_on_clinic_api_then_it_covers_only_the_two_
     copy = tmp_path / "template.yaml"
     copy.write_text(without, encoding="utf-8")
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    result = subprocess.run([str(CFN_LINT), str(copy), "-a", "cfn_lint_serverless.rules", "--format", "json"],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [str(CFN_LINT), str(copy), "-a", "cfn_lint_serverless.rules", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     findings = json.loads(result.stdout or "[]")
     assert findings, "cfn-lint accepts the list now: drop the exception from infra/base.yaml"
     for finding in findings:
         assert finding["Rule"]["Id"] in ignored, finding
         assert finding["Location"]["Path"][:2] == ["Resources", "ClinicApi"], finding
-        assert "UserPoolArn" in finding["Location"]["Path"] or finding["Location"]["Path"][-1] == "CognitoAuthorizer", \
+        assert "UserPoolArn" in finding["Location"]["Path"] or finding["Location"]["Path"][-1] == "CognitoAuthorizer", (
             finding
+        )
 
 
 def test_given_the_readme_then_it_names_the_pool_outputs_that_exist():
@@ -352,8 +405,10 @@ def test_given_the_web_acl_then_it_is_regional_and_associated_with_the_api_stage
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
     association = props("ClinicWebAclAssociation")
     assert association["WebACLArn"] == getatt("ClinicWebAcl")
-    assert sub_text(association["ResourceArn"]) == \
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ClinicApi}/stages/${ClinicApi.Stage}"
+    assert (
+        sub_text(association["ResourceArn"])
+        == "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ClinicApi}/stages/${ClinicApi.Stage}"
+    )
 
 
 def test_given_the_rate_rules_then_one_counts_per_source_ip_and_one_per_bearer_token_with_parameter_limits():
@@ -379,8 +434,11 @@ def test_given_a_rate_rule_when_it_blocks_then_the_answer_is_a_429_problem_with_
 
 
 def test_given_the_managed_rule_groups_then_both_run_and_only_the_8kb_body_limit_is_counted_instead_of_blocked():
-    managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r for r in rules().values()
-               if "ManagedRuleGroupStatement" in r["Statement"]}
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r
+        for r in rules().values()
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
     assert set(managed) == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     for rule in managed.values():
         assert rule["OverrideAction"] == {"None": {}}  # the groups block; they are not merely counting
@@ -389,8 +447,9 @@ def test_given_the_managed_rule_groups_then_both_run_and_only_the_8kb_body_limit
     bad_inputs = managed["AWSManagedRulesKnownBadInputsRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
     assert "RuleActionOverrides" not in bad_inputs
     # rate rules run before the managed groups
-    assert max(rules()[n]["Priority"] for n in ("RatePerSourceIp", "RatePerToken")) < \
-        min(r["Priority"] for r in managed.values())
+    assert max(rules()[n]["Priority"] for n in ("RatePerSourceIp", "RatePerToken")) < min(
+        r["Priority"] for r in managed.values()
+    )
 
 
 def test_given_a_managed_rule_when_it_blocks_then_api_gateway_answers_a_403_problem_json():
@@ -429,8 +488,10 @@ def test_given_the_data_key_then_cloudwatch_may_use_it_only_for_this_accounts_al
     by_sid = {s["Sid"]: s for s in statements(props("DataKey")["KeyPolicy"])}
     condition = by_sid["CloudWatchAlarmsPublishToEncryptedTopic"]["Condition"]
     assert condition["StringEquals"] == {"aws:SourceAccount": ref("AWS::AccountId")}
-    assert sub_text(condition["ArnLike"]["aws:SourceArn"]) == \
-        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    assert (
+        sub_text(condition["ArnLike"]["aws:SourceArn"])
+        == "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    )
 
 
 def _documents(resource: dict) -> list[dict]:
@@ -467,12 +528,18 @@ def test_given_the_outputs_then_the_archive_and_the_acl_can_be_found():
 
 def test_the_new_resources_exist_with_the_expected_types():
     expected = {
-        "AuditArchiveKey": "AWS::KMS::Key", "AuditStream": "AWS::Kinesis::Stream",
-        "AuditArchiveDeliveryStream": "AWS::KinesisFirehose::DeliveryStream", "AuditArchiveBucket": "AWS::S3::Bucket",
-        "AuditArchiveDeliveryRole": "AWS::IAM::Role", "WorkforceUserPool": "AWS::Cognito::UserPool",
-        "WorkforceUserPoolClient": "AWS::Cognito::UserPoolClient", "ClinicWebAcl": "AWS::WAFv2::WebACL",
+        "AuditArchiveKey": "AWS::KMS::Key",
+        "AuditStream": "AWS::Kinesis::Stream",
+        "AuditArchiveDeliveryStream": "AWS::KinesisFirehose::DeliveryStream",
+        "AuditArchiveBucket": "AWS::S3::Bucket",
+        "AuditArchiveDeliveryRole": "AWS::IAM::Role",
+        "WorkforceUserPool": "AWS::Cognito::UserPool",
+        "WorkforceUserPoolClient": "AWS::Cognito::UserPoolClient",
+        "ClinicWebAcl": "AWS::WAFv2::WebACL",
         "ClinicWebAclAssociation": "AWS::WAFv2::WebACLAssociation",
-        "ClinicWebAclLogging": "AWS::WAFv2::LoggingConfiguration", "WafLogGroup": "AWS::Logs::LogGroup",
-        "AuditTamperedAlarm": "AWS::CloudWatch::Alarm", "AuditArchiveStaleAlarm": "AWS::CloudWatch::Alarm",
+        "ClinicWebAclLogging": "AWS::WAFv2::LoggingConfiguration",
+        "WafLogGroup": "AWS::Logs::LogGroup",
+        "AuditTamperedAlarm": "AWS::CloudWatch::Alarm",
+        "AuditArchiveStaleAlarm": "AWS::CloudWatch::Alarm",
     }
     assert {k: resources()[k]["Type"] for k in expected} == expected

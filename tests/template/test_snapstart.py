@@ -26,9 +26,12 @@ def test_every_function_publishes_a_version_snapshotted_by_snapstart_behind_the_
 
 def test_given_the_api_then_every_integration_and_permission_invokes_the_alias(translated):
     paths = translated["ClinicApi"]["Properties"]["Body"]["paths"]
-    integrations = [operation["x-amazon-apigateway-integration"] for methods in paths.values()
-                    for operation in methods.values()
-                    if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation]
+    integrations = [
+        operation["x-amazon-apigateway-integration"]
+        for methods in paths.values()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation
+    ]
     uris = [i["uri"]["Fn::Sub"] for i in integrations if i.get("type") == "aws_proxy"]  # (CORS preflights: mock)
     assert len(uris) == len(routes.ROUTES)
     assert uris and all("Aliaslive}" in uri for uri in uris), [u for u in uris if "Aliaslive}" not in u]
@@ -37,10 +40,12 @@ def test_given_the_api_then_every_integration_and_permission_invokes_the_alias(t
 
 
 def test_given_the_background_functions_then_streams_rules_and_the_scheduler_invoke_the_alias(translated):
-    mappings = [r["Properties"]["FunctionName"] for r in translated.values()
-                if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    targets = [t["Arn"] for r in translated.values() if r["Type"] == "AWS::Events::Rule"
-               for t in r["Properties"]["Targets"]]
+    mappings = [
+        r["Properties"]["FunctionName"] for r in translated.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    targets = [
+        t["Arn"] for r in translated.values() if r["Type"] == "AWS::Events::Rule" for t in r["Properties"]["Targets"]
+    ]
     assert mappings and targets
     assert all(m["Ref"].endswith("Aliaslive") for m in mappings + targets), mappings + targets
     # the schedules the code creates: their target ARNs, and the role the scheduler invokes them with

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -56,8 +55,12 @@ def openapi_routes() -> set[tuple[str, str]]:
     from local_stack.openapi import build
 
     document = build()
-    return {(method.upper(), path) for path, item in document["paths"].items() for method in item
-            if method in ("get", "post", "put", "patch", "delete")}
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
 
 
 def test_routes_of_the_declaration_the_template_and_openapi_are_the_same_set():
@@ -137,8 +140,13 @@ def test_samconfig_has_dev_and_prod():
 
 def test_sam_build_packages_every_function_and_the_layer(tmp_path):
     # sam build for runtime python3.12 needs a python3.12; the Makefile finds pyenv's.
-    result = subprocess.run(["make", "-s", "build", f"SAM_BUILD_DIR={tmp_path}/build"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["make", "-s", "build", f"SAM_BUILD_DIR={tmp_path}/build"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     built = tmp_path / "build"
     assert (built / "SharedLayer" / "python" / "clinic" / "api.py").exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,16 +25,35 @@ def pagination_secret(monkeypatch):
     settings.cache_clear()
 
 
-@pytest.mark.parametrize("raw, groups", [
-    ("staff", {"staff"}), ("staff,doctors", {"staff", "doctors"}), (["patients"], {"patients"}),
-    (None, set()), ("", set()),
-])
+@pytest.mark.parametrize(
+    "raw, groups",
+    [
+        ("staff", {"staff"}),
+        ("staff,doctors", {"staff", "doctors"}),
+        (["patients"], {"patients"}),
+        (None, set()),
+        ("", set()),
+    ],
+)
 def test_groups_arrive_as_the_rest_authorizer_sends_them(raw, groups):
     assert parse_groups(raw) == groups
 
 
-@pytest.mark.parametrize("raw", ["nurse,staff", "staff x", "[staff doctors]", "Staff", " staff", "staff,",
-                                 "staff;doctors", ["staff", "admins"], "staffs", "doctors,staff x"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "nurse,staff",
+        "staff x",
+        "[staff doctors]",
+        "Staff",
+        " staff",
+        "staff,",
+        "staff;doctors",
+        ["staff", "admins"],
+        "staffs",
+        "doctors,staff x",
+    ],
+)
 def test_a_group_name_that_is_not_exactly_ours_grants_nothing(raw):
     # Given a claim naming a group we do not know (or a near-miss of one of ours), then no role at all
     assert parse_groups(raw) == frozenset()
@@ -43,8 +62,9 @@ def test_a_group_name_that_is_not_exactly_ours_grants_nothing(raw):
 
 
 def test_caller_from_cognito_claims():
-    caller = caller_from_claims({"sub": "s1", "cognito:groups": "patients",
-                                 "custom:patient_id": "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"})
+    caller = caller_from_claims(
+        {"sub": "s1", "cognito:groups": "patients", "custom:patient_id": "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"}
+    )
     assert caller.is_patient and not caller.is_staff and caller.role == "patients"
     assert caller.patient_id == "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"
 
@@ -75,8 +95,16 @@ def test_a_token_is_bound_to_its_query():
         pagination.decode(token, pagination.scope_of("a", 2))
 
 
-@pytest.mark.parametrize("value", ["nope", "", "7A2C9E14-5B3D-4F8A-A6E1-0C9D8B7F6E01x",
-                                   "7a2c9e14-5b3d-1f8a-a6e1-0c9d8b7f6e01", "7a2c9e145b3d4f8aa6e10c9d8b7f6e01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "nope",
+        "",
+        "7A2C9E14-5B3D-4F8A-A6E1-0C9D8B7F6E01x",
+        "7a2c9e14-5b3d-1f8a-a6e1-0c9d8b7f6e01",
+        "7a2c9e145b3d4f8aa6e10c9d8b7f6e01",
+    ],
+)
 def test_malformed_ids_are_not_found(value):
     with pytest.raises(NotFound):
         require_id(value, "patient")
@@ -88,9 +116,8 @@ def test_ids_must_be_canonical_uuid4():
 
 def test_lifecycle_allows_only_the_contract_transitions():
     allowed = {(a, b) for a, targets in lifecycle.TRANSITIONS.items() for b in targets}
-    assert allowed == {("booked", "arrived"), ("arrived", "fulfilled"), ("booked", "cancelled"),
-                       ("booked", "noshow")}
-    assert lifecycle.FINAL == {"cancelled", "fulfilled", "noshow"}
+    assert allowed == {("booked", "arrived"), ("arrived", "fulfilled"), ("booked", "cancelled"), ("booked", "noshow")}
+    assert {"cancelled", "fulfilled", "noshow"} == lifecycle.FINAL
     assert lifecycle.predecessors("fulfilled") == {"arrived"}
 
 
@@ -107,7 +134,7 @@ def test_family_name_search_keys_are_case_folded():
 
 
 def utc(h, m):
-    return datetime(2026, 12, 1, h, m, tzinfo=timezone.utc)
+    return datetime(2026, 12, 1, h, m, tzinfo=UTC)
 
 
 def test_cells_cover_the_interval_by_five_minutes():
@@ -146,12 +173,14 @@ def test_update_action_conditions_only_the_cells_it_takes():
 def test_a_hold_records_its_expiry_and_a_confirm_converts_only_its_own_unexpired_cells():
     taking = locks.update_action("locks", locks.HourChange("o", "h", take=["05"]), "hold", now=10, hold_expiry=70)
     assert taking["Update"]["UpdateExpression"] == "SET #m05 = :id, #x05 = :expires"
-    converting = locks.update_action("locks", locks.HourChange("o", "h", convert=["05"]), "appt", now=20,
-                                     previous_id="hold")["Update"]
+    converting = locks.update_action(
+        "locks", locks.HourChange("o", "h", convert=["05"]), "appt", now=20, previous_id="hold"
+    )["Update"]
     assert converting["UpdateExpression"] == "SET #m05 = :id REMOVE #x05"
     assert converting["ConditionExpression"] == "(#m05 = :previous AND #x05 > :now)"
-    freeing = locks.update_action("locks", locks.HourChange("o", "h", free=["05"]), "hold", now=20,
-                                  previous_id="hold")["Update"]
+    freeing = locks.update_action("locks", locks.HourChange("o", "h", free=["05"]), "hold", now=20, previous_id="hold")[
+        "Update"
+    ]
     assert freeing["ConditionExpression"] == "#m05 = :previous"
 
 

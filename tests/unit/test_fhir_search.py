@@ -20,39 +20,66 @@ def window(*values: str) -> Window:
     return search.window(search.Params({"date": list(values)}), "date")
 
 
-@pytest.mark.parametrize("value, lower, upper", [
-    ("2026", utc(2026, 1, 1), utc(2027, 1, 1)),
-    ("2026-12", utc(2026, 12, 1), utc(2027, 1, 1)),
-    ("2026-02", utc(2026, 2, 1), utc(2026, 3, 1)),
-    ("2026-12-01", utc(2026, 12, 1), utc(2026, 12, 2)),
-    ("2026-12-01T09:30Z", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 31)),
-    ("2026-12-01T09:30:15Z", utc(2026, 12, 1, 9, 30, 15), utc(2026, 12, 1, 9, 30, 16)),
-    ("2026-12-01T09:30:15.5Z", utc(2026, 12, 1, 9, 30, 15, 500000), utc(2026, 12, 1, 9, 30, 15, 600000)),
-    ("2026-12-01T04:30:00-05:00", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 30, 1)),
-    ("eq2026-12-01T14:15:00+05:45", utc(2026, 12, 1, 8, 30), utc(2026, 12, 1, 8, 30, 1)),
-])
+@pytest.mark.parametrize(
+    "value, lower, upper",
+    [
+        ("2026", utc(2026, 1, 1), utc(2027, 1, 1)),
+        ("2026-12", utc(2026, 12, 1), utc(2027, 1, 1)),
+        ("2026-02", utc(2026, 2, 1), utc(2026, 3, 1)),
+        ("2026-12-01", utc(2026, 12, 1), utc(2026, 12, 2)),
+        ("2026-12-01T09:30Z", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 31)),
+        ("2026-12-01T09:30:15Z", utc(2026, 12, 1, 9, 30, 15), utc(2026, 12, 1, 9, 30, 16)),
+        ("2026-12-01T09:30:15.5Z", utc(2026, 12, 1, 9, 30, 15, 500000), utc(2026, 12, 1, 9, 30, 15, 600000)),
+        ("2026-12-01T04:30:00-05:00", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 30, 1)),
+        ("eq2026-12-01T14:15:00+05:45", utc(2026, 12, 1, 8, 30), utc(2026, 12, 1, 8, 30, 1)),
+    ],
+)
 def test_a_value_stands_for_its_whole_precision(value, lower, upper):
     assert window(value) == Window(lower, upper)
 
 
-@pytest.mark.parametrize("prefix, lower, upper", [
-    ("ge", utc(2026, 12, 1), None), ("gt", utc(2026, 12, 2), None), ("sa", utc(2026, 12, 2), None),
-    ("lt", None, utc(2026, 12, 1)), ("eb", None, utc(2026, 12, 1)), ("le", None, utc(2026, 12, 2)),
-    ("eq", utc(2026, 12, 1), utc(2026, 12, 2)),
-])
+@pytest.mark.parametrize(
+    "prefix, lower, upper",
+    [
+        ("ge", utc(2026, 12, 1), None),
+        ("gt", utc(2026, 12, 2), None),
+        ("sa", utc(2026, 12, 2), None),
+        ("lt", None, utc(2026, 12, 1)),
+        ("eb", None, utc(2026, 12, 1)),
+        ("le", None, utc(2026, 12, 2)),
+        ("eq", utc(2026, 12, 1), utc(2026, 12, 2)),
+    ],
+)
 def test_prefixes_bound_an_instant(prefix, lower, upper):
     assert window(f"{prefix}2026-12-01") == Window(lower, upper)
 
 
 def test_repeats_are_anded_into_one_window():
     assert window("ge2026-12-01", "lt2026-12-08", "gt2026-12-02T10:00:00Z") == Window(
-        utc(2026, 12, 2, 10, 0, 1), utc(2026, 12, 8))
+        utc(2026, 12, 2, 10, 0, 1), utc(2026, 12, 8)
+    )
     assert window() == Window()
 
 
-@pytest.mark.parametrize("value", ["ne2026-12-01", "ap2026-12-01", "2026-12-01T10:00:00", "2026-13", "2026-02-30",
-                                   "2026-12-01T25:00Z", "2026-12-01T10:00+15:00", "tomorrow", "ge2026-12-01,lt2027",
-                                   "2026-12-1", "", "gt9999-12-31T23:59:59Z", "lt0001-01-01", "1899"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ne2026-12-01",
+        "ap2026-12-01",
+        "2026-12-01T10:00:00",
+        "2026-13",
+        "2026-02-30",
+        "2026-12-01T25:00Z",
+        "2026-12-01T10:00+15:00",
+        "tomorrow",
+        "ge2026-12-01,lt2027",
+        "2026-12-1",
+        "",
+        "gt9999-12-31T23:59:59Z",
+        "lt0001-01-01",
+        "1899",
+    ],
+)
 def test_bad_dates_are_422_on_the_parameter_without_quoting_it(value):
     with pytest.raises(ValidationFailed) as raised:
         window(value)
@@ -61,9 +88,16 @@ def test_bad_dates_are_422_on_the_parameter_without_quoting_it(value):
 
 
 def test_references_tokens_and_count():
-    found = search.Params({"patient": ["Patient/abc-1"], "actor": ["abc-2"], "bad": ["Practitioner/x"],
-                           "two": ["a", "b"], "status": ["free,busy", "http://hl7.org/fhir/slotstatus|free"],
-                           "_count": ["7"]})
+    found = search.Params(
+        {
+            "patient": ["Patient/abc-1"],
+            "actor": ["abc-2"],
+            "bad": ["Practitioner/x"],
+            "two": ["a", "b"],
+            "status": ["free,busy", "http://hl7.org/fhir/slotstatus|free"],
+            "_count": ["7"],
+        }
+    )
     assert search.reference(found, "patient", "Patient") == "abc-1"
     assert search.reference(found, "actor", "Practitioner") == "abc-2"
     assert search.reference(found, "missing", "Patient") is None
@@ -72,7 +106,8 @@ def test_references_tokens_and_count():
             search.reference(found, name, "Patient")
     assert search.tokens(found, "status") == [
         [search.Token(None, "free"), search.Token(None, "busy")],
-        [search.Token("http://hl7.org/fhir/slotstatus", "free")]]
+        [search.Token("http://hl7.org/fhir/slotstatus", "free")],
+    ]
     assert search.count(found) == 7 and search.count(search.Params({})) == search.DEFAULT_COUNT
     for bad in ("0", "101", "²", "١٢", "1e2", "+5", "0x10", "99999999999999999999"):
         with pytest.raises(ValidationFailed):
@@ -81,10 +116,18 @@ def test_references_tokens_and_count():
         window("२०२६-12-01")  # digits of another script
 
 
-@pytest.mark.parametrize("prefer, strict", [
-    (None, False), ("handling=lenient", False), ("handling=strict", True), ("return=minimal, handling=strict", True),
-    ("respond-async; handling=STRICT", True), ('handling="strict"', True), ("handling=strictly", False),
-])
+@pytest.mark.parametrize(
+    "prefer, strict",
+    [
+        (None, False),
+        ("handling=lenient", False),
+        ("handling=strict", True),
+        ("return=minimal, handling=strict", True),
+        ("respond-async; handling=STRICT", True),
+        ('handling="strict"', True),
+        ("handling=strictly", False),
+    ],
+)
 def test_prefer_handling(prefer, strict):
     assert search.strict_handling(prefer) is strict
 

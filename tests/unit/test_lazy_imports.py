@@ -44,16 +44,31 @@ def loaded(logical_id: str, snippet: str = "", **env: str) -> set[str]:
     function = tpl.function(logical_id)
     environment = worker_environment(function, "http://127.0.0.1:9")  # nothing is called: no store needed
     environment.update(env)
-    answer = subprocess.run([sys.executable, "-c", PROBE, str(function.code_dir), function.module, snippet,
-                             *(str(p) for p in tpl.layer_dirs())],
-                            env=environment, capture_output=True, text=True, timeout=120)
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(function.code_dir),
+            function.module,
+            snippet,
+            *(str(p) for p in tpl.layer_dirs()),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert answer.returncode == 0, answer.stderr
     return set(json.loads(answer.stdout.strip().splitlines()[-1]))
 
 
 def heavy_in(modules: set[str]) -> dict[str, str]:
-    return {prefix: what for prefix, what in HEAVY.items()
-            if any(m == prefix or m.startswith(prefix + ".") for m in modules)}
+    return {
+        prefix: what
+        for prefix, what in HEAVY.items()
+        if any(m == prefix or m.startswith(prefix + ".") for m in modules)
+    }
 
 
 def test_a_plain_read_imports_none_of_the_heavy_modules():
@@ -62,11 +77,14 @@ def test_a_plain_read_imports_none_of_the_heavy_modules():
     assert heavy_in(modules) == {}
 
 
-@pytest.mark.parametrize("logical_id", [
-    "BookAppointmentFunction",  # keyed: idempotency waits for the first request with a key
-    "ListPatientsFunction",  # paginates: cryptography waits for the first token
-    "DoctorAvailabilityFunction",
-])
+@pytest.mark.parametrize(
+    "logical_id",
+    [
+        "BookAppointmentFunction",  # keyed: idempotency waits for the first request with a key
+        "ListPatientsFunction",  # paginates: cryptography waits for the first token
+        "DoctorAvailabilityFunction",
+    ],
+)
 def test_other_kinds_of_function_import_none_of_them_at_init_either(logical_id):
     assert heavy_in(loaded(logical_id)) == {}
 
@@ -78,8 +96,10 @@ def test_the_probe_sees_the_x_ray_sdk_when_tracing_is_on():
 
 
 def test_pagination_loads_cryptography_on_its_first_token_only():
-    snippet = ("import sys; from clinic import pagination; before = 'cryptography' in sys.modules; "
-               "token = pagination.encode({'id': 'x'}, 'scope'); "
-               "assert not before and 'cryptography' in sys.modules; "
-               "assert pagination.decode(token, 'scope') == {'id': 'x'}")
+    snippet = (
+        "import sys; from clinic import pagination; before = 'cryptography' in sys.modules; "
+        "token = pagination.encode({'id': 'x'}, 'scope'); "
+        "assert not before and 'cryptography' in sys.modules; "
+        "assert pagination.decode(token, 'scope') == {'id': 'x'}"
+    )
     assert "cryptography" in loaded("ListPatientsFunction", snippet)

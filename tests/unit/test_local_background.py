@@ -5,7 +5,7 @@ variables boto3 reads."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from local_stack.scheduler import ExpressionError, Scheduler, next_fire, parse_e
 from local_stack.streams import Checkpoints, Consumer, lambda_record
 
 FIXTURE = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "events_template.yaml"
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +49,30 @@ def test_the_real_templates_background_functions_are_all_read_by_the_local_stack
 
 
 def test_get_att_arn_and_ref_resolve_to_local_names_and_arns(fixture):
-    assert tpl.resolve({"Fn::GetAtt": ["ReminderFunction", "Arn"]}, fixture) == \
-        "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction"
-    assert tpl.function_for_arn("arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction", fixture) == \
-        "ReminderFunction"
+    assert (
+        tpl.resolve({"Fn::GetAtt": ["ReminderFunction", "Arn"]}, fixture)
+        == "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction"
+    )
+    assert (
+        tpl.function_for_arn("arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction", fixture)
+        == "ReminderFunction"
+    )
     assert tpl.function_for_arn("arn:aws:lambda:us-east-1:000000000000:function:Nope", fixture) is None
-    assert tpl.resolve({"Fn::GetAtt": "EventsDeadLetterQueue.Arn"}, fixture) == \
-        "arn:aws:sqs:us-east-1:000000000000:clinic-local-EventsDeadLetterQueue"
+    assert (
+        tpl.resolve({"Fn::GetAtt": "EventsDeadLetterQueue.Arn"}, fixture)
+        == "arn:aws:sqs:us-east-1:000000000000:clinic-local-EventsDeadLetterQueue"
+    )
     assert tpl.resolve({"Ref": "FixtureBus"}, fixture) == "clinic-local-events"
-    assert tpl.resolve({"Fn::GetAtt": ["FixtureBus", "Arn"]}, fixture) == \
-        "arn:aws:events:us-east-1:000000000000:event-bus/clinic-local-events"
+    assert (
+        tpl.resolve({"Fn::GetAtt": ["FixtureBus", "Arn"]}, fixture)
+        == "arn:aws:events:us-east-1:000000000000:event-bus/clinic-local-events"
+    )
     assert tpl.resolve({"Ref": "FixtureScheduleGroup"}, fixture) == "reminders"
     assert tpl.resolve({"Ref": "ItemsTable"}, fixture) == "clinic-local-ItemsTable"
-    assert tpl.resolve({"Fn::Sub": "${ReminderFunction.Arn}|${AWS::AccountId}"}, fixture) == \
-        "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction|000000000000"
+    assert (
+        tpl.resolve({"Fn::Sub": "${ReminderFunction.Arn}|${AWS::AccountId}"}, fixture)
+        == "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction|000000000000"
+    )
     assert tpl.buses(fixture) == ["default", "clinic-local-events"]
     assert tpl.schedule_groups(fixture) == ["default", "reminders"]
     assert tpl.bus_name("arn:aws:events:us-east-1:000000000000:event-bus/x") == "x" and tpl.bus_name(None) == "default"
@@ -72,10 +82,17 @@ def test_stream_sources_are_read_with_every_supported_property(fixture):
     functions = by_id(fixture)
     (poison,) = functions["PoisonConsumerFunction"].streams
     assert poison == tpl.StreamSource(
-        name="Stream", table="ItemsTable", starting_position="LATEST", batch_size=10, batching_window_s=1.0,
-        max_retries=2, bisect=True, report_item_failures=False,
+        name="Stream",
+        table="ItemsTable",
+        starting_position="LATEST",
+        batch_size=10,
+        batching_window_s=1.0,
+        max_retries=2,
+        bisect=True,
+        report_item_failures=False,
         on_failure="arn:aws:sqs:us-east-1:000000000000:clinic-local-EventsDeadLetterQueue",
-        filters=({"eventName": ["INSERT"], "dynamodb": {"Keys": {"id": {"S": [{"prefix": "poison-"}]}}}},))
+        filters=({"eventName": ["INSERT"], "dynamodb": {"Keys": {"id": {"S": [{"prefix": "poison-"}]}}}},),
+    )
     (partial,) = functions["PartialConsumerFunction"].streams
     assert partial.report_item_failures and partial.starting_position == "TRIM_HORIZON" and not partial.bisect
     (consumer,) = functions["StreamConsumerFunction"].streams
@@ -85,19 +102,27 @@ def test_stream_sources_are_read_with_every_supported_property(fixture):
 def test_rules_from_sam_events_and_from_events_rule_resources(fixture):
     rules = {r.name: r for r in tpl.rules(fixture)}
     assert rules["RecorderFunctionCreated"] == tpl.Rule(
-        name="RecorderFunctionCreated", function="RecorderFunction", bus="clinic-local-events",
-        pattern={"source": ["fixture.items"], "detail-type": ["ItemCreated", "ItemRenamed"]})
+        name="RecorderFunctionCreated",
+        function="RecorderFunction",
+        bus="clinic-local-events",
+        pattern={"source": ["fixture.items"], "detail-type": ["ItemCreated", "ItemRenamed"]},
+    )
     assert rules["SpecialRule"].function == "SpecialRecorderFunction"
     assert rules["SpecialRule"].pattern == {"source": ["fixture.items"], "detail": {"kind": [{"prefix": "special"}]}}
     assert by_id(fixture)["FlakyFunction"].async_config == tpl.AsyncConfig(
-        max_retries=2, on_failure="arn:aws:sqs:us-east-1:000000000000:clinic-local-EventsDeadLetterQueue")
+        max_retries=2, on_failure="arn:aws:sqs:us-east-1:000000000000:clinic-local-EventsDeadLetterQueue"
+    )
 
 
 def test_schedules_from_schedule_and_schedule_v2_events(fixture):
     schedules = {s.name: s for s in tpl.schedules(fixture)}
     assert schedules["SweeperFunctionSweep"] == tpl.Schedule(
-        name="SweeperFunctionSweep", function="SweeperFunction", expression="rate(5 minutes)", kind="scheduler",
-        input='{"sweep": "v2"}')
+        name="SweeperFunctionSweep",
+        function="SweeperFunction",
+        expression="rate(5 minutes)",
+        kind="scheduler",
+        input='{"sweep": "v2"}',
+    )
     assert schedules["SweeperFunctionLegacy"].kind == "rule"
     assert schedules["SweeperFunctionLegacy"].expression == "cron(0 3 * * ? *)"
 
@@ -108,17 +133,49 @@ def _with(fixture, function: str, events: dict) -> dict:
     return template
 
 
-@pytest.mark.parametrize("events, message", [
-    ({"S": {"Type": "DynamoDB", "Properties": {"Stream": {"Fn::GetAtt": ["ReceivedTable", "StreamArn"]},
-                                               "StartingPosition": "LATEST"}}}, "no StreamSpecification"),
-    ({"S": {"Type": "DynamoDB", "Properties": {"Stream": {"Fn::GetAtt": ["ItemsTable", "StreamArn"]},
-                                               "StartingPosition": "AT_TIMESTAMP"}}}, "StartingPosition"),
-    ({"S": {"Type": "DynamoDB", "Properties": {"Stream": {"Fn::GetAtt": ["ItemsTable", "StreamArn"]},
-                                               "StartingPosition": "LATEST",
-                                               "FilterCriteria": {"Filters": [{"Pattern": '{"a": "b"}'}]}}}},
-     "FilterCriteria"),
-    ({"R": {"Type": "EventBridgeRule", "Properties": {"Pattern": {"source": "x"}}}}, "must be a list"),
-])
+@pytest.mark.parametrize(
+    "events, message",
+    [
+        (
+            {
+                "S": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": ["ReceivedTable", "StreamArn"]},
+                        "StartingPosition": "LATEST",
+                    },
+                }
+            },
+            "no StreamSpecification",
+        ),
+        (
+            {
+                "S": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": ["ItemsTable", "StreamArn"]},
+                        "StartingPosition": "AT_TIMESTAMP",
+                    },
+                }
+            },
+            "StartingPosition",
+        ),
+        (
+            {
+                "S": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": ["ItemsTable", "StreamArn"]},
+                        "StartingPosition": "LATEST",
+                        "FilterCriteria": {"Filters": [{"Pattern": '{"a": "b"}'}]},
+                    },
+                }
+            },
+            "FilterCriteria",
+        ),
+        ({"R": {"Type": "EventBridgeRule", "Properties": {"Pattern": {"source": "x"}}}}, "must be a list"),
+    ],
+)
 def test_declarations_the_local_stack_cannot_run_stop_it_with_a_clear_message(fixture, events, message):
     with pytest.raises(tpl.TemplateError, match=message):
         tpl.functions(_with(fixture, "HealthFunction", events))
@@ -128,8 +185,10 @@ def test_create_table_turns_on_the_stream_the_template_declares():
     from local_stack.tables import create_table_request
 
     table = tpl.Table("T", "t", {"KeySchema": [], "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"}})
-    assert create_table_request(table)["StreamSpecification"] == {"StreamEnabled": True,
-                                                                  "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert create_table_request(table)["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
 
 
 # ---------------------------------------------------------------------- endpoints
@@ -139,8 +198,9 @@ def test_boto3_reaches_the_local_eventbridge_and_scheduler_through_the_worker_va
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTS", "http://wrong.invalid")  # botocore does not read this one
     assert boto3.client("events", region_name="us-east-1").meta.endpoint_url == "http://127.0.0.1:3000/_aws/events"
-    assert boto3.client("scheduler", region_name="us-east-1").meta.endpoint_url == \
-        "http://127.0.0.1:3000/_aws/scheduler"
+    assert (
+        boto3.client("scheduler", region_name="us-east-1").meta.endpoint_url == "http://127.0.0.1:3000/_aws/scheduler"
+    )
 
 
 # ---------------------------------------------------------------------- schedules
@@ -152,18 +212,21 @@ def iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-@pytest.mark.parametrize("expression, zone, after, expected", [
-    ("at(2026-12-01T08:00:00)", "UTC", "2026-11-30T00:00", "2026-12-01T08:00"),
-    ("at(2026-12-01T08:00:00)", "Europe/Paris", "2026-11-30T00:00", "2026-12-01T07:00"),
-    ("rate(5 minutes)", "UTC", "2026-01-01T00:00", "2026-01-01T00:05"),
-    ("rate(1 hour)", "UTC", "2026-01-01T00:00", "2026-01-01T01:00"),
-    ("cron(0 3 * * ? *)", "UTC", "2026-01-01T03:00", "2026-01-02T03:00"),
-    ("cron(15 10 ? * MON-FRI *)", "UTC", "2026-01-02T11:00", "2026-01-05T10:15"),  # Fri after → Mon
-    ("cron(0/20 * * * ? *)", "UTC", "2026-01-01T00:41", "2026-01-01T01:00"),
-    ("cron(0 9 1 JAN,JUL ? 2027)", "UTC", "2026-03-01T00:00", "2027-01-01T09:00"),
-    ("cron(30 1 ? * 1 *)", "America/New_York", "2026-03-07T00:00", "2026-03-08T06:30"),  # Sunday, EST
-    ("cron(0 0 1 1 ? 2020)", "UTC", "2026-01-01T00:00", None),  # never again
-])
+@pytest.mark.parametrize(
+    "expression, zone, after, expected",
+    [
+        ("at(2026-12-01T08:00:00)", "UTC", "2026-11-30T00:00", "2026-12-01T08:00"),
+        ("at(2026-12-01T08:00:00)", "Europe/Paris", "2026-11-30T00:00", "2026-12-01T07:00"),
+        ("rate(5 minutes)", "UTC", "2026-01-01T00:00", "2026-01-01T00:05"),
+        ("rate(1 hour)", "UTC", "2026-01-01T00:00", "2026-01-01T01:00"),
+        ("cron(0 3 * * ? *)", "UTC", "2026-01-01T03:00", "2026-01-02T03:00"),
+        ("cron(15 10 ? * MON-FRI *)", "UTC", "2026-01-02T11:00", "2026-01-05T10:15"),  # Fri after → Mon
+        ("cron(0/20 * * * ? *)", "UTC", "2026-01-01T00:41", "2026-01-01T01:00"),
+        ("cron(0 9 1 JAN,JUL ? 2027)", "UTC", "2026-03-01T00:00", "2027-01-01T09:00"),
+        ("cron(30 1 ? * 1 *)", "America/New_York", "2026-03-07T00:00", "2026-03-08T06:30"),  # Sunday, EST
+        ("cron(0 0 1 1 ? 2020)", "UTC", "2026-01-01T00:00", None),  # never again
+    ],
+)
 def test_next_firing_times(expression, zone, after, expected, monkeypatch):
     monkeypatch.delenv("LOCAL_RATE_SECONDS", raising=False)
     start = at(after)
@@ -177,10 +240,19 @@ def test_local_rate_seconds_speeds_up_every_recurring_schedule(monkeypatch):
     assert next_fire(parse_expression("at(2026-12-01T08:00:00)"), ZoneInfo("UTC"), 0, 0) == at("2026-12-01T08:00")
 
 
-@pytest.mark.parametrize("expression", [
-    "at(2026-12-01)", "rate(0 minutes)", "rate(5 seconds)", "cron(0 3 * * *)", "cron(0 3 * * * *)",
-    "cron(0 3 L * ? *)", "cron(0 25 * * ? *)", "every 5 minutes",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "at(2026-12-01)",
+        "rate(0 minutes)",
+        "rate(5 seconds)",
+        "cron(0 3 * * *)",
+        "cron(0 3 * * * *)",
+        "cron(0 3 L * ? *)",
+        "cron(0 25 * * ? *)",
+        "every 5 minutes",
+    ],
+)
 def test_expressions_scheduler_refuses(expression):
     with pytest.raises(ExpressionError):
         parse_expression(expression)
@@ -197,8 +269,13 @@ class _Invoker:
 
 
 def _scheduler(tmp_path: Path | None = None) -> Scheduler:
-    return Scheduler(_Invoker(), lambda *_: None, tmp_path / "schedules.json" if tmp_path else None,
-                     schedules=[], groups=["default", "reminders"])
+    return Scheduler(
+        _Invoker(),
+        lambda *_: None,
+        tmp_path / "schedules.json" if tmp_path else None,
+        schedules=[],
+        groups=["default", "reminders"],
+    )
 
 
 TARGET = {"Arn": "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunction", "RoleArn": "r", "Input": "{}"}
@@ -206,8 +283,15 @@ TARGET = {"Arn": "arn:aws:lambda:us-east-1:000000000000:function:ReminderFunctio
 
 def test_schedules_survive_a_restart_when_the_store_is_persistent(tmp_path):
     first = _scheduler(tmp_path)
-    first.create("later", {"ScheduleExpression": "at(2099-01-01T00:00:00)", "FlexibleTimeWindow": {"Mode": "OFF"},
-                           "Target": TARGET, "GroupName": "reminders"})
+    first.create(
+        "later",
+        {
+            "ScheduleExpression": "at(2099-01-01T00:00:00)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": TARGET,
+            "GroupName": "reminders",
+        },
+    )
     second = _scheduler(tmp_path)
     assert second.get("later", "reminders")["ScheduleExpression"] == "at(2099-01-01T00:00:00)"
     assert second.entries[("reminders", "later")].next_fire == at("2099-01-01T00:00")
@@ -217,11 +301,18 @@ def test_the_scheduler_api_answers_botocores_error_shapes():
     scheduler = _scheduler()
     status, headers, body = scheduler.handle_http("GET", "/schedules/missing", "groupName=reminders", {}, b"")
     assert status == 404 and headers["x-amzn-ErrorType"] == "ResourceNotFoundException" and json.loads(body)["Message"]
-    request = json.dumps({"ScheduleExpression": "at(2099-01-01T00:00:00)", "FlexibleTimeWindow": {"Mode": "OFF"},
-                          "Target": TARGET, "GroupName": "nope"}).encode()
+    request = json.dumps(
+        {
+            "ScheduleExpression": "at(2099-01-01T00:00:00)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": TARGET,
+            "GroupName": "nope",
+        }
+    ).encode()
     assert scheduler.handle_http("POST", "/schedules/x", "", {}, request)[0] == 404  # no such group
-    bad = json.dumps({"ScheduleExpression": "rate(0 minutes)", "FlexibleTimeWindow": {"Mode": "OFF"},
-                      "Target": TARGET}).encode()
+    bad = json.dumps(
+        {"ScheduleExpression": "rate(0 minutes)", "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": TARGET}
+    ).encode()
     status, headers, _ = scheduler.handle_http("POST", "/schedules/x", "", {}, bad)
     assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
 
@@ -229,37 +320,66 @@ def test_the_scheduler_api_answers_botocores_error_shapes():
 # ---------------------------------------------------------------------- the bus
 def test_put_events_records_the_envelope_and_hands_matching_rules_their_input():
     invoker = _Invoker()
-    rules = [tpl.Rule("all", "A", "bus", {"source": ["s"]}),
-             tpl.Rule("detail-only", "B", "bus", {"source": ["s"]}, input_path="$.detail"),
-             tpl.Rule("constant", "C", "bus", {"source": ["s"]}, input='{"fixed": 1}'),
-             tpl.Rule("other-bus", "D", "default", {"source": ["s"]}),
-             tpl.Rule("off", "E", "bus", {"source": ["s"]}, enabled=False)]
+    rules = [
+        tpl.Rule("all", "A", "bus", {"source": ["s"]}),
+        tpl.Rule("detail-only", "B", "bus", {"source": ["s"]}, input_path="$.detail"),
+        tpl.Rule("constant", "C", "bus", {"source": ["s"]}, input='{"fixed": 1}'),
+        tpl.Rule("other-bus", "D", "default", {"source": ["s"]}),
+        tpl.Rule("off", "E", "bus", {"source": ["s"]}, enabled=False),
+    ]
     bus = EventBus(invoker, lambda *_: None, rules=rules, buses=["default", "bus"])
-    answer = bus.put_events([{"Source": "s", "DetailType": "T", "Detail": '{"id": 1}', "EventBusName": "bus",
-                              "Time": 1_800_000_000}])
+    answer = bus.put_events(
+        [{"Source": "s", "DetailType": "T", "Detail": '{"id": 1}', "EventBusName": "bus", "Time": 1_800_000_000}]
+    )
     assert answer["FailedEntryCount"] == 0
     (envelope,) = bus.list()
-    assert envelope == {"version": "0", "id": answer["Entries"][0]["EventId"], "detail-type": "T", "source": "s",
-                        "account": "000000000000", "time": "2027-01-15T08:00:00Z", "region": "us-east-1",
-                        "resources": [], "detail": {"id": 1}}
+    assert envelope == {
+        "version": "0",
+        "id": answer["Entries"][0]["EventId"],
+        "detail-type": "T",
+        "source": "s",
+        "account": "000000000000",
+        "time": "2027-01-15T08:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"id": 1},
+    }
     assert [(f, e) for f, e, _, _ in invoker.calls] == [("A", envelope), ("B", {"id": 1}), ("C", {"fixed": 1})]
     assert bus.list(detail_type="other") == []
 
 
 # ---------------------------------------------------------------------- streams
 def test_a_stream_record_becomes_the_record_lambda_delivers():
-    raw = {"eventID": "e", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-           "awsRegion": "ddblocal",
-           "dynamodb": {"ApproximateCreationDateTime": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
-                        "Keys": {"id": {"S": "a"}}, "NewImage": {"id": {"S": "a"}, "b": {"B": b"\x01"},
-                                                                 "bs": {"BS": [b"\x02"]}},
-                        "SequenceNumber": "1", "SizeBytes": 9, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    raw = {
+        "eventID": "e",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "ddblocal",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+            "Keys": {"id": {"S": "a"}},
+            "NewImage": {"id": {"S": "a"}, "b": {"B": b"\x01"}, "bs": {"BS": [b"\x02"]}},
+            "SequenceNumber": "1",
+            "SizeBytes": 9,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
     record = lambda_record(raw, "arn:stream")
-    assert list(record) == ["eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb",
-                            "eventSourceARN"]
+    assert list(record) == [
+        "eventID",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+        "awsRegion",
+        "dynamodb",
+        "eventSourceARN",
+    ]
     assert record["awsRegion"] == "us-east-1" and record["eventSourceARN"] == "arn:stream"
     assert record["dynamodb"]["ApproximateCreationDateTime"] == at("2026-12-01T08:00")
-    assert record["dynamodb"]["NewImage"]["b"] == {"B": "AQ=="} and record["dynamodb"]["NewImage"]["bs"] == {"BS": ["Ag=="]}
+    assert record["dynamodb"]["NewImage"]["b"] == {"B": "AQ=="} and record["dynamodb"]["NewImage"]["bs"] == {
+        "BS": ["Ag=="]
+    }
     json.dumps(record)  # plain JSON all the way down
 
 
@@ -287,8 +407,7 @@ class _Table:
 
 def _consumer(checkpoints: Checkpoints, stream_arn: str = "arn:stream/1") -> tuple[Consumer, _Streams]:
     source = tpl.StreamSource(name="Stream", table="ItemsTable", starting_position="LATEST")
-    consumer = Consumer("F", source, "http://127.0.0.1:1", lambda *_: None, lambda *_: None, DeadLetters(),
-                        checkpoints)
+    consumer = Consumer("F", source, "http://127.0.0.1:1", lambda *_: None, lambda *_: None, DeadLetters(), checkpoints)
     consumer.dynamodb, consumer.streams = _Table(stream_arn), _Streams()
     consumer.table = "t"
     consumer.prepare()

@@ -6,15 +6,34 @@ import json
 
 from local_stack.metrics import LocalMetrics, percentile, render
 
-EMF = {"_aws": {"Timestamp": 1_700_000_005_000, "CloudWatchMetrics": [
-    {"Namespace": "ClinicAppointments", "Dimensions": [["service", "reason"]],
-     "Metrics": [{"Name": "BookingConflict", "Unit": "Count"}]}]},
-       "service": "clinic-appointments", "reason": "SLOT_UNAVAILABLE", "BookingConflict": [1.0, 1.0]}
+EMF = {
+    "_aws": {
+        "Timestamp": 1_700_000_005_000,
+        "CloudWatchMetrics": [
+            {
+                "Namespace": "ClinicAppointments",
+                "Dimensions": [["service", "reason"]],
+                "Metrics": [{"Name": "BookingConflict", "Unit": "Count"}],
+            }
+        ],
+    },
+    "service": "clinic-appointments",
+    "reason": "SLOT_UNAVAILABLE",
+    "BookingConflict": [1.0, 1.0],
+}
 
 
 def access(latency: float, status: int = 201, path: str = "/appointments", integration: str | None = "Book") -> str:
-    return json.dumps({"requestId": "r", "httpMethod": "POST", "resourcePath": path, "status": status,
-                       "responseLatency": latency, "integration": integration})
+    return json.dumps(
+        {
+            "requestId": "r",
+            "httpMethod": "POST",
+            "resourcePath": path,
+            "status": status,
+            "responseLatency": latency,
+            "integration": integration,
+        }
+    )
 
 
 def collector() -> LocalMetrics:
@@ -52,8 +71,13 @@ def test_local_pages_and_unmatched_paths_do_not_make_routes():
 
 def test_other_lines_are_ignored_and_never_break_the_console():
     metrics = collector()
-    for line in ("plain text", "[1, 2]", '{"level": "INFO", "message": "x"}', '{"_aws": {"CloudWatchMetrics": [{}]}}',
-                 '{"httpMethod": "GET", "responseLatency": "fast", "status": 200, "resourcePath": "/x"}'):
+    for line in (
+        "plain text",
+        "[1, 2]",
+        '{"level": "INFO", "message": "x"}',
+        '{"_aws": {"CloudWatchMetrics": [{}]}}',
+        '{"httpMethod": "GET", "responseLatency": "fast", "status": 200, "resourcePath": "/x"}',
+    ):
         metrics("Any", line)
     assert metrics.snapshot()["metrics"] == [] and metrics.snapshot()["routes"] == []
     assert "No requests yet" in render(metrics.snapshot())

@@ -3,15 +3,16 @@ in zones whose offsets are not whole hours. Expected instants are worked out by 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinic.domain.booking import check_bookable, check_span, hours_of
 from clinic.data.locks import cells
+from clinic.domain.booking import check_bookable, check_span, hours_of
 from clinic.domain.schedule import (
     MINUTES_PER_DAY,
     WEEKDAYS,
@@ -24,7 +25,7 @@ from clinic.domain.schedule import (
 )
 from clinic.errors import OutsideWorkingHours, ValidationFailed
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(text: str) -> datetime:
@@ -72,7 +73,9 @@ def test_given_a_wall_time_in_the_spring_forward_gap_when_resolved_then_no_insta
 
 def test_given_a_wall_time_in_the_fall_back_fold_when_resolved_then_both_instants_in_order():
     assert resolve(date(2026, 11, 1), parse_hhmm("01:30"), ZoneInfo("America/New_York")) == [
-        utc("2026-11-01T05:30"), utc("2026-11-01T06:30")]
+        utc("2026-11-01T05:30"),
+        utc("2026-11-01T06:30"),
+    ]
 
 
 def test_given_an_ordinary_wall_time_when_resolved_then_one_instant_and_24_00_is_next_midnight():
@@ -91,8 +94,17 @@ def test_given_new_york_spring_forward_when_listing_slots_then_02_00_to_03_00_is
     slots = slots_around(hours, date(2026, 3, 8))
     # Then five real hours of slots, none of them at a wall time that does not exist
     assert walls(slots, "America/New_York") == [
-        "00:00-0500", "00:30-0500", "01:00-0500", "01:30-0500",
-        "03:00-0400", "03:30-0400", "04:00-0400", "04:30-0400", "05:00-0400", "05:30-0400"]
+        "00:00-0500",
+        "00:30-0500",
+        "01:00-0500",
+        "01:30-0500",
+        "03:00-0400",
+        "03:30-0400",
+        "04:00-0400",
+        "04:30-0400",
+        "05:00-0400",
+        "05:30-0400",
+    ]
     assert starts(slots)[3:5] == ["2026-03-08T06:30", "2026-03-08T07:00"]
     assert slots[3].end == slots[4].start  # 01:30 EST + 30 min of real time is 03:00 EDT
 
@@ -102,8 +114,16 @@ def test_given_new_york_fall_back_when_listing_slots_then_01_00_to_02_00_is_offe
     hours = hours_on("America/New_York", date(2026, 11, 1), "00:00", "03:00", 30)
     slots = slots_around(hours, date(2026, 11, 1))
     # Then four real hours: the repeated hour twice, once per real instant
-    assert starts(slots) == ["2026-11-01T04:00", "2026-11-01T04:30", "2026-11-01T05:00", "2026-11-01T05:30",
-                             "2026-11-01T06:00", "2026-11-01T06:30", "2026-11-01T07:00", "2026-11-01T07:30"]
+    assert starts(slots) == [
+        "2026-11-01T04:00",
+        "2026-11-01T04:30",
+        "2026-11-01T05:00",
+        "2026-11-01T05:30",
+        "2026-11-01T06:00",
+        "2026-11-01T06:30",
+        "2026-11-01T07:00",
+        "2026-11-01T07:30",
+    ]
     assert walls(slots, "America/New_York")[2:6] == ["01:00-0400", "01:30-0400", "01:00-0500", "01:30-0500"]
 
 
@@ -129,51 +149,115 @@ def test_given_london_fall_back_when_listing_hourly_slots_then_01_00_is_offered_
     assert walls(slots, "Europe/London") == ["00:00+0100", "01:00+0100", "01:00+0000", "02:00+0000"]
 
 
-@pytest.mark.parametrize("zone, day, start, end, slot, expected", [
-    # Adelaide +09:30 / +10:30: spring forward 02:00 -> 03:00, fall back 03:00 -> 02:00
-    ("Australia/Adelaide", date(2026, 10, 4), "01:00", "04:00", 30,
-     ["2026-10-03T15:30", "2026-10-03T16:00", "2026-10-03T16:30", "2026-10-03T17:00"]),
-    ("Australia/Adelaide", date(2026, 4, 5), "02:00", "03:00", 30,
-     ["2026-04-04T15:30", "2026-04-04T16:00", "2026-04-04T16:30", "2026-04-04T17:00"]),
-    # Chatham +12:45 / +13:45: spring forward 02:45 -> 03:45, fall back 03:45 -> 02:45
-    ("Pacific/Chatham", date(2026, 9, 27), "02:00", "05:00", 15,
-     ["2026-09-26T13:15", "2026-09-26T13:30", "2026-09-26T13:45", "2026-09-26T14:00", "2026-09-26T14:15",
-      "2026-09-26T14:30", "2026-09-26T14:45", "2026-09-26T15:00"]),
-    ("Pacific/Chatham", date(2026, 4, 5), "02:00", "04:00", 30,
-     ["2026-04-04T12:15", "2026-04-04T12:45", "2026-04-04T13:15", "2026-04-04T13:45", "2026-04-04T14:15",
-      "2026-04-04T14:45"]),
-    # Lord Howe +10:30 / +11:00, a 30-minute shift: 02:00 -> 02:30 in spring, 02:00 -> 01:30 in autumn
-    ("Australia/Lord_Howe", date(2026, 10, 4), "01:00", "04:00", 30,
-     ["2026-10-03T14:30", "2026-10-03T15:00", "2026-10-03T15:30", "2026-10-03T16:00", "2026-10-03T16:30"]),
-    ("Australia/Lord_Howe", date(2026, 4, 5), "01:00", "03:00", 30,
-     ["2026-04-04T14:00", "2026-04-04T14:30", "2026-04-04T15:00", "2026-04-04T15:30", "2026-04-04T16:00"]),
-    ("Australia/Lord_Howe", date(2026, 4, 5), "01:00", "03:00", 60, ["2026-04-04T14:00", "2026-04-04T15:30"]),
-    ("Australia/Lord_Howe", date(2026, 10, 4), "01:00", "04:00", 60, ["2026-10-03T14:30", "2026-10-03T16:00"]),
-    # no daylight saving, offsets of 30 and 45 minutes
-    ("Asia/Kolkata", date(2026, 6, 1), "09:00", "10:00", 15,
-     ["2026-06-01T03:30", "2026-06-01T03:45", "2026-06-01T04:00", "2026-06-01T04:15"]),
-    ("Asia/Kathmandu", date(2026, 6, 1), "09:00", "10:00", 30, ["2026-06-01T03:15", "2026-06-01T03:45"]),
-])
+@pytest.mark.parametrize(
+    "zone, day, start, end, slot, expected",
+    [
+        # Adelaide +09:30 / +10:30: spring forward 02:00 -> 03:00, fall back 03:00 -> 02:00
+        (
+            "Australia/Adelaide",
+            date(2026, 10, 4),
+            "01:00",
+            "04:00",
+            30,
+            ["2026-10-03T15:30", "2026-10-03T16:00", "2026-10-03T16:30", "2026-10-03T17:00"],
+        ),
+        (
+            "Australia/Adelaide",
+            date(2026, 4, 5),
+            "02:00",
+            "03:00",
+            30,
+            ["2026-04-04T15:30", "2026-04-04T16:00", "2026-04-04T16:30", "2026-04-04T17:00"],
+        ),
+        # Chatham +12:45 / +13:45: spring forward 02:45 -> 03:45, fall back 03:45 -> 02:45
+        (
+            "Pacific/Chatham",
+            date(2026, 9, 27),
+            "02:00",
+            "05:00",
+            15,
+            [
+                "2026-09-26T13:15",
+                "2026-09-26T13:30",
+                "2026-09-26T13:45",
+                "2026-09-26T14:00",
+                "2026-09-26T14:15",
+                "2026-09-26T14:30",
+                "2026-09-26T14:45",
+                "2026-09-26T15:00",
+            ],
+        ),
+        (
+            "Pacific/Chatham",
+            date(2026, 4, 5),
+            "02:00",
+            "04:00",
+            30,
+            [
+                "2026-04-04T12:15",
+                "2026-04-04T12:45",
+                "2026-04-04T13:15",
+                "2026-04-04T13:45",
+                "2026-04-04T14:15",
+                "2026-04-04T14:45",
+            ],
+        ),
+        # Lord Howe +10:30 / +11:00, a 30-minute shift: 02:00 -> 02:30 in spring, 02:00 -> 01:30 in autumn
+        (
+            "Australia/Lord_Howe",
+            date(2026, 10, 4),
+            "01:00",
+            "04:00",
+            30,
+            ["2026-10-03T14:30", "2026-10-03T15:00", "2026-10-03T15:30", "2026-10-03T16:00", "2026-10-03T16:30"],
+        ),
+        (
+            "Australia/Lord_Howe",
+            date(2026, 4, 5),
+            "01:00",
+            "03:00",
+            30,
+            ["2026-04-04T14:00", "2026-04-04T14:30", "2026-04-04T15:00", "2026-04-04T15:30", "2026-04-04T16:00"],
+        ),
+        ("Australia/Lord_Howe", date(2026, 4, 5), "01:00", "03:00", 60, ["2026-04-04T14:00", "2026-04-04T15:30"]),
+        ("Australia/Lord_Howe", date(2026, 10, 4), "01:00", "04:00", 60, ["2026-10-03T14:30", "2026-10-03T16:00"]),
+        # no daylight saving, offsets of 30 and 45 minutes
+        (
+            "Asia/Kolkata",
+            date(2026, 6, 1),
+            "09:00",
+            "10:00",
+            15,
+            ["2026-06-01T03:30", "2026-06-01T03:45", "2026-06-01T04:00", "2026-06-01T04:15"],
+        ),
+        ("Asia/Kathmandu", date(2026, 6, 1), "09:00", "10:00", 30, ["2026-06-01T03:15", "2026-06-01T03:45"]),
+    ],
+)
 def test_given_a_zone_with_odd_offsets_or_shifts_when_listing_slots_then_the_real_instants(
-        zone, day, start, end, slot, expected):
+    zone, day, start, end, slot, expected
+):
     assert starts(slots_around(hours_on(zone, day, start, end, slot), day)) == expected
 
 
 # ------------------------------------------------------------------ grid and fit
 
 
-@pytest.mark.parametrize("zone, instant, slot, on_grid", [
-    ("Asia/Kolkata", "2026-06-01T03:30", 60, True),      # 09:00 IST
-    ("Asia/Kolkata", "2026-06-01T04:00", 60, False),     # 09:30 IST
-    ("Asia/Kathmandu", "2026-06-01T03:15", 30, True),    # 09:00 NPT
-    ("Asia/Kathmandu", "2026-06-01T03:00", 30, False),   # 08:45 NPT
-    ("Asia/Kathmandu", "2026-06-01T03:00", 15, True),
-    ("Pacific/Chatham", "2026-09-26T14:00", 15, True),   # 03:45 +1345, just after the gap
-    ("America/New_York", "2026-11-01T06:30", 30, True),  # 01:30 EST, second occurrence
-    ("America/New_York", "2026-11-01T06:30:01", 30, False),
-])
+@pytest.mark.parametrize(
+    "zone, instant, slot, on_grid",
+    [
+        ("Asia/Kolkata", "2026-06-01T03:30", 60, True),  # 09:00 IST
+        ("Asia/Kolkata", "2026-06-01T04:00", 60, False),  # 09:30 IST
+        ("Asia/Kathmandu", "2026-06-01T03:15", 30, True),  # 09:00 NPT
+        ("Asia/Kathmandu", "2026-06-01T03:00", 30, False),  # 08:45 NPT
+        ("Asia/Kathmandu", "2026-06-01T03:00", 15, True),
+        ("Pacific/Chatham", "2026-09-26T14:00", 15, True),  # 03:45 +1345, just after the gap
+        ("America/New_York", "2026-11-01T06:30", 30, True),  # 01:30 EST, second occurrence
+        ("America/New_York", "2026-11-01T06:30:01", 30, False),
+    ],
+)
 def test_given_an_instant_when_checked_against_the_local_grid_then_on_grid_iff_local_minutes_divide(
-        zone, instant, slot, on_grid):
+    zone, instant, slot, on_grid
+):
     assert is_on_grid(WorkingHours(zone, slot, {}), utc(instant)) is on_grid
 
 
@@ -222,8 +306,7 @@ def test_given_an_interval_ending_at_24_00_then_the_last_slot_ends_at_local_midn
 
 
 def test_given_an_interval_on_the_utc_cell_grid_then_cells_cover_it():
-    assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:25")) == [utc("2026-06-01T03:15"),
-                                                                         utc("2026-06-01T03:20")]
+    assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:25")) == [utc("2026-06-01T03:15"), utc("2026-06-01T03:20")]
     assert len(cells(utc("2026-06-01T03:15"), utc("2026-06-01T04:15"))) == 12
     assert cells(utc("2026-06-01T03:15"), utc("2026-06-01T03:15")) == []
 
@@ -236,8 +319,11 @@ def test_given_an_instant_off_the_cell_grid_then_cells_refuse():
 # ------------------------------------------------------------------ booking rules
 
 NOW = utc("2026-06-01T00:00")
-KATHMANDU_DOCTOR = {"time_zone": "Asia/Kathmandu", "slot_minutes": 30,
-                    "working_hours": {"mon": [{"start": "09:00", "end": "12:00"}]}}
+KATHMANDU_DOCTOR = {
+    "time_zone": "Asia/Kathmandu",
+    "slot_minutes": 30,
+    "working_hours": {"mon": [{"start": "09:00", "end": "12:00"}]},
+}
 
 
 def test_given_a_doctor_record_then_hours_of_reads_its_working_hours():
@@ -250,26 +336,32 @@ def test_given_a_free_grid_start_in_working_hours_then_bookable_with_the_default
     assert (interval.start, interval.end, interval.minutes) == (utc("2026-06-08T03:15"), utc("2026-06-08T03:45"), 30)
 
 
-@pytest.mark.parametrize("start, duration, error", [
-    ("2026-06-08T03:15", 45, ValidationFailed),         # not a multiple of 30
-    ("2026-06-08T03:15", 0, ValidationFailed),
-    ("2026-06-08T03:15", 270, ValidationFailed),        # over 240
-    ("2026-05-25T03:15", 30, ValidationFailed),         # in the past
-    ("2027-06-07T03:15", 30, ValidationFailed),         # more than 365 days ahead
-    ("2026-06-08T03:00", 30, ValidationFailed),         # 08:45 local: off the grid
-    ("2026-06-08T03:16", 30, ValidationFailed),
-    ("2026-06-08T02:45", 30, OutsideWorkingHours),      # 08:30 local: on the grid, before hours
-    ("2026-06-08T05:45", 60, OutsideWorkingHours),      # 11:30 + 60 passes 12:00
-    ("2026-06-09T03:15", 30, OutsideWorkingHours),      # a Tuesday
-])
+@pytest.mark.parametrize(
+    "start, duration, error",
+    [
+        ("2026-06-08T03:15", 45, ValidationFailed),  # not a multiple of 30
+        ("2026-06-08T03:15", 0, ValidationFailed),
+        ("2026-06-08T03:15", 270, ValidationFailed),  # over 240
+        ("2026-05-25T03:15", 30, ValidationFailed),  # in the past
+        ("2027-06-07T03:15", 30, ValidationFailed),  # more than 365 days ahead
+        ("2026-06-08T03:00", 30, ValidationFailed),  # 08:45 local: off the grid
+        ("2026-06-08T03:16", 30, ValidationFailed),
+        ("2026-06-08T02:45", 30, OutsideWorkingHours),  # 08:30 local: on the grid, before hours
+        ("2026-06-08T05:45", 60, OutsideWorkingHours),  # 11:30 + 60 passes 12:00
+        ("2026-06-09T03:15", 30, OutsideWorkingHours),  # a Tuesday
+    ],
+)
 def test_given_a_request_that_breaks_a_rule_then_the_contracts_error(start, duration, error):
     with pytest.raises(error):
         check_bookable(KATHMANDU_DOCTOR, utc(start), duration, NOW)
 
 
 def test_given_new_york_spring_forward_then_a_wall_time_in_the_gap_cannot_be_booked():
-    doctor = {"time_zone": "America/New_York", "slot_minutes": 30,
-              "working_hours": {"sun": [{"start": "00:00", "end": "06:00"}]}}
+    doctor = {
+        "time_zone": "America/New_York",
+        "slot_minutes": 30,
+        "working_hours": {"sun": [{"start": "00:00", "end": "06:00"}]},
+    }
     now = utc("2026-03-01T00:00")
     # 07:00Z is 03:00 EDT; there is no instant whose wall time is 02:00-02:59 that day
     assert check_bookable(doctor, utc("2026-03-08T07:00"), 30, now).interval.minutes == 30
@@ -286,10 +378,30 @@ def test_given_from_and_to_then_check_span_wants_order_and_a_bounded_span():
 
 # ------------------------------------------------------------------ properties
 
-ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide",
-         "Pacific/Chatham", "Australia/Lord_Howe", "America/Santiago", "Asia/Tehran", "America/St_Johns"]
-TRANSITION_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 3, 29), date(2026, 10, 25), date(2026, 4, 5),
-                   date(2026, 10, 4), date(2026, 9, 27), date(2026, 9, 6), date(2026, 6, 1)]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Adelaide",
+    "Pacific/Chatham",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Tehran",
+    "America/St_Johns",
+]
+TRANSITION_DAYS = [
+    date(2026, 3, 8),
+    date(2026, 11, 1),
+    date(2026, 3, 29),
+    date(2026, 10, 25),
+    date(2026, 4, 5),
+    date(2026, 10, 4),
+    date(2026, 9, 27),
+    date(2026, 9, 6),
+    date(2026, 6, 1),
+]
 
 
 @st.composite
@@ -300,22 +412,28 @@ def working_hours(draw):
         # non-overlapping, start < end, on the grid: sorted distinct grid points, paired up
         points = sorted(draw(st.sets(st.integers(0, MINUTES_PER_DAY // slot), min_size=2, max_size=6)))
         pairs = [(points[i], points[i + 1]) for i in range(0, len(points) - 1, 2)]
-        intervals[day] = [(f"{a * slot // 60:02d}:{a * slot % 60:02d}", f"{b * slot // 60:02d}:{b * slot % 60:02d}")
-                          for a, b in pairs]
+        intervals[day] = [
+            (f"{a * slot // 60:02d}:{a * slot % 60:02d}", f"{b * slot // 60:02d}:{b * slot % 60:02d}") for a, b in pairs
+        ]
     return WorkingHours(draw(st.sampled_from(ZONES)), slot, intervals)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(hours=working_hours(), day=st.sampled_from(TRANSITION_DAYS), offset_hours=st.integers(-36, 12),
-       span_hours=st.integers(1, 30))
+@given(
+    hours=working_hours(),
+    day=st.sampled_from(TRANSITION_DAYS),
+    offset_hours=st.integers(-36, 12),
+    span_hours=st.integers(1, 30),
+)
 def test_property_every_offered_slot_is_on_the_grid_in_hours_sorted_disjoint_and_fits(
-        hours, day, offset_hours, span_hours):
+    hours, day, offset_hours, span_hours
+):
     zone = ZoneInfo(hours.time_zone)
     window_start = datetime.combine(day, time(), tzinfo=UTC) + timedelta(hours=offset_hours)
     window_end = window_start + timedelta(hours=span_hours)
     slots = working_slots(hours, window_start, window_end)
     length = timedelta(minutes=hours.slot_minutes)
-    for before, after in zip(slots, slots[1:]):
+    for before, after in itertools.pairwise(slots):
         assert before.end <= after.start  # sorted, and never overlapping
     for slot in slots:
         assert window_start <= slot.start and slot.end <= window_end

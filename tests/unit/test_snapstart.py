@@ -25,8 +25,12 @@ def restore_from_snapshot() -> None:
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "DOCTORS_TABLE": "doctors"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DOCTORS_TABLE": "doctors",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield

@@ -16,8 +16,14 @@ def test_the_page_loads_only_its_own_files_and_the_gateway_serves_only_those():
     assert sorted(urls) == sorted(["/openapi.json", *(swagger_ui.ASSET_PATH + name for name in swagger_ui.ASSETS)])
     assert "http" not in swagger_ui.PAGE
     assert all(swagger_ui.serves(url) for url in urls if url != "/openapi.json")
-    for other in ("/swagger-ui.css", "/docs/assets/", "/docs/assets/package.json", "/docs/assets/../../Makefile",
-                  "/docs/assets/swagger-ui.css/x", "/docsx"):
+    for other in (
+        "/swagger-ui.css",
+        "/docs/assets/",
+        "/docs/assets/package.json",
+        "/docs/assets/../../Makefile",
+        "/docs/assets/swagger-ui.css/x",
+        "/docsx",
+    ):
         assert not swagger_ui.serves(other), other
 
 

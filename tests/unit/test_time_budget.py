@@ -32,14 +32,16 @@ def test_the_worst_case_is_what_the_comments_say():
     assert CLIENT_CONFIG.retries["total_max_attempts"] == 2
     assert dynamo.WORST_CALL_SECONDS == 7
     # botocore's old "max_attempts: 3" meant four attempts: far over the Timeout
-    assert dynamo.worst_call_seconds(Config(retries={"total_max_attempts": 4}, connect_timeout=2,
-                                            read_timeout=3)) == 4 * 5 + 1 + 2 + 4
+    assert (
+        dynamo.worst_call_seconds(Config(retries={"total_max_attempts": 4}, connect_timeout=2, read_timeout=3))
+        == 4 * 5 + 1 + 2 + 4
+    )
 
 
 def test_the_backoff_bounds_are_botocores():
     from botocore.retries.standard import ExponentialBackoff
 
-    assert dynamo.BACKOFF_SCALE_SECONDS == max(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.values())
+    assert max(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.values()) == dynamo.BACKOFF_SCALE_SECONDS
     assert ExponentialBackoff._BASE == 2
     assert dynamo.BACKOFF_CAP_SECONDS == ExponentialBackoff._MAX_BACKOFF
 
@@ -64,9 +66,9 @@ def test_given_enough_time_left_when_a_call_starts_then_it_is_allowed():
 
 
 def test_given_too_little_time_left_for_a_worst_case_call_then_it_is_refused_before_it_is_sent():
-    with dynamo.deadline_of(Invocation(int((dynamo.WORST_CALL_SECONDS + dynamo.ANSWER_SECONDS) * 1000) - 1)):
-        with pytest.raises(dynamo.DeadlineExceeded):
-            dynamo._enforce_deadline()
+    just_too_little = Invocation(int((dynamo.WORST_CALL_SECONDS + dynamo.ANSWER_SECONDS) * 1000) - 1)
+    with dynamo.deadline_of(just_too_little), pytest.raises(dynamo.DeadlineExceeded):
+        dynamo._enforce_deadline()
     dynamo._enforce_deadline()  # the deadline ends with its invocation
 
 

@@ -13,12 +13,13 @@ Two layers of checks, both through the identity seam (``Caller``):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from clinic import audit
 from clinic.errors import Forbidden, NotFound
 from clinic.identity import DOCTORS, PATIENTS, STAFF, Caller
 from clinic.routes import ANYONE, AUTHENTICATED, Route
+
 
 def roles_of(who: Caller) -> frozenset[str]:
     """The roles a caller can act in. A doctor or patient user without its id claim has no such role."""
@@ -48,8 +49,9 @@ def _hidden(kind: str) -> NotFound:
 
 
 # ---------------------------------------------------------------- patients
-def require_patient_access(who: Caller, patient_id: str, *,
-                           doctor_sees_patient: Callable[[str, str], bool] | None = None) -> None:
+def require_patient_access(
+    who: Caller, patient_id: str, *, doctor_sees_patient: Callable[[str, str], bool] | None = None
+) -> None:
     """Staff; the patient themself; a doctor while a non-cancelled appointment links them and the
     doctor is active (when the route allows doctors, the caller passes how to find out)."""
     if who.is_staff:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from clinic import access, audit, config, parsing, routes, snapstart
 from clinic.data import dynamo
@@ -96,8 +98,13 @@ def no_content() -> Answer:
 
 
 def problem(error: ApiError) -> Answer:
-    body: dict[str, Any] = {"type": "about:blank", "title": error.title, "status": error.status,
-                            "code": error.code, "detail": error.detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": error.title,
+        "status": error.status,
+        "code": error.code,
+        "detail": error.detail,
+    }
     if error.errors:
         body["errors"] = [e.as_dict() for e in error.errors]
     answer = Answer(error.status, body, dict(error.headers), PROBLEM_JSON)
@@ -118,9 +125,21 @@ class Endpoint:
     problem: Callable[[ApiError], Answer] | None = None
     problem_answers: type | None = None
 
-    def __init__(self, function: str, handle: Callable[[Request], Answer], *, body: type | None,
-                 query: type | None, answers: Any, status: int, summary: str, description: str,
-                 conflicts: str | None, content_type: str, other_answers: dict[int, str]) -> None:
+    def __init__(
+        self,
+        function: str,
+        handle: Callable[[Request], Answer],
+        *,
+        body: type | None,
+        query: type | None,
+        answers: Any,
+        status: int,
+        summary: str,
+        description: str,
+        conflicts: str | None,
+        content_type: str,
+        other_answers: dict[int, str],
+    ) -> None:
         route = routes.BY_FUNCTION.get(function)
         if route is None:
             raise LookupError(f"{function} is not declared in clinic.routes")
@@ -163,7 +182,7 @@ class Endpoint:
             if self.route.keyed:
                 return self._once(request, context)
             return self.handle(request)
-        except Exception as error:  # noqa: BLE001 - every error becomes an answer; see _failure
+        except Exception as error:
             return _failure(error)
 
     def _request(self, event: dict[str, Any], caller: Caller) -> Request:
@@ -213,11 +232,21 @@ class Endpoint:
         return answer
 
 
-def endpoint(function: str, *, body: type | None = None, query: type | None = None, answers: Any = None,
-             status: int = 200, summary: str = "", description: str = "", conflicts: str | None = None,
-             content_type: str = JSON, other_answers: dict[int, str] | None = None,
-             problem: Callable[[ApiError], Answer] | None = None, problem_answers: type | None = None,
-             ) -> Callable[[Callable[[Request], Answer]], Endpoint]:
+def endpoint(
+    function: str,
+    *,
+    body: type | None = None,
+    query: type | None = None,
+    answers: Any = None,
+    status: int = 200,
+    summary: str = "",
+    description: str = "",
+    conflicts: str | None = None,
+    content_type: str = JSON,
+    other_answers: dict[int, str] | None = None,
+    problem: Callable[[ApiError], Answer] | None = None,
+    problem_answers: type | None = None,
+) -> Callable[[Callable[[Request], Answer]], Endpoint]:
     """Declare a function's endpoint. ``function`` names its route in clinic.routes; ``body`` and
     ``query`` are the pydantic models its input must pass; ``answers`` (a model) and ``status`` its
     success, ``other_answers`` other statuses with the same body, ``conflicts`` when it answers 409 and
@@ -226,9 +255,19 @@ def endpoint(function: str, *, body: type | None = None, query: type | None = No
     body's model; without them, errors are problem+json as everywhere else."""
 
     def declare(handle: Callable[[Request], Answer]) -> Endpoint:
-        made = Endpoint(function, handle, body=body, query=query, answers=answers, status=status, summary=summary,
-                        description=description or (handle.__doc__ or "").strip(), conflicts=conflicts,
-                        content_type=content_type, other_answers=dict(other_answers or {}))
+        made = Endpoint(
+            function,
+            handle,
+            body=body,
+            query=query,
+            answers=answers,
+            status=status,
+            summary=summary,
+            description=description or (handle.__doc__ or "").strip(),
+            conflicts=conflicts,
+            content_type=content_type,
+            other_answers=dict(other_answers or {}),
+        )
         made.problem, made.problem_answers = problem, problem_answers
         return made
 
@@ -243,8 +282,9 @@ def _failure(error: Exception) -> Answer:
         return problem(error)
     if isinstance(error, (ClientError, BotoCoreError)):
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        if code in _TRANSIENT_CODES or isinstance(error, (BotoConnectionError, ReadTimeoutError,
-                                                          dynamo.DeadlineExceeded)):
+        if code in _TRANSIENT_CODES or isinstance(
+            error, (BotoConnectionError, ReadTimeoutError, dynamo.DeadlineExceeded)
+        ):
             logger.error("storage unavailable", extra={"storage_error": code})
             count("StorageUnavailable")
             return _unavailable()
@@ -261,9 +301,11 @@ def _failure(error: Exception) -> Answer:
 def _is_idempotency_store_error(error: Exception) -> bool:
     """Powertools' idempotency store failing (checked by name: its module is imported only by keyed
     requests, and a function that never took a key must not import it to find out)."""
-    return type(error).__name__ in ("IdempotencyPersistenceLayerError", "IdempotencyInconsistentStateError",
-                                    "IdempotencyItemAlreadyExistsError") and \
-        type(error).__module__.startswith("aws_lambda_powertools.utilities.idempotency")
+    return type(error).__name__ in (
+        "IdempotencyPersistenceLayerError",
+        "IdempotencyInconsistentStateError",
+        "IdempotencyItemAlreadyExistsError",
+    ) and type(error).__module__.startswith("aws_lambda_powertools.utilities.idempotency")
 
 
 # ---------------------------------------------------------------------- the proxy response
@@ -275,7 +317,7 @@ def _proxy(answer: Answer, event: Mapping[str, Any]) -> dict[str, Any]:
         headers["Content-Type"] = answer.content_type
         # Keys sorted, so an idempotent replay is byte-for-byte the first answer.
         body = json.dumps(answer.body, sort_keys=True, separators=(",", ":"))
-    headers["X-Request-Id"] = ((event.get("requestContext") or {}).get("requestId") or "")
+    headers["X-Request-Id"] = (event.get("requestContext") or {}).get("requestId") or ""
     headers.update(_cors(event))
     return {"statusCode": answer.status, "headers": headers, "body": body, "isBase64Encoded": False}
 

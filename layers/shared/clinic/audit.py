@@ -23,9 +23,10 @@ handed out unaudited. Storage (an append-only table) is clinic.data.audit_log.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from clinic.data import audit_log
 from clinic.identity import Caller
@@ -53,8 +54,9 @@ class _Marks:
 _marks: ContextVar[_Marks] = ContextVar("audit_marks")
 
 
-def start_request(route: Route | None = None, event: Mapping[str, Any] | None = None,
-                  caller: Caller | None = None) -> None:
+def start_request(
+    route: Route | None = None, event: Mapping[str, Any] | None = None, caller: Caller | None = None
+) -> None:
     """Forget the previous request's marks (a warm Lambda runs many requests in one context), and
     remember this one's route, event and caller for records written inside a transaction."""
     _marks.set(_Marks(route=route, event=event or {}, caller=caller))
@@ -100,8 +102,9 @@ def outcome_of(status: int) -> str:
     return "failed"
 
 
-def in_transaction(patient_id: str, status: int, *, appointment_id: str | None = None,
-                   doctor_id: str | None = None) -> list[dict[str, Any]]:
+def in_transaction(
+    patient_id: str, status: int, *, appointment_id: str | None = None, doctor_id: str | None = None
+) -> list[dict[str, Any]]:
     """The record of this request for one patient, to be written inside the use case's own
     transaction: it commits exactly when the change does, with no write of its own. Empty outside an
     audited request (e.g. a test calling a service directly)."""
@@ -109,24 +112,36 @@ def in_transaction(patient_id: str, status: int, *, appointment_id: str | None =
     touched(patient_id, appointment_id=appointment_id, doctor_id=doctor_id)
     if marks.route is None or marks.route.audit is None or marks.caller is None:
         return []
-    (record,) = [r for r in build_records(marks.route, marks.event, marks.caller, status, _all=True)
-                 if r["patient_id"] == patient_id]
+    (record,) = [
+        r
+        for r in build_records(marks.route, marks.event, marks.caller, status, _all=True)
+        if r["patient_id"] == patient_id
+    ]
     record["at"] += "#tx"  # never the key of a record the edge writes for the same request
     marks.committed[patient_id] = status
     return [record]
 
 
-def build_records(route: Route, event: Mapping[str, Any], who: Caller, status: int,
-                  _all: bool = False) -> list[dict[str, Any]]:
+def build_records(
+    route: Route, event: Mapping[str, Any], who: Caller, status: int, _all: bool = False
+) -> list[dict[str, Any]]:
     marks = _current()
     path = event.get("pathParameters") or {}
     request_id = (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
     at = utc_iso(now_utc())
-    ids = {"appointment_id": _uuid(path.get("appointment_id")) or marks.appointment_id,
-           "doctor_id": _uuid(path.get("doctor_id")) or marks.doctor_id}
+    ids = {
+        "appointment_id": _uuid(path.get("appointment_id")) or marks.appointment_id,
+        "doctor_id": _uuid(path.get("doctor_id")) or marks.doctor_id,
+    }
     common = {
-        "at": f"{at}#{request_id}", "recorded_at": at, "action": route.audit, "outcome": outcome_of(status),
-        "status": status, "actor_sub": who.sub or "anonymous", "actor_role": who.role, "request_id": request_id,
+        "at": f"{at}#{request_id}",
+        "recorded_at": at,
+        "action": route.audit,
+        "outcome": outcome_of(status),
+        "status": status,
+        "actor_sub": who.sub or "anonymous",
+        "actor_role": who.role,
+        "request_id": request_id,
         **{k: v for k, v in ids.items() if v},
     }
     touched_ids = list(dict.fromkeys(p for p in (_uuid(path.get("patient_id")), *map(_uuid, marks.patients)) if p))
@@ -136,26 +151,35 @@ def build_records(route: Route, event: Mapping[str, Any], who: Caller, status: i
         if touched_ids and not pending:
             return []
         touched_ids = pending
-    return [{"subject": f"patient#{p}", "patient_id": p, **common} for p in touched_ids] or \
-        [{"subject": NO_PATIENT, "patient_id": NO_PATIENT, **common}]
+    return [{"subject": f"patient#{p}", "patient_id": p, **common} for p in touched_ids] or [
+        {"subject": NO_PATIENT, "patient_id": NO_PATIENT, **common}
+    ]
 
 
 def minimal_record(route: Route, event: Mapping[str, Any], who: Caller, status: int) -> dict[str, Any]:
     """What is recorded when the full records could not be built: route, actor, outcome."""
     request_id = str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4())
     at = utc_iso(now_utc())
-    return {"subject": NO_PATIENT, "patient_id": NO_PATIENT, "at": f"{at}#{request_id}", "recorded_at": at,
-            "action": route.audit or f"{route.method} {route.path}",
-            "outcome": "allowed" if status < 400 else "denied" if status in DENIED_STATUSES else "failed",
-            "status": status, "actor_sub": str(who.sub or "anonymous"), "actor_role": str(who.role),
-            "request_id": request_id, "incomplete": True}
+    return {
+        "subject": NO_PATIENT,
+        "patient_id": NO_PATIENT,
+        "at": f"{at}#{request_id}",
+        "recorded_at": at,
+        "action": route.audit or f"{route.method} {route.path}",
+        "outcome": "allowed" if status < 400 else "denied" if status in DENIED_STATUSES else "failed",
+        "status": status,
+        "actor_sub": str(who.sub or "anonymous"),
+        "actor_role": str(who.role),
+        "request_id": request_id,
+        "incomplete": True,
+    }
 
 
 def record(route: Route, event: Mapping[str, Any], who: Caller, status: int) -> None:
     """Write this request's audit records (raises the storage error if they cannot be written)."""
     try:
         records = build_records(route, event, who, status)
-    except Exception as error:  # noqa: BLE001 - a bug here must not silence the trail
+    except Exception as error:
         log_failure("audit records not built", error)
         count("AuditWriteFailed")
         records = [minimal_record(route, event, who, status)]

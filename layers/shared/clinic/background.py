@@ -12,7 +12,8 @@ Errors are logged once, with their type and stack frames but never their message
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from clinic import audit, config, snapstart, workers
 from clinic.data.permissions import tables_of

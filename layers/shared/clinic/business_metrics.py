@@ -8,13 +8,23 @@ from __future__ import annotations
 
 WIDGETS: dict[str, tuple[str, ...]] = {
     "Patients and doctors": ("PatientRegistered", "PatientUpdated", "DoctorCreated", "DoctorUpdated"),
-    "Appointments": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
-                     "AppointmentStatusChanged"),
-    "Booking conflicts, storage and audit failures": ("BookingConflict", "StorageUnavailable", "AuditWriteFailed",
-                                                      "AuditTampered"),
+    "Appointments": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled", "AppointmentStatusChanged"),
+    "Booking conflicts, storage and audit failures": (
+        "BookingConflict",
+        "StorageUnavailable",
+        "AuditWriteFailed",
+        "AuditTampered",
+    ),
     "Calendar": ("TimeOffCreated", "TimeOffDeleted", "SeriesBooked", "SeriesCancelled", "SettingsUpdated"),
-    "Holds and waitlist": ("HoldPlaced", "HoldConfirmed", "HoldReleased", "HoldExpired", "WaitlistJoined",
-                           "WaitlistLeft", "WaitlistOfferMade"),
+    "Holds and waitlist": (
+        "HoldPlaced",
+        "HoldConfirmed",
+        "HoldReleased",
+        "HoldExpired",
+        "WaitlistJoined",
+        "WaitlistLeft",
+        "WaitlistOfferMade",
+    ),
     "Events and reminders": ("EventPublished", "ReminderSent"),
 }
 
@@ -22,9 +32,18 @@ WIDGETS: dict[str, tuple[str, ...]] = {
 DIMENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "AppointmentStatusChanged": {"status": ("arrived", "fulfilled", "noshow")},
     "BookingConflict": {"reason": ("SLOT_UNAVAILABLE", "PATIENT_UNAVAILABLE")},
-    "EventPublished": {"detail_type": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
-                                       "AppointmentStatusChanged", "HoldPlaced", "HoldReleased", "HoldExpired",
-                                       "WaitlistOfferMade")},
+    "EventPublished": {
+        "detail_type": (
+            "AppointmentBooked",
+            "AppointmentRescheduled",
+            "AppointmentCancelled",
+            "AppointmentStatusChanged",
+            "HoldPlaced",
+            "HoldReleased",
+            "HoldExpired",
+            "WaitlistOfferMade",
+        )
+    },
 }
 
 

@@ -10,8 +10,9 @@ without an environment.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Annotated, Iterable
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -20,8 +21,8 @@ from clinic.data.permissions import TABLE_VARIABLES
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 # The secret behind pagination tokens: in AWS its Secrets Manager ARN (fetched at run time, cached);
 # the local stack and tests give the value itself.
-PAGINATION_SECRET_ARN = "PAGINATION_SECRET_ARN"
-PAGINATION_SECRET = "PAGINATION_SECRET"
+PAGINATION_SECRET_ARN = "PAGINATION_SECRET_ARN"  # noqa: S105 - the variable's name, not a secret
+PAGINATION_SECRET = "PAGINATION_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 
 class ConfigurationError(RuntimeError):

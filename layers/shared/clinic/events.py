@@ -18,8 +18,17 @@ import uuid
 from typing import Any
 
 SOURCE = "clinic.appointments"
-CATALOGUE = ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled", "AppointmentStatusChanged",
-             "HoldPlaced", "HoldReleased", "HoldExpired", "WaitlistOfferMade", "AppointmentReminder")
+CATALOGUE = (
+    "AppointmentBooked",
+    "AppointmentRescheduled",
+    "AppointmentCancelled",
+    "AppointmentStatusChanged",
+    "HoldPlaced",
+    "HoldReleased",
+    "HoldExpired",
+    "WaitlistOfferMade",
+    "AppointmentReminder",
+)
 _NAMESPACE = uuid.UUID("0b5d7a52-3c8e-4f1a-9d6b-2e4f8a1c7b90")  # event ids: uuid5 in this namespace
 
 
@@ -39,27 +48,45 @@ def plain_image(image: dict[str, Any] | None) -> dict[str, Any]:
     return plain({key: unpack(value) for key, value in image.items()})
 
 
-def _event(detail_type: str, kind: str, item: dict[str, Any], fields: dict[str, Any],
-           version: Any = None) -> dict[str, Any]:
+def _event(
+    detail_type: str, kind: str, item: dict[str, Any], fields: dict[str, Any], version: Any = None
+) -> dict[str, Any]:
     version = item.get("version", 1) if version is None else version
-    detail = {"event_id": event_id(kind, item["id"], version, detail_type),
-              "occurred_at": item.get("updated_at") or item.get("created_at"),
-              "sequence": int(item.get("version", 1)), **{k: v for k, v in fields.items() if v is not None}}
+    detail = {
+        "event_id": event_id(kind, item["id"], version, detail_type),
+        "occurred_at": item.get("updated_at") or item.get("created_at"),
+        "sequence": int(item.get("version", 1)),
+        **{k: v for k, v in fields.items() if v is not None},
+    }
     return {"detail-type": detail_type, "detail": detail}
 
 
 def _appointment_fields(item: dict[str, Any]) -> dict[str, Any]:
-    return {"appointment_id": item["id"], "patient_id": item["patient_id"], "doctor_id": item["doctor_id"],
-            "start": item["start_at"], "end": item["end_at"], "status": item["status"],
-            "appointment_type": item.get("appointment_type"), "series_id": item.get("series_id"),
-            "hold_id": item.get("hold_id")}
+    return {
+        "appointment_id": item["id"],
+        "patient_id": item["patient_id"],
+        "doctor_id": item["doctor_id"],
+        "start": item["start_at"],
+        "end": item["end_at"],
+        "status": item["status"],
+        "appointment_type": item.get("appointment_type"),
+        "series_id": item.get("series_id"),
+        "hold_id": item.get("hold_id"),
+    }
 
 
 def _hold_fields(item: dict[str, Any]) -> dict[str, Any]:
-    return {"hold_id": item["id"], "patient_id": item["patient_id"], "doctor_id": item["doctor_id"],
-            "start": item["start_at"], "end": item["end_at"], "status": item["status"],
-            "expires_at": item["expires_at"], "waitlist_entry_id": item.get("waitlist_entry_id"),
-            "appointment_id": item.get("appointment_id")}
+    return {
+        "hold_id": item["id"],
+        "patient_id": item["patient_id"],
+        "doctor_id": item["doctor_id"],
+        "start": item["start_at"],
+        "end": item["end_at"],
+        "status": item["status"],
+        "expires_at": item["expires_at"],
+        "waitlist_entry_id": item.get("waitlist_entry_id"),
+        "appointment_id": item.get("appointment_id"),
+    }
 
 
 def appointment_events(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,11 +97,23 @@ def appointment_events(old: dict[str, Any], new: dict[str, Any]) -> list[dict[st
     if new["status"] == "cancelled" and old["status"] != "cancelled":
         return [_event("AppointmentCancelled", "appointment", new, _appointment_fields(new))]
     if (new["start_at"], new["end_at"]) != (old["start_at"], old["end_at"]):
-        return [_event("AppointmentRescheduled", "appointment", new,
-                       {**_appointment_fields(new), "previous_start": old["start_at"], "previous_end": old["end_at"]})]
+        return [
+            _event(
+                "AppointmentRescheduled",
+                "appointment",
+                new,
+                {**_appointment_fields(new), "previous_start": old["start_at"], "previous_end": old["end_at"]},
+            )
+        ]
     if new["status"] != old["status"]:
-        return [_event("AppointmentStatusChanged", "appointment", new,
-                       {**_appointment_fields(new), "previous_status": old["status"]})]
+        return [
+            _event(
+                "AppointmentStatusChanged",
+                "appointment",
+                new,
+                {**_appointment_fields(new), "previous_status": old["status"]},
+            )
+        ]
     return []
 
 
@@ -94,10 +133,24 @@ def waitlist_events(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, 
         return []
     offer = new.get("offer") or {}
     # one event per offer: an entry is offered again (another hold) after an offer expires
-    return [_event("WaitlistOfferMade", "waitlist", new, version=offer.get("hold_id"), fields={
-        "waitlist_entry_id": new["id"], "patient_id": new["patient_id"], "doctor_id": new["doctor_id"],
-        "hold_id": offer.get("hold_id"), "start": offer.get("start"), "end": offer.get("end"),
-        "expires_at": offer.get("expires_at"), "status": "offered"})]
+    return [
+        _event(
+            "WaitlistOfferMade",
+            "waitlist",
+            new,
+            version=offer.get("hold_id"),
+            fields={
+                "waitlist_entry_id": new["id"],
+                "patient_id": new["patient_id"],
+                "doctor_id": new["doctor_id"],
+                "hold_id": offer.get("hold_id"),
+                "start": offer.get("start"),
+                "end": offer.get("end"),
+                "expires_at": offer.get("expires_at"),
+                "status": "offered",
+            },
+        )
+    ]
 
 
 READERS = {"appointment": appointment_events, "hold": hold_events, "waitlist": waitlist_events}
@@ -111,7 +164,10 @@ def from_record(kind: str, record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def reminder(appointment: dict[str, Any], sent_at: str) -> dict[str, Any]:
     """AppointmentReminder for a booked appointment (one per appointment and start: stable id)."""
-    detail = {"event_id": event_id("reminder", appointment["id"], appointment["start_at"], "AppointmentReminder"),
-              "occurred_at": sent_at, "sequence": int(appointment.get("version", 1)),
-              **{k: v for k, v in _appointment_fields(appointment).items() if v is not None}}
+    detail = {
+        "event_id": event_id("reminder", appointment["id"], appointment["start_at"], "AppointmentReminder"),
+        "occurred_at": sent_at,
+        "sequence": int(appointment.get("version", 1)),
+        **{k: v for k, v in _appointment_fields(appointment).items() if v is not None},
+    }
     return {"detail-type": "AppointmentReminder", "detail": detail}

@@ -16,8 +16,9 @@ idempotency utility on its own DynamoDB table.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -64,8 +65,9 @@ def once(key: str, scope: str, payload: Any, compute: Callable[[], Outcome], con
     if remaining_ms is not None:
         CONFIG.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=_store(), config=CONFIG,
-                         key_prefix="clinic")
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=_store(), config=CONFIG, key_prefix="clinic"
+    )
     def run(request: dict[str, Any]) -> Outcome:
         with keyed(request["scope"]):  # new ids derive from the key (see clinic.services.new_id)
             return compute()
@@ -79,6 +81,7 @@ def once(key: str, scope: str, payload: Any, compute: Callable[[], Outcome], con
         except IdempotencyAlreadyInProgressError:
             time_left = remaining_ms() / 1000 if remaining_ms else WAIT_FOR_FIRST_SECONDS
             if time.monotonic() >= deadline or time_left < 2:
-                raise IdempotencyInProgress(detail="a request with this Idempotency-Key is still running; "
-                                                   "retry shortly") from None
+                raise IdempotencyInProgress(
+                    detail="a request with this Idempotency-Key is still running; retry shortly"
+                ) from None
             time.sleep(0.1)

@@ -8,8 +8,9 @@ under ``requestContext.authorizer.claims``, every value a string; a multi-valued
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 STAFF, DOCTORS, PATIENTS = "staff", "doctors", "patients"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import traceback
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,14 +24,23 @@ metrics = Metrics()
 # request, which breaks "every log line is one JSON object" (tests/integration/test_canary.py).
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
-__all__ = ["logger", "metrics", "MetricUnit", "count", "log_failure", "handler_observed", "worker_observed",
-           "tracing_enabled"]
+__all__ = [
+    "MetricUnit",
+    "count",
+    "handler_observed",
+    "log_failure",
+    "logger",
+    "metrics",
+    "tracing_enabled",
+    "worker_observed",
+]
 
 
 def tracing_enabled() -> bool:
     """X-Ray only where there is a daemon to send to: in Lambda, unless Powertools is told not to."""
-    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and \
-        os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("true", "1")
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and os.environ.get(
+        "POWERTOOLS_TRACE_DISABLED", ""
+    ).lower() not in ("true", "1")
 
 
 def handler_observed(handler: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict]:
@@ -43,8 +53,9 @@ def handler_observed(handler: Callable[[dict, Any], dict]) -> Callable[[dict, An
         from aws_lambda_powertools import Tracer
 
         observed = Tracer().capture_lambda_handler(capture_response=False, capture_error=False)(observed)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
-                                        log_event=False)(observed)
+    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)(
+        observed
+    )
 
 
 def worker_observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
@@ -78,6 +89,7 @@ def log_failure(message: str, error: BaseException, **extra: Any) -> None:
     """Log an exception once, at ERROR, *without its message*: a message can quote the values that
     caused it (a name in a KeyError, an attribute value in a DynamoDB ValidationException), and
     those may be patient data. The type and the stack frames are what finds the bug."""
-    frames = [f"{'/'.join(f.filename.split('/')[-2:])}:{f.lineno} {f.name}"
-              for f in traceback.extract_tb(error.__traceback__)]
+    frames = [
+        f"{'/'.join(f.filename.split('/')[-2:])}:{f.lineno} {f.name}" for f in traceback.extract_tb(error.__traceback__)
+    ]
     logger.error(message, extra={"exception_name": type(error).__name__, "stack": frames, **extra})

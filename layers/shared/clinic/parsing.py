@@ -22,7 +22,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -115,8 +116,10 @@ def parse_json(raw: bytes) -> Any:
 
 
 def _too_deep() -> ValidationFailed:
-    return ValidationFailed(detail=f"the request body is nested more than {MAX_DEPTH} levels deep",
-                            errors=[FieldError("body", f"at most {MAX_DEPTH} levels of nesting")])
+    return ValidationFailed(
+        detail=f"the request body is nested more than {MAX_DEPTH} levels deep",
+        errors=[FieldError("body", f"at most {MAX_DEPTH} levels of nesting")],
+    )
 
 
 def _check_value(value: Any, where: str, depth: int) -> None:
@@ -138,8 +141,10 @@ def _check_string(text: str, where: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed(detail="a string holds a lone UTF-16 surrogate",
-                               errors=[FieldError(_strip_root(where), "must be valid Unicode text")]) from None
+        raise ValidationFailed(
+            detail="a string holds a lone UTF-16 surrogate",
+            errors=[FieldError(_strip_root(where), "must be valid Unicode text")],
+        ) from None
 
 
 def _field_name(key: str) -> str:
@@ -153,7 +158,9 @@ def _strip_root(where: str) -> str:
 def model(cls: type[Model], data: Any, *, where: str = "body") -> Model:
     """``data`` as ``cls``, or ValidationFailed (422) with one entry per field."""
     if data is None and where == "body":
-        raise ValidationFailed(detail="the request is not valid", errors=[FieldError("body", "a JSON body is required")])
+        raise ValidationFailed(
+            detail="the request is not valid", errors=[FieldError("body", "a JSON body is required")]
+        )
     try:
         return cls.model_validate(data)
     except ValidationError as error:

@@ -27,8 +27,12 @@ def forget_environment_state() -> None:
     boto3 = sys.modules.get("boto3")
     if boto3 is not None:
         boto3.DEFAULT_SESSION = None
-    for module_name, cached in (("clinic.data.dynamo", "resource"), ("clinic.data.schedules", "_client"),
-                                ("clinic.data.event_bus", "_client"), ("clinic.idempotency", "_store")):
+    for module_name, cached in (
+        ("clinic.data.dynamo", "resource"),
+        ("clinic.data.schedules", "_client"),
+        ("clinic.data.event_bus", "_client"),
+        ("clinic.idempotency", "_store"),
+    ):
         module = sys.modules.get(module_name)
         if module is not None:
             getattr(module, cached).cache_clear()

@@ -64,23 +64,53 @@ FREED_TIME = ("AppointmentCancelled", "AppointmentRescheduled", "HoldReleased", 
 _MATCHER = ("waitlist.queue", "doctors.read", "settings.read", "slots.read", "holds.offer")
 
 WORKERS: tuple[Worker, ...] = (
-    Worker("AuditTamperAlarm", (Stream(("AuditTable",), events=("MODIFY", "REMOVE")),), (),
-           "Any change or removal of an audit record: AuditTampered (pages)"),
-    Worker("PublishEvents", (Stream(("AppointmentsTable", "HoldsTable", "WaitlistTable")),),
-           ("events.sources", "events.publish"),
-           "Committed changes of appointments, holds and waitlist entries, as domain events on the bus"),
-    Worker("ScheduleTimers", (Rule(("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled",
-                                    "AppointmentStatusChanged", "HoldPlaced")),),
-           ("appointments.read", "settings.read", "scheduler.timers"),
-           "Reminder and hold-expiry schedules, kept in step with the appointments and holds"),
-    Worker("SendReminder", (Scheduled(),), ("appointments.read", "settings.read", "events.publish"),
-           "AppointmentReminder, for an appointment still booked at that start"),
-    Worker("ExpireHold", (Scheduled(),), ("holds.read", "holds.end"),
-           "A hold whose time has come: recorded expired, what it still holds freed"),
+    Worker(
+        "AuditTamperAlarm",
+        (Stream(("AuditTable",), events=("MODIFY", "REMOVE")),),
+        (),
+        "Any change or removal of an audit record: AuditTampered (pages)",
+    ),
+    Worker(
+        "PublishEvents",
+        (Stream(("AppointmentsTable", "HoldsTable", "WaitlistTable")),),
+        ("events.sources", "events.publish"),
+        "Committed changes of appointments, holds and waitlist entries, as domain events on the bus",
+    ),
+    Worker(
+        "ScheduleTimers",
+        (
+            Rule(
+                (
+                    "AppointmentBooked",
+                    "AppointmentRescheduled",
+                    "AppointmentCancelled",
+                    "AppointmentStatusChanged",
+                    "HoldPlaced",
+                )
+            ),
+        ),
+        ("appointments.read", "settings.read", "scheduler.timers"),
+        "Reminder and hold-expiry schedules, kept in step with the appointments and holds",
+    ),
+    Worker(
+        "SendReminder",
+        (Scheduled(),),
+        ("appointments.read", "settings.read", "events.publish"),
+        "AppointmentReminder, for an appointment still booked at that start",
+    ),
+    Worker(
+        "ExpireHold",
+        (Scheduled(),),
+        ("holds.read", "holds.end"),
+        "A hold whose time has come: recorded expired, what it still holds freed",
+    ),
     Worker("OfferWaitlist", (Rule(FREED_TIME),), _MATCHER, "Freed time offered to the oldest fitting waitlist entry"),
-    Worker("OfferWaitlistOnChange", (Stream(("WaitlistTable", "DoctorsTable"), events=("INSERT", "MODIFY")),),
-           (*_MATCHER, "events.sources"),
-           "A new or requeued waitlist entry, or a doctor's calendar change (time off deleted): offers too"),
+    Worker(
+        "OfferWaitlistOnChange",
+        (Stream(("WaitlistTable", "DoctorsTable"), events=("INSERT", "MODIFY")),),
+        (*_MATCHER, "events.sources"),
+        "A new or requeued waitlist entry, or a doctor's calendar change (time off deleted): offers too",
+    ),
 )
 
 BY_FUNCTION: dict[str, Worker] = {worker.function: worker for worker in WORKERS}

@@ -9,9 +9,10 @@ write: the conditions do, atomically, and the failing ones name the error (``Fai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -46,15 +47,20 @@ class Occupancy:
     buffer_after: int = 0
 
     @classmethod
-    def of(cls, item: dict[str, Any]) -> "Occupancy":
+    def of(cls, item: dict[str, Any]) -> Occupancy:
         from clinic.models.common import parse_utc
 
-        return cls(parse_utc(item["start_at"]), parse_utc(item["end_at"]), int(item.get("buffer_before", 0)),
-                   int(item.get("buffer_after", 0)))
+        return cls(
+            parse_utc(item["start_at"]),
+            parse_utc(item["end_at"]),
+            int(item.get("buffer_before", 0)),
+            int(item.get("buffer_after", 0)),
+        )
 
     def doctor_cells(self) -> list[datetime]:
-        return locks.cells(self.start - timedelta(minutes=self.buffer_before),
-                           self.end + timedelta(minutes=self.buffer_after))
+        return locks.cells(
+            self.start - timedelta(minutes=self.buffer_before), self.end + timedelta(minutes=self.buffer_after)
+        )
 
     def patient_cells(self) -> list[datetime]:
         return locks.cells(self.start, self.end)
@@ -66,8 +72,15 @@ def _check(table_name: str, record_id: str, version: int | None = None) -> dict:
     if version is not None:
         condition += " AND version = :version"
         values[":version"] = version
-    return {"ConditionCheck": {"TableName": table_name, "Key": {"id": record_id}, "ConditionExpression": condition,
-                               "ExpressionAttributeValues": values, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+    return {
+        "ConditionCheck": {
+            "TableName": table_name,
+            "Key": {"id": record_id},
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
 
 
 def _status_in(states: Iterable[str], values: dict[str, Any]) -> str:
@@ -102,31 +115,36 @@ class AppointmentStore:
 
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), 100):
-            request = {self.appointments_table: {"Keys": [{"id": i} for i in ids[start:start + 100]],
-                                                 "ConsistentRead": True}}
+            request = {
+                self.appointments_table: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}
+            }
             while request:
                 answer = resource().batch_get_item(RequestItems=request)
                 found += plain(answer.get("Responses", {}).get(self.appointments_table, []))
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
-    def doctor_schedule(self, doctor_id: str, start: datetime, end: datetime, limit: int,
-                        start_key: dict | None) -> tuple[list[dict], dict | None]:
+    def doctor_schedule(
+        self, doctor_id: str, start: datetime, end: datetime, limit: int, start_key: dict | None
+    ) -> tuple[list[dict], dict | None]:
         """Non-cancelled appointments of a doctor starting in [start, end), by start."""
         condition = Key("schedule_doctor_id").eq(doctor_id) & Key("start_at").between(iso(start), _just_before(end))
-        answer = self._table.query(IndexName=SCHEDULE_INDEX, KeyConditionExpression=condition,
-                                   **page_args(limit, start_key))
+        answer = self._table.query(
+            IndexName=SCHEDULE_INDEX, KeyConditionExpression=condition, **page_args(limit, start_key)
+        )
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
-    def patient_appointments(self, patient_id: str, start: datetime, end: datetime, status: str | None,
-                             limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    def patient_appointments(
+        self, patient_id: str, start: datetime, end: datetime, status: str | None, limit: int, start_key: dict | None
+    ) -> tuple[list[dict], dict | None]:
         """A patient's appointments starting in [start, end), by start, optionally of one status."""
         condition = Key("patient_id").eq(patient_id) & Key("start_at").between(iso(start), _just_before(end))
         extra: dict[str, Any] = {}
         if status:
             extra["FilterExpression"] = Attr("status").eq(status)
-        answer = self._table.query(IndexName=PATIENT_INDEX, KeyConditionExpression=condition,
-                                   **page_args(limit, start_key), **extra)
+        answer = self._table.query(
+            IndexName=PATIENT_INDEX, KeyConditionExpression=condition, **page_args(limit, start_key), **extra
+        )
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
     def series(self, series_id: str) -> list[dict[str, Any]]:
@@ -155,23 +173,55 @@ class AppointmentStore:
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     # ------------------------------------------------------------------ writes
-    def _cells(self, transaction: Transaction, appointment_id: str, old: Occupancy | None, new: Occupancy | None,
-               doctor_id: str, patient_id: str, now: int, index: int = 0) -> None:
+    def _cells(
+        self,
+        transaction: Transaction,
+        appointment_id: str,
+        old: Occupancy | None,
+        new: Occupancy | None,
+        doctor_id: str,
+        patient_id: str,
+        now: int,
+        index: int = 0,
+    ) -> None:
         for owner, kind, old_cells, new_cells in (
-                (locks.doctor_owner(doctor_id), "doctor_cells", old.doctor_cells() if old else [],
-                 new.doctor_cells() if new else []),
-                (locks.patient_owner(patient_id), "patient_cells", old.patient_cells() if old else [],
-                 new.patient_cells() if new else [])):
+            (
+                locks.doctor_owner(doctor_id),
+                "doctor_cells",
+                old.doctor_cells() if old else [],
+                new.doctor_cells() if new else [],
+            ),
+            (
+                locks.patient_owner(patient_id),
+                "patient_cells",
+                old.patient_cells() if old else [],
+                new.patient_cells() if new else [],
+            ),
+        ):
             for change in locks.changes(owner, old_cells, new_cells):
                 transaction.add(locks.update_action(self.locks_table, change, appointment_id, now), kind, index)
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
-            transaction.add({"Put": {"TableName": self.audit_table, "Item": record,
-                                     "ConditionExpression": "attribute_not_exists(subject)"}}, "audit")
+            transaction.add(
+                {
+                    "Put": {
+                        "TableName": self.audit_table,
+                        "Item": record,
+                        "ConditionExpression": "attribute_not_exists(subject)",
+                    }
+                },
+                "audit",
+            )
 
-    def book(self, appointments: list[tuple[dict[str, Any], Occupancy]], doctor_version: int, limit: int,
-             now: int, audit_records: list[dict[str, Any]]) -> None:
+    def book(
+        self,
+        appointments: list[tuple[dict[str, Any], Occupancy]],
+        doctor_version: int,
+        limit: int,
+        now: int,
+        audit_records: list[dict[str, Any]],
+    ) -> None:
         """Book one appointment, or every occurrence of a series, all or nothing (raises Failed)."""
         first = appointments[0][0]
         doctor_id, patient_id = first["doctor_id"], first["patient_id"]
@@ -180,59 +230,121 @@ class AppointmentStore:
         transaction.add(_check(self.patients_table, patient_id), "patient")
         for index, (appointment, occupancy) in enumerate(appointments):
             item = {**appointment, "schedule_doctor_id": doctor_id, "version": 1}
-            transaction.add({"Put": {"TableName": self.appointments_table, "Item": item,
-                                     "ConditionExpression": "attribute_not_exists(id)"}}, "appointment", index)
+            transaction.add(
+                {
+                    "Put": {
+                        "TableName": self.appointments_table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                },
+                "appointment",
+                index,
+            )
             self._cells(transaction, appointment["id"], None, occupancy, doctor_id, patient_id, now, index)
         transaction.add(ledger.open_change(self.locks_table, patient_id, len(appointments), limit), "open")
         transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, len(appointments)), "link")
         self._audit(transaction, audit_records)
         transaction.run()
 
-    def reschedule(self, current: dict[str, Any], new: Occupancy, doctor_version: int, movable: frozenset[str],
-                   updated_at: str, now: int, audit_records: list[dict[str, Any]]) -> dict[str, Any]:
-        values: dict[str, Any] = {":start": iso(new.start), ":end": iso(new.end),
-                                  ":duration": int((new.end - new.start).total_seconds() // 60), ":now": updated_at,
-                                  ":one": 1, ":version": current["version"]}
+    def reschedule(
+        self,
+        current: dict[str, Any],
+        new: Occupancy,
+        doctor_version: int,
+        movable: frozenset[str],
+        updated_at: str,
+        now: int,
+        audit_records: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            ":start": iso(new.start),
+            ":end": iso(new.end),
+            ":duration": int((new.end - new.start).total_seconds() // 60),
+            ":now": updated_at,
+            ":one": 1,
+            ":version": current["version"],
+        }
         transaction = Transaction()
-        transaction.add({"Update": {
-            "TableName": self.appointments_table,
-            "Key": {"id": current["id"]},
-            "UpdateExpression": "SET start_at = :start, end_at = :end, duration_minutes = :duration, "
-                                "updated_at = :now, version = version + :one",
-            "ConditionExpression": f"version = :version AND {_status_in(movable, values)}",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }}, "appointment")
+        transaction.add(
+            {
+                "Update": {
+                    "TableName": self.appointments_table,
+                    "Key": {"id": current["id"]},
+                    "UpdateExpression": "SET start_at = :start, end_at = :end, duration_minutes = :duration, "
+                    "updated_at = :now, version = version + :one",
+                    "ConditionExpression": f"version = :version AND {_status_in(movable, values)}",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            "appointment",
+        )
         transaction.add(_check(self.doctors_table, current["doctor_id"], doctor_version), "doctor")
         transaction.add(_check(self.patients_table, current["patient_id"]), "patient")
-        self._cells(transaction, current["id"], Occupancy.of(current), new, current["doctor_id"],
-                    current["patient_id"], now)
+        self._cells(
+            transaction, current["id"], Occupancy.of(current), new, current["doctor_id"], current["patient_id"], now
+        )
         self._audit(transaction, audit_records)
         transaction.run()
-        return {**current, "start_at": values[":start"], "end_at": values[":end"], "duration_minutes": values[":duration"],
-                "updated_at": updated_at, "version": current["version"] + 1}
+        return {
+            **current,
+            "start_at": values[":start"],
+            "end_at": values[":end"],
+            "duration_minutes": values[":duration"],
+            "updated_at": updated_at,
+            "version": current["version"] + 1,
+        }
 
-    def cancel(self, appointments: list[dict[str, Any]], cancellable: frozenset[str], reason: str, updated_at: str,
-               request_mark: str, audit_records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def cancel(
+        self,
+        appointments: list[dict[str, Any]],
+        cancellable: frozenset[str],
+        reason: str,
+        updated_at: str,
+        request_mark: str,
+        audit_records: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
         """Cancel one appointment, or several of one patient (a series), all or nothing. ``request_mark``
         identifies the cancelling request (derived from its Idempotency-Key, if any), so that request's
         retry can tell its own committed cancel from someone else's."""
         transaction = Transaction()
         by_doctor: dict[str, int] = {}
         for index, current in enumerate(appointments):
-            values: dict[str, Any] = {":cancelled": "cancelled", ":reason": reason, ":now": updated_at,
-                                      ":mark": request_mark, ":one": 1, ":version": current["version"]}
-            transaction.add({"Update": {
-                "TableName": self.appointments_table,
-                "Key": {"id": current["id"]},
-                "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, updated_at = :now, "
-                                    "cancelled_by_request = :mark, version = version + :one REMOVE schedule_doctor_id",
-                "ConditionExpression": f"version = :version AND {_status_in(cancellable, values)}",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values,
-            }}, "appointment", index)
-            self._cells(transaction, current["id"], Occupancy.of(current), None, current["doctor_id"],
-                        current["patient_id"], 0, index)
+            values: dict[str, Any] = {
+                ":cancelled": "cancelled",
+                ":reason": reason,
+                ":now": updated_at,
+                ":mark": request_mark,
+                ":one": 1,
+                ":version": current["version"],
+            }
+            transaction.add(
+                {
+                    "Update": {
+                        "TableName": self.appointments_table,
+                        "Key": {"id": current["id"]},
+                        "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, "
+                        "updated_at = :now, cancelled_by_request = :mark, version = version + :one "
+                        "REMOVE schedule_doctor_id",
+                        "ConditionExpression": f"version = :version AND {_status_in(cancellable, values)}",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                "appointment",
+                index,
+            )
+            self._cells(
+                transaction,
+                current["id"],
+                Occupancy.of(current),
+                None,
+                current["doctor_id"],
+                current["patient_id"],
+                0,
+                index,
+            )
             by_doctor[current["doctor_id"]] = by_doctor.get(current["doctor_id"], 0) + 1
         patient_id = appointments[0]["patient_id"]
         transaction.add(ledger.open_change(self.locks_table, patient_id, -len(appointments)), "open")
@@ -242,32 +354,56 @@ class AppointmentStore:
         transaction.run()
         cancelled = []
         for current in appointments:
-            updated = {**current, "status": "cancelled", "cancellation_reason": reason, "updated_at": updated_at,
-                       "cancelled_by_request": request_mark, "version": current["version"] + 1}
+            updated = {
+                **current,
+                "status": "cancelled",
+                "cancellation_reason": reason,
+                "updated_at": updated_at,
+                "cancelled_by_request": request_mark,
+                "version": current["version"] + 1,
+            }
             updated.pop("schedule_doctor_id", None)
             cancelled.append(updated)
         return cancelled
 
-    def change_status(self, current: dict[str, Any], target: str, allowed_from: frozenset[str], frees_a_place: bool,
-                      updated_at: str, request_mark: str, audit_records: list[dict[str, Any]]) -> dict[str, Any]:
+    def change_status(
+        self,
+        current: dict[str, Any],
+        target: str,
+        allowed_from: frozenset[str],
+        frees_a_place: bool,
+        updated_at: str,
+        request_mark: str,
+        audit_records: list[dict[str, Any]],
+    ) -> dict[str, Any]:
         """A status change that frees no time (arrived, fulfilled, noshow); it gives the patient's place
         back when the appointment stops being open. ``request_mark`` is stored with it: if the write
         committed and its answer was lost, the retry's failed condition can be told apart from
         somebody else's change (DynamoDB also answers a retried ClientRequestToken as the same write)."""
         values: dict[str, Any] = {":target": target, ":now": updated_at, ":one": 1, ":mark": request_mark}
         transaction = Transaction()
-        transaction.add({"Update": {
-            "TableName": self.appointments_table,
-            "Key": {"id": current["id"]},
-            "UpdateExpression": "SET #status = :target, updated_at = :now, status_changed_by_request = :mark, "
-                                "version = version + :one",
-            "ConditionExpression": f"attribute_exists(id) AND {_status_in(allowed_from, values)}",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }}, "appointment")
+        transaction.add(
+            {
+                "Update": {
+                    "TableName": self.appointments_table,
+                    "Key": {"id": current["id"]},
+                    "UpdateExpression": "SET #status = :target, updated_at = :now, status_changed_by_request = :mark, "
+                    "version = version + :one",
+                    "ConditionExpression": f"attribute_exists(id) AND {_status_in(allowed_from, values)}",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            "appointment",
+        )
         if frees_a_place:
             transaction.add(ledger.open_change(self.locks_table, current["patient_id"], -1), "open")
         self._audit(transaction, audit_records)
         transaction.run()
-        return {**current, "status": target, "updated_at": updated_at, "status_changed_by_request": request_mark,
-                "version": current["version"] + 1}
+        return {
+            **current,
+            "status": target,
+            "updated_at": updated_at,
+            "status_changed_by_request": request_mark,
+            "version": current["version"] + 1,
+        }

@@ -8,7 +8,8 @@ is recorded and when.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -29,16 +30,21 @@ def append(records: Iterable[dict[str, Any]]) -> None:
         table(name).put_item(Item=records[0], ConditionExpression=_NEVER_OVERWRITE)
         return
     for start in range(0, len(records), _MAX_TRANSACTION):
-        client().transact_write_items(TransactItems=[
-            {"Put": {"TableName": name, "Item": item, "ConditionExpression": _NEVER_OVERWRITE}}
-            for item in records[start:start + _MAX_TRANSACTION]
-        ])
+        client().transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": item, "ConditionExpression": _NEVER_OVERWRITE}}
+                for item in records[start : start + _MAX_TRANSACTION]
+            ]
+        )
 
 
 def history(subject: str, limit: int, start_key: dict | None) -> tuple[list[dict[str, Any]], dict | None]:
     """One subject's records, newest first."""
-    args: dict[str, Any] = {"KeyConditionExpression": Key("subject").eq(subject), "ScanIndexForward": False,
-                            "Limit": limit}
+    args: dict[str, Any] = {
+        "KeyConditionExpression": Key("subject").eq(subject),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
     if start_key:
         args["ExclusiveStartKey"] = start_key
     answer = table(settings().audit_table).query(**args)

@@ -8,11 +8,12 @@ The endpoint comes from boto3's own configuration: in AWS the regional endpoint;
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -51,7 +52,7 @@ BACKOFF_SCALE_SECONDS, BACKOFF_CAP_SECONDS = 1.0, 20.0
 def worst_call_seconds(config: Config = CLIENT_CONFIG) -> float:
     """The longest one call can take: every attempt times out, with the longest backoff before each retry."""
     attempts = config.retries["total_max_attempts"]
-    backoff = sum(min(BACKOFF_SCALE_SECONDS * 2 ** i, BACKOFF_CAP_SECONDS) for i in range(attempts - 1))
+    backoff = sum(min(BACKOFF_SCALE_SECONDS * 2**i, BACKOFF_CAP_SECONDS) for i in range(attempts - 1))
     return attempts * (config.connect_timeout + config.read_timeout) + backoff
 
 

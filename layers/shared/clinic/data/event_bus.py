@@ -28,8 +28,10 @@ def put(events: list[dict[str, Any]]) -> None:
     """Put events (``{"detail-type", "detail"}``), in order; NotDelivered if any entry failed."""
     bus = os.environ["EVENT_BUS_NAME"]
     for start in range(0, len(events), _BATCH):
-        entries = [{"Source": SOURCE, "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]),
-                    "EventBusName": bus} for e in events[start:start + _BATCH]]
+        entries = [
+            {"Source": SOURCE, "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]), "EventBusName": bus}
+            for e in events[start : start + _BATCH]
+        ]
         answer = _client().put_events(Entries=entries)
         if answer.get("FailedEntryCount"):
             codes = sorted({e.get("ErrorCode", "?") for e in answer.get("Entries", []) if e.get("ErrorCode")})

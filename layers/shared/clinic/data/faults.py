@@ -27,8 +27,7 @@ class Rule:
     probability: float
 
     def fires(self, operation: str, phase: str) -> bool:
-        return (self.operation in ("*", operation) and self.phase == phase
-                and _random.random() < self.probability)
+        return self.operation in ("*", operation) and self.phase == phase and _random.random() < self.probability
 
 
 def rules(spec: str | None = None) -> list[Rule]:
@@ -49,13 +48,15 @@ def install(client, spec: str | None = None) -> None:
 
     def before(model, **_):
         if any(r.fires(model.name, "before") for r in active):
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected fault (before)"}},
-                              model.name)
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "injected fault (before)"}}, model.name
+            )
 
     def after(model, **_):
         if any(r.fires(model.name, "after") for r in active):
-            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected fault (after)"}},
-                              model.name)
+            raise ClientError(
+                {"Error": {"Code": "ServiceUnavailable", "Message": "injected fault (after)"}}, model.name
+            )
 
     client.meta.events.register("before-call.dynamodb", before)
     client.meta.events.register("after-call.dynamodb", after)

@@ -15,9 +15,12 @@ _LOCK_PROBE = {"owner": "health#probe", "hour": "0000-00-00T00"}
 def probe() -> dict[str, str]:
     """Table → "ok" or "failed: <error code>", for every business table this function names."""
     config = settings()
-    probes = (("patients", config.patients_table, _ID_PROBE), ("doctors", config.doctors_table, _ID_PROBE),
-              ("appointments", config.appointments_table, _ID_PROBE),
-              ("slot_locks", config.slot_locks_table, _LOCK_PROBE))
+    probes = (
+        ("patients", config.patients_table, _ID_PROBE),
+        ("doctors", config.doctors_table, _ID_PROBE),
+        ("appointments", config.appointments_table, _ID_PROBE),
+        ("slot_locks", config.slot_locks_table, _LOCK_PROBE),
+    )
     checks: dict[str, str] = {}
     for name, table_name, key in probes:
         if not table_name:

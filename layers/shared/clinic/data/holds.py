@@ -40,40 +40,81 @@ class HoldStore:
         return plain(item) if item else None
 
     # ------------------------------------------------------------------ pieces of a transaction
-    def _cells(self, transaction: Transaction, hold_id: str, occupancy: Occupancy, doctor_id: str, patient_id: str,
-               now: int, *, expires: int | None = None, convert_to: str | None = None,
-               free: dict[str, list[datetime]] | None = None) -> None:
-        for owner, kind, cells in ((locks.doctor_owner(doctor_id), "doctor_cells", occupancy.doctor_cells()),
-                                   (locks.patient_owner(patient_id), "patient_cells", occupancy.patient_cells())):
+    def _cells(
+        self,
+        transaction: Transaction,
+        hold_id: str,
+        occupancy: Occupancy,
+        doctor_id: str,
+        patient_id: str,
+        now: int,
+        *,
+        expires: int | None = None,
+        convert_to: str | None = None,
+        free: dict[str, list[datetime]] | None = None,
+    ) -> None:
+        for owner, kind, cells in (
+            (locks.doctor_owner(doctor_id), "doctor_cells", occupancy.doctor_cells()),
+            (locks.patient_owner(patient_id), "patient_cells", occupancy.patient_cells()),
+        ):
             if free is not None:  # release or expiry: only the cells the hold still holds
                 for change in locks.changes(owner, free.get(owner, []), []):
-                    transaction.add(locks.update_action(self.locks_table, change, hold_id, now,
-                                                        previous_id=hold_id), kind)
+                    transaction.add(
+                        locks.update_action(self.locks_table, change, hold_id, now, previous_id=hold_id), kind
+                    )
             elif convert_to is not None:  # confirm: the hold's cells become the appointment's
                 for change in locks.changes(owner, cells, cells, convert=True):
-                    transaction.add(locks.update_action(self.locks_table, change, convert_to, now,
-                                                        previous_id=hold_id), kind)
+                    transaction.add(
+                        locks.update_action(self.locks_table, change, convert_to, now, previous_id=hold_id), kind
+                    )
             else:  # place
                 for change in locks.changes(owner, [], cells):
-                    transaction.add(locks.update_action(self.locks_table, change, hold_id, now, hold_expiry=expires),
-                                    kind)
+                    transaction.add(
+                        locks.update_action(self.locks_table, change, hold_id, now, hold_expiry=expires), kind
+                    )
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
-            transaction.add({"Put": {"TableName": self.audit_table, "Item": record,
-                                     "ConditionExpression": "attribute_not_exists(subject)"}}, "audit")
+            transaction.add(
+                {
+                    "Put": {
+                        "TableName": self.audit_table,
+                        "Item": record,
+                        "ConditionExpression": "attribute_not_exists(subject)",
+                    }
+                },
+                "audit",
+            )
 
-    def _hold_moves(self, hold: dict[str, Any], target: str, now: int, extra: str = "",
-                    values: dict[str, Any] | None = None, unexpired: bool = True) -> dict[str, Any]:
+    def _hold_moves(
+        self,
+        hold: dict[str, Any],
+        target: str,
+        now: int,
+        extra: str = "",
+        values: dict[str, Any] | None = None,
+        unexpired: bool = True,
+    ) -> dict[str, Any]:
         """The hold goes from ``held`` to ``target``; before its expiry (``unexpired``) or after it."""
         condition = "#status = :held AND expires_epoch " + ("> :now" if unexpired else "<= :now")
-        return {"Update": {
-            "TableName": self.holds_table, "Key": {"id": hold["id"]},
-            "UpdateExpression": "SET #status = :target, updated_at = :updated, version = version + :one" + extra,
-            "ConditionExpression": condition, "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":held": "held", ":target": target, ":now": now, ":one": 1,
-                                          ":updated": hold["updated_at"], **(values or {})},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        return {
+            "Update": {
+                "TableName": self.holds_table,
+                "Key": {"id": hold["id"]},
+                "UpdateExpression": "SET #status = :target, updated_at = :updated, version = version + :one" + extra,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":held": "held",
+                    ":target": target,
+                    ":now": now,
+                    ":one": 1,
+                    ":updated": hold["updated_at"],
+                    **(values or {}),
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
 
     def _entry_moves(self, transaction: Transaction, hold: dict[str, Any], to: str, at: str) -> None:
         """The waitlist entry whose offer this hold is: booked (confirmed), or waiting again, queued
@@ -81,57 +122,115 @@ class HoldStore:
         entry_id, hold_id = hold.get("waitlist_entry_id"), hold["id"]
         if not entry_id:
             return
-        if to == "booked":
-            expression, values = "SET #status = :to, updated_at = :at REMOVE offer", {":to": to, ":at": at}
-        elif to == "cancelled":  # the patient left the waitlist while offered
+        if to == "booked" or to == "cancelled":
             expression, values = "SET #status = :to, updated_at = :at REMOVE offer", {":to": to, ":at": at}
         else:
-            expression = "SET #status = :to, updated_at = :at, queued_at = :at, waiting_doctor_id = :doctor REMOVE offer"
+            expression = (
+                "SET #status = :to, updated_at = :at, queued_at = :at, waiting_doctor_id = :doctor REMOVE offer"
+            )
             values = {":to": to, ":at": at, ":doctor": hold["doctor_id"]}
-        transaction.add({"Update": {
-            "TableName": self.waitlist_table, "Key": {"id": entry_id}, "UpdateExpression": expression,
-            "ConditionExpression": "#status = :offered AND offer.hold_id = :hold",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {**values, ":offered": "offered", ":hold": hold_id}}}, "entry")
+        transaction.add(
+            {
+                "Update": {
+                    "TableName": self.waitlist_table,
+                    "Key": {"id": entry_id},
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "#status = :offered AND offer.hold_id = :hold",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {**values, ":offered": "offered", ":hold": hold_id},
+                }
+            },
+            "entry",
+        )
 
     # ------------------------------------------------------------------ writes
-    def place(self, hold: dict[str, Any], occupancy: Occupancy, doctor_version: int, limit: int, now: int,
-              audit_records: list[dict[str, Any]], entry_offer: dict[str, Any] | None = None) -> None:
+    def place(
+        self,
+        hold: dict[str, Any],
+        occupancy: Occupancy,
+        doctor_version: int,
+        limit: int,
+        now: int,
+        audit_records: list[dict[str, Any]],
+        entry_offer: dict[str, Any] | None = None,
+    ) -> None:
         """Put the hold and take its cells until it expires (raises transactions.Failed).
         ``entry_offer``: the waitlist entry this hold is offered to (it must still be waiting)."""
         transaction = Transaction()
         transaction.add(_check(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
         transaction.add(_check(self.patients_table, hold["patient_id"]), "patient")
         item = {**hold, "version": 1, "purge_at": hold["expires_epoch"] + PURGE_AFTER_SECONDS}
-        transaction.add({"Put": {"TableName": self.holds_table, "Item": item,
-                                 "ConditionExpression": "attribute_not_exists(id)"}}, "hold")
-        self._cells(transaction, hold["id"], occupancy, hold["doctor_id"], hold["patient_id"], now,
-                    expires=hold["expires_epoch"])
+        transaction.add(
+            {"Put": {"TableName": self.holds_table, "Item": item, "ConditionExpression": "attribute_not_exists(id)"}},
+            "hold",
+        )
+        self._cells(
+            transaction,
+            hold["id"],
+            occupancy,
+            hold["doctor_id"],
+            hold["patient_id"],
+            now,
+            expires=hold["expires_epoch"],
+        )
         transaction.add(ledger.open_room_check(self.locks_table, hold["patient_id"], limit), "open")
         if entry_offer is not None:
-            transaction.add({"Update": {
-                "TableName": self.waitlist_table, "Key": {"id": entry_offer["entry_id"]},
-                "UpdateExpression": "SET #status = :offered, offer = :offer, updated_at = :at REMOVE waiting_doctor_id",
-                "ConditionExpression": "#status = :waiting",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":offered": "offered", ":waiting": "waiting", ":at": hold["created_at"],
-                                              ":offer": entry_offer["offer"]}}}, "entry")
+            transaction.add(
+                {
+                    "Update": {
+                        "TableName": self.waitlist_table,
+                        "Key": {"id": entry_offer["entry_id"]},
+                        "UpdateExpression": "SET #status = :offered, offer = :offer, updated_at = :at "
+                        "REMOVE waiting_doctor_id",
+                        "ConditionExpression": "#status = :waiting",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":offered": "offered",
+                            ":waiting": "waiting",
+                            ":at": hold["created_at"],
+                            ":offer": entry_offer["offer"],
+                        },
+                    }
+                },
+                "entry",
+            )
         self._audit(transaction, audit_records)
         transaction.run()
 
-    def confirm(self, hold: dict[str, Any], appointment: dict[str, Any], occupancy: Occupancy, doctor_version: int,
-                limit: int, now: int, audit_records: list[dict[str, Any]]) -> None:
+    def confirm(
+        self,
+        hold: dict[str, Any],
+        appointment: dict[str, Any],
+        occupancy: Occupancy,
+        doctor_version: int,
+        limit: int,
+        now: int,
+        audit_records: list[dict[str, Any]],
+    ) -> None:
         """Book exactly the held interval for the held patient, atomically, while the hold lasts."""
         transaction = Transaction()
-        transaction.add(self._hold_moves(hold, "confirmed", now, ", appointment_id = :appointment",
-                                         {":appointment": appointment["id"]}), "hold")
+        transaction.add(
+            self._hold_moves(
+                hold, "confirmed", now, ", appointment_id = :appointment", {":appointment": appointment["id"]}
+            ),
+            "hold",
+        )
         transaction.add(_check(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
         transaction.add(_check(self.patients_table, hold["patient_id"]), "patient")
         item = {**appointment, "schedule_doctor_id": appointment["doctor_id"], "version": 1}
-        transaction.add({"Put": {"TableName": self.appointments_table, "Item": item,
-                                 "ConditionExpression": "attribute_not_exists(id)"}}, "appointment")
-        self._cells(transaction, hold["id"], occupancy, hold["doctor_id"], hold["patient_id"], now,
-                    convert_to=appointment["id"])
+        transaction.add(
+            {
+                "Put": {
+                    "TableName": self.appointments_table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(id)",
+                }
+            },
+            "appointment",
+        )
+        self._cells(
+            transaction, hold["id"], occupancy, hold["doctor_id"], hold["patient_id"], now, convert_to=appointment["id"]
+        )
         transaction.add(ledger.open_change(self.locks_table, hold["patient_id"], 1, limit), "open")
         transaction.add(ledger.link_change(self.locks_table, hold["doctor_id"], hold["patient_id"], 1), "link")
         self._entry_moves(transaction, hold, "booked", hold["updated_at"])
@@ -142,25 +241,40 @@ class HoldStore:
         """The cells (by owner) this hold still holds: after expiry others may have taken some."""
         occupancy = Occupancy.of(hold)
         found: dict[str, list[datetime]] = {}
-        for owner, cells in ((locks.doctor_owner(hold["doctor_id"]), occupancy.doctor_cells()),
-                             (locks.patient_owner(hold["patient_id"]), occupancy.patient_cells())):
+        for owner, cells in (
+            (locks.doctor_owner(hold["doctor_id"]), occupancy.doctor_cells()),
+            (locks.patient_owner(hold["patient_id"]), occupancy.patient_cells()),
+        ):
             hours = sorted({locks.hour_key(c) for c in cells})
             answer = table(self.locks_table).query(
                 KeyConditionExpression=Key("owner").eq(owner) & Key("hour").between(hours[0], hours[-1]),
-                ConsistentRead=True)
+                ConsistentRead=True,
+            )
             items = {i["hour"]: i for i in answer.get("Items", [])}
-            found[owner] = [c for c in cells
-                            if items.get(locks.hour_key(c), {}).get(f"m{c.minute:02d}") == hold["id"]]
+            found[owner] = [c for c in cells if items.get(locks.hour_key(c), {}).get(f"m{c.minute:02d}") == hold["id"]]
         return found
 
-    def end(self, hold: dict[str, Any], target: str, now: int, audit_records: list[dict[str, Any]],
-            entry_to: str = "waiting") -> None:
+    def end(
+        self,
+        hold: dict[str, Any],
+        target: str,
+        now: int,
+        audit_records: list[dict[str, Any]],
+        entry_to: str = "waiting",
+    ) -> None:
         """Release (before expiry) or expire (after it) the hold, freeing the cells it still holds and
         putting its waitlist entry (if an offer) back in the queue — or ``entry_to`` "cancelled"."""
         transaction = Transaction()
         transaction.add(self._hold_moves(hold, target, now, unexpired=target == "released"), "hold")
-        self._cells(transaction, hold["id"], Occupancy.of(hold), hold["doctor_id"], hold["patient_id"], now,
-                    free=self.held_cells(hold))
+        self._cells(
+            transaction,
+            hold["id"],
+            Occupancy.of(hold),
+            hold["doctor_id"],
+            hold["patient_id"],
+            now,
+            free=self.held_cells(hold),
+        )
         if self._still_offered(hold):  # else the entry has moved on (left the waitlist): nothing to put back
             self._entry_moves(transaction, hold, entry_to, hold["updated_at"])
         self._audit(transaction, audit_records)
@@ -171,7 +285,15 @@ class HoldStore:
         move's own condition makes the transaction fail (and the caller look again) if that changes."""
         if not hold.get("waitlist_entry_id"):
             return False
-        entry = table(self.waitlist_table).get_item(Key={"id": hold["waitlist_entry_id"]}, ConsistentRead=True,
-                                                    ProjectionExpression="#status, offer.hold_id",
-                                                    ExpressionAttributeNames={"#status": "status"}).get("Item") or {}
+        entry = (
+            table(self.waitlist_table)
+            .get_item(
+                Key={"id": hold["waitlist_entry_id"]},
+                ConsistentRead=True,
+                ProjectionExpression="#status, offer.hold_id",
+                ExpressionAttributeNames={"#status": "status"},
+            )
+            .get("Item")
+            or {}
+        )
         return entry.get("status") == "offered" and (entry.get("offer") or {}).get("hold_id") == hold["id"]

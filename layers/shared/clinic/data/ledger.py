@@ -34,8 +34,13 @@ def link_key(doctor_id: str, patient_id: str) -> dict[str, str]:
 
 def open_change(table_name: str, patient_id: str, delta: int, limit: int | None = None) -> dict[str, Any]:
     """Add ``delta`` to the patient's open appointments; with ``limit``, only if the result stays within it."""
-    update: dict[str, Any] = {"TableName": table_name, "Key": open_key(patient_id), "UpdateExpression": "ADD #n :delta",
-                              "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":delta": delta}}
+    update: dict[str, Any] = {
+        "TableName": table_name,
+        "Key": open_key(patient_id),
+        "UpdateExpression": "ADD #n :delta",
+        "ExpressionAttributeNames": {"#n": "n"},
+        "ExpressionAttributeValues": {":delta": delta},
+    }
     if limit is not None:
         update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :room"
         update["ExpressionAttributeValues"][":room"] = limit - delta
@@ -45,16 +50,27 @@ def open_change(table_name: str, patient_id: str, delta: int, limit: int | None 
 
 def open_room_check(table_name: str, patient_id: str, limit: int) -> dict[str, Any]:
     """A condition (no change) that the patient is below the limit: a hold reserves no place yet."""
-    return {"ConditionCheck": {"TableName": table_name, "Key": open_key(patient_id),
-                               "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
-                               "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":limit": limit}}}
+    return {
+        "ConditionCheck": {
+            "TableName": table_name,
+            "Key": open_key(patient_id),
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+            "ExpressionAttributeNames": {"#n": "n"},
+            "ExpressionAttributeValues": {":limit": limit},
+        }
+    }
 
 
 def link_change(table_name: str, doctor_id: str, patient_id: str, delta: int) -> dict[str, Any]:
-    return {"Update": {"TableName": table_name, "Key": link_key(doctor_id, patient_id),
-                       "UpdateExpression": "SET patient_id = :patient ADD #n :delta",
-                       "ExpressionAttributeNames": {"#n": "n"},
-                       "ExpressionAttributeValues": {":patient": patient_id, ":delta": delta}}}
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": link_key(doctor_id, patient_id),
+            "UpdateExpression": "SET patient_id = :patient ADD #n :delta",
+            "ExpressionAttributeNames": {"#n": "n"},
+            "ExpressionAttributeValues": {":patient": patient_id, ":delta": delta},
+        }
+    }
 
 
 def linked(table_name: str, doctor_id: str, patient_id: str) -> bool:
@@ -63,13 +79,18 @@ def linked(table_name: str, doctor_id: str, patient_id: str) -> bool:
     return bool(item) and int(item.get("n", 0)) > 0
 
 
-def linked_patients(table_name: str, doctor_id: str, limit: int, start_key: dict | None
-                    ) -> tuple[list[str], dict | None]:
+def linked_patients(
+    table_name: str, doctor_id: str, limit: int, start_key: dict | None
+) -> tuple[list[str], dict | None]:
     """A page of the doctor's linked patients' ids (by id), and where the next page starts."""
     args: dict[str, Any] = {
         "KeyConditionExpression": Key("owner").eq(doctor_owner(doctor_id)) & Key("hour").begins_with(LINK_PREFIX),
-        "FilterExpression": Attr("n").gt(0), "ProjectionExpression": "patient_id, #o, #h",
-        "ExpressionAttributeNames": {"#o": "owner", "#h": "hour"}, "Limit": limit, "ConsistentRead": True}
+        "FilterExpression": Attr("n").gt(0),
+        "ProjectionExpression": "patient_id, #o, #h",
+        "ExpressionAttributeNames": {"#o": "owner", "#h": "hour"},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
     if start_key:
         args["ExclusiveStartKey"] = start_key
     answer = table(table_name).query(**args)

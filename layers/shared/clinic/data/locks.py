@@ -20,7 +20,7 @@ away) to a handful of transaction items instead of hundreds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CELL = timedelta(minutes=5)
@@ -36,7 +36,7 @@ def patient_owner(patient_id: str) -> str:
 
 def cells(start: datetime, end: datetime) -> list[datetime]:
     """The 5-minute UTC cells covering [start, end); both ends lie on the 5-minute grid."""
-    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if start.minute % 5 or start.second or start.microsecond or end.minute % 5 or end.second or end.microsecond:
         raise ValueError("cells need 5-minute aligned instants")
     result, at = [], start
@@ -90,8 +90,15 @@ def changes(owner: str, old: list[datetime], new: list[datetime], *, convert: bo
     return [result[h] for h in sorted(result)]
 
 
-def update_action(table_name: str, change: HourChange, record_id: str, now: int, *,
-                  hold_expiry: int | None = None, previous_id: str | None = None) -> dict[str, Any]:
+def update_action(
+    table_name: str,
+    change: HourChange,
+    record_id: str,
+    now: int,
+    *,
+    hold_expiry: int | None = None,
+    previous_id: str | None = None,
+) -> dict[str, Any]:
     """One TransactWriteItems Update for one owner-hour item, on behalf of ``record_id``.
 
     - taking a cell requires it free (absent, or held by an expired hold); a hold records its expiry;

@@ -35,12 +35,15 @@ TABLE_VARIABLES: dict[str, str] = {
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     # /health: one keyed read of a record that never exists, per business table
-    "health.probe": tuple(Grant(t, ("GetItem",)) for t in ("PatientsTable", "DoctorsTable", "AppointmentsTable",
-                                                           "SlotLocksTable")),
+    "health.probe": tuple(
+        Grant(t, ("GetItem",)) for t in ("PatientsTable", "DoctorsTable", "AppointmentsTable", "SlotLocksTable")
+    ),
     "patients.create": (Grant("PatientsTable", ("PutItem",)),),
     "patients.list": (Grant("PatientsTable", ("Scan",)),),
-    "patients.search": (Grant("PatientsTable", ("Query",), "by_family_name"),
-                        Grant("PatientsTable", ("Query",), "by_birth_date")),
+    "patients.search": (
+        Grant("PatientsTable", ("Query",), "by_family_name"),
+        Grant("PatientsTable", ("Query",), "by_birth_date"),
+    ),
     "patients.read": (Grant("PatientsTable", ("GetItem",)),),
     "patients.read_many": (Grant("PatientsTable", ("BatchGetItem",)),),
     "patients.update": (Grant("PatientsTable", ("GetItem", "PutItem")),),
@@ -57,35 +60,56 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "settings.update": (Grant("SettingsTable", ("GetItem", "PutItem")),),
     "appointments.read": (Grant("AppointmentsTable", ("GetItem",)),),
     "appointments.read_many": (Grant("AppointmentsTable", ("BatchGetItem",)),),
-    "appointments.by_series": (Grant("AppointmentsTable", ("Query",), "series_appointments"),
-                               Grant("AppointmentsTable", ("BatchGetItem",))),
+    "appointments.by_series": (
+        Grant("AppointmentsTable", ("Query",), "series_appointments"),
+        Grant("AppointmentsTable", ("BatchGetItem",)),
+    ),
     "appointments.by_doctor": (Grant("AppointmentsTable", ("Query",), "doctor_schedule"),),
     "appointments.by_patient": (Grant("AppointmentsTable", ("Query",), "patient_appointments"),),
     # one transaction: the appointment(s), the doctor's and patient's slot locks, the patient's open
     # appointments and the doctor–patient link (same table), doctor and patient checks
-    "appointments.book": (Grant("AppointmentsTable", ("PutItem",)),
-                          Grant("DoctorsTable", ("ConditionCheckItem",)),
-                          Grant("PatientsTable", ("ConditionCheckItem",)),
-                          Grant("SlotLocksTable", ("UpdateItem",))),
-    "appointments.change": (Grant("AppointmentsTable", ("UpdateItem",)),
-                            Grant("DoctorsTable", ("ConditionCheckItem",)),
-                            Grant("PatientsTable", ("ConditionCheckItem",)),
-                            Grant("SlotLocksTable", ("UpdateItem",))),
+    "appointments.book": (
+        Grant("AppointmentsTable", ("PutItem",)),
+        Grant("DoctorsTable", ("ConditionCheckItem",)),
+        Grant("PatientsTable", ("ConditionCheckItem",)),
+        Grant("SlotLocksTable", ("UpdateItem",)),
+    ),
+    "appointments.change": (
+        Grant("AppointmentsTable", ("UpdateItem",)),
+        Grant("DoctorsTable", ("ConditionCheckItem",)),
+        Grant("PatientsTable", ("ConditionCheckItem",)),
+        Grant("SlotLocksTable", ("UpdateItem",)),
+    ),
     "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
     "appointments.status": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
     # holds (clinic.data.holds): one transaction each, like the appointments'
     "holds.read": (Grant("HoldsTable", ("GetItem",)),),
-    "holds.place": (Grant("HoldsTable", ("PutItem",)), Grant("DoctorsTable", ("ConditionCheckItem",)),
-                    Grant("PatientsTable", ("ConditionCheckItem",)),
-                    Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem"))),
-    "holds.confirm": (Grant("HoldsTable", ("UpdateItem",)), Grant("AppointmentsTable", ("PutItem",)),
-                      Grant("DoctorsTable", ("ConditionCheckItem",)), Grant("PatientsTable", ("ConditionCheckItem",)),
-                      Grant("SlotLocksTable", ("UpdateItem",)), Grant("WaitlistTable", ("UpdateItem",))),
-    "holds.end": (Grant("HoldsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("Query", "UpdateItem")),
-                  Grant("WaitlistTable", ("GetItem", "UpdateItem"))),
-    "holds.offer": (Grant("HoldsTable", ("PutItem",)), Grant("DoctorsTable", ("ConditionCheckItem",)),
-                    Grant("PatientsTable", ("ConditionCheckItem",)),
-                    Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem")), Grant("WaitlistTable", ("UpdateItem",))),
+    "holds.place": (
+        Grant("HoldsTable", ("PutItem",)),
+        Grant("DoctorsTable", ("ConditionCheckItem",)),
+        Grant("PatientsTable", ("ConditionCheckItem",)),
+        Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem")),
+    ),
+    "holds.confirm": (
+        Grant("HoldsTable", ("UpdateItem",)),
+        Grant("AppointmentsTable", ("PutItem",)),
+        Grant("DoctorsTable", ("ConditionCheckItem",)),
+        Grant("PatientsTable", ("ConditionCheckItem",)),
+        Grant("SlotLocksTable", ("UpdateItem",)),
+        Grant("WaitlistTable", ("UpdateItem",)),
+    ),
+    "holds.end": (
+        Grant("HoldsTable", ("UpdateItem",)),
+        Grant("SlotLocksTable", ("Query", "UpdateItem")),
+        Grant("WaitlistTable", ("GetItem", "UpdateItem")),
+    ),
+    "holds.offer": (
+        Grant("HoldsTable", ("PutItem",)),
+        Grant("DoctorsTable", ("ConditionCheckItem",)),
+        Grant("PatientsTable", ("ConditionCheckItem",)),
+        Grant("SlotLocksTable", ("UpdateItem", "ConditionCheckItem")),
+        Grant("WaitlistTable", ("UpdateItem",)),
+    ),
     # the waitlist (clinic.data.waitlist)
     "waitlist.create": (Grant("WaitlistTable", ("PutItem",)),),
     "waitlist.read": (Grant("WaitlistTable", ("GetItem",)),),
@@ -118,16 +142,29 @@ class Resource:
 
 RESOURCES: dict[str, tuple[Resource, ...]] = {
     # which stream a record comes from (the publisher reads streams; SAM grants stream reads itself)
-    "events.sources": tuple(Resource((), "", variable, "${%s}" % table) for table, variable in (
-        ("AppointmentsTable", "APPOINTMENTS_TABLE"), ("HoldsTable", "HOLDS_TABLE"), ("WaitlistTable", "WAITLIST_TABLE"))),
+    "events.sources": tuple(
+        Resource((), "", variable, f"${{{table}}}")
+        for table, variable in (
+            ("AppointmentsTable", "APPOINTMENTS_TABLE"),
+            ("HoldsTable", "HOLDS_TABLE"),
+            ("WaitlistTable", "WAITLIST_TABLE"),
+        )
+    ),
     # put domain events on the stack's bus (clinic.events)
     "events.publish": (Resource(("events:PutEvents",), "ClinicEventBus.Arn", "EVENT_BUS_NAME", "${ClinicEventBus}"),),
     # one-time schedules in the stack's group: reminders and hold expiries (clinic.services.timers)
     "scheduler.timers": (
-        Resource(("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
-                  "scheduler:GetSchedule"),
-                 "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*",
-                 "SCHEDULE_GROUP", "${ClinicScheduleGroup}"),
+        Resource(
+            (
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+            ),
+            "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*",
+            "SCHEDULE_GROUP",
+            "${ClinicScheduleGroup}",
+        ),
         Resource(("iam:PassRole",), "SchedulerRole.Arn", "SCHEDULER_ROLE_ARN", "SchedulerRole.Arn"),
         # the published alias (SnapStart runs published versions only)
         Resource((), "", "REMINDER_TARGET_ARN", "${SendReminderFunction.Alias}"),
@@ -145,8 +182,10 @@ def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
         for grant in PERMISSIONS.get(name, ()):
             actions = merged.setdefault((grant.table, grant.index), [])
             actions.extend(a for a in grant.actions if a not in actions)
-    return [Grant(table, tuple(sorted(actions)), index) for (table, index), actions in sorted(
-        merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+    return [
+        Grant(table, tuple(sorted(actions)), index)
+        for (table, index), actions in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    ]
 
 
 def tables_of(names: tuple[str, ...] | list[str]) -> list[str]:

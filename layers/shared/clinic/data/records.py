@@ -60,7 +60,7 @@ class Records:
         name = self._table.name
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 100):
-            request = {name: {"Keys": [{"id": i} for i in ids[start:start + 100]], "ConsistentRead": True}}
+            request = {name: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}}
             while request:
                 answer = resource().batch_get_item(RequestItems=request)
                 for item in plain(answer.get("Responses", {}).get(name, [])):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,18 +23,25 @@ def _client():
 
 
 def _at(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("at(%Y-%m-%dT%H:%M:%S)")
+    return moment.astimezone(UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
 
 
 def upsert(name: str, moment: datetime, target_variable: str, payload: dict[str, Any]) -> None:
     """Make the schedule ``name`` fire once at ``moment``, invoking the target the variable names."""
     request = {
-        "Name": name, "GroupName": os.environ["SCHEDULE_GROUP"], "ScheduleExpression": _at(moment),
-        "ScheduleExpressionTimezone": "UTC", "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Name": name,
+        "GroupName": os.environ["SCHEDULE_GROUP"],
+        "ScheduleExpression": _at(moment),
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
         "ActionAfterCompletion": "DELETE",
-        "Target": {"Arn": os.environ[target_variable], "RoleArn": os.environ["SCHEDULER_ROLE_ARN"],
-                   "Input": json.dumps(payload), "RetryPolicy": {"MaximumRetryAttempts": 5},
-                   "DeadLetterConfig": {"Arn": os.environ["SCHEDULE_DEAD_LETTER_ARN"]}},
+        "Target": {
+            "Arn": os.environ[target_variable],
+            "RoleArn": os.environ["SCHEDULER_ROLE_ARN"],
+            "Input": json.dumps(payload),
+            "RetryPolicy": {"MaximumRetryAttempts": 5},
+            "DeadLetterConfig": {"Arn": os.environ["SCHEDULE_DEAD_LETTER_ARN"]},
+        },
     }
     try:
         _client().create_schedule(**request)

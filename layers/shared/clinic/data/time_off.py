@@ -25,25 +25,35 @@ class DoctorMissing(Exception):
 
 def add(doctor_id: str, entry: dict[str, Any], expected_version: int, updated_at: str) -> dict[str, Any]:
     """Append ``entry``; answers the doctor as it is now."""
-    return _update(doctor_id, "SET time_off = list_append(if_not_exists(time_off, :empty), :entry), "
-                              "version = version + :one, updated_at = :now",
-                   "attribute_exists(id) AND version = :version",
-                   {":empty": [], ":entry": [entry], ":one": 1, ":now": updated_at, ":version": expected_version})
+    return _update(
+        doctor_id,
+        "SET time_off = list_append(if_not_exists(time_off, :empty), :entry), "
+        "version = version + :one, updated_at = :now",
+        "attribute_exists(id) AND version = :version",
+        {":empty": [], ":entry": [entry], ":one": 1, ":now": updated_at, ":version": expected_version},
+    )
 
 
 def remove(doctor_id: str, index: int, entry_id: str, expected_version: int, updated_at: str) -> dict[str, Any]:
     """Remove the entry at ``index`` (it must still be ``entry_id``); answers the doctor as it is now."""
-    return _update(doctor_id, f"REMOVE time_off[{index}] SET version = version + :one, updated_at = :now",
-                   f"attribute_exists(id) AND version = :version AND time_off[{index}].id = :entry",
-                   {":one": 1, ":now": updated_at, ":version": expected_version, ":entry": entry_id})
+    return _update(
+        doctor_id,
+        f"REMOVE time_off[{index}] SET version = version + :one, updated_at = :now",
+        f"attribute_exists(id) AND version = :version AND time_off[{index}].id = :entry",
+        {":one": 1, ":now": updated_at, ":version": expected_version, ":entry": entry_id},
+    )
 
 
 def _update(doctor_id: str, expression: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
     try:
         answer = table(settings().doctors_table).update_item(
-            Key={"id": doctor_id}, UpdateExpression=expression, ConditionExpression=condition,
-            ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            Key={"id": doctor_id},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             if not error.response.get("Item"):

@@ -85,8 +85,13 @@ class Transaction:
                 reasons = error.response.get("CancellationReasons") or []
                 codes = [r.get("Code", "None") for r in reasons]
                 if "ConditionalCheckFailed" in codes:
-                    raise Failed({self.roles[i]: plain(_old_item(r)) for i, r in enumerate(reasons)
-                                  if r.get("Code") == "ConditionalCheckFailed"}) from None
+                    raise Failed(
+                        {
+                            self.roles[i]: plain(_old_item(r))
+                            for i, r in enumerate(reasons)
+                            if r.get("Code") == "ConditionalCheckFailed"
+                        }
+                    ) from None
                 if "TransactionConflict" in codes and attempt + 1 < CONFLICT_ATTEMPTS:
                     time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # noqa: S311  # jitter  # nosec B311
                     continue

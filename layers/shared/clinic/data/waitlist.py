@@ -33,18 +33,21 @@ def get(entry_id: str) -> dict[str, Any] | None:
 
 def create(entry: dict[str, Any]) -> None:
     """Put a new entry (never over an existing one), waiting in its doctor's queue."""
-    _table().put_item(Item={**entry, "waiting_doctor_id": entry["doctor_id"]},
-                      ConditionExpression="attribute_not_exists(id)")
+    _table().put_item(
+        Item={**entry, "waiting_doctor_id": entry["doctor_id"]}, ConditionExpression="attribute_not_exists(id)"
+    )
 
 
 def cancel(entry: dict[str, Any], at: str) -> None:
     """Leave the waitlist (only a waiting entry: an offered one is left through its hold's release)."""
     try:
         _table().update_item(
-            Key={"id": entry["id"]}, UpdateExpression="SET #status = :cancelled, updated_at = :at "
-                                                      "REMOVE waiting_doctor_id, offer",
-            ConditionExpression="#status = :waiting", ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":cancelled": "cancelled", ":waiting": "waiting", ":at": at})
+            Key={"id": entry["id"]},
+            UpdateExpression="SET #status = :cancelled, updated_at = :at REMOVE waiting_doctor_id, offer",
+            ConditionExpression="#status = :waiting",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":cancelled": "cancelled", ":waiting": "waiting", ":at": at},
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise Changed() from None
@@ -56,10 +59,12 @@ def expire(entry: dict[str, Any], at: str) -> None:
     expired entry left there would be read, and skipped, by every matcher run ahead of newer ones)."""
     try:
         _table().update_item(
-            Key={"id": entry["id"]}, UpdateExpression="SET #status = :expired, updated_at = :at REMOVE waiting_doctor_id",
+            Key={"id": entry["id"]},
+            UpdateExpression="SET #status = :expired, updated_at = :at REMOVE waiting_doctor_id",
             ConditionExpression="#status = :waiting",  # the window (``to``, never changed) is checked by the caller
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":expired": "expired", ":waiting": "waiting", ":at": at})
+            ExpressionAttributeValues={":expired": "expired", ":waiting": "waiting", ":at": at},
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise Changed() from None
@@ -68,12 +73,16 @@ def expire(entry: dict[str, Any], at: str) -> None:
 
 def queue(doctor_id: str, limit: int, start_key: dict | None = None) -> tuple[list[dict[str, Any]], dict | None]:
     """The doctor's waiting entries, oldest first (an index: eventually consistent; writes decide)."""
-    answer = _table().query(IndexName=QUEUE_INDEX, KeyConditionExpression=Key("waiting_doctor_id").eq(doctor_id),
-                            **page_args(limit, start_key))
+    answer = _table().query(
+        IndexName=QUEUE_INDEX,
+        KeyConditionExpression=Key("waiting_doctor_id").eq(doctor_id),
+        **page_args(limit, start_key),
+    )
     return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
 
 def of_patient(patient_id: str, limit: int, start_key: dict | None) -> tuple[list[dict[str, Any]], dict | None]:
-    answer = _table().query(IndexName=PATIENT_INDEX, KeyConditionExpression=Key("patient_id").eq(patient_id),
-                            **page_args(limit, start_key))
+    answer = _table().query(
+        IndexName=PATIENT_INDEX, KeyConditionExpression=Key("patient_id").eq(patient_id), **page_args(limit, start_key)
+    )
     return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")

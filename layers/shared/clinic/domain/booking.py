@@ -29,7 +29,7 @@ class Policy:
     max_open_appointments_per_patient: int = 20
 
     @classmethod
-    def of(cls, settings: dict[str, Any]) -> "Policy":
+    def of(cls, settings: dict[str, Any]) -> Policy:
         return cls(**{k: int(settings[k]) for k in cls.__dataclass_fields__ if k in settings})
 
 
@@ -42,7 +42,7 @@ class Interval:
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
-    def overlaps(self, other: "Interval") -> bool:
+    def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
 
 
@@ -57,13 +57,17 @@ class Booking:
 
     @property
     def doctor_interval(self) -> Interval:
-        return Interval(self.interval.start - timedelta(minutes=self.buffer_before),
-                        self.interval.end + timedelta(minutes=self.buffer_after))
+        return Interval(
+            self.interval.start - timedelta(minutes=self.buffer_before),
+            self.interval.end + timedelta(minutes=self.buffer_after),
+        )
 
 
 def hours_of(doctor: dict) -> WorkingHours:
     """The doctor record's working hours as the schedule module wants them."""
-    intervals = {day: [(i["start"], i["end"]) for i in spans] for day, spans in (doctor.get("working_hours") or {}).items()}
+    intervals = {
+        day: [(i["start"], i["end"]) for i in spans] for day, spans in (doctor.get("working_hours") or {}).items()
+    }
     return WorkingHours(time_zone=doctor["time_zone"], slot_minutes=int(doctor["slot_minutes"]), intervals=intervals)
 
 
@@ -86,18 +90,21 @@ def shape(doctor: dict, duration_minutes: int | None, type_code: str | None) -> 
     slot = int(doctor["slot_minutes"])
     duration = int(kind["duration_minutes"]) if kind else (slot if duration_minutes is None else duration_minutes)
     if duration <= 0 or duration > MAX_DURATION_MINUTES or duration % slot:
-        raise invalid("duration_minutes", f"must be a positive multiple of {slot} minutes, at most {MAX_DURATION_MINUTES}")
+        raise invalid(
+            "duration_minutes", f"must be a positive multiple of {slot} minutes, at most {MAX_DURATION_MINUTES}"
+        )
     return duration, kind
 
 
-def check_horizon(start: datetime, now: datetime, policy: Policy, *, notice_applies: bool, field: str = "start") -> None:
+def check_horizon(
+    start: datetime, now: datetime, policy: Policy, *, notice_applies: bool, field: str = "start"
+) -> None:
     if start < now:
         raise invalid(field, "must not be in the past")
     if start > now + timedelta(days=policy.max_advance_days):
         raise invalid(field, f"must not be more than {policy.max_advance_days} days ahead")
     if notice_applies and start < now + timedelta(minutes=policy.min_notice_minutes):
-        raise TooSoon(detail=f"a patient books at least {policy.min_notice_minutes} minutes ahead",
-                      errors=[])
+        raise TooSoon(detail=f"a patient books at least {policy.min_notice_minutes} minutes ahead", errors=[])
 
 
 def time_off_overlapping(doctor: dict, interval: Interval) -> list[dict]:
@@ -110,9 +117,17 @@ def time_off_overlapping(doctor: dict, interval: Interval) -> list[dict]:
     return found
 
 
-def check_bookable(doctor: dict, start: datetime, duration_minutes: int | None, now: datetime, *,
-                   type_code: str | None = None, policy: Policy | None = None, notice_applies: bool = False,
-                   field: str = "start") -> Booking:
+def check_bookable(
+    doctor: dict,
+    start: datetime,
+    duration_minutes: int | None,
+    now: datetime,
+    *,
+    type_code: str | None = None,
+    policy: Policy | None = None,
+    notice_applies: bool = False,
+    field: str = "start",
+) -> Booking:
     """What to book, or the contract's error: VALIDATION_ERROR, TOO_SOON, OUTSIDE_WORKING_HOURS or
     DOCTOR_AWAY. ``notice_applies``: the minimum notice binds patients, not staff."""
     policy = policy or Policy()
@@ -126,13 +141,25 @@ def check_bookable(doctor: dict, start: datetime, duration_minutes: int | None, 
         raise OutsideWorkingHours(detail="the appointment does not lie within the doctor's working hours")
     if time_off_overlapping(doctor, interval):
         raise DoctorAway(detail="the doctor is away for part of that time")
-    return Booking(interval, kind["code"] if kind else None, int(kind.get("buffer_before_minutes", 0)) if kind else 0,
-                   int(kind.get("buffer_after_minutes", 0)) if kind else 0)
+    return Booking(
+        interval,
+        kind["code"] if kind else None,
+        int(kind.get("buffer_before_minutes", 0)) if kind else 0,
+        int(kind.get("buffer_after_minutes", 0)) if kind else 0,
+    )
 
 
-def candidates(doctor: dict, window_start: datetime, window_end: datetime, now: datetime, *,
-               type_code: str | None, policy: Policy, notice_applies: bool,
-               duration_minutes: int | None = None) -> list[Booking]:
+def candidates(
+    doctor: dict,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    *,
+    type_code: str | None,
+    policy: Policy,
+    notice_applies: bool,
+    duration_minutes: int | None = None,
+) -> list[Booking]:
     """Every booking of the type's duration (or ``duration_minutes``, or one slot) that working hours,
     time off and the policy allow in [window_start, window_end), sorted by start; whether its time is
     free is storage's part."""

@@ -10,10 +10,10 @@ and a slot lasts ``slot_minutes`` of real time, ending no later than its interva
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,7 +60,7 @@ def _wall(day: date, minute_of_day: int, zone: ZoneInfo, fold: int) -> datetime:
 
 def _exists(local: datetime) -> bool:
     """A wall time exists if it survives the round trip through UTC."""
-    back = local.astimezone(timezone.utc).astimezone(local.tzinfo)
+    back = local.astimezone(UTC).astimezone(local.tzinfo)
     return back.replace(tzinfo=None, fold=0) == local.replace(tzinfo=None, fold=0)
 
 
@@ -70,7 +70,7 @@ def resolve(day: date, minute_of_day: int, zone: ZoneInfo) -> list[datetime]:
     for fold in (0, 1):
         local = _wall(day, minute_of_day, zone, fold)
         if _exists(local):
-            instant = local.astimezone(timezone.utc)
+            instant = local.astimezone(UTC)
             if instant not in instants:
                 instants.append(instant)
     return sorted(instants)
@@ -93,8 +93,9 @@ def _day_slots(hours: WorkingHours, day: date, zone: ZoneInfo) -> tuple[Slot, ..
 
 
 @lru_cache(maxsize=2048)
-def _day_slots_of(zone_name: str, slot_minutes: int, intervals: tuple[tuple[str, str], ...],
-                  day: date) -> tuple[Slot, ...]:
+def _day_slots_of(
+    zone_name: str, slot_minutes: int, intervals: tuple[tuple[str, str], ...], day: date
+) -> tuple[Slot, ...]:
     """One day's slots, computed once per container: resolving each wall time through the zone is
     most of a booking's and an availability query's CPU, and the answer never changes (slots are
     immutable; a doctor with other hours or another zone is another key)."""

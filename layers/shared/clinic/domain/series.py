@@ -8,7 +8,7 @@ side of the fold — the earlier instant unless the first occurrence itself was 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -19,7 +19,7 @@ def occurrences(first: datetime, time_zone: str, every_weeks: int, count: int) -
     for index in range(count):
         day = local.date() + timedelta(weeks=every_weeks * index)
         wall = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone).replace(fold=local.fold)
-        back = wall.astimezone(timezone.utc).astimezone(zone)
+        back = wall.astimezone(UTC).astimezone(zone)
         exists = back.replace(tzinfo=None, fold=0) == wall.replace(tzinfo=None, fold=0)
-        found.append(wall.astimezone(timezone.utc) if exists else None)
+        found.append(wall.astimezone(UTC) if exists else None)
     return found

@@ -21,8 +21,15 @@ def url(base: str | None, resource_type: str, pairs: list[tuple[str, str]]) -> s
     return f"{path}?{query}" if query else path
 
 
-def searchset(matches: list[dict[str, Any]], *, base: str | None, self_url: str, next_url: str | None = None,
-              total: int | None = None, ignored: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+def searchset(
+    matches: list[dict[str, Any]],
+    *,
+    base: str | None,
+    self_url: str,
+    next_url: str | None = None,
+    total: int | None = None,
+    ignored: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     for resource in matches:
         entry: dict[str, Any] = {"resource": resource, "search": {"mode": "match"}}

@@ -18,39 +18,75 @@ COUNT = ("_count", "number", None, "Page size: 1 to 100, default 20.")
 RESOURCES: dict[str, tuple[tuple[str, ...], list[tuple[str, str, str | None, str]], str]] = {
     "Patient": (("read",), [], "A patient's record: the same access and audit as GET /patients/{id}."),
     "Practitioner": (("read",), [], "A doctor (any signed-in user)."),
-    "Schedule": (("read", "search-type"), [
-        ("actor", "reference", f"{SPEC}/Schedule-actor", "Practitioner/<id>: that doctor's Schedule. Required."),
-        COUNT,
-    ], "One Schedule per doctor, with the doctor's id (any signed-in user)."),
-    "Slot": (("search-type",), [
-        ("schedule", "reference", f"{SPEC}/Slot-schedule", "Schedule/<id>. Required."),
-        ("start", "date", f"{SPEC}/Slot-start",
-         "A lower (ge, gt, sa, eq) and an upper (lt, le, eb, eq) bound on the slot's start, at most 14 days apart. "
-         "Required."),
-        ("status", "token", f"{SPEC}/Slot-status", "Only free slots are offered: free, or nothing."),
-        ("service-type", "token", f"{SPEC}/Slot-service-type",
-         "A code of the doctor's appointment types: slots of that type's length, with its buffers free."),
-        COUNT,
-    ], "Free bookable times, computed like GET /doctors/{id}/availability (any signed-in user)."),
-    "Appointment": (("read", "search-type"), [
-        ("patient", "reference", f"{SPEC}/Appointment-patient",
-         "Patient/<id>: that patient's appointments, every status (staff, the patient)."),
-        ("practitioner", "reference", f"{SPEC}/Appointment-practitioner",
-         "Practitioner/<id>: that doctor's appointments that are not cancelled; needs date bounds at most 31 days "
-         "apart (staff, the doctor)."),
-        ("date", "date", f"{SPEC}/Appointment-date", "Bounds on the appointment's start (prefixes eq, ge, gt, le, lt, "
-                                                  "sa, eb)."),
-        COUNT,
-    ], "Read: the same access and audit as GET /appointments/{id}. Search: give patient or practitioner; pages "
-       "follow link next."),
+    "Schedule": (
+        ("read", "search-type"),
+        [
+            ("actor", "reference", f"{SPEC}/Schedule-actor", "Practitioner/<id>: that doctor's Schedule. Required."),
+            COUNT,
+        ],
+        "One Schedule per doctor, with the doctor's id (any signed-in user).",
+    ),
+    "Slot": (
+        ("search-type",),
+        [
+            ("schedule", "reference", f"{SPEC}/Slot-schedule", "Schedule/<id>. Required."),
+            (
+                "start",
+                "date",
+                f"{SPEC}/Slot-start",
+                "A lower (ge, gt, sa, eq) and an upper (lt, le, eb, eq) bound on the slot's start, at most 14 "
+                "days apart. Required.",
+            ),
+            ("status", "token", f"{SPEC}/Slot-status", "Only free slots are offered: free, or nothing."),
+            (
+                "service-type",
+                "token",
+                f"{SPEC}/Slot-service-type",
+                "A code of the doctor's appointment types: slots of that type's length, with its buffers free.",
+            ),
+            COUNT,
+        ],
+        "Free bookable times, computed like GET /doctors/{id}/availability (any signed-in user).",
+    ),
+    "Appointment": (
+        ("read", "search-type"),
+        [
+            (
+                "patient",
+                "reference",
+                f"{SPEC}/Appointment-patient",
+                "Patient/<id>: that patient's appointments, every status (staff, the patient).",
+            ),
+            (
+                "practitioner",
+                "reference",
+                f"{SPEC}/Appointment-practitioner",
+                "Practitioner/<id>: that doctor's appointments that are not cancelled; needs date bounds at most "
+                "31 days apart (staff, the doctor).",
+            ),
+            (
+                "date",
+                "date",
+                f"{SPEC}/Appointment-date",
+                "Bounds on the appointment's start (prefixes eq, ge, gt, le, lt, sa, eb).",
+            ),
+            COUNT,
+        ],
+        "Read: the same access and audit as GET /appointments/{id}. Search: give patient or practitioner; pages "
+        "follow link next.",
+    ),
 }
 
 
 def _resource(kind: str) -> dict[str, Any]:
     interactions, parameters, documentation = RESOURCES[kind]
     resource: dict[str, Any] = {
-        "type": kind, "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}", "documentation": documentation,
-        "interaction": [{"code": code} for code in interactions], "versioning": "no-version", "readHistory": False,
+        "type": kind,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}",
+        "documentation": documentation,
+        "interaction": [{"code": code} for code in interactions],
+        "versioning": "no-version",
+        "readHistory": False,
         "updateCreate": False,
     }
     if parameters:
@@ -78,22 +114,35 @@ def statement(base_url: str | None, *, version: str, cors: bool) -> dict[str, An
         "implementation": implementation,
         "fhirVersion": FHIR_VERSION,
         "format": ["json", FHIR_JSON],
-        "rest": [{
-            "mode": "server",
-            "documentation": (
-                "Read-only. Unknown search parameters are ignored and reported in the Bundle as a warning "
-                "OperationOutcome (search.mode outcome), or refused with 400 under Prefer: handling=strict. Errors "
-                "are OperationOutcome with the native API's HTTP status."),
-            "security": {
-                "cors": cors,
-                "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                         "code": "OAuth", "display": "OAuth"}],
-                             "text": "OAuth 2.0 bearer token"}],
-                "description": (
-                    "Every request but GET /metadata needs Authorization: Bearer <token>, a Cognito user-pool ID "
-                    "token (OpenID Connect): staff and doctors from the workforce pool, patients from the patient "
-                    "pool; the token's group is the role. Not SMART on FHIR: no SMART scopes or launch context."),
-            },
-            "resource": [_resource(kind) for kind in RESOURCES],
-        }],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Read-only. Unknown search parameters are ignored and reported in the Bundle as a warning "
+                    "OperationOutcome (search.mode outcome), or refused with 400 under Prefer: handling=strict. Errors "
+                    "are OperationOutcome with the native API's HTTP status."
+                ),
+                "security": {
+                    "cors": cors,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                    "display": "OAuth",
+                                }
+                            ],
+                            "text": "OAuth 2.0 bearer token",
+                        }
+                    ],
+                    "description": (
+                        "Every request but GET /metadata needs Authorization: Bearer <token>, a Cognito user-pool ID "
+                        "token (OpenID Connect): staff and doctors from the workforce pool, patients from the patient "
+                        "pool; the token's group is the role. Not SMART on FHIR: no SMART scopes or launch context."
+                    ),
+                },
+                "resource": [_resource(kind) for kind in RESOURCES],
+            }
+        ],
     }

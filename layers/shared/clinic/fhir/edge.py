@@ -29,8 +29,9 @@ def operation_outcome(error: ApiError) -> Answer:
 
 
 def fhir_endpoint(function: str, **declared: Any) -> Callable[[Callable[[Request], Answer]], Endpoint]:
-    return endpoint(function, content_type=FHIR_JSON, problem=operation_outcome, problem_answers=FhirOperationOutcome,
-                    **declared)
+    return endpoint(
+        function, content_type=FHIR_JSON, problem=operation_outcome, problem_answers=FhirOperationOutcome, **declared
+    )
 
 
 def base_url(event: Mapping[str, Any]) -> str | None:
@@ -53,15 +54,30 @@ def base_url(event: Mapping[str, Any]) -> str | None:
     return f"{scheme}://{host}{stage}{mapping}/fhir"
 
 
-def searched(request: Request, resource_type: str, supported: tuple[str, ...], run: Callable[[search.Params], Any],
-             ) -> Answer:
+def searched(
+    request: Request,
+    resource_type: str,
+    supported: tuple[str, ...],
+    run: Callable[[search.Params], Any],
+) -> Answer:
     """A search: its parameters read from every value of the query (unknown ones ignored, or refused under
     ``Prefer: handling=strict``), ``run`` (a use case answering a page: ``resources``, ``used``,
     ``next_pairs``, ``total``), and the searchset Bundle of that page."""
-    found = search.params(request.event.get("multiValueQueryStringParameters"), supported,
-                          strict=search.strict_handling(request.header("Prefer")))
+    found = search.params(
+        request.event.get("multiValueQueryStringParameters"),
+        supported,
+        strict=search.strict_handling(request.header("Prefer")),
+    )
     page = run(found)
     base = base_url(request.event)
     next_url = bundle.url(base, resource_type, page.next_pairs) if page.next_pairs else None
-    return answer(bundle.searchset(page.resources, base=base, self_url=bundle.url(base, resource_type, page.used),
-                                   next_url=next_url, total=page.total, ignored=found.ignored))
+    return answer(
+        bundle.searchset(
+            page.resources,
+            base=base,
+            self_url=bundle.url(base, resource_type, page.used),
+            next_url=next_url,
+            total=page.total,
+            ignored=found.ignored,
+        )
+    )

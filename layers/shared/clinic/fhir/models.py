@@ -26,10 +26,22 @@ def _listed(value: Any) -> Any:
 Repeatable = Annotated[list[str], BeforeValidator(_listed)]
 # Documented as the integer it is, read as text: the search checks it (clinic.fhir.search.count), after the
 # role and the audit marks, as the native routes do with their path ids.
-Count = Annotated[str, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100, "default": 20,
-                                       "description": "Page size: 1 to 100, default 20"})]
-PREFER = ("Unknown search parameters are ignored and listed in a warning OperationOutcome entry (search.mode "
-          "outcome); with the header Prefer: handling=strict they are refused with 400.")
+Count = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 20,
+            "description": "Page size: 1 to 100, default 20",
+        }
+    ),
+]
+PREFER = (
+    "Unknown search parameters are ignored and listed in a warning OperationOutcome entry (search.mode "
+    "outcome); with the header Prefer: handling=strict they are refused with 400."
+)
 
 
 class _Search(RequestModel):
@@ -43,22 +55,27 @@ class ScheduleSearch(_Search):
 
 class SlotSearch(_Search):
     schedule: str = Field(description="Schedule/<doctor id>")
-    start: Repeatable = Field(description="A lower bound (ge, gt, sa or eq) and an upper bound (lt, le, eb or eq) on "
-                                          "the slot's start, at most 14 days apart: start=ge…&start=lt…")
+    start: Repeatable = Field(
+        description="A lower bound (ge, gt, sa or eq) and an upper bound (lt, le, eb or eq) on "
+        "the slot's start, at most 14 days apart: start=ge…&start=lt…"
+    )
     status: str | None = Field(default=None, description="free (only free slots are offered)")
-    service_type: str | None = Field(default=None, alias="service-type",
-                                     description="A code of the doctor's appointment types")
+    service_type: str | None = Field(
+        default=None, alias="service-type", description="A code of the doctor's appointment types"
+    )
     count: Count | None = Field(default=None, alias="_count", description="Page size: 1 to 100, default 20")
 
 
 class AppointmentSearch(_Search):
     patient: str | None = Field(default=None, description="Patient/<id>: every status")
-    practitioner: str | None = Field(default=None, description="Practitioner/<id>: not cancelled; needs both date "
-                                                               "bounds, at most 31 days apart")
+    practitioner: str | None = Field(
+        default=None, description="Practitioner/<id>: not cancelled; needs both date bounds, at most 31 days apart"
+    )
     date: Repeatable | None = Field(default=None, description="Bounds on the start: date=ge…&date=lt…")
     count: Count | None = Field(default=None, alias="_count", description="Page size: 1 to 100, default 20")
-    page_token: str | None = Field(default=None, alias="_page_token",
-                                   description="Opaque: from the previous page's link next")
+    page_token: str | None = Field(
+        default=None, alias="_page_token", description="Opaque: from the previous page's link next"
+    )
 
 
 # ---------------------------------------------------------------------- answers

@@ -42,16 +42,28 @@ def issue_type(error: ApiError) -> str:
 
 def of_error(error: ApiError) -> dict[str, Any]:
     """The OperationOutcome of an error."""
-    details = {"coding": [{"system": ERROR_CODE_SYSTEM, "code": error.code, "display": error.title}],
-               "text": error.title}
+    details = {
+        "coding": [{"system": ERROR_CODE_SYSTEM, "code": error.code, "display": error.title}],
+        "text": error.title,
+    }
     kind = issue_type(error)
     texts = [f"{e.field}: {e.message}" for e in error.errors] or [error.detail or error.title]
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": kind, "details": details, "diagnostics": text} for text in texts]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": kind, "details": details, "diagnostics": text} for text in texts],
+    }
 
 
 def ignored_parameters(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """The warning a lenient search gives for the parameters it ignored."""
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "warning", "code": "not-supported",
-                       "diagnostics": f"search parameter {name} is not supported and was ignored"} for name in names]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "warning",
+                "code": "not-supported",
+                "diagnostics": f"search parameter {name} is not supported and was ignored",
+            }
+            for name in names
+        ],
+    }

@@ -64,11 +64,19 @@ def appointment_type_concept(code: str, name: str | None = None) -> dict[str, An
 def patient(record: dict[str, Any]) -> dict[str, Any]:
     """A native patient (``GET /patients/{id}``'s answer) as a FHIR Patient."""
     resource: dict[str, Any] = {
-        "resourceType": "Patient", "id": record["id"], "meta": _meta(record), "active": bool(record["active"]),
-        "name": _name(record), "gender": record["sex"], "birthDate": record["birth_date"],
+        "resourceType": "Patient",
+        "id": record["id"],
+        "meta": _meta(record),
+        "active": bool(record["active"]),
+        "name": _name(record),
+        "gender": record["sex"],
+        "birthDate": record["birth_date"],
     }
-    telecom = [{"system": system, "value": record[field]} for system, field in (("phone", "phone"), ("email", "email"))
-               if record.get(field)]
+    telecom = [
+        {"system": system, "value": record[field]}
+        for system, field in (("phone", "phone"), ("email", "email"))
+        if record.get(field)
+    ]
     if telecom:
         resource["telecom"] = telecom
     return resource
@@ -77,20 +85,30 @@ def patient(record: dict[str, Any]) -> dict[str, Any]:
 def practitioner(record: dict[str, Any]) -> dict[str, Any]:
     """A native doctor as a FHIR Practitioner."""
     return {
-        "resourceType": "Practitioner", "id": record["id"], "meta": _meta(record), "active": bool(record["active"]),
-        "name": _name(record), "qualification": [{"code": {"text": record["specialty"]}}],
+        "resourceType": "Practitioner",
+        "id": record["id"],
+        "meta": _meta(record),
+        "active": bool(record["active"]),
+        "name": _name(record),
+        "qualification": [{"code": {"text": record["specialty"]}}],
     }
 
 
 def schedule(record: dict[str, Any]) -> dict[str, Any]:
     """A native doctor's calendar as a FHIR Schedule: one per doctor, with the doctor's id."""
     resource: dict[str, Any] = {
-        "resourceType": "Schedule", "id": record["id"], "meta": _meta(record), "active": bool(record["active"]),
-        "actor": [{"reference": f"Practitioner/{record['id']}",
-                   "display": f"{record['given_name']} {record['family_name']}"}],
+        "resourceType": "Schedule",
+        "id": record["id"],
+        "meta": _meta(record),
+        "active": bool(record["active"]),
+        "actor": [
+            {"reference": f"Practitioner/{record['id']}", "display": f"{record['given_name']} {record['family_name']}"}
+        ],
         "specialty": [{"text": record["specialty"]}],
-        "comment": (f"Working hours are in the {record['time_zone']} time zone, on a {record['slot_minutes']}-minute "
-                    "grid; free times are the Slots of this Schedule."),
+        "comment": (
+            f"Working hours are in the {record['time_zone']} time zone, on a {record['slot_minutes']}-minute "
+            "grid; free times are the Slots of this Schedule."
+        ),
     }
     types = [appointment_type_concept(t["code"], t["name"]) for t in record.get("appointment_types") or []]
     if types:
@@ -108,11 +126,19 @@ def slot(doctor_id: str, free: dict[str, str], type_code: str | None = None) -> 
     """A free time (``GET /doctors/{id}/availability``'s ``slots[]``) as a FHIR Slot of the doctor's
     Schedule. Its id names the doctor, the start and the length, so the same time has the same id."""
     start, end = instant(free["start"]), instant(free["end"])
-    minutes = int((datetime.fromisoformat(end.replace("Z", "+00:00"))
-                   - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds() // 60)
+    minutes = int(
+        (
+            datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))
+        ).total_seconds()
+        // 60
+    )
     resource: dict[str, Any] = {
-        "resourceType": "Slot", "id": f"{doctor_id}.{_compact(start)}.{minutes}",
-        "schedule": {"reference": f"Schedule/{doctor_id}"}, "status": "free", "start": start, "end": end,
+        "resourceType": "Slot",
+        "id": f"{doctor_id}.{_compact(start)}.{minutes}",
+        "schedule": {"reference": f"Schedule/{doctor_id}"},
+        "status": "free",
+        "start": start,
+        "end": end,
     }
     if type_code:
         resource["serviceType"] = [appointment_type_concept(type_code)]
@@ -124,14 +150,21 @@ def appointment(record: dict[str, Any]) -> dict[str, Any]:
     free text that may be PHI: it is in the resource, for callers allowed to read the appointment, as in
     the native answer, and never in a log line."""
     resource: dict[str, Any] = {
-        "resourceType": "Appointment", "id": record["id"], "meta": _meta(record),
+        "resourceType": "Appointment",
+        "id": record["id"],
+        "meta": _meta(record),
         "status": APPOINTMENT_STATUS[record["status"]],
-        "start": instant(record["start"]), "end": instant(record["end"]),
-        "minutesDuration": int(record["duration_minutes"]), "created": instant(record["created_at"]),
+        "start": instant(record["start"]),
+        "end": instant(record["end"]),
+        "minutesDuration": int(record["duration_minutes"]),
+        "created": instant(record["created_at"]),
         "participant": [
             {"actor": {"reference": f"Patient/{record['patient_id']}"}, "required": "required", "status": "accepted"},
-            {"actor": {"reference": f"Practitioner/{record['doctor_id']}"}, "required": "required",
-             "status": "accepted"},
+            {
+                "actor": {"reference": f"Practitioner/{record['doctor_id']}"},
+                "required": "required",
+                "status": "accepted",
+            },
         ],
     }
     cancellation = _text(record.get("cancellation_reason")) if record["status"] == "cancelled" else None

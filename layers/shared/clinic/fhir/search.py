@@ -92,8 +92,10 @@ def params(query: Mapping[str, list[str]] | None, supported: tuple[str, ...], *,
             ignored.append(shown_name(name))
     if ignored and strict:
         names = ", ".join(sorted(ignored))
-        raise UnsupportedParameter(detail=f"search parameters this server does not support: {names}",
-                                   errors=[FieldError(n, "not a supported search parameter") for n in sorted(ignored)])
+        raise UnsupportedParameter(
+            detail=f"search parameters this server does not support: {names}",
+            errors=[FieldError(n, "not a supported search parameter") for n in sorted(ignored)],
+        )
     return Params(values, sorted(ignored))
 
 
@@ -154,8 +156,11 @@ def _range(value: str, name: str) -> tuple[datetime, datetime]:
     """The instants a search value stands for: [start, end) at its precision, in UTC."""
     match = _DATE.fullmatch(value)
     if not match:
-        raise invalid(name, "must be a date or an instant: YYYY, YYYY-MM, YYYY-MM-DD or "
-                            "YYYY-MM-DDThh:mm[:ss[.fff]] with Z or ±hh:mm, after an optional prefix")
+        raise invalid(
+            name,
+            "must be a date or an instant: YYYY, YYYY-MM, YYYY-MM-DD or "
+            "YYYY-MM-DDThh:mm[:ss[.fff]] with Z or ±hh:mm, after an optional prefix",
+        )
     parts = match.groupdict()
     if parts["hour"] is not None and parts["zone"] is None:
         raise invalid(name, "a time needs an offset (Z or ±hh:mm)")
@@ -175,8 +180,16 @@ def _range(value: str, name: str) -> tuple[datetime, datetime]:
             return start, start + timedelta(days=1)
         offset = UTC if parts["zone"] == "Z" else _offset(parts["zone"])
         digits = (parts["fraction"] or "")[:6]
-        start = datetime(year, month, day, int(parts["hour"]), int(parts["minute"]), int(parts["second"] or 0),
-                         int(digits.ljust(6, "0")) if digits else 0, tzinfo=offset).astimezone(UTC)
+        start = datetime(
+            year,
+            month,
+            day,
+            int(parts["hour"]),
+            int(parts["minute"]),
+            int(parts["second"] or 0),
+            int(digits.ljust(6, "0")) if digits else 0,
+            tzinfo=offset,
+        ).astimezone(UTC)
     except ValueError:
         raise invalid(name, "is not a real date or time") from None
     if parts["fraction"]:
@@ -210,8 +223,9 @@ class Window:
     upper: datetime | None = None
 
     def narrowed(self, lower: datetime | None = None, upper: datetime | None = None) -> Window:
-        return Window(max(filter(None, (self.lower, lower)), default=None),
-                      min(filter(None, (self.upper, upper)), default=None))
+        return Window(
+            max(filter(None, (self.lower, lower)), default=None), min(filter(None, (self.upper, upper)), default=None)
+        )
 
 
 def window(found: Params, name: str) -> Window:
@@ -226,9 +240,15 @@ def window(found: Params, name: str) -> Window:
         if prefix not in SUPPORTED_PREFIXES:
             raise invalid(name, f"supports the prefixes {', '.join(SUPPORTED_PREFIXES)}")
         start, end = _range(text, name)
-        result = result.narrowed(**{
-            "eq": {"lower": start, "upper": end},
-            "ge": {"lower": start}, "gt": {"lower": end}, "sa": {"lower": end},
-            "lt": {"upper": start}, "eb": {"upper": start}, "le": {"upper": end},
-        }[prefix])
+        result = result.narrowed(
+            **{
+                "eq": {"lower": start, "upper": end},
+                "ge": {"lower": start},
+                "gt": {"lower": end},
+                "sa": {"lower": end},
+                "lt": {"upper": start},
+                "eb": {"upper": start},
+                "le": {"upper": end},
+            }[prefix]
+        )
     return result

@@ -9,7 +9,16 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.models.common import (
-    DEFAULT_LIMIT, Id, IdOut, Instant, Limit, NextToken, RequestModel, ResponseModel, WindowQuery, free_text,
+    DEFAULT_LIMIT,
+    Id,
+    IdOut,
+    Instant,
+    Limit,
+    NextToken,
+    RequestModel,
+    ResponseModel,
+    WindowQuery,
+    free_text,
 )
 
 Status = Literal["booked", "arrived", "fulfilled", "cancelled", "noshow"]
@@ -26,14 +35,16 @@ class AppointmentCreate(RequestModel):
     patient_id: Id
     doctor_id: Id
     start: Instant = Field(description="RFC 3339 with an offset, on the doctor's slot grid")
-    duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes, or the "
-                                                                        "appointment type's duration")
-    appointment_type: TypeCode | None = Field(default=None, description="A code of the doctor's appointment types; "
-                                                                        "not together with duration_minutes")
+    duration_minutes: Duration | None = Field(
+        default=None, description="Default: the doctor's slot_minutes, or the appointment type's duration"
+    )
+    appointment_type: TypeCode | None = Field(
+        default=None, description="A code of the doctor's appointment types; not together with duration_minutes"
+    )
     reason: Reason | None = None
 
     @model_validator(mode="after")
-    def _type_or_duration(self) -> "AppointmentCreate":
+    def _type_or_duration(self) -> AppointmentCreate:
         if self.appointment_type is not None and self.duration_minutes is not None:
             raise ValueError("give appointment_type or duration_minutes, not both")
         return self
@@ -47,7 +58,7 @@ class AppointmentUpdate(RequestModel):
     status: StatusChange | None = None
 
     @model_validator(mode="after")
-    def _one_kind_of_change(self) -> "AppointmentUpdate":
+    def _one_kind_of_change(self) -> AppointmentUpdate:
         given = self.model_fields_set
         for name in given:
             if getattr(self, name) is None:
@@ -95,7 +106,9 @@ class Availability(ResponseModel):
 class AvailabilityQuery(WindowQuery):
     """?from=&to= (span at most 14 days), and optionally ?appointment_type=."""
 
-    appointment_type: TypeCode | None = Field(default=None, description="Slots of this type's duration, with its buffers")
+    appointment_type: TypeCode | None = Field(
+        default=None, description="Slots of this type's duration, with its buffers"
+    )
 
 
 class PatientAppointmentsQuery(RequestModel):

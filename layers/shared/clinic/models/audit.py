@@ -14,7 +14,8 @@ class AccessRecord(ResponseModel):
     at: datetime = Field(description="When the request was answered (UTC).")
     action: str = Field(description="What was done, e.g. patient.read, appointment.book.")
     outcome: Literal["allowed", "denied", "failed"] = Field(
-        description="allowed; denied (the caller may not); failed (refused for another reason, or an error).")
+        description="allowed; denied (the caller may not); failed (refused for another reason, or an error)."
+    )
     status: int = Field(description="The HTTP status the caller got.")
     actor_sub: str = Field(description="The caller's user id (Cognito sub).")
     actor_role: str = Field(description="staff, doctors, patients or none.")

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
+
 from pydantic import (
-    UUID4, AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+    UUID4,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
     WithJsonSchema,
 )
 
@@ -29,21 +37,28 @@ def _plain(value: object) -> object:
 
 def _text(value: object) -> object:
     if isinstance(value, str) and _NOT_IN_TEXT.search(value):
-        raise ValueError("must not contain control characters (other than tab and line breaks) or "
-                         "bidirectional overrides")
+        raise ValueError(
+            "must not contain control characters (other than tab and line breaks) or bidirectional overrides"
+        )
     return value
 
 
 def plain_text(max_length: int, min_length: int = 1):
     """A name-like string: stripped, ``min_length``..``max_length`` characters, no control characters."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     BeforeValidator(_plain)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        BeforeValidator(_plain),
+    ]
 
 
 def free_text(max_length: int, min_length: int = 0, strip: bool = False):
     """Free text (a reason, a condition): tab and line breaks allowed, no other control character."""
-    return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-                     BeforeValidator(_text)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        BeforeValidator(_text),
+    ]
 
 
 class RequestModel(BaseModel):
@@ -60,15 +75,18 @@ Name = plain_text(100)
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
 # Fernet tokens are URL-safe base64.
-NextToken = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_=-]+$"),
-                      Field(description="Opaque; from the previous page's next_token")]
+NextToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_=-]+$"),
+    Field(description="Opaque; from the previous page's next_token"),
+]
 # A server-generated UUID v4, documented as the standard "uuid" format.
 Id = Annotated[UUID4, WithJsonSchema({"type": "string", "format": "uuid"})]
 IdOut = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 # Instants and dates are text (RFC 3339, YYYY-MM-DD). Left to itself pydantic also reads a number, or
@@ -86,7 +104,8 @@ def _date_time_text(value: object) -> object:
 
 def _date_text(value: object) -> object:
     if (isinstance(value, date) and not isinstance(value, datetime)) or (
-            isinstance(value, str) and _DATE_TEXT.match(value)):
+        isinstance(value, str) and _DATE_TEXT.match(value)
+    ):
         return value
     raise ValueError("must be a date, YYYY-MM-DD")
 
@@ -129,7 +148,7 @@ class PagedWindowQuery(WindowQuery):
 
 def utc_iso(value: datetime) -> str:
     """Instants always leave the service in UTC with a Z."""
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_utc(value: str) -> datetime:
@@ -138,7 +157,7 @@ def parse_utc(value: str) -> datetime:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class FieldProblem(ResponseModel):

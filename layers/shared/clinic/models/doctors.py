@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -9,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
-
 from clinic.domain.schedule import WEEKDAYS, parse_hhmm
 from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, plain_text
 
@@ -52,7 +52,7 @@ class Interval(RequestModel):
     end: HHMM
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> "Interval":
+    def _start_before_end(self) -> Interval:
         if parse_hhmm(self.start) >= parse_hhmm(self.end):
             raise ValueError("start must be before end")
         if self.start == "24:00":
@@ -99,9 +99,11 @@ def check_working_hours(hours: dict[str, list[Interval]], slot_minutes: int) -> 
         spans = sorted((parse_hhmm(i.start), parse_hhmm(i.end)) for i in intervals)
         for start, end in spans:
             if start % slot_minutes or end % slot_minutes:
-                raise ValueError(f"working_hours.{day}: {start // 60:02d}:{start % 60:02d}-"
-                                 f"{end // 60:02d}:{end % 60:02d} is not on the {slot_minutes}-minute grid")
-        for (_, prev_end), (next_start, _) in zip(spans, spans[1:]):
+                raise ValueError(
+                    f"working_hours.{day}: {start // 60:02d}:{start % 60:02d}-"
+                    f"{end // 60:02d}:{end % 60:02d} is not on the {slot_minutes}-minute grid"
+                )
+        for (_, prev_end), (next_start, _) in itertools.pairwise(spans):
             if next_start < prev_end:
                 raise ValueError(f"working_hours.{day}: intervals overlap")
 
@@ -114,10 +116,11 @@ class DoctorCreate(RequestModel):
     slot_minutes: SlotMinutes = 15
     working_hours: WorkingHoursMap = Field(default_factory=dict)
     appointment_types: Annotated[list[AppointmentType], Field(max_length=MAX_APPOINTMENT_TYPES)] = Field(
-        default_factory=list)
+        default_factory=list
+    )
 
     @model_validator(mode="after")
-    def _hours_and_types_on_grid(self) -> "DoctorCreate":
+    def _hours_and_types_on_grid(self) -> DoctorCreate:
         check_working_hours(self.working_hours, self.slot_minutes)
         check_appointment_types(self.appointment_types, self.slot_minutes)
         return self
@@ -136,7 +139,7 @@ class DoctorUpdate(RequestModel):
     active: bool | None = None
 
     @model_validator(mode="after")
-    def _not_null_not_empty(self) -> "DoctorUpdate":
+    def _not_null_not_empty(self) -> DoctorUpdate:
         for name in self.model_fields_set:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -178,4 +181,4 @@ class DoctorListQuery(PageQuery):
     specialty: Specialty | None = Field(default=None, description="The whole specialty, in any case")
 
 
-__all__ = ["DoctorCreate", "DoctorUpdate", "DoctorOut", "DoctorListQuery", "WEEKDAYS", "check_working_hours"]
+__all__ = ["WEEKDAYS", "DoctorCreate", "DoctorListQuery", "DoctorOut", "DoctorUpdate", "check_working_hours"]

@@ -17,12 +17,13 @@ class HoldCreate(RequestModel):
     patient_id: Id
     doctor_id: Id
     start: Instant = Field(description="RFC 3339 with an offset, on the doctor's slot grid")
-    duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes, or the "
-                                                                        "appointment type's duration")
+    duration_minutes: Duration | None = Field(
+        default=None, description="Default: the doctor's slot_minutes, or the appointment type's duration"
+    )
     appointment_type: TypeCode | None = None
 
     @model_validator(mode="after")
-    def _type_or_duration(self) -> "HoldCreate":
+    def _type_or_duration(self) -> HoldCreate:
         if self.appointment_type is not None and self.duration_minutes is not None:
             raise ValueError("give appointment_type or duration_minutes, not both")
         return self

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, EmailStr, Field, model_validator
 
 from clinic.models.common import (
-    Day, IdOut, Limit, Name, NextToken, PageQuery, Phone, RequestModel, ResponseModel, free_text, plain_text,
+    Day,
+    IdOut,
+    Limit,
+    Name,
+    NextToken,
+    PageQuery,
+    Phone,
+    RequestModel,
+    ResponseModel,
+    free_text,
+    plain_text,
 )
 
 Sex = Literal["female", "male", "other", "unknown"]
@@ -20,7 +30,7 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 def _plausible_birth_date(value: date) -> date:
     if value < EARLIEST_BIRTH_DATE:
         raise ValueError("must not be before 1900-01-01")
-    if value > datetime.now(timezone.utc).date():
+    if value > datetime.now(UTC).date():
         raise ValueError("must not be in the future")
     return value
 
@@ -51,7 +61,7 @@ class PatientUpdate(RequestModel):
     active: bool | None = None
 
     @model_validator(mode="after")
-    def _required_fields_not_null(self) -> "PatientUpdate":
+    def _required_fields_not_null(self) -> PatientUpdate:
         for name in ("given_name", "family_name", "birth_date", "sex", "active"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -67,7 +77,7 @@ class PatientSearch(RequestModel):
     next_token: NextToken | None = None
 
     @model_validator(mode="after")
-    def _at_least_one_criterion(self) -> "PatientSearch":
+    def _at_least_one_criterion(self) -> PatientSearch:
         if self.family_name_prefix is None and self.birth_date is None:
             raise ValueError("give family_name_prefix, birth_date or both")
         return self

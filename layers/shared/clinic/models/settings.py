@@ -12,10 +12,18 @@ from clinic.models.common import RequestModel, ResponseModel
 BOUNDS: dict[str, tuple[int, int, int, str]] = {
     "min_notice_minutes": (0, 10080, 0, "A patient cannot book or hold a start earlier than now + this (TOO_SOON)."),
     "max_advance_days": (1, 730, 365, "Nobody books, holds or reschedules to a start further ahead than this."),
-    "patient_change_cutoff_minutes": (0, 10080, 0, "A patient cannot cancel an appointment starting within this "
-                                                   "(TOO_LATE_TO_CHANGE)."),
-    "max_open_appointments_per_patient": (1, 100, 20, "A patient never has more open appointments than this "
-                                                      "(TOO_MANY_APPOINTMENTS)."),
+    "patient_change_cutoff_minutes": (
+        0,
+        10080,
+        0,
+        "A patient cannot cancel an appointment starting within this (TOO_LATE_TO_CHANGE).",
+    ),
+    "max_open_appointments_per_patient": (
+        1,
+        100,
+        20,
+        "A patient never has more open appointments than this (TOO_MANY_APPOINTMENTS).",
+    ),
     "hold_minutes": (1, 60, 5, "How long a hold lasts."),
     "waitlist_offer_minutes": (5, 1440, 60, "How long a waitlist offer (a hold) lasts."),
     "reminder_lead_minutes": (0, 10080, 1440, "When the reminder event fires before a booked appointment; 0 = none."),
@@ -40,7 +48,7 @@ class SettingsUpdate(RequestModel):
     reminder_lead_minutes: int | None = _field("reminder_lead_minutes", True)
 
     @model_validator(mode="after")
-    def _something_not_null(self) -> "SettingsUpdate":
+    def _something_not_null(self) -> SettingsUpdate:
         if not self.model_fields_set:
             raise ValueError("at least one field is required")
         for name in self.model_fields_set:

@@ -19,7 +19,7 @@ class TimeOffCreate(RequestModel):
     kind: Kind
 
     @model_validator(mode="after")
-    def _a_future_span(self) -> "TimeOffCreate":
+    def _a_future_span(self) -> TimeOffCreate:
         if self.start >= self.end:
             raise ValueError("start must be before end")
         if self.end - self.start > MAX_SPAN:
@@ -47,7 +47,8 @@ class AffectedAppointment(ResponseModel):
 
 class TimeOffCreated(TimeOffOut):
     affected_appointments: list[AffectedAppointment] = Field(
-        description="The doctor's booked appointments it overlaps, by start: not cancelled; staff move them")
+        description="The doctor's booked appointments it overlaps, by start: not cancelled; staff move them"
+    )
 
 
 class TimeOffQuery(RequestModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from clinic.models.appointments import Duration, TypeCode
 from clinic.models.common import Id, IdOut, Instant, PageQuery, RequestModel, ResponseModel, now_utc
@@ -22,10 +22,10 @@ class WaitlistCreate(RequestModel):
     duration_minutes: Duration | None = Field(default=None, description="Default: the doctor's slot_minutes")
     appointment_type: TypeCode | None = None
 
-    model_config = {"extra": "forbid", "populate_by_name": False}
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
     @model_validator(mode="after")
-    def _a_future_window(self) -> "WaitlistCreate":
+    def _a_future_window(self) -> WaitlistCreate:
         if self.from_ >= self.to:
             raise ValueError("from must be before to")
         if self.to - self.from_ > MAX_WINDOW:
@@ -56,7 +56,7 @@ class WaitlistEntryOut(ResponseModel):
     offer: Offer | None = None
     created_at: datetime
 
-    model_config = {"extra": "ignore", "populate_by_name": True}
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class PatientWaitlistQuery(PageQuery):

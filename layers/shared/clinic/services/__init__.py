@@ -2,9 +2,9 @@
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 from clinic.errors import NotFound
 
@@ -42,8 +42,9 @@ def new_id(purpose: str = "") -> str:
     scope = _active_key.get()
     if scope is None:
         return str(uuid.uuid4())
-    digest = hashlib.sha256(f"record-id:{scope}#{purpose}".encode() if purpose else ("record-id:" + scope).encode()
-                            ).digest()
+    digest = hashlib.sha256(
+        f"record-id:{scope}#{purpose}".encode() if purpose else ("record-id:" + scope).encode()
+    ).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 

@@ -11,7 +11,7 @@ booking is one DynamoDB call, its audit record included.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clinic import access, audit, pagination
@@ -46,12 +46,14 @@ _ATTEMPTS = 3  # plans per write: the first, and again after a calendar or recor
 
 
 def to_out(item: dict[str, Any]) -> dict[str, Any]:
-    out = AppointmentOut.model_validate({
-        **item,
-        "start": item["start_at"],
-        "end": item["end_at"],
-        "cancellation_reason": item.get("cancellation_reason") if item["status"] == "cancelled" else None,
-    })
+    out = AppointmentOut.model_validate(
+        {
+            **item,
+            "start": item["start_at"],
+            "end": item["end_at"],
+            "cancellation_reason": item.get("cancellation_reason") if item["status"] == "cancelled" else None,
+        }
+    )
     body = out.model_dump(mode="json")
     for key in ("start", "end", "created_at", "updated_at"):
         body[key] = utc_iso(getattr(out, key))
@@ -92,25 +94,50 @@ def _occurrence_error(error: ApiError, index: int | None) -> ApiError:
     return error
 
 
-def _plan(doctor: dict[str, Any], starts: list[datetime], body: AppointmentCreate, policy: booking.Policy,
-          who: Caller, now: datetime, in_series: bool) -> list[booking.Booking]:
+def _plan(
+    doctor: dict[str, Any],
+    starts: list[datetime],
+    body: AppointmentCreate,
+    policy: booking.Policy,
+    who: Caller,
+    now: datetime,
+    in_series: bool,
+) -> list[booking.Booking]:
     planned = []
     for index, start in enumerate(starts):
         try:
-            planned.append(booking.check_bookable(doctor, start, body.duration_minutes, now,
-                                                  type_code=body.appointment_type, policy=policy,
-                                                  notice_applies=_notice_applies(who)))
+            planned.append(
+                booking.check_bookable(
+                    doctor,
+                    start,
+                    body.duration_minutes,
+                    now,
+                    type_code=body.appointment_type,
+                    policy=policy,
+                    notice_applies=_notice_applies(who),
+                )
+            )
         except ApiError as error:
             raise _occurrence_error(error, index if in_series else None) from None
     return planned
 
 
-def _new_appointment(body: AppointmentCreate, plan: booking.Booking, appointment_id: str, series_id: str | None,
-                     created_at: str) -> tuple[dict[str, Any], Occupancy]:
-    item = {"id": appointment_id, "patient_id": str(body.patient_id), "doctor_id": str(body.doctor_id),
-            "start_at": storage.iso(plan.interval.start), "end_at": storage.iso(plan.interval.end),
-            "duration_minutes": plan.interval.minutes, "status": "booked", "created_at": created_at,
-            "updated_at": created_at, "buffer_before": plan.buffer_before, "buffer_after": plan.buffer_after}
+def _new_appointment(
+    body: AppointmentCreate, plan: booking.Booking, appointment_id: str, series_id: str | None, created_at: str
+) -> tuple[dict[str, Any], Occupancy]:
+    item = {
+        "id": appointment_id,
+        "patient_id": str(body.patient_id),
+        "doctor_id": str(body.doctor_id),
+        "start_at": storage.iso(plan.interval.start),
+        "end_at": storage.iso(plan.interval.end),
+        "duration_minutes": plan.interval.minutes,
+        "status": "booked",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "buffer_before": plan.buffer_before,
+        "buffer_after": plan.buffer_after,
+    }
     if plan.appointment_type is not None:
         item["appointment_type"] = plan.appointment_type
     if series_id is not None:
@@ -134,8 +161,9 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
             starts = starts_of(doctor)
             if len(starts) > policy.max_open_appointments_per_patient:
                 index = policy.max_open_appointments_per_patient
-                raise _occurrence_error(TooManyAppointments(detail="the series would exceed the patient's open "
-                                                                   "appointment limit"), index)
+                raise _occurrence_error(
+                    TooManyAppointments(detail="the series would exceed the patient's open appointment limit"), index
+                )
             planned = _plan(doctor, starts, body, policy, who, now, in_series)
         except ApiError:
             if fresh:
@@ -143,12 +171,15 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
             doctor, fresh = doctors.load(doctor_id), True  # refused on a cached copy: check a fresh one
             continue
         created_at = utc_iso(now)
-        appointments = [_new_appointment(body, plan, new_id(f"occurrence-{i}") if in_series else new_id(),
-                                         series_id, created_at) for i, plan in enumerate(planned)]
+        appointments = [
+            _new_appointment(body, plan, new_id(f"occurrence-{i}") if in_series else new_id(), series_id, created_at)
+            for i, plan in enumerate(planned)
+        ]
         records = audit.in_transaction(patient_id, 201, appointment_id=appointments[0][0]["id"], doctor_id=doctor_id)
         try:
-            storage.AppointmentStore().book(appointments, int(doctor["version"]),
-                                            policy.max_open_appointments_per_patient, _epoch(now), records)
+            storage.AppointmentStore().book(
+                appointments, int(doctor["version"]), policy.max_open_appointments_per_patient, _epoch(now), records
+            )
         except Failed as failed:
             if failed.has("doctor"):
                 doctor, fresh = fresh_doctor(failed.item("doctor"), doctor_id), True
@@ -159,8 +190,10 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
         except StillConflicting:
             raise contended() from None
         except TooLarge:
-            raise invalid("repeat.count", "the series holds too many time slots for one booking; book fewer "
-                                          "or shorter occurrences") from None
+            raise invalid(
+                "repeat.count",
+                "the series holds too many time slots for one booking; book fewer or shorter occurrences",
+            ) from None
         return [a for a, _ in appointments]
     raise contended()
 
@@ -179,8 +212,9 @@ def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
         found = series.occurrences(body.start, doctor["time_zone"], body.repeat.every_weeks, body.repeat.count)
         missing = [i for i, start in enumerate(found) if start is None]
         if missing:
-            raise _occurrence_error(invalid("start", "this local time does not exist on that day "
-                                                     "(a daylight-saving change)"), missing[0])
+            raise _occurrence_error(
+                invalid("start", "this local time does not exist on that day (a daylight-saving change)"), missing[0]
+            )
         return found
 
     booked = _book(body, who, starts_of, series_id)
@@ -204,7 +238,10 @@ def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]], failed: Fai
     wanted, _ = appointments[0]
     earlier = storage.AppointmentStore().get(wanted["id"])
     if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
-            wanted["patient_id"], wanted["doctor_id"], wanted["start_at"]):
+        wanted["patient_id"],
+        wanted["doctor_id"],
+        wanted["start_at"],
+    ):
         raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body")
     audit.touched(appointment_id=earlier["id"])
     return earlier
@@ -224,8 +261,12 @@ def refusal(failed: Failed, in_series: bool) -> ApiError:
     if failed.has("open"):
         held = int((failed.item("open") or {}).get("n", 0))
         limit = clinic_settings.policy().max_open_appointments_per_patient
-        candidates.append((max(limit - held, 0), TooManyAppointments(
-            detail="the patient already has the most open appointments the clinic allows")))
+        candidates.append(
+            (
+                max(limit - held, 0),
+                TooManyAppointments(detail="the patient already has the most open appointments the clinic allows"),
+            )
+        )
     if not candidates:
         return ServiceUnavailable(detail="the booking could not be made; retry", headers={"Retry-After": "1"})
     index, error = min(candidates, key=lambda c: c[0])
@@ -262,13 +303,19 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
                 raise
             doctor, fresh = doctors.load(current["doctor_id"]), True  # refused on a cached copy: check a fresh one
             continue
-        occupancy = Occupancy(plan.interval.start, plan.interval.end, int(current.get("buffer_before", 0)),
-                              int(current.get("buffer_after", 0)))
-        records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
-                                       doctor_id=current["doctor_id"])
+        occupancy = Occupancy(
+            plan.interval.start,
+            plan.interval.end,
+            int(current.get("buffer_before", 0)),
+            int(current.get("buffer_after", 0)),
+        )
+        records = audit.in_transaction(
+            current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
+        )
         try:
-            saved = store.reschedule(current, occupancy, int(doctor["version"]), lifecycle.RESCHEDULABLE,
-                                     utc_iso(now), _epoch(now), records)
+            saved = store.reschedule(
+                current, occupancy, int(doctor["version"]), lifecycle.RESCHEDULABLE, utc_iso(now), _epoch(now), records
+            )
         except Failed as failed:
             if failed.has("appointment"):
                 continue  # changed since we read it: look again
@@ -288,13 +335,20 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
     access.require_appointment_change(who, current, rescheduling=False)
     if not lifecycle.can_move(current["status"], target):
         raise InvalidTransition(detail=f"{current['status']} → {target} is not allowed")
-    records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
-                                   doctor_id=current["doctor_id"])
+    records = audit.in_transaction(
+        current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
+    )
     mark = new_id("status")
     try:
-        saved = storage.AppointmentStore().change_status(current, target, lifecycle.predecessors(target),
-                                                         lifecycle.frees_a_place(current["status"], target),
-                                                         utc_iso(now_utc()), mark, records)
+        saved = storage.AppointmentStore().change_status(
+            current,
+            target,
+            lifecycle.predecessors(target),
+            lifecycle.frees_a_place(current["status"], target),
+            utc_iso(now_utc()),
+            mark,
+            records,
+        )
     except Failed:
         latest = load(appointment_id)
         if latest["status"] != target or latest.get("status_changed_by_request") != mark:
@@ -309,8 +363,9 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
 def _check_cutoff(who: Caller, starts: list[datetime], now: datetime) -> None:
     cutoff = timedelta(minutes=clinic_settings.policy().patient_change_cutoff_minutes)
     if _notice_applies(who) and any(start - now < cutoff for start in starts):
-        raise TooLateToChange(detail="this appointment starts too soon to be changed by the patient; "
-                                     "the clinic's staff can")
+        raise TooLateToChange(
+            detail="this appointment starts too soon to be changed by the patient; the clinic's staff can"
+        )
 
 
 def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str, Any]:
@@ -325,8 +380,9 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be cancelled")
         now = now_utc()
         _check_cutoff(who, [parse_utc(current["start_at"])], now)
-        records = audit.in_transaction(current["patient_id"], 200, appointment_id=current["id"],
-                                       doctor_id=current["doctor_id"])
+        records = audit.in_transaction(
+            current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
+        )
         try:
             (saved,) = store.cancel([current], lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
         except Failed:
@@ -369,8 +425,9 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
         if not open_ones:
             return {"id": series_id, "appointments": [to_out(a) for a in occurrences]}
         _check_cutoff(who, [parse_utc(a["start_at"]) for a in open_ones], now)
-        records = audit.in_transaction(occurrences[0]["patient_id"], 200, appointment_id=open_ones[0]["id"],
-                                       doctor_id=occurrences[0]["doctor_id"])
+        records = audit.in_transaction(
+            occurrences[0]["patient_id"], 200, appointment_id=open_ones[0]["id"], doctor_id=occurrences[0]["doctor_id"]
+        )
         try:
             store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
         except Failed:
@@ -383,38 +440,50 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
 
 
 # ---------------------------------------------------------------------------- time queries
-def doctor_schedule(doctor_id: str, window_start: datetime, window_end: datetime, limit: int,
-                    next_token: str | None, who: Caller) -> dict[str, Any]:
+def doctor_schedule(
+    doctor_id: str, window_start: datetime, window_end: datetime, limit: int, next_token: str | None, who: Caller
+) -> dict[str, Any]:
     access.require_own_schedule(who, doctor_id)
     doctor = doctors.load(doctor_id)
     booking.check_span(window_start, window_end, SCHEDULE_MAX_DAYS)
     scope = pagination.scope_of("schedule", doctor["id"], storage.iso(window_start), storage.iso(window_end))
     items, last_key = storage.AppointmentStore().doctor_schedule(
-        doctor["id"], window_start, window_end, limit, pagination.decode(next_token, scope))
+        doctor["id"], window_start, window_end, limit, pagination.decode(next_token, scope)
+    )
     for item in items:
         audit.touched(item["patient_id"])
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def patient_appointments(patient_id: str, start: datetime | None, end: datetime | None, status: str | None,
-                         limit: int, next_token: str | None, who: Caller) -> dict[str, Any]:
+def patient_appointments(
+    patient_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    limit: int,
+    next_token: str | None,
+    who: Caller,
+) -> dict[str, Any]:
     from clinic.services import patients
 
     access.require_patient_access(who, patient_id)
     patient = patients.load(patient_id)
-    window_start = start or datetime(1900, 1, 1, tzinfo=timezone.utc)
-    window_end = end or datetime(9999, 1, 1, tzinfo=timezone.utc)
+    window_start = start or datetime(1900, 1, 1, tzinfo=UTC)
+    window_end = end or datetime(9999, 1, 1, tzinfo=UTC)
     if window_start >= window_end:
         raise invalid("from", "from must be before to")
-    scope = pagination.scope_of("patient_appointments", patient["id"], storage.iso(window_start),
-                                storage.iso(window_end), status)
+    scope = pagination.scope_of(
+        "patient_appointments", patient["id"], storage.iso(window_start), storage.iso(window_end), status
+    )
     items, last_key = storage.AppointmentStore().patient_appointments(
-        patient["id"], window_start, window_end, status, limit, pagination.decode(next_token, scope))
+        patient["id"], window_start, window_end, status, limit, pagination.decode(next_token, scope)
+    )
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
-def availability(doctor_id: str, window_start: datetime, window_end: datetime, type_code: str | None,
-                 who: Caller) -> dict[str, Any]:
+def availability(
+    doctor_id: str, window_start: datetime, window_end: datetime, type_code: str | None, who: Caller
+) -> dict[str, Any]:
     """Free bookable times — grid slots, or starts of the type's duration with its buffers free too —
     never in the past, in time off or outside the policy's horizon, sorted by start."""
     doctor = doctors.load(doctor_id)  # a fresh read: time off created a moment ago is never offered
@@ -422,17 +491,29 @@ def availability(doctor_id: str, window_start: datetime, window_end: datetime, t
     if not doctor.get("active", True):
         return {"slots": []}
     now = now_utc()
-    candidates = booking.candidates(doctor, window_start, window_end, now, type_code=type_code,
-                                    policy=clinic_settings.policy(), notice_applies=_notice_applies(who))
+    candidates = booking.candidates(
+        doctor,
+        window_start,
+        window_end,
+        now,
+        type_code=type_code,
+        policy=clinic_settings.policy(),
+        notice_applies=_notice_applies(who),
+    )
     if not candidates:
         return {"slots": []}
     spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in candidates]
-    taken = storage.AppointmentStore().taken(doctor_owner(doctor["id"]),
-                                             min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
-                                             max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
-                                             int(time.time()))
-    free = [c for c, span in zip(candidates, spans, strict=True)
-            if not any(cell_name(cell) in taken for cell in span.doctor_cells())]
+    taken = storage.AppointmentStore().taken(
+        doctor_owner(doctor["id"]),
+        min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
+        max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
+        int(time.time()),
+    )
+    free = [
+        c
+        for c, span in zip(candidates, spans, strict=True)
+        if not any(cell_name(cell) in taken for cell in span.doctor_cells())
+    ]
     return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}
 
 

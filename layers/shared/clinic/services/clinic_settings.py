@@ -26,8 +26,12 @@ _cached: tuple[float, dict[str, Any]] | None = None
 def current() -> dict[str, Any]:
     """The settings as stored, defaults filled in (a fresh read)."""
     item = store.read() or {}
-    return {**DEFAULTS, **{k: v for k, v in item.items() if k in DEFAULTS}, "updated_at": item.get("updated_at"),
-            "version": int(item.get("version", 0))}
+    return {
+        **DEFAULTS,
+        **{k: v for k, v in item.items() if k in DEFAULTS},
+        "updated_at": item.get("updated_at"),
+        "version": int(item.get("version", 0)),
+    }
 
 
 def cached() -> dict[str, Any]:

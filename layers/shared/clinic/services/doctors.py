@@ -72,8 +72,14 @@ def to_out(item: dict[str, Any]) -> dict[str, Any]:
 
 def create(body: DoctorCreate) -> dict[str, Any]:
     now = utc_iso(now_utc())
-    item = {"id": new_id(), **body.model_dump(mode="json"), "active": True, "created_at": now, "updated_at": now,
-            "specialty_key": specialty_key(body.specialty)}
+    item = {
+        "id": new_id(),
+        **body.model_dump(mode="json"),
+        "active": True,
+        "created_at": now,
+        "updated_at": now,
+        "specialty_key": specialty_key(body.specialty),
+    }
     try:
         records.doctors().create(item)
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed

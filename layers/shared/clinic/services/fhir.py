@@ -131,8 +131,11 @@ def search_slots(found: Params, who: Caller) -> Page:
     next_pairs = None
     if len(free) > page_size:
         resume = resources.instant(free[page_size - 1]["start"])
-        next_pairs = [*[(n, v) for n, v in used if n != "start"], ("start", f"gt{resume}"),
-                      *[("start", v) for n, v in used if n == "start" and _is_upper(v)]]
+        next_pairs = [
+            *[(n, v) for n, v in used if n != "start"],
+            ("start", f"gt{resume}"),
+            *[("start", v) for n, v in used if n == "start" and _is_upper(v)],
+        ]
     return Page(shown, used, next_pairs, total=len(free))
 
 
@@ -140,8 +143,9 @@ def _is_upper(value: str) -> bool:
     return value.strip()[:2] in ("lt", "le", "eb", "eq") or value.strip()[:1].isdigit()
 
 
-def _free_starting_in(doctor_id: str, lower: datetime, upper: datetime, type_code: str | None,
-                      who: Caller) -> list[dict[str, str]]:
+def _free_starting_in(
+    doctor_id: str, lower: datetime, upper: datetime, type_code: str | None, who: Caller
+) -> list[dict[str, str]]:
     """Free times starting in [lower, upper). The native availability answers times lying wholly in its
     window of at most 14 days; a time starting before ``upper`` may end up to MAX_DURATION_MINUTES after
     it, so the window reaches that far — in a second call, over the last hours only, when one window of 14
@@ -169,6 +173,7 @@ def _moment(value: str) -> datetime:
 
 def _renamed(error: ApiError, names: dict[str, str]) -> ApiError:
     """A native validation error, its fields named as the FHIR search names them."""
+
     def renamed(text: str) -> str:
         return text.replace("next_token", "_page_token")
 

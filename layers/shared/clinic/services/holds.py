@@ -37,8 +37,9 @@ def status_of(hold: dict[str, Any], now: datetime) -> str:
 
 def to_out(hold: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     now = now or now_utc()
-    out = HoldOut.model_validate({**hold, "start": hold["start_at"], "end": hold["end_at"],
-                                  "status": status_of(hold, now)})
+    out = HoldOut.model_validate(
+        {**hold, "start": hold["start_at"], "end": hold["end_at"], "status": status_of(hold, now)}
+    )
     body = out.model_dump(mode="json")
     for key in ("start", "end", "expires_at", "created_at"):
         body[key] = utc_iso(getattr(out, key))
@@ -60,8 +61,14 @@ def _check_owner(who: Caller, hold: dict[str, Any]) -> None:
     raise NotFound(detail="hold not found")
 
 
-def place(body: HoldCreate, who: Caller, *, minutes: int | None = None, entry: dict[str, Any] | None = None,
-          offer_start: datetime | None = None) -> dict[str, Any]:
+def place(
+    body: HoldCreate,
+    who: Caller,
+    *,
+    minutes: int | None = None,
+    entry: dict[str, Any] | None = None,
+    offer_start: datetime | None = None,
+) -> dict[str, Any]:
     """A hold for ``hold_minutes`` (or ``minutes``: a waitlist offer's), or the booking rules' error.
     ``entry``: the waitlist entry the hold is offered to, which must still be waiting."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
@@ -73,9 +80,15 @@ def place(body: HoldCreate, who: Caller, *, minutes: int | None = None, entry: d
     for _ in range(_ATTEMPTS + 1):
         now = now_utc()
         try:
-            plan = booking.check_bookable(doctor, body.start, body.duration_minutes, now,
-                                          type_code=body.appointment_type, policy=policy,
-                                          notice_applies=not who.is_staff)
+            plan = booking.check_bookable(
+                doctor,
+                body.start,
+                body.duration_minutes,
+                now,
+                type_code=body.appointment_type,
+                policy=policy,
+                notice_applies=not who.is_staff,
+            )
         except Exception:
             if fresh:
                 raise
@@ -85,23 +98,46 @@ def place(body: HoldCreate, who: Caller, *, minutes: int | None = None, entry: d
         # exactly the instant the time is free again.
         now = now.replace(microsecond=0)
         expires = now + timedelta(minutes=minutes or int(settings["hold_minutes"]))
-        hold = {"id": new_id("hold"), "patient_id": patient_id, "doctor_id": doctor_id,
-                "start_at": iso(plan.interval.start), "end_at": iso(plan.interval.end),
-                "duration_minutes": plan.interval.minutes, "buffer_before": plan.buffer_before,
-                "buffer_after": plan.buffer_after, "status": "held", "expires_at": utc_iso(expires),
-                "expires_epoch": int(expires.timestamp()), "created_at": utc_iso(now), "updated_at": utc_iso(now)}
+        hold = {
+            "id": new_id("hold"),
+            "patient_id": patient_id,
+            "doctor_id": doctor_id,
+            "start_at": iso(plan.interval.start),
+            "end_at": iso(plan.interval.end),
+            "duration_minutes": plan.interval.minutes,
+            "buffer_before": plan.buffer_before,
+            "buffer_after": plan.buffer_after,
+            "status": "held",
+            "expires_at": utc_iso(expires),
+            "expires_epoch": int(expires.timestamp()),
+            "created_at": utc_iso(now),
+            "updated_at": utc_iso(now),
+        }
         if plan.appointment_type:
             hold["appointment_type"] = plan.appointment_type
         offer = None
         if entry is not None:
             hold["waitlist_entry_id"] = entry["id"]
-            offer = {"entry_id": entry["id"], "offer": {"hold_id": hold["id"], "start": hold["start_at"],
-                                                         "end": hold["end_at"], "expires_at": hold["expires_at"]}}
+            offer = {
+                "entry_id": entry["id"],
+                "offer": {
+                    "hold_id": hold["id"],
+                    "start": hold["start_at"],
+                    "end": hold["end_at"],
+                    "expires_at": hold["expires_at"],
+                },
+            }
         records = audit.in_transaction(patient_id, 201, doctor_id=doctor_id)
         try:
-            storage.HoldStore().place(hold, Occupancy.of(hold), int(doctor["version"]),
-                                      policy.max_open_appointments_per_patient, int(now.timestamp()), records,
-                                      entry_offer=offer)
+            storage.HoldStore().place(
+                hold,
+                Occupancy.of(hold),
+                int(doctor["version"]),
+                policy.max_open_appointments_per_patient,
+                int(now.timestamp()),
+                records,
+                entry_offer=offer,
+            )
         except Failed as failed:
             if failed.has("doctor"):
                 doctor, fresh = appointments.fresh_doctor(failed.item("doctor"), doctor_id), True
@@ -109,8 +145,9 @@ def place(body: HoldCreate, who: Caller, *, minutes: int | None = None, entry: d
             if failed.has("entry"):
                 raise InvalidTransition(detail="the waitlist entry is no longer waiting") from None
             if failed.has("open") and not (failed.has("doctor_cells") or failed.has("patient_cells")):
-                raise TooManyAppointments(detail="the patient already has the most open appointments the "
-                                                 "clinic allows") from None
+                raise TooManyAppointments(
+                    detail="the patient already has the most open appointments the clinic allows"
+                ) from None
             raise appointments.refusal(failed, in_series=False) from None
         except StillConflicting:
             raise appointments.contended() from None
@@ -144,29 +181,57 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
         doctor, _ = doctors.for_booking(hold["doctor_id"])
         start = parse_utc(hold["start_at"])
         try:  # time off created over the hold since it was placed
-            booking.check_bookable(doctor, start, hold["duration_minutes"], now,
-                                   policy=booking.Policy(max_advance_days=3650), notice_applies=False)
+            booking.check_bookable(
+                doctor,
+                start,
+                hold["duration_minutes"],
+                now,
+                policy=booking.Policy(max_advance_days=3650),
+                notice_applies=False,
+            )
         except Exception:
             doctor = doctors.load(hold["doctor_id"])
-            booking.check_bookable(doctor, start, hold["duration_minutes"], now,
-                                   policy=booking.Policy(max_advance_days=3650), notice_applies=False)
+            booking.check_bookable(
+                doctor,
+                start,
+                hold["duration_minutes"],
+                now,
+                policy=booking.Policy(max_advance_days=3650),
+                notice_applies=False,
+            )
         stamp = utc_iso(now)
-        appointment = {"id": new_id("confirm"), "patient_id": hold["patient_id"], "doctor_id": hold["doctor_id"],
-                       "start_at": hold["start_at"], "end_at": hold["end_at"],
-                       "duration_minutes": hold["duration_minutes"], "status": "booked", "created_at": stamp,
-                       "updated_at": stamp, "buffer_before": hold.get("buffer_before", 0),
-                       "buffer_after": hold.get("buffer_after", 0), "hold_id": hold["id"]}
+        appointment = {
+            "id": new_id("confirm"),
+            "patient_id": hold["patient_id"],
+            "doctor_id": hold["doctor_id"],
+            "start_at": hold["start_at"],
+            "end_at": hold["end_at"],
+            "duration_minutes": hold["duration_minutes"],
+            "status": "booked",
+            "created_at": stamp,
+            "updated_at": stamp,
+            "buffer_before": hold.get("buffer_before", 0),
+            "buffer_after": hold.get("buffer_after", 0),
+            "hold_id": hold["id"],
+        }
         for key in ("appointment_type",):
             if hold.get(key):
                 appointment[key] = hold[key]
         if body.reason is not None:
             appointment["reason"] = body.reason
-        records = audit.in_transaction(hold["patient_id"], 201, appointment_id=appointment["id"],
-                                       doctor_id=hold["doctor_id"])
+        records = audit.in_transaction(
+            hold["patient_id"], 201, appointment_id=appointment["id"], doctor_id=hold["doctor_id"]
+        )
         try:
-            storage.HoldStore().confirm({**hold, "updated_at": stamp}, appointment, Occupancy.of(hold),
-                                        int(doctor["version"]), policy.max_open_appointments_per_patient,
-                                        int(now.timestamp()), records)
+            storage.HoldStore().confirm(
+                {**hold, "updated_at": stamp},
+                appointment,
+                Occupancy.of(hold),
+                int(doctor["version"]),
+                policy.max_open_appointments_per_patient,
+                int(now.timestamp()),
+                records,
+            )
         except Failed as failed:
             if failed.has("doctor"):
                 appointments.fresh_doctor(failed.item("doctor"), hold["doctor_id"])
@@ -176,8 +241,9 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
             if failed.has("patient"):
                 raise appointments.refusal(failed, in_series=False) from None
             if failed.has("open"):
-                raise TooManyAppointments(detail="the patient already has the most open appointments the "
-                                                 "clinic allows") from None
+                raise TooManyAppointments(
+                    detail="the patient already has the most open appointments the clinic allows"
+                ) from None
             raise
         except StillConflicting:
             raise appointments.contended() from None
@@ -202,8 +268,9 @@ def release(hold_id: str, who: Caller, *, entry_to: str = "waiting") -> None:
             raise InvalidTransition(detail="a confirmed hold cannot be released; cancel the appointment")
         records = audit.in_transaction(hold["patient_id"], 204, doctor_id=hold["doctor_id"])
         try:
-            storage.HoldStore().end({**hold, "updated_at": utc_iso(now)}, "released", int(now.timestamp()), records,
-                                    entry_to=entry_to)
+            storage.HoldStore().end(
+                {**hold, "updated_at": utc_iso(now)}, "released", int(now.timestamp()), records, entry_to=entry_to
+            )
         except Failed:
             continue  # confirmed, expired or changed meanwhile: look again
         except StillConflicting:

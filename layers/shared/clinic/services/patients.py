@@ -6,11 +6,10 @@ from typing import Any
 
 from clinic import access, audit, pagination
 from clinic.config import settings
-from clinic.data import ledger
-from clinic.identity import Caller
-from clinic.data import records
+from clinic.data import ledger, records
 from clinic.domain.people import age_on, name_key, name_shard
 from clinic.errors import NotFound, ServiceUnavailable
+from clinic.identity import Caller
 from clinic.models.common import now_utc, utc_iso
 from clinic.models.patients import PatientCreate, PatientOut, PatientSearch, PatientUpdate
 from clinic.services import new_id, require_id
@@ -26,16 +25,19 @@ def _search_keys(item: dict[str, Any]) -> dict[str, Any]:
 def to_out(item: dict[str, Any]) -> dict[str, Any]:
     from datetime import date
 
-    out = PatientOut.model_validate(
-        {**item, "age": age_on(date.fromisoformat(item["birth_date"]), now_utc().date())}
-    )
+    out = PatientOut.model_validate({**item, "age": age_on(date.fromisoformat(item["birth_date"]), now_utc().date())})
     return out.model_dump(mode="json")
 
 
 def register(body: PatientCreate) -> dict[str, Any]:
     now = utc_iso(now_utc())
-    item = {"id": new_id(), **body.model_dump(mode="json", exclude_none=True), "active": True,
-            "created_at": now, "updated_at": now}
+    item = {
+        "id": new_id(),
+        **body.model_dump(mode="json", exclude_none=True),
+        "active": True,
+        "created_at": now,
+        "updated_at": now,
+    }
     item.update(_search_keys(item))
     audit.touched(item["id"])
     try:
@@ -118,8 +120,9 @@ def search(criteria: PatientSearch, who: Caller) -> dict[str, Any]:
     return _search_own_patients(who.doctor_id or "", prefix, birth_date, criteria)
 
 
-def _search_own_patients(doctor_id: str, prefix: str | None, birth_date: str | None,
-                         criteria: PatientSearch) -> dict[str, Any]:
+def _search_own_patients(
+    doctor_id: str, prefix: str | None, birth_date: str | None, criteria: PatientSearch
+) -> dict[str, Any]:
     """A doctor finds only their own patients: one Query of the doctor's links (clinic.data.ledger),
     then their records — so the cost grows with the doctor's own patients, and nothing in the answer
     (items or next_token) depends on anyone else. Sorted by patient id."""

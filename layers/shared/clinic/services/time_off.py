@@ -38,8 +38,13 @@ def to_out(doctor_id: str, entry: dict[str, Any]) -> dict[str, Any]:
 def create(doctor_id: str, body: TimeOffCreate, who: Caller) -> dict[str, Any]:
     access.require_own_calendar(who, doctor_id)
     created_at = utc_iso(now_utc())
-    entry = {"id": new_id(), "start": utc_iso(body.start), "end": utc_iso(body.end), "kind": body.kind,
-             "created_at": created_at}
+    entry = {
+        "id": new_id(),
+        "start": utc_iso(body.start),
+        "end": utc_iso(body.end),
+        "kind": body.kind,
+        "created_at": created_at,
+    }
     for _ in range(_ATTEMPTS):
         doctor = doctors.load(doctor_id)
         existing = next((e for e in doctor.get("time_off") or [] if e["id"] == entry["id"]), None)
@@ -73,25 +78,40 @@ def affected(doctor_id: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
     for item in store_.get_many(sorted(holders)):
         interval = Interval(parse_utc(item["start_at"]), parse_utc(item["end_at"]))
         if item["status"] == "booked" and interval.overlaps(away):
-            found.append({"id": item["id"], "patient_id": item["patient_id"], "start": utc_iso(interval.start),
-                          "end": utc_iso(interval.end)})
+            found.append(
+                {
+                    "id": item["id"],
+                    "patient_id": item["patient_id"],
+                    "start": utc_iso(interval.start),
+                    "end": utc_iso(interval.end),
+                }
+            )
     return sorted(found, key=lambda a: (a["start"], a["id"]))
 
 
-def list_page(doctor_id: str, window_start: datetime, window_end: datetime, limit: int, next_token: str | None,
-              who: Caller) -> dict[str, Any]:
+def list_page(
+    doctor_id: str, window_start: datetime, window_end: datetime, limit: int, next_token: str | None, who: Caller
+) -> dict[str, Any]:
     access.require_own_calendar(who, doctor_id)
     check_span(window_start, window_end, LIST_MAX_DAYS)
     doctor = doctors.load(doctor_id)
     window = Interval(window_start, window_end)
-    entries = sorted((e for e in doctor.get("time_off") or []
-                      if Interval(parse_utc(e["start"]), parse_utc(e["end"])).overlaps(window)),
-                     key=lambda e: (parse_utc(e["start"]), e["id"]))
+    entries = sorted(
+        (
+            e
+            for e in doctor.get("time_off") or []
+            if Interval(parse_utc(e["start"]), parse_utc(e["end"])).overlaps(window)
+        ),
+        key=lambda e: (parse_utc(e["start"]), e["id"]),
+    )
     scope = pagination.scope_of("time_off", doctor["id"], utc_iso(window_start), utc_iso(window_end))
     position = pagination.decode(next_token, scope) or {"after": None}
     if position.get("after") is not None:
-        entries = entries[[e["id"] for e in entries].index(position["after"]) + 1:] \
-            if position["after"] in [e["id"] for e in entries] else []
+        entries = (
+            entries[[e["id"] for e in entries].index(position["after"]) + 1 :]
+            if position["after"] in [e["id"] for e in entries]
+            else []
+        )
     page, rest = entries[:limit], entries[limit:]
     token = pagination.encode({"after": page[-1]["id"]}, scope) if rest else None
     return {"items": [to_out(doctor["id"], e) for e in page], "next_token": token}

@@ -44,14 +44,22 @@ def keep_reminder_in_step(appointment_id: str) -> None:
     if due >= start:
         schedules.delete(reminder_name(appointment_id))  # too late to remind
         return
-    schedules.upsert(reminder_name(appointment_id), due, "REMINDER_TARGET_ARN",
-                     {"appointment_id": appointment_id, "start_at": appointment["start_at"]})
+    schedules.upsert(
+        reminder_name(appointment_id),
+        due,
+        "REMINDER_TARGET_ARN",
+        {"appointment_id": appointment_id, "start_at": appointment["start_at"]},
+    )
 
 
 def expire_hold_at(hold: dict[str, Any]) -> None:
     """The hold's expiry fires at its expires_at (the time is free then anyway: this records it)."""
-    schedules.upsert(hold_name(hold["hold_id"]), parse_utc(hold["expires_at"]), "HOLD_EXPIRY_TARGET_ARN",
-                     {"hold_id": hold["hold_id"]})
+    schedules.upsert(
+        hold_name(hold["hold_id"]),
+        parse_utc(hold["expires_at"]),
+        "HOLD_EXPIRY_TARGET_ARN",
+        {"hold_id": hold["hold_id"]},
+    )
 
 
 def send_reminder(appointment_id: str, start_at: str) -> bool:

@@ -48,8 +48,9 @@ def status_of(entry: dict[str, Any], now: datetime) -> str:
 
 def to_out(entry: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     now = now or now_utc()
-    out = WaitlistEntryOut.model_validate({**entry, "status": status_of(entry, now),
-                                           "offer": None if offer_expired(entry, now) else entry.get("offer")})
+    out = WaitlistEntryOut.model_validate(
+        {**entry, "status": status_of(entry, now), "offer": None if offer_expired(entry, now) else entry.get("offer")}
+    )
     body = out.model_dump(mode="json", by_alias=True)
     for key, attribute in (("from", "from_"), ("to", "to"), ("created_at", "created_at")):
         body[key] = utc_iso(getattr(out, attribute))
@@ -81,9 +82,18 @@ def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
     doctor = doctors.load(doctor_id)
     duration, kind = booking.shape(doctor, body.duration_minutes, body.appointment_type)
     now = utc_iso(now_utc())
-    entry = {"id": new_id(), "patient_id": patient_id, "doctor_id": doctor_id, "from": utc_iso(body.from_),
-             "to": utc_iso(body.to), "duration_minutes": duration, "status": "waiting", "created_at": now,
-             "updated_at": now, "queued_at": f"{now}#{new_id('queue')}"}
+    entry = {
+        "id": new_id(),
+        "patient_id": patient_id,
+        "doctor_id": doctor_id,
+        "from": utc_iso(body.from_),
+        "to": utc_iso(body.to),
+        "duration_minutes": duration,
+        "status": "waiting",
+        "created_at": now,
+        "updated_at": now,
+        "queued_at": f"{now}#{new_id('queue')}",
+    }
     if kind is not None:
         entry["appointment_type"] = kind["code"]
     storage.create(entry)
@@ -157,8 +167,9 @@ def offer_freed_time(doctor_id: str) -> int:
         pages += 1
 
 
-def _offer_to(entries: list[dict[str, Any]], doctor: dict[str, Any], settings: dict[str, Any],
-              policy: booking.Policy) -> int:
+def _offer_to(
+    entries: list[dict[str, Any]], doctor: dict[str, Any], settings: dict[str, Any], policy: booking.Policy
+) -> int:
     offers, doctor_id = 0, doctor["id"]
     for entry in entries:
         now = now_utc()
@@ -169,9 +180,16 @@ def _offer_to(entries: list[dict[str, Any]], doctor: dict[str, Any], settings: d
                 storage.expire(entry, utc_iso(now))
             continue
         for candidate in _free_times(doctor, entry, policy, now):
-            request = HoldCreate(patient_id=entry["patient_id"], doctor_id=doctor_id, start=candidate,
-                                 **({"appointment_type": entry["appointment_type"]} if entry.get("appointment_type")
-                                    else {"duration_minutes": entry["duration_minutes"]}))
+            request = HoldCreate(
+                patient_id=entry["patient_id"],
+                doctor_id=doctor_id,
+                start=candidate,
+                **(
+                    {"appointment_type": entry["appointment_type"]}
+                    if entry.get("appointment_type")
+                    else {"duration_minutes": entry["duration_minutes"]}
+                ),
+            )
             try:
                 holds.place(request, MATCHER, minutes=int(settings["waitlist_offer_minutes"]), entry=entry)
             except InvalidTransition:
@@ -190,16 +208,27 @@ def _free_times(doctor: dict[str, Any], entry: dict[str, Any], policy: booking.P
     window_start, window_end = max(parse_utc(entry["from"]), now), parse_utc(entry["to"])
     if window_start >= window_end:
         return []
-    found = booking.candidates(doctor, window_start, window_end, now, type_code=entry.get("appointment_type"),
-                               policy=policy, notice_applies=True,  # the patient confirms it: their notice
-                               duration_minutes=None if entry.get("appointment_type") else entry["duration_minutes"])
+    found = booking.candidates(
+        doctor,
+        window_start,
+        window_end,
+        now,
+        type_code=entry.get("appointment_type"),
+        policy=policy,
+        notice_applies=True,  # the patient confirms it: their notice
+        duration_minutes=None if entry.get("appointment_type") else entry["duration_minutes"],
+    )
     if not found:
         return []
     spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in found]
-    taken = AppointmentStore().taken(doctor_owner(doctor["id"]),
-                                     min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
-                                     max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
-                                     int(now.timestamp()))
-    return [c.interval.start for c, span in zip(found, spans, strict=True)
-            if not any(cell_name(cell) in taken for cell in span.doctor_cells())]
-
+    taken = AppointmentStore().taken(
+        doctor_owner(doctor["id"]),
+        min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
+        max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
+        int(now.timestamp()),
+    )
+    return [
+        c.interval.start
+        for c, span in zip(found, spans, strict=True)
+        if not any(cell_name(cell) in taken for cell in span.doctor_cells())
+    ]

@@ -8,7 +8,8 @@ the requests that use them; importing them at init puts their cost on every cold
 - Powertools' idempotency utility: only a request carrying an Idempotency-Key (clinic.api._once);
 - the X-Ray SDK: only when tracing is on (clinic.observability);
 - Powertools' event handler (its resolvers and OpenAPI machinery): never (clinic.api is our own edge);
-- cryptography: only when a pagination token is made or read (clinic.pagination).
+- cryptography: only when a pagination token is made or read (clinic.pagination);
+- email_validator: only when a request carries an e-mail address (clinic.models.patients.Email).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ HEAVY = {
     "aws_xray_sdk": "the X-Ray SDK (tracing on only)",
     "aws_lambda_powertools.event_handler": "Powertools' event handler and its OpenAPI machinery",
     "cryptography": "cryptography (pagination tokens, on first use)",
+    "email_validator": "email_validator (an e-mail address to check, on first use)",
 }
 # Import the function as the local stack's worker does (sys.path: its code, then the layer), then
 # optionally run a snippet, and print the loaded module names.

@@ -13,7 +13,9 @@ latency    p50/p95/p99, DynamoDB calls and capacity of booking, cancelling, resc
            reads with one client; booking throughput with several clients on distinct slots;
            50 clients racing for one slot, several rounds (exactly one winner each).
 functions  one row per function of the route declaration (clinic.routes), each from a small seeded
-           world (tests/benchkit/world.py):
+           world (tests/benchkit/world.py), and one per variant of a route (world.VARIANTS: a keyed
+           booking, a booking by appointment type, the FHIR appointment search by practitioner), whose
+           cold start is its function's:
            - cold start: a fresh interpreter imports the function and serves its first request
              against the store (tests/benchkit/cold_probe.py), vs a baseline interpreter that imports
              boto3, creates a client and makes one GetItem; median of BENCH_COLD_RUNS each,
@@ -78,7 +80,7 @@ from local_stack import background, dynamodb, tokens
 from local_stack import template as tpl
 from local_stack.functions import worker_environment
 from tests.benchkit import bulk, workers
-from tests.benchkit.world import Req, World, iso
+from tests.benchkit.world import VARIANTS, Req, World, iso
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 
@@ -107,8 +109,8 @@ WITH_CAPACITY = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Sca
                  "TransactGetItems", "BatchGetItem", "BatchWriteItem"}
 # The issue's targets.
 COLD_RATIO_MAX, READ_OVERHEAD_MAX_MS, WRITE_OVERHEAD_MAX_MS, SIZE_RATIO_MAX, RSS_MAX_MB = 1.3, 0.5, 1.0, 1.1, 100
-CALL_TARGETS = {"BookAppointment": 1, "BookAppointment+key": 3, "CancelAppointment": 2, "UpdateAppointment": 2,
-                "GetAppointment": 2, "GetPatient": 2, "DoctorAvailability": 2}
+CALL_TARGETS = {"BookAppointment": 1, "BookAppointment+type": 1, "BookAppointment+key": 3, "CancelAppointment": 2,
+                "UpdateAppointment": 2, "GetAppointment": 2, "GetPatient": 2, "DoctorAvailability": 2}
 PROBES = Path(__file__).resolve().parent / "benchkit"
 
 
@@ -632,10 +634,11 @@ def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
         print(f"  {kind:<42}{statistics.median(values):>7.0f} ms{statistics.median(values) / base:>7.2f}× baseline")
 
 
-def warm_overhead(world: World, endpoint: str, scratch: Path, function: str, keyed: bool = False) -> dict[str, Any]:
+def warm_overhead(world: World, endpoint: str, scratch: Path, function: str) -> dict[str, Any]:
+    """``function``: a route's function or a variant (world.VARIANTS); a keyed one (``+key``) is measured
+    with a fresh Idempotency-Key per request."""
     reqs = world.requests(function, 2)
-    if keyed:
-        reqs = [r.keyed() for r in reqs]
+    keyed = function.endswith("+key")
     job = {"record": [reqs[0].event(), reqs[1].event()], "measure": reqs[1].event(), "status": reqs[1].expect,
            "keyed": keyed, "iterations": WARM_ITERATIONS}
     job_file, result_file = scratch / f"job-{uuid.uuid4()}.json", scratch / f"result-{uuid.uuid4()}.json"
@@ -651,12 +654,11 @@ def warm_overhead(world: World, endpoint: str, scratch: Path, function: str, key
     return json.loads(result_file.read_text())
 
 
-def over_http(client: Client, recorder: Recorder, world: World, function: str, keyed: bool = False) -> dict[str, Any]:
+def over_http(client: Client, recorder: Recorder, world: World, function: str) -> dict[str, Any]:
     """Warm requests over HTTP, one at a time: DynamoDB calls per request (the median, which a settings re-read
-    every 5 s per container does not move, and the mean, which it does), capacity, items read, latency."""
+    every 5 s per container does not move, and the mean, which it does), capacity, items read, latency.
+    ``function``: a route's function or a variant (world.VARIANTS)."""
     reqs = world.requests(function, CALLS + 1)
-    if keyed:
-        reqs = [r.keyed() for r in reqs]
     client.timed(reqs[0])  # warms the container (its caches), not counted
     latencies, calls, capacity, items, by_op = [], [], [], [], Counter()
     for req in reqs[1:]:
@@ -682,20 +684,17 @@ def functions(client: Client, recorder: Recorder, stack: background.BackgroundSt
     world = World(client.send)
     rows: dict[str, dict[str, Any]] = {}
     names = [route.function for route in routes.ROUTES]
-    variants = {"BookAppointment+key": "BookAppointment"}
     began = time.monotonic()
-    for name in [*names, *variants]:
-        function = variants.get(name, name)
-        rows[name] = {"http": over_http(client, recorder, world, function, keyed=name in variants)}
+    for name in [*names, *VARIANTS]:  # variants: rows of their own, without a cold start (their function's)
+        rows[name] = {"http": over_http(client, recorder, world, name)}
     rss = workers.peak_rss_by_function(stack.process.pid)
     print(f"  HTTP: {time.monotonic() - began:.0f} s", flush=True)
 
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="clinic-bench-probes-") as scratch_dir:
         scratch = Path(scratch_dir)
-        for name in [*names, *variants]:
-            rows[name]["warm"] = warm_overhead(world, proxy_url, scratch, variants.get(name, name),
-                                               keyed=name in variants)
+        for name in [*names, *VARIANTS]:
+            rows[name]["warm"] = warm_overhead(world, proxy_url, scratch, name)
         print(f"  warm overhead: {time.monotonic() - began:.0f} s", flush=True)
         began = time.monotonic()
         cold = ColdStarts(world, recorder, proxy_url, scratch)
@@ -714,15 +713,17 @@ def print_table(rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int
                 size: dict[str, dict[str, Any]]) -> None:
     from clinic import routes
 
-    writes = {r.function for r in routes.ROUTES if r.method != "GET"} | {"BookAppointment+key"}
-    print(f"\n{'':<24}{'cold start (fresh process)':^36}│{'warm overhead (in-process)':^38}│"
+    writes = {r.function for r in routes.ROUTES if r.method != "GET"}
+    writes |= {name for name, function in VARIANTS.items() if function in writes}
+    width = max(24, *(len(name) + 1 for name in rows))
+    print(f"\n{'':<{width}}{'cold start (fresh process)':^36}│{'warm overhead (in-process)':^38}│"
           f"{'warm, over HTTP':^24}│{'table size':^20}│")
-    print(f"{'function':<24}{'ms':>6}{'base':>6}{'×base':>7}{'×cpu':>6}{'calls':>6}  │{'ours µs':>8}{'bare µs':>8}"
+    print(f"{'function':<{width}}{'ms':>6}{'base':>6}{'×base':>7}{'×cpu':>6}{'calls':>6}  │{'ours µs':>8}{'bare µs':>8}"
           f"{'over ms':>8}{'×bare':>6}{'wall':>7} │{'calls':>6}{'CU':>5}{'items':>6}{'p50':>6} │"
           f"{'items':>9}{'× ms':>7}  │{'RSS MB':>7}")
     for name, row in rows.items():
         cold, warm, http = row.get("cold"), row["warm"], row["http"]
-        cells = [f"{name:<24}"]
+        cells = [f"{name:<{width}}"]
         if cold:
             mark = "!" if cold["ratio"] > COLD_RATIO_MAX else " "
             cells.append(f"{cold['cold_ms']:>6.0f}{cold['base_ms']:>6.0f}{cold['ratio']:>6.2f}{mark}"

@@ -8,8 +8,19 @@ booked appointments, the same read n times), so that a cold-start probe, a warm-
 requests never trip over each other.
 
 Every route declared in clinic.routes has a factory here; ``missing_factories()`` names those that
-do not (tests/handlers/test_call_counts.py fails on them, so a new route gets measured).
-Everything is in UTC; doctors work Monday to Friday, 08:00-18:00, on a 15-minute grid.
+do not (tests/handlers/test_call_counts.py fails on them, so a new route gets measured). ``VARIANTS``
+names the extra requests of a route that are measured on their own rows (a keyed booking, a booking by
+appointment type).
+Everything is in UTC; doctors work Monday to Friday, 08:00-18:00, on a 15-minute grid. Each kind of
+write that takes time has a doctor, a day range, or both of its own, so that no two factories ever ask
+for the same time and no patient is ever wanted in two places at once:
+
+    single bookings      ``doctor``         from ``base`` on (day 1 on)
+    series               ``series_doctor``  from day SERIES_FIRST_DAY on
+    typed bookings       ``typed_doctor``   from day TYPED_FIRST_DAY on
+    holds                ``hold_doctor``    from day HOLD_FIRST_DAY on
+    time off             ``away_doctor``    from day TIME_OFF_FIRST_DAY on (no patients)
+    waitlist entries     ``waitlist_doctor`` (no working hours: an entry is never offered a time)
 """
 
 from __future__ import annotations
@@ -33,7 +44,16 @@ WEEKDAY_HOURS = [{"start": f"{DAY_START:02d}:00", "end": f"{DAY_END:02d}:00"}]
 WORKING_HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY_HOURS)
 SLOTS_PER_DAY = (DAY_END - DAY_START) * 4
 SERIES_FIRST_DAY = 100  # series live far from single bookings, so one patient is never in two places
+TYPED_FIRST_DAY = 160  # bookings by appointment type, far from the series (which use days 100-113 per 200)
+HOLD_FIRST_DAY = 220  # holds (and the appointments confirming them), inside the default horizon of 365 days
 TIME_OFF_FIRST_DAY = 300
+# The typed doctor's one appointment type: 30 minutes, buffers of 5 before and 10 after, so a booking
+# occupies the doctor for 45 minutes: three 15-minute slots.
+APPOINTMENT_TYPE = {"code": "consult", "name": "Consultation", "duration_minutes": 30, "buffer_before_minutes": 5,
+                    "buffer_after_minutes": 10}
+TYPED_STEP = 3  # slots from one typed booking's start to the next: 45 minutes, buffers included
+WAITLIST_DAYS = 14  # a waitlist entry's window
+HOLD_MINUTES = 60  # the clinic's hold_minutes while the world holds: a confirm never finds its hold expired
 WINDOW = timedelta(days=7)  # the window of the schedule, availability and patient-appointment reads
 CALENDAR_PATIENTS = 4
 
@@ -69,7 +89,7 @@ class Req:
     method: str
     resource: str  # API Gateway resource path, e.g. /appointments/{appointment_id}
     path_params: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str | list[str]] = field(default_factory=dict)  # a list: a repeated parameter
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     caller: tuple[str, str | None] | None = ("staff", None)  # (role, record id); None: no token
@@ -96,14 +116,15 @@ class Req:
             kwargs["headers"] = headers
         if self.body is not None:
             kwargs["json"] = self.body
-        return self.method, self.path + (f"?{urlencode(self.query)}" if self.query else ""), kwargs
+        return self.method, self.path + (f"?{urlencode(self.query, doseq=True)}" if self.query else ""), kwargs
 
     def event(self) -> dict[str, Any]:
         """The REST proxy event API Gateway would send (what the local stack's gateway builds)."""
         body = json.dumps(self.body).encode() if self.body is not None else b""
         headers = {"Content-Type": "application/json", **self.headers} if self.body is not None else dict(self.headers)
         return events.build_event(method=self.method, resource=self.resource, path=self.path,
-                                  path_parameters=dict(self.path_params) or None, query_string=urlencode(self.query),
+                                  path_parameters=dict(self.path_params) or None,
+                                  query_string=urlencode(self.query, doseq=True),
                                   headers=headers, body=body,
                                   claims=claims(*self.caller) if self.caller is not None else None,
                                   request_id=str(uuid.uuid4()))
@@ -130,6 +151,9 @@ class World:
         self._slots = itertools.count()
         self._series = itertools.count()
         self._time_off = itertools.count()
+        self._typed = itertools.count()
+        self._holds = itertools.count()
+        self._waitlist = itertools.count()
         self._turn = itertools.count()
         self._names = itertools.count()
 
@@ -170,6 +194,25 @@ class World:
         return self.new_doctor()
 
     @cached_property
+    def typed_doctor(self) -> str:
+        """Books by appointment type (APPOINTMENT_TYPE, with buffers)."""
+        return self.new_doctor(appointment_types=[APPOINTMENT_TYPE])
+
+    @cached_property
+    def hold_doctor(self) -> str:
+        """Holds are placed with it. Set up with the clinic's hold_minutes at HOLD_MINUTES, before any hold
+        is placed (so no container has the default cached): a hold made for a request still holds when the
+        request is sent, however slow the cold starts between are."""
+        self.create(Req("UpdateSettings", "PATCH", "/settings", body={"hold_minutes": HOLD_MINUTES}))
+        return self.new_doctor()
+
+    @cached_property
+    def waitlist_doctor(self) -> str:
+        """Waited for: it has no working hours, so the matcher never offers an entry a time, and every entry
+        stays ``waiting`` (what GetWaitlistEntry reads and LeaveWaitlist cancels, whatever the workers do)."""
+        return self.new_doctor(working_hours={})
+
+    @cached_property
     def patients(self) -> list[str]:
         return [self.new_patient() for _ in range(self.patient_count)]
 
@@ -196,6 +239,17 @@ class World:
         day, minute = divmod(slot, SLOTS_PER_DAY)
         return monday + timedelta(days=day, hours=DAY_START) + minute * SLOT
 
+    def far_slot(self, first_day: int, index: int, step: int = 1) -> datetime:
+        """The ``index``-th start on a grid of ``step`` slots, weekdays in working hours, from day ``first_day``."""
+        per_day = SLOTS_PER_DAY // step
+        day = self.base + timedelta(days=first_day)
+        while True:
+            if day.weekday() < 5:
+                if index < per_day:
+                    return day.replace(hour=DAY_START) + index * step * SLOT
+                index -= per_day
+            day += timedelta(days=1)
+
     def window(self) -> dict[str, str]:
         """A week from the Monday on or after ``base``: it holds ``calendar``'s appointments."""
         monday = _monday_on_or_after(self.base)
@@ -214,6 +268,31 @@ class World:
         body = {"doctor_id": self.series_doctor, "patient_id": self.patient(), "start": iso(self.series_start()),
                 "repeat": {"every_weeks": 1, "count": 2}}
         return Req("BookSeries", "POST", "/appointment-series", body=body, expect=201)
+
+    def typed_booking(self) -> Req:
+        body = {"doctor_id": self.typed_doctor, "patient_id": self.patient(),
+                "start": iso(self.far_slot(TYPED_FIRST_DAY, next(self._typed), TYPED_STEP)),
+                "appointment_type": APPOINTMENT_TYPE["code"]}
+        return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
+
+    def hold_placing(self) -> Req:
+        body = {"doctor_id": self.hold_doctor, "patient_id": self.patient(),
+                "start": iso(self.far_slot(HOLD_FIRST_DAY, next(self._holds))), "duration_minutes": 15}
+        return Req("PlaceHold", "POST", "/holds", body=body, expect=201)
+
+    def held(self) -> str:
+        """A fresh hold (status ``held``), its id."""
+        return self.create(self.hold_placing())["id"]
+
+    def waitlist_joining(self, patient: str | None = None) -> Req:
+        start = self.base + timedelta(days=next(self._waitlist) % 30)
+        body = {"doctor_id": self.waitlist_doctor, "patient_id": patient or self.patient(), "from": iso(start),
+                "to": iso(start + timedelta(days=WAITLIST_DAYS)), "duration_minutes": 15}
+        return Req("JoinWaitlist", "POST", "/waitlist", body=body, expect=201)
+
+    def waiting(self, patient: str | None = None) -> str:
+        """A fresh waitlist entry (status ``waiting``), its id."""
+        return self.create(self.waitlist_joining(patient))["id"]
 
     def time_off(self) -> Req:
         day = self.base + timedelta(days=TIME_OFF_FIRST_DAY + next(self._time_off) % 60)
@@ -245,11 +324,26 @@ class World:
     def series(self) -> str:
         return self.create(self.series_booking())["id"]
 
+    @cached_property
+    def hold(self) -> str:
+        """One hold, for GetHold to read (it reads the same whether held or, after HOLD_MINUTES, expired)."""
+        return self.held()
+
+    @cached_property
+    def waitlist(self) -> dict[str, str]:
+        """The calendar's patient on the waitlist twice: one entry for GetWaitlistEntry to read, two for
+        PatientWaitlist to list."""
+        patient = self.calendar["patient"]
+        return {"patient": patient, "entry": self.waiting(patient), "other": self.waiting(patient)}
+
     # ------------------------------------------------------------------ one request per route
     def requests(self, function: str, n: int) -> list[Req]:
-        """``n`` requests of ``function``'s route, each of which succeeds once."""
+        """``n`` requests of ``function``'s route (or of a variant in VARIANTS), each of which succeeds once.
+        ``<name>+key``: ``<name>``'s requests, each with an Idempotency-Key of its own."""
+        if function.endswith("+key"):
+            return [req.keyed() for req in self.requests(function.removesuffix("+key"), n)]
         factory = self._factories()[function]
-        for need in _NEEDS.get(function, ()):
+        for need in _NEEDS.get(VARIANTS.get(function, function), ()):
             getattr(self, need)  # what a read must find is there before the first request
         return [factory() for _ in range(n)]
 
@@ -308,13 +402,64 @@ class World:
             "GetSeries": lambda: read("GetSeries", "/appointment-series/{series_id}", {"series_id": me.series})(),
             "CancelSeries": lambda: Req("CancelSeries", "POST", "/appointment-series/{series_id}/cancel",
                                         {"series_id": me.create(me.series_booking())["id"]}, body={"reason": "bench"}),
+            # holds: each on a slot of its own of hold_doctor; a confirm and a release each need a fresh hold
+            "PlaceHold": me.hold_placing,
+            "GetHold": lambda: read("GetHold", "/holds/{hold_id}", {"hold_id": me.hold})(),
+            "ConfirmHold": lambda: Req("ConfirmHold", "POST", "/holds/{hold_id}/confirm", {"hold_id": me.held()},
+                                       body={"reason": "bench"}, expect=201),
+            "ReleaseHold": lambda: Req("ReleaseHold", "DELETE", "/holds/{hold_id}", {"hold_id": me.held()}, expect=204),
+            # waitlist: entries of waitlist_doctor, never offered; leaving needs a fresh entry
+            "JoinWaitlist": me.waitlist_joining,
+            "GetWaitlistEntry": lambda: read("GetWaitlistEntry", "/waitlist/{entry_id}",
+                                             {"entry_id": me.waitlist["entry"]})(),
+            "LeaveWaitlist": lambda: Req("LeaveWaitlist", "DELETE", "/waitlist/{entry_id}",
+                                         {"entry_id": me.waiting()}, expect=204),
+            "PatientWaitlist": lambda: read("PatientWaitlist", "/patients/{patient_id}/waitlist",
+                                            {"patient_id": me.waitlist["patient"]}, {"limit": "100"})(),
+            # the FHIR view: each read or search of the calendar, as its native twin reads it
+            "FhirMetadata": lambda: Req("FhirMetadata", "GET", "/fhir/metadata", caller=None),
+            "FhirReadPatient": lambda: read("FhirReadPatient", "/fhir/Patient/{patient_id}",
+                                            {"patient_id": me.calendar["patient"]})(),
+            "FhirReadPractitioner": lambda: read("FhirReadPractitioner", "/fhir/Practitioner/{doctor_id}",
+                                                 {"doctor_id": me.calendar["doctor"]})(),
+            "FhirReadSchedule": lambda: read("FhirReadSchedule", "/fhir/Schedule/{doctor_id}",
+                                             {"doctor_id": me.calendar["doctor"]})(),
+            "FhirSearchSchedule": lambda: read("FhirSearchSchedule", "/fhir/Schedule", {},
+                                               {"actor": f"Practitioner/{me.calendar['doctor']}"})(),
+            "FhirSearchSlot": lambda: read("FhirSearchSlot", "/fhir/Slot", {},
+                                           {"schedule": f"Schedule/{me.calendar['doctor']}",
+                                            "start": me.fhir_window(), "_count": "100"})(),
+            "FhirReadAppointment": lambda: read("FhirReadAppointment", "/fhir/Appointment/{appointment_id}",
+                                                {"appointment_id": me.calendar["appointment"]})(),
+            "FhirSearchAppointment": lambda: read("FhirSearchAppointment", "/fhir/Appointment", {},
+                                                  {"patient": f"Patient/{me.calendar['patient']}",
+                                                   "date": me.fhir_window(), "_count": "100"})(),
+            # variants (VARIANTS): another request of the same route
+            "BookAppointment+type": me.typed_booking,
+            "FhirSearchAppointment+practitioner": lambda: read(
+                "FhirSearchAppointment", "/fhir/Appointment", {},
+                {"practitioner": f"Practitioner/{me.calendar['doctor']}", "date": me.fhir_window(),
+                 "_count": "100"})(),
         }
 
+    def fhir_window(self) -> list[str]:
+        """``window()`` as FHIR date bounds: [ge<from>, lt<to>] (the parameter repeated)."""
+        window = self.window()
+        return [f"ge{window['from']}", f"lt{window['to']}"]
+
+
+# Variants: requests of a route measured on rows of their own (name → the route's function). A keyed
+# request is any request with an Idempotency-Key (Req.keyed), so "+key" variants need no factory.
+VARIANTS: dict[str, str] = {
+    "BookAppointment+key": "BookAppointment",
+    "BookAppointment+type": "BookAppointment",  # by appointment type: a 30-minute type with buffers
+    "FhirSearchAppointment+practitioner": "FhirSearchAppointment",  # the twin of DoctorSchedule
+}
 
 # What a route's reads must find, so that they read something (a list of no patients costs less).
 _NEEDS: dict[str, tuple[str, ...]] = {
     "ListPatients": ("patients", "calendar"), "SearchPatients": ("patients", "calendar"), "ListDoctors": ("doctor",),
-    "ListTimeOff": ("holiday",), "GetSettings": (), "Health": (),
+    "ListTimeOff": ("holiday",), "GetSettings": (), "Health": (), "PatientWaitlist": ("waitlist",),
 }
 
 

@@ -105,12 +105,30 @@ RACERS, RACE_ROUNDS = 50, 5
 SLOT = timedelta(minutes=15)
 ALL_DAY = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 # Operations that accept ReturnConsumedCapacity.
-WITH_CAPACITY = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems",
-                 "TransactGetItems", "BatchGetItem", "BatchWriteItem"}
+WITH_CAPACITY = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "TransactWriteItems",
+    "TransactGetItems",
+    "BatchGetItem",
+    "BatchWriteItem",
+}
 # The issue's targets.
 COLD_RATIO_MAX, READ_OVERHEAD_MAX_MS, WRITE_OVERHEAD_MAX_MS, SIZE_RATIO_MAX, RSS_MAX_MB = 1.3, 0.5, 1.0, 1.1, 100
-CALL_TARGETS = {"BookAppointment": 1, "BookAppointment+type": 1, "BookAppointment+key": 3, "CancelAppointment": 2,
-                "UpdateAppointment": 2, "GetAppointment": 2, "GetPatient": 2, "DoctorAvailability": 2}
+CALL_TARGETS = {
+    "BookAppointment": 1,
+    "BookAppointment+type": 1,
+    "BookAppointment+key": 3,
+    "CancelAppointment": 2,
+    "UpdateAppointment": 2,
+    "GetAppointment": 2,
+    "GetPatient": 2,
+    "DoctorAvailability": 2,
+}
 PROBES = Path(__file__).resolve().parent / "benchkit"
 
 
@@ -272,8 +290,9 @@ def section(title: str) -> None:
 
 
 # ------------------------------------------------------------------ size: 1k vs 100k appointments
-def table_size(client: Client, recorder: Recorder, proxy: ThreadingHTTPServer, store: dynamodb.Store
-               ) -> dict[str, dict[str, Any]]:
+def table_size(
+    client: Client, recorder: Recorder, proxy: ThreadingHTTPServer, store: dynamodb.Store
+) -> dict[str, dict[str, Any]]:
     section(f"table size: {SIZE_SMALL:,} vs {SIZE_LARGE:,} appointments")
     world = World(client.send, patients=1)
     calendar = world.calendar  # through the stack, so every item is one the service wrote
@@ -283,21 +302,50 @@ def table_size(client: Client, recorder: Recorder, proxy: ThreadingHTTPServer, s
     created = bulk.create_tables(store.endpoint, large)
     try:
         for size, table_prefix in ((SIZE_SMALL, None), (SIZE_LARGE, large)):
-            loaded = bulk.load(store.endpoint, snapshot, size, calendar["doctor"], calendar["patient"], window_start,
-                               table_prefix=table_prefix)
-            print(f"  {loaded['appointments']:>7,} appointments: {loaded['items']:,} items written in "
-                  f"{loaded['seconds']:.1f} s ({loaded['items'] / loaded['seconds']:,.0f} items/s) "
-                  f"{loaded['by_table']}", flush=True)
+            loaded = bulk.load(
+                store.endpoint,
+                snapshot,
+                size,
+                calendar["doctor"],
+                calendar["patient"],
+                window_start,
+                table_prefix=table_prefix,
+            )
+            print(
+                f"  {loaded['appointments']:>7,} appointments: {loaded['items']:,} items written in "
+                f"{loaded['seconds']:.1f} s ({loaded['items'] / loaded['seconds']:,.0f} items/s) "
+                f"{loaded['by_table']}",
+                flush=True,
+            )
         reads = {
-            "DoctorAvailability": Req("DoctorAvailability", "GET", "/doctors/{doctor_id}/availability",
-                                      {"doctor_id": calendar["doctor"]}, world.window()),
-            "DoctorSchedule": Req("DoctorSchedule", "GET", "/doctors/{doctor_id}/schedule",
-                                  {"doctor_id": calendar["doctor"]}, {**world.window(), "limit": "100"}),
-            "PatientAppointments": Req("PatientAppointments", "GET", "/patients/{patient_id}/appointments",
-                                       {"patient_id": calendar["patient"]}, {**world.window(), "limit": "100"}),
-            "SearchPatients": Req("SearchPatients", "POST", "/patients/search",
-                                  body={"family_name_prefix": "bench", "limit": 20},
-                                  caller=("doctor", calendar["doctor"])),  # a doctor's search: their own patients
+            "DoctorAvailability": Req(
+                "DoctorAvailability",
+                "GET",
+                "/doctors/{doctor_id}/availability",
+                {"doctor_id": calendar["doctor"]},
+                world.window(),
+            ),
+            "DoctorSchedule": Req(
+                "DoctorSchedule",
+                "GET",
+                "/doctors/{doctor_id}/schedule",
+                {"doctor_id": calendar["doctor"]},
+                {**world.window(), "limit": "100"},
+            ),
+            "PatientAppointments": Req(
+                "PatientAppointments",
+                "GET",
+                "/patients/{patient_id}/appointments",
+                {"patient_id": calendar["patient"]},
+                {**world.window(), "limit": "100"},
+            ),
+            "SearchPatients": Req(
+                "SearchPatients",
+                "POST",
+                "/patients/search",
+                body={"family_name_prefix": "bench", "limit": 20},
+                caller=("doctor", calendar["doctor"]),
+            ),  # a doctor's search: their own patients
         }
         samples: dict[tuple[str, int], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         warm_up = 3
@@ -320,21 +368,29 @@ def table_size(client: Client, recorder: Recorder, proxy: ThreadingHTTPServer, s
         proxy.rename = None
         bulk.delete_tables(store.endpoint, created)
     result = {}
-    print(f"\n{'read':<22}{'items read':>16}{'CU':>14}{'calls':>8}{'request p50 ms':>18}{'×':>7}"
-          f"{'in DynamoDB ms':>18}{'×':>7}   (medians of {SIZE_ROUNDS} requests each, alternating sizes)")
+    print(
+        f"\n{'read':<22}{'items read':>16}{'CU':>14}{'calls':>8}{'request p50 ms':>18}{'×':>7}"
+        f"{'in DynamoDB ms':>18}{'×':>7}   (medians of {SIZE_ROUNDS} requests each, alternating sizes)"
+    )
     for name in reads:
         small, large = samples[(name, SIZE_SMALL)], samples[(name, SIZE_LARGE)]
-        row = {k: (statistics.median(small[k]), statistics.median(large[k]))
-               for k in ("ms", "store_ms", "items", "cu", "calls")}
+        row = {
+            k: (statistics.median(small[k]), statistics.median(large[k]))
+            for k in ("ms", "store_ms", "items", "cu", "calls")
+        }
         row["ratio_ms"] = row["ms"][1] / row["ms"][0]
         row["ratio_store"] = row["store_ms"][1] / row["store_ms"][0]
         row["ratio_items"] = row["items"][1] / row["items"][0] if row["items"][0] else float("nan")
         result[name] = row
-        print(f"{name:<22}{row['items'][0]:>7g} → {row['items'][1]:<6g}{row['cu'][0]:>6.1f} → {row['cu'][1]:<5.1f}"
-              f"{row['calls'][1]:>6g}  {row['ms'][0]:>7.1f} → {row['ms'][1]:<7.1f}{row['ratio_ms']:>6.2f}×"
-              f"{row['store_ms'][0]:>8.1f} → {row['store_ms'][1]:<7.1f}{row['ratio_store']:>6.2f}×")
-    print("in DynamoDB ms: the time the store took to answer the request's calls, as the proxy saw it (the part "
-          "that could grow with the table; the rest is the stack's and the function's).")
+        print(
+            f"{name:<22}{row['items'][0]:>7g} → {row['items'][1]:<6g}{row['cu'][0]:>6.1f} → {row['cu'][1]:<5.1f}"
+            f"{row['calls'][1]:>6g}  {row['ms'][0]:>7.1f} → {row['ms'][1]:<7.1f}{row['ratio_ms']:>6.2f}×"
+            f"{row['store_ms'][0]:>8.1f} → {row['store_ms'][1]:<7.1f}{row['ratio_store']:>6.2f}×"
+        )
+    print(
+        "in DynamoDB ms: the time the store took to answer the request's calls, as the proxy saw it (the part "
+        "that could grow with the table; the rest is the stack's and the function's)."
+    )
     return result
 
 
@@ -348,17 +404,22 @@ class Report:
         self.rows.append((name, len(latencies), latencies, calls, capacity))
 
     def print(self) -> None:
-        print(f"\n{'request':<28}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-              f"{'DDB calls':>11}{'CU':>7}  calls per request")
+        print(
+            f"\n{'request':<28}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+            f"{'DDB calls':>11}{'CU':>7}  calls per request"
+        )
         for name, n, latencies, calls, capacity in self.rows:
             q = quantiles(latencies)
             per = ", ".join(f"{op} {count / n:g}" for op, count in sorted(calls.items()))
-            print(f"{name:<28}{n:>5}{q[50]:>9.1f}{q[95]:>9.1f}{q[99]:>9.1f}{max(latencies):>9.1f}"
-                  f"{sum(calls.values()) / n:>11.2f}{sum(capacity.values()) / n:>7.1f}  {per}")
+            print(
+                f"{name:<28}{n:>5}{q[50]:>9.1f}{q[95]:>9.1f}{q[99]:>9.1f}{max(latencies):>9.1f}"
+                f"{sum(calls.values()) / n:>11.2f}{sum(capacity.values()) / n:>7.1f}  {per}"
+            )
 
 
-def measure(report: Report, recorder: Recorder, name: str, requests_: list, client: Client,
-            expect: int) -> list[requests.Response]:
+def measure(
+    report: Report, recorder: Recorder, name: str, requests_: list, client: Client, expect: int
+) -> list[requests.Response]:
     recorder.reset()
     latencies, responses = [], []
     for method, path, kwargs in requests_:
@@ -372,51 +433,119 @@ def measure(report: Report, recorder: Recorder, name: str, requests_: list, clie
 
 
 def latency(client: Client, recorder: Recorder) -> None:
-    section(f"latency: {BOOKINGS} bookings, {READS} reads per kind, one client; throughput with {CLIENTS} clients; "
-            f"{RACE_ROUNDS} races of {RACERS}")
+    section(
+        f"latency: {BOOKINGS} bookings, {READS} reads per kind, one client; throughput with {CLIENTS} clients; "
+        f"{RACE_ROUNDS} races of {RACERS}"
+    )
     report = Report()
-    doctor_body = {"given_name": "Bench", "family_name": "Doctor", "specialty": "Benchmarks", "time_zone": "UTC",
-                   "slot_minutes": 15, "working_hours": ALL_DAY}
+    doctor_body = {
+        "given_name": "Bench",
+        "family_name": "Doctor",
+        "specialty": "Benchmarks",
+        "time_zone": "UTC",
+        "slot_minutes": 15,
+        "working_hours": ALL_DAY,
+    }
     doctor = created(client.call("POST", "/doctors", json=doctor_body)[0])
     racing_doctor = created(client.call("POST", "/doctors", json=doctor_body)[0])
-    patients = [created(client.call("POST", "/patients", json={"given_name": "Bench", "family_name": f"Patient{i}",
-                                                                "birth_date": "1990-01-01", "sex": "unknown"})[0])
-                for i in range(max(CLIENTS, RACERS))]
+    patients = [
+        created(
+            client.call(
+                "POST",
+                "/patients",
+                json={
+                    "given_name": "Bench",
+                    "family_name": f"Patient{i}",
+                    "birth_date": "1990-01-01",
+                    "sex": "unknown",
+                },
+            )[0]
+        )
+        for i in range(max(CLIENTS, RACERS))
+    ]
     first = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def book(i: int, doctor_id: str = doctor, start: datetime | None = None, patient: str | None = None):
-        body = {"doctor_id": doctor_id, "patient_id": patient or patients[i % len(patients)],
-                "start": iso(start or first + i * SLOT), "duration_minutes": 15}
+        body = {
+            "doctor_id": doctor_id,
+            "patient_id": patient or patients[i % len(patients)],
+            "start": iso(start or first + i * SLOT),
+            "duration_minutes": 15,
+        }
         return "POST", "/appointments", {"json": body}
 
     # Writes, one client.
     booked = measure(report, recorder, "book", [book(i) for i in range(BOOKINGS)], client, 201)
     ids = [r.json()["id"] for r in booked]
-    keyed = [("POST", "/appointments", {"json": book(BOOKINGS + i)[2]["json"],
-                                        "headers": {"Idempotency-Key": str(uuid.uuid4())}})
-             for i in range(READS)]
+    keyed = [
+        (
+            "POST",
+            "/appointments",
+            {"json": book(BOOKINGS + i)[2]["json"], "headers": {"Idempotency-Key": str(uuid.uuid4())}},
+        )
+        for i in range(READS)
+    ]
     measure(report, recorder, "book with Idempotency-Key", keyed, client, 201)
     measure(report, recorder, "  same key again (replay)", keyed, client, 201)
     clash = [book(i, patient=patients[(i + 1) % len(patients)]) for i in range(READS)]
     measure(report, recorder, "book a taken slot (409)", clash, client, 409)
     later = first + timedelta(days=30)
-    measure(report, recorder, "reschedule", [("PATCH", f"/appointments/{a}", {"json": {"start": iso(later + i * SLOT)}})
-                                             for i, a in enumerate(ids[:READS])], client, 200)
-    measure(report, recorder, "cancel", [("POST", f"/appointments/{a}/cancel", {"json": {"reason": "bench"}})
-                                         for a in ids[READS:2 * READS]], client, 200)
+    measure(
+        report,
+        recorder,
+        "reschedule",
+        [
+            ("PATCH", f"/appointments/{a}", {"json": {"start": iso(later + i * SLOT)}})
+            for i, a in enumerate(ids[:READS])
+        ],
+        client,
+        200,
+    )
+    measure(
+        report,
+        recorder,
+        "cancel",
+        [("POST", f"/appointments/{a}/cancel", {"json": {"reason": "bench"}}) for a in ids[READS : 2 * READS]],
+        client,
+        200,
+    )
 
     # Reads, one client.
     window = {"from": iso(first), "to": iso(first + timedelta(days=7))}
     measure(report, recorder, "get appointment", [("GET", f"/appointments/{a}", {}) for a in ids[:READS]], client, 200)
-    measure(report, recorder, "doctor schedule (7 days)", [("GET", f"/doctors/{doctor}/schedule",
-                                                            {"params": {**window, "limit": 100}})] * READS, client, 200)
-    measure(report, recorder, "doctor availability (7 d)", [("GET", f"/doctors/{doctor}/availability",
-                                                             {"params": window})] * READS, client, 200)
-    measure(report, recorder, "patient appointments", [("GET", f"/patients/{patients[0]}/appointments",
-                                                        {"params": {**window, "limit": 100}})] * READS, client, 200)
+    measure(
+        report,
+        recorder,
+        "doctor schedule (7 days)",
+        [("GET", f"/doctors/{doctor}/schedule", {"params": {**window, "limit": 100}})] * READS,
+        client,
+        200,
+    )
+    measure(
+        report,
+        recorder,
+        "doctor availability (7 d)",
+        [("GET", f"/doctors/{doctor}/availability", {"params": window})] * READS,
+        client,
+        200,
+    )
+    measure(
+        report,
+        recorder,
+        "patient appointments",
+        [("GET", f"/patients/{patients[0]}/appointments", {"params": {**window, "limit": 100}})] * READS,
+        client,
+        200,
+    )
     measure(report, recorder, "get patient", [("GET", f"/patients/{p}", {}) for p in patients] * 2, client, 200)
-    measure(report, recorder, "search patients", [("POST", "/patients/search", {"json": {"family_name_prefix": "patient"}})]
-            * READS, client, 200)
+    measure(
+        report,
+        recorder,
+        "search patients",
+        [("POST", "/patients/search", {"json": {"family_name_prefix": "patient"}})] * READS,
+        client,
+        200,
+    )
     measure(report, recorder, "health", [("GET", "/health", {})] * READS, client, 200)
     report.print()
 
@@ -447,9 +576,12 @@ def latency(client: Client, recorder: Recorder) -> None:
     elapsed = time.perf_counter() - began
     q = quantiles(latencies)
     calls, _, _ = recorder.snapshot()
-    print(f"\nthroughput: {BOOKINGS} bookings by {CLIENTS} clients in {elapsed:.1f} s = {BOOKINGS / elapsed:.0f} bookings/s; "
-          f"p50 {q[50]:.0f} ms, p95 {q[95]:.0f} ms, p99 {q[99]:.0f} ms; statuses {dict(statuses)}; "
-          f"TransactWriteItems calls {calls['TransactWriteItems']}")
+    print(
+        f"\nthroughput: {BOOKINGS} bookings by {CLIENTS} clients in {elapsed:.1f} s"
+        f" = {BOOKINGS / elapsed:.0f} bookings/s; "
+        f"p50 {q[50]:.0f} ms, p95 {q[95]:.0f} ms, p99 {q[99]:.0f} ms; statuses {dict(statuses)}; "
+        f"TransactWriteItems calls {calls['TransactWriteItems']}"
+    )
 
     # Contention: RACERS clients, different patients, one slot; exactly one should win each round.
     print(f"contention: {RACERS} clients racing for one slot, {RACE_ROUNDS} rounds")
@@ -458,16 +590,28 @@ def latency(client: Client, recorder: Recorder) -> None:
         recorder.reset()
         began = time.perf_counter()
         with ThreadPoolExecutor(RACERS) as pool:
-            results = list(pool.map(lambda i: client.call(*book(0, racing_doctor, slot, patients[i])[:2],
-                                                           **book(0, racing_doctor, slot, patients[i])[2])[0].status_code,
-                                     range(RACERS)))
+            results = list(
+                pool.map(
+                    lambda i: (
+                        client.call(
+                            *book(0, racing_doctor, slot, patients[i])[:2],
+                            **book(0, racing_doctor, slot, patients[i])[2],
+                        )[0].status_code
+                    ),
+                    range(RACERS),
+                )
+            )
         elapsed = time.perf_counter() - began
         calls, _, _ = recorder.snapshot()
-        print(f"  round {round_ + 1}: {dict(sorted(Counter(results).items()))} in {elapsed * 1000:.0f} ms, "
-              f"{calls['TransactWriteItems']} transactions")
-    print("\nCU = capacity units as DynamoDB Local reports them per request (reads and writes together). "
-          "AWS bills each item of a transaction at twice a plain write (2 WRU per KB), which DynamoDB Local "
-          "does not model; use the calls per request for the bill.")
+        print(
+            f"  round {round_ + 1}: {dict(sorted(Counter(results).items()))} in {elapsed * 1000:.0f} ms, "
+            f"{calls['TransactWriteItems']} transactions"
+        )
+    print(
+        "\nCU = capacity units as DynamoDB Local reports them per request (reads and writes together). "
+        "AWS bills each item of a transaction at twice a plain write (2 WRU per KB), which DynamoDB Local "
+        "does not model; use the calls per request for the bill."
+    )
 
 
 # ------------------------------------------------------------------ functions: one row each
@@ -485,12 +629,19 @@ def probe_environment(logical_id: str, endpoint: str, pycache: Path | None) -> d
 
 
 def run_probe(args: list[str], env: dict[str, str], options: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
-    answer = subprocess.run([sys.executable, *options, str(PROBES / "cold_probe.py"), *args], env=env,
-                            capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir())
+    answer = subprocess.run(
+        [sys.executable, *options, str(PROBES / "cold_probe.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     lines = [line for line in answer.stdout.splitlines() if line.startswith("BENCH ")]
     if answer.returncode != 0 or not lines:
-        raise SystemExit(f"cold-start probe failed ({' '.join(args[:2])}):\n"
-                         f"{answer.stdout[-2000:]}\n{answer.stderr[-3000:]}")
+        raise SystemExit(
+            f"cold-start probe failed ({' '.join(args[:2])}):\n{answer.stdout[-2000:]}\n{answer.stderr[-3000:]}"
+        )
     return json.loads(lines[-1][6:]), answer.stderr
 
 
@@ -509,15 +660,27 @@ class ColdStarts:
 
     def function_args(self, req: Req) -> list[str]:
         function = tpl.function(req.logical_id)
-        return ["function", str(function.code_dir), function.module, function.handler, self._event_file(req),
-                *self.layers]
+        return [
+            "function",
+            str(function.code_dir),
+            function.module,
+            function.handler,
+            self._event_file(req),
+            *self.layers,
+        ]
 
     def baseline(self, logical_id: str, pycache: Path | None = None, paths: tuple[str, ...] = ()) -> dict:
         env = probe_environment(logical_id, self.endpoint, pycache if pycache is not None else self.pycache)
         return run_probe([*self.baseline_args, *paths], env)[0]
 
-    def function(self, req: Req, pycache: Path | str | None = "default", layers: list[str] | None = None,
-                 options: tuple[str, ...] = (), env: dict[str, str] | None = None) -> tuple[dict, Counter, str]:
+    def function(
+        self,
+        req: Req,
+        pycache: Path | str | None = "default",
+        layers: list[str] | None = None,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> tuple[dict, Counter, str]:
         cache = self.pycache if pycache == "default" else pycache
         env = {**probe_environment(req.logical_id, self.endpoint, cache), **(env or {})}
         args = self.function_args(req)
@@ -548,10 +711,15 @@ class ColdStarts:
         cold = statistics.median(r["total_ms"] for r in ours)
         base = statistics.median(r["total_ms"] for r in theirs)
         cpu_ratio = statistics.median(r["cpu_ms"] for r in ours) / statistics.median(r["cpu_ms"] for r in theirs)
-        return {"cold_ms": cold, "base_ms": base, "ratio": cold / base, "cpu_ratio": cpu_ratio,
-                "import_ms": statistics.median(r["import_ms"] for r in ours),
-                "first_ms": statistics.median(r["first_ms"] for r in ours),
-                "cold_calls": statistics.median(first_calls)}
+        return {
+            "cold_ms": cold,
+            "base_ms": base,
+            "ratio": cold / base,
+            "cpu_ratio": cpu_ratio,
+            "import_ms": statistics.median(r["import_ms"] for r in ours),
+            "first_ms": statistics.median(r["first_ms"] for r in ours),
+            "cold_calls": statistics.median(first_calls),
+        }
 
 
 def importtime(stderr: str) -> list[tuple[int, int, str]]:
@@ -559,7 +727,7 @@ def importtime(stderr: str) -> list[tuple[int, int, str]]:
     rows = []
     for line in stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            own, cumulative, name = line[len("import time:"):].split("|")
+            own, cumulative, name = line[len("import time:") :].split("|")
             if own.strip().isdigit():
                 rows.append((int(cumulative), int(own), name.rstrip()))
     return rows
@@ -581,17 +749,26 @@ def where_cold_start_goes(cold: ColdStarts, function: str, result: dict[str, Any
         return packages
 
     total = sum(own for _, own, _ in rows) / 1000
-    print(f"\nwhere {function}'s cold start goes (python -X importtime, one run; imports "
-          f"{total:.0f} ms of its {result['cold_ms']:.0f} ms, the first request {result['first_ms']:.0f} ms):")
-    print("  self time by top-level package, ms:  " + ", ".join(
-        f"{p} {us / 1000:.0f}" for p, us in by_package(rows).most_common(10)))
+    print(
+        f"\nwhere {function}'s cold start goes (python -X importtime, one run; imports "
+        f"{total:.0f} ms of its {result['cold_ms']:.0f} ms, the first request {result['first_ms']:.0f} ms):"
+    )
+    print(
+        "  self time by top-level package, ms:  "
+        + ", ".join(f"{p} {us / 1000:.0f}" for p, us in by_package(rows).most_common(10))
+    )
     only_ours = ", ".join(f"{p} {us / 1000:.0f}" for p, us in by_package(rows, True).most_common(8))
-    print(f"  the baseline (boto3 + client) imports {sum(o for _, o, _ in base_rows) / 1000:.0f} ms; what only the "
-          f"function imports, ms:  {only_ours}")
-    biggest = sorted((r for r in rows if not r[2].strip().startswith(("boto3", "botocore", "s3transfer", "urllib3"))),
-                     reverse=True)[:12]
-    print("  largest cumulative imports outside boto3, ms:  " + ", ".join(
-        f"{name.strip()} {cum / 1000:.0f}" for cum, _, name in biggest))
+    print(
+        f"  the baseline (boto3 + client) imports {sum(o for _, o, _ in base_rows) / 1000:.0f} ms; what only the "
+        f"function imports, ms:  {only_ours}"
+    )
+    biggest = sorted(
+        (r for r in rows if not r[2].strip().startswith(("boto3", "botocore", "s3transfer", "urllib3"))), reverse=True
+    )[:12]
+    print(
+        "  largest cumulative imports outside boto3, ms:  "
+        + ", ".join(f"{name.strip()} {cum / 1000:.0f}" for cum, _, name in biggest)
+    )
 
 
 def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
@@ -602,21 +779,26 @@ def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
     site = Path(sysconfig.get_paths()["purelib"])
     bare = cold.scratch / "site-packages-without-pyc"
     if not bare.exists():
+
         def link(source: str, target: str) -> None:
             try:
                 os.link(source, target)  # fast, and no disk: the same files without their __pycache__
             except OSError:
                 shutil.copy2(source, target)
 
-        shutil.copytree(site, bare, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), copy_function=link,
-                        symlinks=True)
+        shutil.copytree(
+            site, bare, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), copy_function=link, symlinks=True
+        )
     tracing = {"POWERTOOLS_TRACE_DISABLED": "false"}
     kinds: dict[str, dict[str, Any]] = {
         "compiled, tracing off (the table above)": {},
         "compiled, tracing on": {"env": tracing},
         "no .pyc, tracing off": {"pycache": None, "layers": [*cold.layers, str(bare)]},
-        "no .pyc, tracing on (as deployed today)": {"pycache": None, "layers": [*cold.layers, str(bare)],
-                                                    "env": tracing},
+        "no .pyc, tracing on (as deployed today)": {
+            "pycache": None,
+            "layers": [*cold.layers, str(bare)],
+            "env": tracing,
+        },
     }
     samples: dict[str, list[float]] = {k: [] for k in [*kinds, "baseline, compiled", "baseline, no .pyc"]}
     for req in cold.world.requests(function, runs * len(kinds)):
@@ -627,9 +809,11 @@ def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
             env = probe_environment(req.logical_id, cold.endpoint, None)
             samples["baseline, no .pyc"].append(run_probe([*cold.baseline_args, str(bare)], env)[0]["total_ms"])
     base = statistics.median(samples["baseline, compiled"])
-    print(f"\n{function}'s cold start as deployed, median of {runs} (interleaved): `sam build`'s python_pip builder "
-          "unpacks wheels and copies sources, compiling nothing, so the layer ships no .pyc; template.yaml has "
-          "Tracing: Active, so the X-Ray SDK loads at init")
+    print(
+        f"\n{function}'s cold start as deployed, median of {runs} (interleaved): `sam build`'s python_pip builder "
+        "unpacks wheels and copies sources, compiling nothing, so the layer ships no .pyc; template.yaml has "
+        "Tracing: Active, so the X-Ray SDK loads at init"
+    )
     for kind, values in samples.items():
         print(f"  {kind:<42}{statistics.median(values):>7.0f} ms{statistics.median(values) / base:>7.2f}× baseline")
 
@@ -639,16 +823,35 @@ def warm_overhead(world: World, endpoint: str, scratch: Path, function: str) -> 
     with a fresh Idempotency-Key per request."""
     reqs = world.requests(function, 2)
     keyed = function.endswith("+key")
-    job = {"record": [reqs[0].event(), reqs[1].event()], "measure": reqs[1].event(), "status": reqs[1].expect,
-           "keyed": keyed, "iterations": WARM_ITERATIONS}
+    job = {
+        "record": [reqs[0].event(), reqs[1].event()],
+        "measure": reqs[1].event(),
+        "status": reqs[1].expect,
+        "keyed": keyed,
+        "iterations": WARM_ITERATIONS,
+    }
     job_file, result_file = scratch / f"job-{uuid.uuid4()}.json", scratch / f"result-{uuid.uuid4()}.json"
     job_file.write_text(json.dumps(job))
     logical_id = reqs[0].logical_id
     function_ = tpl.function(logical_id)
-    answer = subprocess.run([sys.executable, str(PROBES / "warm_probe.py"), str(function_.code_dir), function_.module,
-                             function_.handler, str(job_file), str(result_file), *(str(p) for p in tpl.layer_dirs())],
-                            env=probe_environment(logical_id, endpoint, scratch / "pycache"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, timeout=600, cwd=tempfile.gettempdir())
+    answer = subprocess.run(
+        [
+            sys.executable,
+            str(PROBES / "warm_probe.py"),
+            str(function_.code_dir),
+            function_.module,
+            function_.handler,
+            str(job_file),
+            str(result_file),
+            *(str(p) for p in tpl.layer_dirs()),
+        ],
+        env=probe_environment(logical_id, endpoint, scratch / "pycache"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=600,
+        cwd=tempfile.gettempdir(),
+    )
     if answer.returncode != 0:
         raise SystemExit(f"warm probe of {function} failed:\n{answer.stderr[-3000:]}")
     return json.loads(result_file.read_text())
@@ -670,17 +873,29 @@ def over_http(client: Client, recorder: Recorder, world: World, function: str) -
         items.append(sum(read.values()))
         by_op.update(ops)
     n = len(latencies)
-    return {"calls": statistics.median(calls), "calls_mean": sum(calls) / n,
-            "by_op": {op: c / n for op, c in sorted(by_op.items())}, "cu": sum(capacity) / n, "items": sum(items) / n,
-            "p50_ms": statistics.median(latencies)}
+    return {
+        "calls": statistics.median(calls),
+        "calls_mean": sum(calls) / n,
+        "by_op": {op: c / n for op, c in sorted(by_op.items())},
+        "cu": sum(capacity) / n,
+        "items": sum(items) / n,
+        "p50_ms": statistics.median(latencies),
+    }
 
 
-def functions(client: Client, recorder: Recorder, stack: background.BackgroundStack, proxy_url: str,
-              size: dict[str, dict[str, Any]]) -> None:
+def functions(
+    client: Client,
+    recorder: Recorder,
+    stack: background.BackgroundStack,
+    proxy_url: str,
+    size: dict[str, dict[str, Any]],
+) -> None:
     from clinic import routes
 
-    section(f"functions: cold start (median of {COLD_RUNS} fresh processes each), warm overhead "
-            f"({WARM_ITERATIONS} in-process requests each), {CALLS} warm requests each over HTTP")
+    section(
+        f"functions: cold start (median of {COLD_RUNS} fresh processes each), warm overhead "
+        f"({WARM_ITERATIONS} in-process requests each), {CALLS} warm requests each over HTTP"
+    )
     world = World(client.send)
     rows: dict[str, dict[str, Any]] = {}
     names = [route.function for route in routes.ROUTES]
@@ -709,31 +924,40 @@ def functions(client: Client, recorder: Recorder, stack: background.BackgroundSt
         as_deployed(cold, worst)
 
 
-def print_table(rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int]],
-                size: dict[str, dict[str, Any]]) -> None:
+def print_table(
+    rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int]], size: dict[str, dict[str, Any]]
+) -> None:
     from clinic import routes
 
     writes = {r.function for r in routes.ROUTES if r.method != "GET"}
     writes |= {name for name, function in VARIANTS.items() if function in writes}
     width = max(24, *(len(name) + 1 for name in rows))
-    print(f"\n{'':<{width}}{'cold start (fresh process)':^36}│{'warm overhead (in-process)':^38}│"
-          f"{'warm, over HTTP':^24}│{'table size':^20}│")
-    print(f"{'function':<{width}}{'ms':>6}{'base':>6}{'×base':>7}{'×cpu':>6}{'calls':>6}  │{'ours µs':>8}{'bare µs':>8}"
-          f"{'over ms':>8}{'×bare':>6}{'wall':>7} │{'calls':>6}{'CU':>5}{'items':>6}{'p50':>6} │"
-          f"{'items':>9}{'× ms':>7}  │{'RSS MB':>7}")
+    print(
+        f"\n{'':<{width}}{'cold start (fresh process)':^36}│{'warm overhead (in-process)':^38}│"
+        f"{'warm, over HTTP':^24}│{'table size':^20}│"
+    )
+    print(
+        f"{'function':<{width}}{'ms':>6}{'base':>6}{'×base':>7}{'×cpu':>6}{'calls':>6}  │{'ours µs':>8}{'bare µs':>8}"
+        f"{'over ms':>8}{'×bare':>6}{'wall':>7} │{'calls':>6}{'CU':>5}{'items':>6}{'p50':>6} │"
+        f"{'items':>9}{'× ms':>7}  │{'RSS MB':>7}"
+    )
     for name, row in rows.items():
         cold, warm, http = row.get("cold"), row["warm"], row["http"]
         cells = [f"{name:<{width}}"]
         if cold:
             mark = "!" if cold["ratio"] > COLD_RATIO_MAX else " "
-            cells.append(f"{cold['cold_ms']:>6.0f}{cold['base_ms']:>6.0f}{cold['ratio']:>6.2f}{mark}"
-                         f"{cold['cpu_ratio']:>6.2f}{cold['cold_calls']:>6g}  │")
+            cells.append(
+                f"{cold['cold_ms']:>6.0f}{cold['base_ms']:>6.0f}{cold['ratio']:>6.2f}{mark}"
+                f"{cold['cpu_ratio']:>6.2f}{cold['cold_calls']:>6g}  │"
+            )
         else:
             cells.append(f"{'':>37}  │")
         limit = WRITE_OVERHEAD_MAX_MS if name in writes else READ_OVERHEAD_MAX_MS
         mark = "!" if warm["overhead_ms"] > limit else " "
-        cells.append(f"{warm['ours_ms'] * 1000:>8.0f}{warm['bare_ms'] * 1000:>8.0f}{warm['overhead_ms']:>7.2f}{mark}"
-                     f"{warm['ours_ms'] / warm['bare_ms']:>5.0f}×{warm['overhead_wall_ms']:>7.2f} │")
+        cells.append(
+            f"{warm['ours_ms'] * 1000:>8.0f}{warm['bare_ms'] * 1000:>8.0f}{warm['overhead_ms']:>7.2f}{mark}"
+            f"{warm['ours_ms'] / warm['bare_ms']:>5.0f}×{warm['overhead_wall_ms']:>7.2f} │"
+        )
         target = CALL_TARGETS.get(name)
         mark = "!" if target and http["calls"] > target else " "
         cells.append(f"{http['calls']:>5g}{mark}{http['cu']:>5.1f}{http['items']:>6g}{http['p50_ms']:>6.0f} │")
@@ -746,17 +970,19 @@ def print_table(rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int
         peak = rss.get(f"{variants_base(name)}Function")
         cells.append(f"{peak[0]:>7.0f}{'!' if peak[0] > RSS_MAX_MB else ''}" if peak else f"{'':>7}")
         print("".join(cells))
-    print("\ncold start: ms = a fresh interpreter importing the function and serving its first request; base = "
-          "importing boto3, creating a client, one GetItem (medians); ×base = their ratio (target ≤ 1.3), ×cpu = the "
-          "ratio of their CPU times; calls = DynamoDB calls of that first request.\n"
-          "warm overhead: CPU time per warm request with DynamoDB stubbed, of the function (ours) and of a bare "
-          "handler making the same calls (bare); over = the difference (target ≤ 0.5 ms for reads, ≤ 1 ms for "
-          "writes); wall = the same difference in wall-clock time.\n"
-          "warm, over HTTP: DynamoDB calls (median), capacity units and items read (means) per warm request, and its "
-          "p50 latency (ms) "
-          "on the local stack. table size: items read with 1,000 → 100,000 appointments in the table, and the ratio "
-          "of latencies (target ≤ 1.1). RSS MB: peak resident memory of the function's workers after its requests "
-          "(target ≤ 100). ! marks a missed target.")
+    print(
+        "\ncold start: ms = a fresh interpreter importing the function and serving its first request; base = "
+        "importing boto3, creating a client, one GetItem (medians); ×base = their ratio (target ≤ 1.3), ×cpu = the "
+        "ratio of their CPU times; calls = DynamoDB calls of that first request.\n"
+        "warm overhead: CPU time per warm request with DynamoDB stubbed, of the function (ours) and of a bare "
+        "handler making the same calls (bare); over = the difference (target ≤ 0.5 ms for reads, ≤ 1 ms for "
+        "writes); wall = the same difference in wall-clock time.\n"
+        "warm, over HTTP: DynamoDB calls (median), capacity units and items read (means) per warm request, and its "
+        "p50 latency (ms) "
+        "on the local stack. table size: items read with 1,000 → 100,000 appointments in the table, and the ratio "
+        "of latencies (target ≤ 1.1). RSS MB: peak resident memory of the function's workers after its requests "
+        "(target ≤ 100). ! marks a missed target."
+    )
     summary(rows, rss, size, writes)
 
 
@@ -764,41 +990,62 @@ def variants_base(name: str) -> str:
     return name.split("+")[0]
 
 
-def summary(rows: dict[str, dict[str, Any]], rss: dict[str, tuple[float, int]], size: dict[str, dict[str, Any]],
-            writes: set[str]) -> None:
+def summary(
+    rows: dict[str, dict[str, Any]],
+    rss: dict[str, tuple[float, int]],
+    size: dict[str, dict[str, Any]],
+    writes: set[str],
+) -> None:
     colds = {n: r["cold"]["ratio"] for n, r in rows.items() if "cold" in r}
     worst_cold = max(colds, key=colds.get)
-    over = {n: (r["warm"]["overhead_ms"], WRITE_OVERHEAD_MAX_MS if n in writes else READ_OVERHEAD_MAX_MS)
-            for n, r in rows.items()}
+    over = {
+        n: (r["warm"]["overhead_ms"], WRITE_OVERHEAD_MAX_MS if n in writes else READ_OVERHEAD_MAX_MS)
+        for n, r in rows.items()
+    }
     missed_over = {n: v for n, v in over.items() if v[0] > v[1]}
     missed_calls = {n: rows[n]["http"]["calls"] for n, most in CALL_TARGETS.items() if rows[n]["http"]["calls"] > most}
-    means = ", ".join(f"{n} {r['http']['calls_mean']:.2f}" for n, r in rows.items()
-                      if r["http"]["calls_mean"] != r["http"]["calls"])
+    means = ", ".join(
+        f"{n} {r['http']['calls_mean']:.2f}" for n, r in rows.items() if r["http"]["calls_mean"] != r["http"]["calls"]
+    )
     peaks = {n: v[0] for n, v in rss.items()}
     print("\ntargets:")
     over_cold = [f"{n} {v:.2f}×" for n, v in sorted(colds.items(), key=lambda x: -x[1]) if v > COLD_RATIO_MAX]
-    print(f"  cold start ≤ {COLD_RATIO_MAX}× baseline: {len(colds) - len(over_cold)}/{len(colds)} functions; worst "
-          f"{worst_cold} {colds[worst_cold]:.2f}×" + (f"; over: {', '.join(over_cold)}" if over_cold else ""))
+    print(
+        f"  cold start ≤ {COLD_RATIO_MAX}× baseline: {len(colds) - len(over_cold)}/{len(colds)} functions; worst "
+        f"{worst_cold} {colds[worst_cold]:.2f}×" + (f"; over: {', '.join(over_cold)}" if over_cold else "")
+    )
     over_warm = [f"{n} {v[0]:.2f} ms" for n, v in sorted(missed_over.items(), key=lambda x: -x[1][0])]
-    print(f"  warm overhead ≤ {READ_OVERHEAD_MAX_MS} ms (reads) / ≤ {WRITE_OVERHEAD_MAX_MS} ms (writes): "
-          f"{len(over) - len(missed_over)}/{len(over)}" + (f"; over: {', '.join(over_warm)}" if over_warm else ""))
-    print(f"  DynamoDB calls per warm request: {len(CALL_TARGETS) - len(missed_calls)}/{len(CALL_TARGETS)} targets met"
-          + (f"; missed: {missed_calls}" if missed_calls else "")
-          + "  (" + ", ".join(f"{n} {rows[n]['http']['calls']:g}≤{m}" for n, m in CALL_TARGETS.items()) + ")"
-          + (f"; means, with the settings re-read every 5 s per container: {means}" if means else ""))
+    print(
+        f"  warm overhead ≤ {READ_OVERHEAD_MAX_MS} ms (reads) / ≤ {WRITE_OVERHEAD_MAX_MS} ms (writes): "
+        f"{len(over) - len(missed_over)}/{len(over)}" + (f"; over: {', '.join(over_warm)}" if over_warm else "")
+    )
+    print(
+        f"  DynamoDB calls per warm request: {len(CALL_TARGETS) - len(missed_calls)}/{len(CALL_TARGETS)} targets met"
+        + (f"; missed: {missed_calls}" if missed_calls else "")
+        + "  ("
+        + ", ".join(f"{n} {rows[n]['http']['calls']:g}≤{m}" for n, m in CALL_TARGETS.items())
+        + ")"
+        + (f"; means, with the settings re-read every 5 s per container: {means}" if means else "")
+    )
     if size:
-        print(f"  table size (items read equal, latency ≤ {SIZE_RATIO_MAX}×): " + ", ".join(
-            f"{n} items {s['items'][0]:g}→{s['items'][1]:g}, {s['ratio_ms']:.2f}×" for n, s in size.items()))
+        print(
+            f"  table size (items read equal, latency ≤ {SIZE_RATIO_MAX}×): "
+            + ", ".join(f"{n} items {s['items'][0]:g}→{s['items'][1]:g}, {s['ratio_ms']:.2f}×" for n, s in size.items())
+        )
     if peaks:
         top = max(peaks, key=peaks.get)
-        print(f"  peak RSS ≤ {RSS_MAX_MB} MB: {sum(v <= RSS_MAX_MB for v in peaks.values())}/{len(peaks)} functions; "
-              f"highest {top} {peaks[top]:.0f} MB")
+        print(
+            f"  peak RSS ≤ {RSS_MAX_MB} MB: {sum(v <= RSS_MAX_MB for v in peaks.values())}/{len(peaks)} functions; "
+            f"highest {top} {peaks[top]:.0f} MB"
+        )
 
 
 # ------------------------------------------------------------------ contention on hot items
 def hot_items(client: Client, recorder: Recorder) -> None:
-    section(f"hot items: {HOT_CLIENTS} clients booking different 5-minute slots of ONE doctor's same hour vs "
-            f"{HOT_CLIENTS} different doctors, {HOT_ROUNDS} rounds each, alternating")
+    section(
+        f"hot items: {HOT_CLIENTS} clients booking different 5-minute slots of ONE doctor's same hour vs "
+        f"{HOT_CLIENTS} different doctors, {HOT_ROUNDS} rounds each, alternating"
+    )
     world = World(client.send, patients=0)
     five = {"slot_minutes": 5, "working_hours": ALL_DAY}
     hot = world.new_doctor(**five)
@@ -810,7 +1057,9 @@ def hot_items(client: Client, recorder: Recorder) -> None:
         if (kind, r // 15) not in patient_sets:
             patient_sets[(kind, r // 15)] = [world.new_patient() for _ in range(HOT_CLIENTS)]
         return patient_sets[(kind, r // 15)]
+
     first = world.base + timedelta(days=200)
+
     def fresh() -> dict[str, Any]:
         return {"statuses": Counter(), "seconds": 0.0, "transactions": 0, "calls": 0, "conflicts": 0, "latencies": []}
 
@@ -821,8 +1070,13 @@ def hot_items(client: Client, recorder: Recorder) -> None:
 
         def book(i: int) -> tuple[int, float]:
             doctor, start = (hot, hour + timedelta(minutes=5 * i)) if kind == "one doctor" else (spread[i], hour)
-            req = Req("BookAppointment", "POST", "/appointments", expect=201,
-                      body={"doctor_id": doctor, "patient_id": patients[i], "start": iso(start), "duration_minutes": 5})
+            req = Req(
+                "BookAppointment",
+                "POST",
+                "/appointments",
+                expect=201,
+                body={"doctor_id": doctor, "patient_id": patients[i], "start": iso(start), "duration_minutes": 5},
+            )
             method, path, kwargs = req.http()
             response, ms = client.call(method, path, **kwargs)
             return response.status_code, ms
@@ -855,19 +1109,26 @@ def hot_items(client: Client, recorder: Recorder) -> None:
     for kind, got in results.items():
         n = sum(got["statuses"].values())
         q = quantiles(got["latencies"])
-        print(f"  {kind:<13} {n} bookings in {got['seconds']:.1f} s = {n / got['seconds']:.0f} bookings/s; p50 "
-              f"{q[50]:.0f} ms, p95 {q[95]:.0f} ms; statuses {dict(sorted(got['statuses'].items()))}; "
-              f"{got['calls'] / n:.2f} DynamoDB calls per booking, {got['transactions']} TransactWriteItems calls, "
-              f"{got['conflicts']} cancelled for TransactionConflict")
-    print("  DynamoDB Local runs transactions one at a time instead of failing the concurrent ones with "
-          "TransactionConflict, so here a hot item costs waiting, never a conflict; DynamoDB itself rejects a "
-          "transaction that touches an item another in-flight transaction holds (see docs/capacity.md).")
+        print(
+            f"  {kind:<13} {n} bookings in {got['seconds']:.1f} s = {n / got['seconds']:.0f} bookings/s; p50 "
+            f"{q[50]:.0f} ms, p95 {q[95]:.0f} ms; statuses {dict(sorted(got['statuses'].items()))}; "
+            f"{got['calls'] / n:.2f} DynamoDB calls per booking, {got['transactions']} TransactWriteItems calls, "
+            f"{got['conflicts']} cancelled for TransactionConflict"
+        )
+    print(
+        "  DynamoDB Local runs transactions one at a time instead of failing the concurrent ones with "
+        "TransactionConflict, so here a hot item costs waiting, never a conflict; DynamoDB itself rejects a "
+        "transaction that touches an item another in-flight transaction holds (see docs/capacity.md)."
+    )
 
 
 # ------------------------------------------------------------------ main
 def main() -> int:
-    print(f"bench{' (quick)' if QUICK else ''}: sections {', '.join(SECTIONS)} (Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs)", flush=True)
+    print(
+        f"bench{' (quick)' if QUICK else ''}: sections {', '.join(SECTIONS)} (Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs)",
+        flush=True,
+    )
     started = time.monotonic()
     store = dynamodb.start(port=dynamodb.free_port(), in_memory=True)
     store_ready = time.monotonic() - started
@@ -883,7 +1144,9 @@ def main() -> int:
         return 1
     timings = {}
     try:
-        print(f"store: {store.mode}, up in {store_ready:.1f} s; stack answering /health {stack.started_in_s:.1f} s later")
+        print(
+            f"store: {store.mode}, up in {store_ready:.1f} s; stack answering /health {stack.started_in_s:.1f} s later"
+        )
         client = Client(stack.url)
         size: dict[str, dict[str, Any]] = {}
         for name in SECTIONS:

@@ -49,8 +49,13 @@ HOLD_FIRST_DAY = 220  # holds (and the appointments confirming them), inside the
 TIME_OFF_FIRST_DAY = 300
 # The typed doctor's one appointment type: 30 minutes, buffers of 5 before and 10 after, so a booking
 # occupies the doctor for 45 minutes: three 15-minute slots.
-APPOINTMENT_TYPE = {"code": "consult", "name": "Consultation", "duration_minutes": 30, "buffer_before_minutes": 5,
-                    "buffer_after_minutes": 10}
+APPOINTMENT_TYPE = {
+    "code": "consult",
+    "name": "Consultation",
+    "duration_minutes": 30,
+    "buffer_before_minutes": 5,
+    "buffer_after_minutes": 10,
+}
 TYPED_STEP = 3  # slots from one typed booking's start to the next: 45 minutes, buffers included
 WAITLIST_DAYS = 14  # a waitlist entry's window
 HOLD_MINUTES = 60  # the clinic's hold_minutes while the world holds: a confirm never finds its hold expired
@@ -122,17 +127,31 @@ class Req:
         """The REST proxy event API Gateway would send (what the local stack's gateway builds)."""
         body = json.dumps(self.body).encode() if self.body is not None else b""
         headers = {"Content-Type": "application/json", **self.headers} if self.body is not None else dict(self.headers)
-        return events.build_event(method=self.method, resource=self.resource, path=self.path,
-                                  path_parameters=dict(self.path_params) or None,
-                                  query_string=urlencode(self.query, doseq=True),
-                                  headers=headers, body=body,
-                                  claims=claims(*self.caller) if self.caller is not None else None,
-                                  request_id=str(uuid.uuid4()))
+        return events.build_event(
+            method=self.method,
+            resource=self.resource,
+            path=self.path,
+            path_parameters=dict(self.path_params) or None,
+            query_string=urlencode(self.query, doseq=True),
+            headers=headers,
+            body=body,
+            claims=claims(*self.caller) if self.caller is not None else None,
+            request_id=str(uuid.uuid4()),
+        )
 
     def keyed(self) -> Req:
         """The same request with a fresh Idempotency-Key."""
-        return Req(self.function, self.method, self.resource, dict(self.path_params), dict(self.query), self.body,
-                   {**self.headers, "Idempotency-Key": str(uuid.uuid4())}, self.caller, self.expect)
+        return Req(
+            self.function,
+            self.method,
+            self.resource,
+            dict(self.path_params),
+            dict(self.query),
+            self.body,
+            {**self.headers, "Idempotency-Key": str(uuid.uuid4())},
+            self.caller,
+            self.expect,
+        )
 
 
 Send = Callable[[Req], tuple[int, Any]]  # → (status, parsed JSON body or None)
@@ -165,13 +184,24 @@ class World:
         return body
 
     def new_doctor(self, **fields: Any) -> str:
-        body = {"given_name": "Bench", "family_name": f"Doctor{next(self._names)}", "specialty": "Benchmarks",
-                "time_zone": "UTC", "slot_minutes": 15, "working_hours": WORKING_HOURS, **fields}
+        body = {
+            "given_name": "Bench",
+            "family_name": f"Doctor{next(self._names)}",
+            "specialty": "Benchmarks",
+            "time_zone": "UTC",
+            "slot_minutes": 15,
+            "working_hours": WORKING_HOURS,
+            **fields,
+        }
         return self.create(Req("CreateDoctor", "POST", "/doctors", body=body, expect=201))["id"]
 
     def new_patient(self) -> str:
-        body = {"given_name": "Bench", "family_name": f"Bench{next(self._names)}", "birth_date": "1990-01-01",
-                "sex": "unknown"}
+        body = {
+            "given_name": "Bench",
+            "family_name": f"Bench{next(self._names)}",
+            "birth_date": "1990-01-01",
+            "sex": "unknown",
+        }
         return self.create(Req("RegisterPatient", "POST", "/patients", body=body, expect=201))["id"]
 
     @cached_property
@@ -257,27 +287,42 @@ class World:
 
     # ------------------------------------------------------------------ pools of records to act on
     def booking(self, *, start: datetime | None = None, patient: str | None = None) -> Req:
-        body = {"doctor_id": self.doctor, "patient_id": patient or self.patient(), "start": iso(start or self.slot()),
-                "duration_minutes": 15}
+        body = {
+            "doctor_id": self.doctor,
+            "patient_id": patient or self.patient(),
+            "start": iso(start or self.slot()),
+            "duration_minutes": 15,
+        }
         return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
 
     def booked(self) -> dict[str, Any]:
         return self.create(self.booking())
 
     def series_booking(self) -> Req:
-        body = {"doctor_id": self.series_doctor, "patient_id": self.patient(), "start": iso(self.series_start()),
-                "repeat": {"every_weeks": 1, "count": 2}}
+        body = {
+            "doctor_id": self.series_doctor,
+            "patient_id": self.patient(),
+            "start": iso(self.series_start()),
+            "repeat": {"every_weeks": 1, "count": 2},
+        }
         return Req("BookSeries", "POST", "/appointment-series", body=body, expect=201)
 
     def typed_booking(self) -> Req:
-        body = {"doctor_id": self.typed_doctor, "patient_id": self.patient(),
-                "start": iso(self.far_slot(TYPED_FIRST_DAY, next(self._typed), TYPED_STEP)),
-                "appointment_type": APPOINTMENT_TYPE["code"]}
+        body = {
+            "doctor_id": self.typed_doctor,
+            "patient_id": self.patient(),
+            "start": iso(self.far_slot(TYPED_FIRST_DAY, next(self._typed), TYPED_STEP)),
+            "appointment_type": APPOINTMENT_TYPE["code"],
+        }
         return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
 
     def hold_placing(self) -> Req:
-        body = {"doctor_id": self.hold_doctor, "patient_id": self.patient(),
-                "start": iso(self.far_slot(HOLD_FIRST_DAY, next(self._holds))), "duration_minutes": 15}
+        body = {
+            "doctor_id": self.hold_doctor,
+            "patient_id": self.patient(),
+            "start": iso(self.far_slot(HOLD_FIRST_DAY, next(self._holds))),
+            "duration_minutes": 15,
+        }
         return Req("PlaceHold", "POST", "/holds", body=body, expect=201)
 
     def held(self) -> str:
@@ -286,8 +331,13 @@ class World:
 
     def waitlist_joining(self, patient: str | None = None) -> Req:
         start = self.base + timedelta(days=next(self._waitlist) % 30)
-        body = {"doctor_id": self.waitlist_doctor, "patient_id": patient or self.patient(), "from": iso(start),
-                "to": iso(start + timedelta(days=WAITLIST_DAYS)), "duration_minutes": 15}
+        body = {
+            "doctor_id": self.waitlist_doctor,
+            "patient_id": patient or self.patient(),
+            "from": iso(start),
+            "to": iso(start + timedelta(days=WAITLIST_DAYS)),
+            "duration_minutes": 15,
+        }
         return Req("JoinWaitlist", "POST", "/waitlist", body=body, expect=201)
 
     def waiting(self, patient: str | None = None) -> str:
@@ -297,8 +347,14 @@ class World:
     def time_off(self) -> Req:
         day = self.base + timedelta(days=TIME_OFF_FIRST_DAY + next(self._time_off) % 60)
         body = {"start": iso(day), "end": iso(day + timedelta(hours=1)), "kind": "vacation"}
-        return Req("CreateTimeOff", "POST", "/doctors/{doctor_id}/time-off", {"doctor_id": self.away_doctor},
-                   body=body, expect=201)
+        return Req(
+            "CreateTimeOff",
+            "POST",
+            "/doctors/{doctor_id}/time-off",
+            {"doctor_id": self.away_doctor},
+            body=body,
+            expect=201,
+        )
 
     @cached_property
     def calendar(self) -> dict[str, Any]:
@@ -309,8 +365,12 @@ class World:
         appointments = []
         for i in range(2 * CALENDAR_PATIENTS):
             start = _monday_on_or_after(self.base) + timedelta(hours=DAY_START) + i * SLOT
-            body = {"doctor_id": doctor, "patient_id": patients[i % CALENDAR_PATIENTS], "start": iso(start),
-                    "duration_minutes": 15}
+            body = {
+                "doctor_id": doctor,
+                "patient_id": patients[i % CALENDAR_PATIENTS],
+                "start": iso(start),
+                "duration_minutes": 15,
+            }
             booked = self.create(Req("BookAppointment", "POST", "/appointments", body=body, expect=201))
             appointments.append(booked["id"])
         return {"doctor": doctor, "patient": patients[0], "patients": patients, "appointment": appointments[0]}
@@ -350,96 +410,197 @@ class World:
     def _factories(self) -> dict[str, Callable[[], Req]]:
         me = self
 
-        def read(function: str, resource: str, params: dict[str, str] | None = None,
-                 query: dict[str, str] | None = None) -> Callable[[], Req]:
+        def read(
+            function: str, resource: str, params: dict[str, str] | None = None, query: dict[str, str] | None = None
+        ) -> Callable[[], Req]:
             return lambda: Req(function, "GET", resource, dict(params or {}), dict(query or {}))
 
         return {
             "Health": lambda: Req("Health", "GET", "/health", caller=None),
-            "RegisterPatient": lambda: Req("RegisterPatient", "POST", "/patients", expect=201, body={
-                "given_name": "Bench", "family_name": f"Bench{next(me._names)}", "birth_date": "1990-01-01",
-                "sex": "unknown"}),
+            "RegisterPatient": lambda: Req(
+                "RegisterPatient",
+                "POST",
+                "/patients",
+                expect=201,
+                body={
+                    "given_name": "Bench",
+                    "family_name": f"Bench{next(me._names)}",
+                    "birth_date": "1990-01-01",
+                    "sex": "unknown",
+                },
+            ),
             "ListPatients": lambda: Req("ListPatients", "GET", "/patients", query={"limit": "10"}),
-            "SearchPatients": lambda: Req("SearchPatients", "POST", "/patients/search",
-                                          body={"family_name_prefix": "bench", "limit": 10}),
-            "GetPatient": lambda: read("GetPatient", "/patients/{patient_id}",
-                                       {"patient_id": me.calendar["patient"]})(),
-            "UpdatePatient": lambda: Req("UpdatePatient", "PATCH", "/patients/{patient_id}",
-                                         {"patient_id": me.patients[-1]}, body={"phone": "+15555550199"}),
-            "PatientAppointments": lambda: read("PatientAppointments", "/patients/{patient_id}/appointments",
-                                                {"patient_id": me.calendar["patient"]},
-                                                {**me.window(), "limit": "100"})(),
-            "PatientAccessLog": lambda: read("PatientAccessLog", "/patients/{patient_id}/access-log",
-                                             {"patient_id": me.calendar["patient"]}, {"limit": "20"})(),
-            "CreateDoctor": lambda: Req("CreateDoctor", "POST", "/doctors", expect=201, body={
-                "given_name": "Bench", "family_name": f"Doctor{next(me._names)}", "specialty": "Benchmarks",
-                "time_zone": "UTC", "slot_minutes": 15, "working_hours": WORKING_HOURS}),
+            "SearchPatients": lambda: Req(
+                "SearchPatients", "POST", "/patients/search", body={"family_name_prefix": "bench", "limit": 10}
+            ),
+            "GetPatient": lambda: read(
+                "GetPatient", "/patients/{patient_id}", {"patient_id": me.calendar["patient"]}
+            )(),
+            "UpdatePatient": lambda: Req(
+                "UpdatePatient",
+                "PATCH",
+                "/patients/{patient_id}",
+                {"patient_id": me.patients[-1]},
+                body={"phone": "+15555550199"},
+            ),
+            "PatientAppointments": lambda: read(
+                "PatientAppointments",
+                "/patients/{patient_id}/appointments",
+                {"patient_id": me.calendar["patient"]},
+                {**me.window(), "limit": "100"},
+            )(),
+            "PatientAccessLog": lambda: read(
+                "PatientAccessLog",
+                "/patients/{patient_id}/access-log",
+                {"patient_id": me.calendar["patient"]},
+                {"limit": "20"},
+            )(),
+            "CreateDoctor": lambda: Req(
+                "CreateDoctor",
+                "POST",
+                "/doctors",
+                expect=201,
+                body={
+                    "given_name": "Bench",
+                    "family_name": f"Doctor{next(me._names)}",
+                    "specialty": "Benchmarks",
+                    "time_zone": "UTC",
+                    "slot_minutes": 15,
+                    "working_hours": WORKING_HOURS,
+                },
+            ),
             "ListDoctors": read("ListDoctors", "/doctors"),
             "GetDoctor": lambda: read("GetDoctor", "/doctors/{doctor_id}", {"doctor_id": me.calendar["doctor"]})(),
-            "UpdateDoctor": lambda: Req("UpdateDoctor", "PATCH", "/doctors/{doctor_id}", {"doctor_id": me.spare_doctor},
-                                        body={"specialty": "Benchmarks"}),
-            "DoctorSchedule": lambda: read("DoctorSchedule", "/doctors/{doctor_id}/schedule",
-                                           {"doctor_id": me.calendar["doctor"]}, {**me.window(), "limit": "100"})(),
-            "DoctorAvailability": lambda: read("DoctorAvailability", "/doctors/{doctor_id}/availability",
-                                               {"doctor_id": me.calendar["doctor"]}, me.window())(),
+            "UpdateDoctor": lambda: Req(
+                "UpdateDoctor",
+                "PATCH",
+                "/doctors/{doctor_id}",
+                {"doctor_id": me.spare_doctor},
+                body={"specialty": "Benchmarks"},
+            ),
+            "DoctorSchedule": lambda: read(
+                "DoctorSchedule",
+                "/doctors/{doctor_id}/schedule",
+                {"doctor_id": me.calendar["doctor"]},
+                {**me.window(), "limit": "100"},
+            )(),
+            "DoctorAvailability": lambda: read(
+                "DoctorAvailability",
+                "/doctors/{doctor_id}/availability",
+                {"doctor_id": me.calendar["doctor"]},
+                me.window(),
+            )(),
             "CreateTimeOff": me.time_off,
-            "ListTimeOff": lambda: read("ListTimeOff", "/doctors/{doctor_id}/time-off", {"doctor_id": me.away_doctor},
-                                        {"from": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY - 10)),
-                                         "to": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY + 60))})(),
-            "DeleteTimeOff": lambda: Req("DeleteTimeOff", "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}",
-                                         {"doctor_id": me.away_doctor, "time_off_id": me.create(me.time_off())["id"]},
-                                         expect=204),
+            "ListTimeOff": lambda: read(
+                "ListTimeOff",
+                "/doctors/{doctor_id}/time-off",
+                {"doctor_id": me.away_doctor},
+                {
+                    "from": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY - 10)),
+                    "to": iso(me.base + timedelta(days=TIME_OFF_FIRST_DAY + 60)),
+                },
+            )(),
+            "DeleteTimeOff": lambda: Req(
+                "DeleteTimeOff",
+                "DELETE",
+                "/doctors/{doctor_id}/time-off/{time_off_id}",
+                {"doctor_id": me.away_doctor, "time_off_id": me.create(me.time_off())["id"]},
+                expect=204,
+            ),
             "GetSettings": read("GetSettings", "/settings"),
             "UpdateSettings": lambda: Req("UpdateSettings", "PATCH", "/settings", body={"reminder_lead_minutes": 1440}),
             "BookAppointment": lambda: me.booking(),
-            "GetAppointment": lambda: read("GetAppointment", "/appointments/{appointment_id}",
-                                           {"appointment_id": me.calendar["appointment"]})(),
-            "UpdateAppointment": lambda: Req("UpdateAppointment", "PATCH", "/appointments/{appointment_id}",
-                                             {"appointment_id": me.booked()["id"]}, body={"start": iso(me.slot())}),
-            "CancelAppointment": lambda: Req("CancelAppointment", "POST", "/appointments/{appointment_id}/cancel",
-                                             {"appointment_id": me.booked()["id"]}, body={"reason": "bench"}),
+            "GetAppointment": lambda: read(
+                "GetAppointment", "/appointments/{appointment_id}", {"appointment_id": me.calendar["appointment"]}
+            )(),
+            "UpdateAppointment": lambda: Req(
+                "UpdateAppointment",
+                "PATCH",
+                "/appointments/{appointment_id}",
+                {"appointment_id": me.booked()["id"]},
+                body={"start": iso(me.slot())},
+            ),
+            "CancelAppointment": lambda: Req(
+                "CancelAppointment",
+                "POST",
+                "/appointments/{appointment_id}/cancel",
+                {"appointment_id": me.booked()["id"]},
+                body={"reason": "bench"},
+            ),
             "BookSeries": me.series_booking,
             "GetSeries": lambda: read("GetSeries", "/appointment-series/{series_id}", {"series_id": me.series})(),
-            "CancelSeries": lambda: Req("CancelSeries", "POST", "/appointment-series/{series_id}/cancel",
-                                        {"series_id": me.create(me.series_booking())["id"]}, body={"reason": "bench"}),
+            "CancelSeries": lambda: Req(
+                "CancelSeries",
+                "POST",
+                "/appointment-series/{series_id}/cancel",
+                {"series_id": me.create(me.series_booking())["id"]},
+                body={"reason": "bench"},
+            ),
             # holds: each on a slot of its own of hold_doctor; a confirm and a release each need a fresh hold
             "PlaceHold": me.hold_placing,
             "GetHold": lambda: read("GetHold", "/holds/{hold_id}", {"hold_id": me.hold})(),
-            "ConfirmHold": lambda: Req("ConfirmHold", "POST", "/holds/{hold_id}/confirm", {"hold_id": me.held()},
-                                       body={"reason": "bench"}, expect=201),
+            "ConfirmHold": lambda: Req(
+                "ConfirmHold",
+                "POST",
+                "/holds/{hold_id}/confirm",
+                {"hold_id": me.held()},
+                body={"reason": "bench"},
+                expect=201,
+            ),
             "ReleaseHold": lambda: Req("ReleaseHold", "DELETE", "/holds/{hold_id}", {"hold_id": me.held()}, expect=204),
             # waitlist: entries of waitlist_doctor, never offered; leaving needs a fresh entry
             "JoinWaitlist": me.waitlist_joining,
-            "GetWaitlistEntry": lambda: read("GetWaitlistEntry", "/waitlist/{entry_id}",
-                                             {"entry_id": me.waitlist["entry"]})(),
-            "LeaveWaitlist": lambda: Req("LeaveWaitlist", "DELETE", "/waitlist/{entry_id}",
-                                         {"entry_id": me.waiting()}, expect=204),
-            "PatientWaitlist": lambda: read("PatientWaitlist", "/patients/{patient_id}/waitlist",
-                                            {"patient_id": me.waitlist["patient"]}, {"limit": "100"})(),
+            "GetWaitlistEntry": lambda: read(
+                "GetWaitlistEntry", "/waitlist/{entry_id}", {"entry_id": me.waitlist["entry"]}
+            )(),
+            "LeaveWaitlist": lambda: Req(
+                "LeaveWaitlist", "DELETE", "/waitlist/{entry_id}", {"entry_id": me.waiting()}, expect=204
+            ),
+            "PatientWaitlist": lambda: read(
+                "PatientWaitlist",
+                "/patients/{patient_id}/waitlist",
+                {"patient_id": me.waitlist["patient"]},
+                {"limit": "100"},
+            )(),
             # the FHIR view: each read or search of the calendar, as its native twin reads it
             "FhirMetadata": lambda: Req("FhirMetadata", "GET", "/fhir/metadata", caller=None),
-            "FhirReadPatient": lambda: read("FhirReadPatient", "/fhir/Patient/{patient_id}",
-                                            {"patient_id": me.calendar["patient"]})(),
-            "FhirReadPractitioner": lambda: read("FhirReadPractitioner", "/fhir/Practitioner/{doctor_id}",
-                                                 {"doctor_id": me.calendar["doctor"]})(),
-            "FhirReadSchedule": lambda: read("FhirReadSchedule", "/fhir/Schedule/{doctor_id}",
-                                             {"doctor_id": me.calendar["doctor"]})(),
-            "FhirSearchSchedule": lambda: read("FhirSearchSchedule", "/fhir/Schedule", {},
-                                               {"actor": f"Practitioner/{me.calendar['doctor']}"})(),
-            "FhirSearchSlot": lambda: read("FhirSearchSlot", "/fhir/Slot", {},
-                                           {"schedule": f"Schedule/{me.calendar['doctor']}",
-                                            "start": me.fhir_window(), "_count": "100"})(),
-            "FhirReadAppointment": lambda: read("FhirReadAppointment", "/fhir/Appointment/{appointment_id}",
-                                                {"appointment_id": me.calendar["appointment"]})(),
-            "FhirSearchAppointment": lambda: read("FhirSearchAppointment", "/fhir/Appointment", {},
-                                                  {"patient": f"Patient/{me.calendar['patient']}",
-                                                   "date": me.fhir_window(), "_count": "100"})(),
+            "FhirReadPatient": lambda: read(
+                "FhirReadPatient", "/fhir/Patient/{patient_id}", {"patient_id": me.calendar["patient"]}
+            )(),
+            "FhirReadPractitioner": lambda: read(
+                "FhirReadPractitioner", "/fhir/Practitioner/{doctor_id}", {"doctor_id": me.calendar["doctor"]}
+            )(),
+            "FhirReadSchedule": lambda: read(
+                "FhirReadSchedule", "/fhir/Schedule/{doctor_id}", {"doctor_id": me.calendar["doctor"]}
+            )(),
+            "FhirSearchSchedule": lambda: read(
+                "FhirSearchSchedule", "/fhir/Schedule", {}, {"actor": f"Practitioner/{me.calendar['doctor']}"}
+            )(),
+            "FhirSearchSlot": lambda: read(
+                "FhirSearchSlot",
+                "/fhir/Slot",
+                {},
+                {"schedule": f"Schedule/{me.calendar['doctor']}", "start": me.fhir_window(), "_count": "100"},
+            )(),
+            "FhirReadAppointment": lambda: read(
+                "FhirReadAppointment",
+                "/fhir/Appointment/{appointment_id}",
+                {"appointment_id": me.calendar["appointment"]},
+            )(),
+            "FhirSearchAppointment": lambda: read(
+                "FhirSearchAppointment",
+                "/fhir/Appointment",
+                {},
+                {"patient": f"Patient/{me.calendar['patient']}", "date": me.fhir_window(), "_count": "100"},
+            )(),
             # variants (VARIANTS): another request of the same route
             "BookAppointment+type": me.typed_booking,
             "FhirSearchAppointment+practitioner": lambda: read(
-                "FhirSearchAppointment", "/fhir/Appointment", {},
-                {"practitioner": f"Practitioner/{me.calendar['doctor']}", "date": me.fhir_window(),
-                 "_count": "100"})(),
+                "FhirSearchAppointment",
+                "/fhir/Appointment",
+                {},
+                {"practitioner": f"Practitioner/{me.calendar['doctor']}", "date": me.fhir_window(), "_count": "100"},
+            )(),
         }
 
     def fhir_window(self) -> list[str]:
@@ -458,8 +619,13 @@ VARIANTS: dict[str, str] = {
 
 # What a route's reads must find, so that they read something (a list of no patients costs less).
 _NEEDS: dict[str, tuple[str, ...]] = {
-    "ListPatients": ("patients", "calendar"), "SearchPatients": ("patients", "calendar"), "ListDoctors": ("doctor",),
-    "ListTimeOff": ("holiday",), "GetSettings": (), "Health": (), "PatientWaitlist": ("waitlist",),
+    "ListPatients": ("patients", "calendar"),
+    "SearchPatients": ("patients", "calendar"),
+    "ListDoctors": ("doctor",),
+    "ListTimeOff": ("holiday",),
+    "GetSettings": (),
+    "Health": (),
+    "PatientWaitlist": ("waitlist",),
 }
 
 

@@ -105,9 +105,12 @@ def calls(aws, monkeypatch) -> list[tuple[str, str]]:
 
     def record(client, operation, params):
         if client.meta.service_model.service_name == "dynamodb":
-            tables = [params["TableName"]] if "TableName" in params else \
-                [next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])] or \
-                list(params.get("RequestItems", {}))
+            tables = (
+                [params["TableName"]]
+                if "TableName" in params
+                else [next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])]
+                or list(params.get("RequestItems", {}))
+            )
             seen.append((operation, ",".join(tables)))
         return original(client, operation, params)
 
@@ -165,8 +168,9 @@ def test_calls_of_a_warm_request(world, calls, function):
     _check(function, _warm(world, calls, first, second))
 
 
-@pytest.mark.parametrize("function", [pytest.param(f, marks=_marks(f"{f}+key"))
-                                      for f in ("BookAppointment", "CancelAppointment")])
+@pytest.mark.parametrize(
+    "function", [pytest.param(f, marks=_marks(f"{f}+key")) for f in ("BookAppointment", "CancelAppointment")]
+)
 def test_calls_of_a_warm_keyed_request(world, calls, function):
     first, second = world.requests(function, 2)
     _check(f"{function}+key", _warm(world, calls, first.keyed(), second.keyed()))

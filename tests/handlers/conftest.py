@@ -222,4 +222,3 @@ def empty_tables() -> None:
 
     for table in dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables.values():
         table.items.clear()
-

@@ -192,6 +192,8 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
         problems.add(404)
     if has_body:
         problems |= {400, 413, 415, 422}
+        if any(name.endswith("_id") for name in endpoint.body_model.model_fields):
+            problems.add(404)  # the body names a record (a patient, a doctor) that may not exist
     if has_query or route.keyed:
         problems.add(422)
     if endpoint.conflicts:

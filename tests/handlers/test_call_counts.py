@@ -63,7 +63,7 @@ EXPECTED: dict[str, Counter] = {
     # still holds, as an expiry needs to know); the release with audit
     "ReleaseHold": Counter(GetItem=1, Query=2, TransactWriteItems=1),
     # waitlist
-    "JoinWaitlist": Counter(GetItem=1, PutItem=2),  # the doctor (read fresh, not cached), the entry, audit
+    "JoinWaitlist": Counter(GetItem=2, PutItem=2),  # the patient (active?), the doctor (fresh), the entry, audit
     "GetWaitlistEntry": Counter(GetItem=1, PutItem=1),
     "LeaveWaitlist": Counter(GetItem=1, UpdateItem=1, PutItem=1),  # a waiting entry: read, cancel, audit
     "PatientWaitlist": Counter(GetItem=1, Query=1, PutItem=1),  # the patient, their entries, audit

@@ -102,6 +102,7 @@ def test_the_publisher_puts_each_committed_change_as_its_event_with_a_stable_id(
         "end_at": booked["end"],
         "status": "booked",
         "reason": "chest pain, private",
+        "appointment_type": "oncology-follow-up",  # a clinic's own code can name a condition
         "created_at": booked["created_at"],
         "updated_at": booked["updated_at"],
     }
@@ -126,6 +127,7 @@ def test_the_publisher_puts_each_committed_change_as_its_event_with_a_stable_id(
     # no name, reason or contact detail in any event
     text = json.dumps(published)
     assert "chest pain" not in text and "ill" not in text.replace("illed", "") and PATIENT["family_name"] not in text
+    assert "oncology" not in text
     # a redelivered record is the same event: the same event_id
     invoke.worker("PublishEventsFunction", {"Records": batch["Records"][:1]})
     again = delivered()
@@ -179,6 +181,25 @@ def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
     invoke.worker("ScheduleTimersFunction", note)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule(Name=f"reminder-{booked['id']}", GroupName=GROUP)
+
+
+def test_a_hold_placed_event_arriving_after_the_expiry_still_schedules_it_in_the_future(invoke, world):
+    scheduler = boto3.client("scheduler", region_name="us-east-1")
+    # Given a HoldPlaced event delivered late (a retry): the hold expired two minutes ago
+    expired = datetime.now(UTC) - timedelta(minutes=2)
+    late = {
+        "detail-type": "HoldPlaced",
+        "detail": {
+            "hold_id": "7d0c8f8e-1111-4111-8111-111111111111",
+            "expires_at": expired.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+    # When the timers worker handles it
+    invoke.worker("ScheduleTimersFunction", late)
+    # Then the expiry is scheduled shortly after now, never at a time already past
+    schedule = scheduler.get_schedule(Name="hold-7d0c8f8e-1111-4111-8111-111111111111", GroupName=GROUP)
+    fires = datetime.strptime(schedule["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
+    assert datetime.now(UTC) < fires <= datetime.now(UTC) + timedelta(seconds=61)
 
 
 def test_a_reminder_fires_only_for_an_appointment_still_booked_for_that_start(invoke, world, delivered):
@@ -436,3 +457,55 @@ def test_a_timer_the_scheduler_cannot_deliver_goes_to_the_dead_letter_queue(invo
         Name=f"reminder-{booked['id']}", GroupName=GROUP
     )
     assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":clinic-local-EventsDeadLetterQueue")
+
+
+def test_joining_the_waitlist_for_an_unknown_or_inactive_patient_is_refused_and_queues_nothing(invoke, world):
+    from clinic.data import waitlist as storage
+
+    window = {"doctor_id": world["doctor"], "from": at(world["day"], "13:00"), "to": at(world["day"], "14:00")}
+    # Given a patient id nobody registered, and a patient deactivated
+    unknown = "5b8f3f4e-0000-4000-8000-000000000000"
+    invoke(
+        "UpdatePatientFunction",
+        event_for("PATCH", "/patients/{patient_id}", {"patient_id": world["other"]}, body={"active": False}),
+    )
+    # When staff put each of them on the waitlist
+    answers = [
+        invoke("JoinWaitlistFunction", event_for("POST", "/waitlist", body={**window, "patient_id": p}, claims=STAFF))
+        for p in (unknown, world["other"])
+    ]
+    # Then 404 and 422, as a booking would answer, and the doctor's queue stays empty
+    assert [a["statusCode"] for a in answers] == [404, 422]
+    assert answers[1]["json"]["errors"][0]["field"] == "patient_id"
+    assert storage.queue(world["doctor"], 10)[0] == []
+
+
+def test_an_entry_whose_patient_can_take_no_time_costs_one_try_and_the_next_entry_is_offered(
+    invoke, world, monkeypatch
+):
+    from clinic.services import holds
+
+    # Given a limit of one open appointment, the first patient holding theirs, and both patients waiting
+    # for a morning of free slots (the first patient queued first)
+    settings(invoke, max_open_appointments_per_patient=1)
+    world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "16:00")},
+    )
+    window = {"doctor_id": world["doctor"], "from": at(world["day"], "09:00"), "to": at(world["day"], "12:00")}
+    first = world["post"]("JoinWaitlistFunction", "/waitlist", {**window, "patient_id": world["patient"]})
+    second = world["post"]("JoinWaitlistFunction", "/waitlist", {**window, "patient_id": world["other"]})
+    tries = []
+    place = holds.place
+    monkeypatch.setattr(
+        holds, "place", lambda request, *a, **k: tries.append(request.patient_id) or place(request, *a, **k)
+    )
+    # When the matcher runs
+    offer_on_change(invoke, world)
+    # Then the first entry was tried once (not once per free slot of its window) and still waits,
+    # and the second entry is offered the first free time
+    assert [str(p) for p in tries] == [world["patient"], world["other"]]
+    assert read_entry(invoke, first)["status"] == "waiting"
+    offered = read_entry(invoke, second)
+    assert offered["status"] == "offered" and offered["offer"]["start"] == at_utc(world["day"], "09:00")

@@ -69,7 +69,7 @@ def _appointment_fields(item: dict[str, Any]) -> dict[str, Any]:
         "start": item["start_at"],
         "end": item["end_at"],
         "status": item["status"],
-        "appointment_type": item.get("appointment_type"),
+        # not appointment_type: a clinic's own codes can name a condition ("oncology-follow-up")
         "series_id": item.get("series_id"),
         "hold_id": item.get("hold_id"),
     }

@@ -229,7 +229,14 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("DELETE", "/holds/{hold_id}", "ReleaseHold", _roles(S, P), "hold.release", ("holds.read", "holds.end")),
     # ------------------------------------------------------------------ waitlist
-    Route("POST", "/waitlist", "JoinWaitlist", _roles(S, P), "waitlist.join", ("doctors.read", "waitlist.create")),
+    Route(
+        "POST",
+        "/waitlist",
+        "JoinWaitlist",
+        _roles(S, P),
+        "waitlist.join",
+        ("patients.read", "doctors.read", "waitlist.create"),
+    ),
     Route("GET", "/waitlist/{entry_id}", "GetWaitlistEntry", _roles(S, P), "waitlist.read", ("waitlist.read",)),
     Route(
         "DELETE",

@@ -53,10 +53,11 @@ def keep_reminder_in_step(appointment_id: str) -> None:
 
 
 def expire_hold_at(hold: dict[str, Any]) -> None:
-    """The hold's expiry fires at its expires_at (the time is free then anyway: this records it)."""
+    """The hold's expiry fires at its expires_at (the time is free then anyway: this records it), or
+    soon after now when the event arrives late (a retried delivery): a past time is never scheduled."""
     schedules.upsert(
         hold_name(hold["hold_id"]),
-        parse_utc(hold["expires_at"]),
+        max(parse_utc(hold["expires_at"]), now_utc() + SOONEST),
         "HOLD_EXPIRY_TARGET_ARN",
         {"hold_id": hold["hold_id"]},
     )

@@ -19,7 +19,7 @@ from clinic.data import waitlist as storage
 from clinic.data.appointments import AppointmentStore, Occupancy
 from clinic.data.locks import cell_name, doctor_owner
 from clinic.domain import booking
-from clinic.errors import ApiError, InvalidTransition, NotFound
+from clinic.errors import ApiError, InvalidTransition, NotFound, PatientUnavailable, SlotUnavailable, invalid
 from clinic.identity import STAFF, Caller
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.models.holds import HoldCreate
@@ -76,9 +76,15 @@ def _check_owner(who: Caller, entry: dict[str, Any]) -> None:
 
 
 def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
+    from clinic.services import patients  # here: the matcher's functions never read a patient
+
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
     audit.touched(patient_id, doctor_id=doctor_id)
+    # a patient who could never be offered anything is refused now, as a booking would be, not queued
+    patient = patients.load(patient_id)
+    if not patient.get("active", False):
+        raise invalid("patient_id", "the patient is not active")
     doctor = doctors.load(doctor_id)
     duration, kind = booking.shape(doctor, body.duration_minutes, body.appointment_type)
     now = utc_iso(now_utc())
@@ -192,10 +198,17 @@ def _offer_to(
             )
             try:
                 holds.place(request, MATCHER, minutes=int(settings["waitlist_offer_minutes"]), entry=entry)
-            except InvalidTransition:
-                break  # the entry is no longer waiting (left, or offered by another run)
-            except ApiError:
-                continue  # that time went, the patient is busy then, or at their limit: the next time
+            except (SlotUnavailable, PatientUnavailable):
+                continue  # that time went, or the patient is busy then: the next time may do
+            except ApiError as refused:
+                # the entry is no longer waiting (InvalidTransition), or the patient cannot take any time
+                # now (at their open-appointment limit, gone, inactive): every other time would be refused
+                # too, one transaction each; this entry waits for the next trigger
+                if not isinstance(refused, InvalidTransition):
+                    logger.info(
+                        "waitlist entry skipped", extra={"waitlist_entry_id": entry["id"], "code": refused.code}
+                    )
+                break
             offers += 1
             logger.info("waitlist offer made", extra={"waitlist_entry_id": entry["id"], "doctor_id": doctor_id})
             count("WaitlistOfferMade")

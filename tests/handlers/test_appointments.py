@@ -78,6 +78,18 @@ def test_a_patient_cannot_be_in_two_places(invoke, clinic, aws):
     assert snapshot(aws) == before
 
 
+def test_a_refusal_counts_the_one_conflict_it_answers(invoke, clinic, capsys):
+    from tests.handlers.test_workers import emitted
+
+    # Given the patient booked at 09:00
+    assert book(invoke, clinic, at(clinic["day"], "09:00"))["statusCode"] == 201
+    capsys.readouterr()
+    # When the same patient books the same time again (both the doctor's and their own time are taken)
+    problem(book(invoke, clinic, at(clinic["day"], "09:00")), 409, "SLOT_UNAVAILABLE")
+    # Then one BookingConflict is counted, for the answer given
+    assert emitted(capsys).count("BookingConflict") == 1
+
+
 @pytest.mark.parametrize(
     "case, start, fields, status, code",
     [

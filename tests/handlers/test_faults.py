@@ -149,6 +149,22 @@ def request_for(kind, world):
             ),
             "k-book",
         )
+    if kind == "series":
+        return (
+            "BookSeriesFunction",
+            event_for(
+                "POST",
+                "/appointment-series",
+                claims=STAFF,
+                body={
+                    "patient_id": world["patient"],
+                    "doctor_id": world["doctor"],
+                    "start": at(world["day"], "14:00"),
+                    "repeat": {"every_weeks": 1, "count": 3},
+                },
+            ),
+            "k-series",
+        )
     if kind == "cancel":
         return (
             "CancelAppointmentFunction",
@@ -223,10 +239,10 @@ def send(invoke, kind, world, short=False):
     return response
 
 
-KINDS = ("register", "book", "cancel", "reschedule", "update")
+KINDS = ("register", "book", "series", "cancel", "reschedule", "update")
 # how many DynamoDB write calls each request makes (checked below, so this table cannot go stale): the
 # audit record rides in the booking's, cancel's and reschedule's own transaction
-WRITE_CALLS = {"register": 4, "book": 3, "cancel": 3, "reschedule": 1, "update": 2}
+WRITE_CALLS = {"register": 4, "book": 3, "series": 3, "cancel": 3, "reschedule": 1, "update": 2}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -260,18 +276,24 @@ def test_a_fault_leaves_whole_state_and_a_retry_completes_once(invoke, aws, inje
     # nothing half-done
     assert_locks_agree_with_appointments(aws)
     # the retry (after Retry-After, once the failed invocation is over) completes, exactly once
-    if kind in ("register", "book", "cancel"):
+    if kind in ("register", "book", "series", "cancel"):
         time.sleep(0.45)
     retried = send(invoke, kind, world)
     assert 200 <= retried["statusCode"] < 300, retried
     assert_locks_agree_with_appointments(aws)
     after = business_state(aws)
-    created = {"register": ("PatientsTable", 1), "book": ("AppointmentsTable", 1)}.get(kind)
+    if kind == "series":  # the answer names every occurrence, whichever attempt committed them
+        assert len(retried["json"]["appointments"]) == 3, retried["json"]
+    created = {
+        "register": ("PatientsTable", 1),
+        "book": ("AppointmentsTable", 1),
+        "series": ("AppointmentsTable", 3),
+    }.get(kind)
     if created:
         table, extra = created
         assert len(after[table]) == len(before[table]) + extra
     again = send(invoke, kind, world)  # and one more retry changes nothing
-    if kind in ("register", "book", "cancel"):
+    if kind in ("register", "book", "series", "cancel"):
         assert again["headers"].get("Idempotent-Replayed") == "true"
     assert business_state(aws) == after or kind in ("reschedule", "update")
 
@@ -367,3 +389,25 @@ def test_a_request_without_time_for_another_call_ends_as_a_clean_503_and_changes
     # nor can its audit record be written in the time left: that is said too (AuditWriteFailed)
     assert [r.getMessage() for r in errors] == ["storage unavailable", "audit record not written"]
     assert send(invoke, "book", world)["statusCode"] == 201  # with time enough, the retry books
+
+
+def test_the_pagination_secret_unavailable_is_a_clean_503_on_a_paginated_route(invoke, aws, monkeypatch):
+    from clinic import pagination
+
+    # Given a deployed function whose pagination secret cannot be read (here: no such secret)
+    monkeypatch.delenv("PAGINATION_SECRET", raising=False)
+    monkeypatch.setenv(
+        "PAGINATION_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:clinic-pagination-AbCdEf"
+    )
+    pagination._secrets.cache_clear()
+    try:
+        # When a client pages through patients
+        answer = invoke(
+            "ListPatientsFunction",
+            event_for("GET", "/patients", query={"limit": "1", "next_token": "gAAAAAB-anything"}, claims=STAFF),
+        )
+    finally:
+        pagination._secrets.cache_clear()
+    # Then 503 with Retry-After, as for any storage fault, not a 500
+    assert answer["statusCode"] == 503, answer
+    assert answer["headers"]["Retry-After"] == "1" and answer["json"]["code"] == "SERVICE_UNAVAILABLE"

@@ -16,15 +16,32 @@ import base64
 import hashlib
 import json
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from clinic.config import ConfigurationError, settings
-from clinic.errors import invalid
+from clinic.errors import ServiceUnavailable, invalid
+from clinic.observability import count, logger
 
 _TOKEN_TTL_SECONDS = 24 * 3600  # a listing is resumed within a day, or started again
 
 
 _SECRET_MAX_AGE_SECONDS = 300
+
+
+@lru_cache(maxsize=1)
+def _secrets():
+    """Powertools' Secrets Manager provider on a client with the service's timeouts, retries and
+    per-request deadline (clinic.data.dynamo): botocore's defaults (60 s reads, legacy retries) could
+    outlast the function's Timeout, which API Gateway answers 502 with nothing logged or audited."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider  # only functions that paginate
+
+    from clinic.data import dynamo
+
+    client = boto3.client("secretsmanager", config=dynamo.CLIENT_CONFIG)
+    dynamo.guard_deadline(client, "secretsmanager")
+    return SecretsProvider(boto3_client=client)
 
 
 def _secret() -> str:
@@ -33,9 +50,16 @@ def _secret() -> str:
         return config.pagination_secret
     if not config.pagination_secret_arn:
         raise ConfigurationError("no pagination secret configured")
-    from aws_lambda_powertools.utilities import parameters  # only functions that paginate load it
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    return str(parameters.get_secret(config.pagination_secret_arn, max_age=_SECRET_MAX_AGE_SECONDS))
+    try:
+        return str(_secrets().get(config.pagination_secret_arn, max_age=_SECRET_MAX_AGE_SECONDS))
+    except GetParameterError:  # Powertools wraps every failure (throttling, timeout, deadline) in it
+        logger.error("pagination secret unavailable")
+        count("StorageUnavailable")
+        raise ServiceUnavailable(
+            detail="the service is briefly unavailable; retry", headers={"Retry-After": "1"}
+        ) from None
 
 
 def _fernet():

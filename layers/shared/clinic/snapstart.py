@@ -32,6 +32,7 @@ def forget_environment_state() -> None:
         ("clinic.data.schedules", "_client"),
         ("clinic.data.event_bus", "_client"),
         ("clinic.idempotency", "_store"),
+        ("clinic.pagination", "_secrets"),
     ):
         module = sys.modules.get(module_name)
         if module is not None:

@@ -90,10 +90,15 @@ def _enforce_deadline(**_) -> None:
         raise DeadlineExceeded()
 
 
+def guard_deadline(aws_client, service: str) -> None:
+    """Start a call of this client only within the request's deadline (as DynamoDB's)."""
+    aws_client.meta.events.register(f"before-call.{service}", _enforce_deadline)
+
+
 def _guard(dynamodb_client) -> None:
     from clinic.data import faults
 
-    dynamodb_client.meta.events.register("before-call.dynamodb", _enforce_deadline)
+    guard_deadline(dynamodb_client, "dynamodb")
     faults.install(dynamodb_client)  # only when CLINIC_FAULTS is set (never in AWS)
 
 

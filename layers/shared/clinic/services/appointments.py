@@ -147,8 +147,11 @@ def _new_appointment(
     return item, Occupancy(plan.interval.start, plan.interval.end, plan.buffer_before, plan.buffer_after)
 
 
-def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str | None) -> list[dict[str, Any]]:
-    """Book every start ``starts_of(doctor)`` names, all or nothing; answers the stored appointments."""
+def _book(
+    body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Book every start ``starts_of(doctor)`` names, all or nothing; answers the stored appointments, and
+    whether they were booked by an earlier attempt of this keyed request (nothing new to count)."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
     audit.touched(patient_id, doctor_id=doctor_id)  # allowed to act for this patient: on their trail
@@ -185,7 +188,7 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
                 doctor, fresh = fresh_doctor(failed.item("doctor"), doctor_id), True
                 continue  # the calendar changed since this container read it: plan again
             if failed.has("appointment"):
-                return [_own_earlier_booking(appointments, failed)]
+                return _own_earlier_booking(appointments), True
             raise refusal(failed, in_series) from None
         except StillConflicting:
             raise contended() from None
@@ -194,15 +197,16 @@ def _book(body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str |
                 "repeat.count",
                 "the series holds too many time slots for one booking; book fewer or shorter occurrences",
             ) from None
-        return [a for a, _ in appointments]
+        return [{**a, "version": 1} for a, _ in appointments], False
     raise contended()
 
 
 def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
-    (appointment,) = _book(body, who, lambda doctor: [body.start], None)
-    count("AppointmentBooked")
+    (appointment,), replayed = _book(body, who, lambda doctor: [body.start], None)
+    if not replayed:
+        count("AppointmentBooked")
     audit.touched(appointment_id=appointment["id"])
-    return to_out({**appointment, "version": 1})
+    return to_out(appointment)
 
 
 def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
@@ -217,9 +221,10 @@ def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
             )
         return found
 
-    booked = _book(body, who, starts_of, series_id)
-    count("SeriesBooked")
-    return {"id": series_id, "appointments": [to_out({**a, "version": 1}) for a in booked]}
+    booked, replayed = _book(body, who, starts_of, series_id)
+    if not replayed:
+        count("SeriesBooked")
+    return {"id": series_id, "appointments": [to_out(a) for a in booked]}
 
 
 def fresh_doctor(item: dict[str, Any] | None, doctor_id: str) -> dict[str, Any]:
@@ -233,17 +238,19 @@ def fresh_doctor(item: dict[str, Any] | None, doctor_id: str) -> dict[str, Any]:
     return doctor
 
 
-def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]], failed: Failed) -> dict[str, Any]:
-    """The id is taken: only a keyed retry derives an existing id; its first attempt committed."""
-    wanted, _ = appointments[0]
-    earlier = storage.AppointmentStore().get(wanted["id"])
-    if earlier is None or (earlier["patient_id"], earlier["doctor_id"], earlier["start_at"]) != (
-        wanted["patient_id"],
-        wanted["doctor_id"],
-        wanted["start_at"],
-    ):
+def _what_and_when(appointment: dict[str, Any]) -> tuple[str, str, str]:
+    return appointment["patient_id"], appointment["doctor_id"], appointment["start_at"]
+
+
+def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]]) -> list[dict[str, Any]]:
+    """The id is taken: only a keyed retry derives an existing id; its first attempt committed every
+    appointment (a series: all of them) — answer them as stored now, or refuse a key used for another body."""
+    wanted = [a for a, _ in appointments]
+    stored = {a["id"]: a for a in storage.AppointmentStore().get_many([a["id"] for a in wanted])}
+    earlier = [stored.get(a["id"]) for a in wanted]
+    if any(e is None or _what_and_when(e) != _what_and_when(a) for e, a in zip(earlier, wanted, strict=True)):
         raise IdempotencyKeyReused(detail="this Idempotency-Key was used with another request body")
-    audit.touched(appointment_id=earlier["id"])
+    audit.touched(appointment_id=earlier[0]["id"])
     return earlier
 
 
@@ -270,6 +277,8 @@ def refusal(failed: Failed, in_series: bool) -> ApiError:
     if not candidates:
         return ServiceUnavailable(detail="the booking could not be made; retry", headers={"Retry-After": "1"})
     index, error = min(candidates, key=lambda c: c[0])
+    if isinstance(error, (SlotUnavailable, PatientUnavailable)):
+        count("BookingConflict", reason=error.code)  # the conflict answered, not every one found
     return _occurrence_error(error, index if in_series else None)
 
 
@@ -432,8 +441,12 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
             store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
         except Failed:
             continue
-        except (StillConflicting, TooLarge):
+        except StillConflicting:
             raise contended() from None
+        except TooLarge:  # no retry can fix it (occurrences moved across hours hold more locks)
+            raise ValidationFailed(
+                detail="the series' open occurrences hold too many time slots to cancel at once; cancel them one by one"
+            ) from None
         count("SeriesCancelled")
         return {"id": series_id, "appointments": [to_out(a) for a in _occurrences(series_id)]}
     raise contended()
@@ -524,9 +537,7 @@ def _inactive(field: str, kind: str) -> ValidationFailed:
 
 def _busy(whose: str) -> ApiError:
     if whose == "doctor":
-        count("BookingConflict", reason="SLOT_UNAVAILABLE")
         return SlotUnavailable(detail="the doctor is already booked for part of that time")
-    count("BookingConflict", reason="PATIENT_UNAVAILABLE")
     return PatientUnavailable(detail="the patient already has an appointment overlapping that time")
 
 

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 from clinic import business_metrics, routes, workers
 from clinic.data.permissions import RESOURCES, SECRETS, TABLE_VARIABLES, grants_of, tables_of
+from clinic.events import SOURCE
 
 BASE = ROOT / "infra" / "base.yaml"
 SKIPS = ROOT / "infra" / "checkov-skips.yaml"
@@ -204,7 +205,7 @@ def worker_function(worker: workers.Worker) -> dict[str, Any]:
                 "Type": "EventBridgeRule",
                 "Properties": {
                     "EventBusName": Ref("ClinicEventBus"),
-                    "Pattern": {"source": [workers.SOURCE], "detail-type": list(trigger.detail_types)},
+                    "Pattern": {"source": [SOURCE], "detail-type": list(trigger.detail_types)},
                     "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
                     "DeadLetterConfig": {"Arn": GetAtt(f"{DEAD_LETTERS}.Arn")},
                 },

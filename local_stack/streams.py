@@ -388,7 +388,9 @@ class Consumer:
             error_type=error_type,
             attempts=retries,
             destination=self.source.on_failure,
-            payload={"Records": batch},
+            # keys and positions only: AWS's on-failure destination gets no record at all (the images
+            # can hold a reason), and this list is served at /_local/dead-letters without a token
+            payload={"Records": [_keys_only(r) for r in batch]},
             reason="RetryAttemptsExhausted" + (" (capped locally)" if self.capped else ""),
             event_source=self.key,
             DDBStreamBatchInfo=info,
@@ -443,3 +445,12 @@ class Streams:
             consumer.stop.set()
         for consumer in self.running:
             consumer.close()
+
+
+def _keys_only(record: dict[str, Any]) -> dict[str, Any]:
+    change = record["dynamodb"]
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "dynamodb": {"Keys": change.get("Keys"), "SequenceNumber": change["SequenceNumber"]},
+    }

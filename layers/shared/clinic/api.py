@@ -71,10 +71,6 @@ class Request:
     def header(self, name: str) -> str | None:
         return parsing.header(self.event, name)
 
-    def query_values(self, name: str) -> list[str]:
-        """Every value of a repeated query parameter (``?start=ge…&start=lt…``), in order."""
-        return list((self.event.get("multiValueQueryStringParameters") or {}).get(name) or [])
-
 
 @dataclass
 class Answer:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SOURCE = "clinic.appointments"  # every domain event's source
-
 
 @dataclass(frozen=True)
 class Stream:

@@ -7,7 +7,8 @@ import os
 from functools import lru_cache
 from typing import Any
 
-SOURCE = "clinic.appointments"
+from clinic.events import SOURCE
+
 _BATCH = 10  # PutEvents takes at most 10 entries
 
 

@@ -95,8 +95,3 @@ def linked_patients(
         args["ExclusiveStartKey"] = start_key
     answer = table(table_name).query(**args)
     return [str(i["patient_id"]) for i in plain(answer.get("Items", []))], answer.get("LastEvaluatedKey")
-
-
-def open_count(table_name: str, patient_id: str) -> int:
-    item = table(table_name).get_item(Key=open_key(patient_id), ConsistentRead=True).get("Item")
-    return int(item.get("n", 0)) if item else 0

@@ -64,13 +64,6 @@ class Transaction:
         self.actions.append(action)
         self.roles.append(Role(kind, index))
 
-    def extend(self, actions: list[dict[str, Any]], kind: str, index: int = 0) -> None:
-        for action in actions:
-            self.add(action, kind, index)
-
-    def __len__(self) -> int:
-        return len(self.actions)
-
     def run(self) -> None:
         """Commit, or raise Failed / StillConflicting / TooLarge (other errors propagate)."""
         if len(self.actions) > MAX_ITEMS:

@@ -55,13 +55,6 @@ class Booking:
     buffer_before: int = 0
     buffer_after: int = 0
 
-    @property
-    def doctor_interval(self) -> Interval:
-        return Interval(
-            self.interval.start - timedelta(minutes=self.buffer_before),
-            self.interval.end + timedelta(minutes=self.buffer_after),
-        )
-
 
 def hours_of(doctor: dict) -> WorkingHours:
     """The doctor record's working hours as the schedule module wants them."""

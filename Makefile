@@ -52,10 +52,13 @@ $(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock
 run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data
 	$(VENV)/bin/python -m local_stack serve
 
+# Tests that need no local stack run on both cores, a file per worker (module fixtures stay whole);
+# the integration tests share one local stack and run after them, one at a time.
 test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP)  ## install what is needed, then run every linter, test and scanner
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest --durations=15
+	$(VENV)/bin/python -m pytest -m "not integration" -n 2 --dist loadfile --durations=10
+	$(VENV)/bin/python -m pytest -m integration --durations=10
 
 test-fast: $(APP_STAMP) $(FHIR_STAMP)  ## unit and handler tests only: the edit-test loop
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q

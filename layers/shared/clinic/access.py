@@ -112,7 +112,12 @@ def require_appointment_change(who: Caller, appointment: dict, rescheduling: boo
     raise _hidden("appointment")
 
 
-def require_cancel(who: Caller, appointment: dict) -> None:
-    if who.is_staff or (who.is_patient and who.patient_id == appointment["patient_id"]):
+def require_owner(who: Caller, record: dict, kind: str) -> None:
+    """Staff, or the patient the record is for: cancelling an appointment, a hold, a waitlist entry."""
+    if who.is_staff or (who.is_patient and who.patient_id == record["patient_id"]):
         return
-    raise _hidden("appointment")
+    raise _hidden(kind)
+
+
+def require_cancel(who: Caller, appointment: dict) -> None:
+    require_owner(who, appointment, "appointment")

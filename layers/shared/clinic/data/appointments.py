@@ -17,7 +17,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from clinic.config import settings
-from clinic.data import ledger, locks
+from clinic.data import audit_log, ledger, locks
 from clinic.data.dynamo import page_args, plain, table
 from clinic.data.transactions import Failed, Transaction
 
@@ -66,7 +66,7 @@ class Occupancy:
         return locks.cells(self.start, self.end)
 
 
-def _check(table_name: str, record_id: str, version: int | None = None) -> dict:
+def check_active(table_name: str, record_id: str, version: int | None = None) -> dict:
     """The record exists and is active (and, for a doctor, is still at the calendar version read)."""
     condition, values = "attribute_exists(id) AND active = :true", {":true": True}
     if version is not None:
@@ -203,16 +203,7 @@ class AppointmentStore:
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
-            transaction.add(
-                {
-                    "Put": {
-                        "TableName": self.audit_table,
-                        "Item": record,
-                        "ConditionExpression": "attribute_not_exists(subject)",
-                    }
-                },
-                "audit",
-            )
+            transaction.add(audit_log.put_action(self.audit_table, record), "audit")
 
     def book(
         self,
@@ -226,8 +217,8 @@ class AppointmentStore:
         first = appointments[0][0]
         doctor_id, patient_id = first["doctor_id"], first["patient_id"]
         transaction = Transaction()
-        transaction.add(_check(self.doctors_table, doctor_id, doctor_version), "doctor")
-        transaction.add(_check(self.patients_table, patient_id), "patient")
+        transaction.add(check_active(self.doctors_table, doctor_id, doctor_version), "doctor")
+        transaction.add(check_active(self.patients_table, patient_id), "patient")
         for index, (appointment, occupancy) in enumerate(appointments):
             item = {**appointment, "schedule_doctor_id": doctor_id, "version": 1}
             transaction.add(
@@ -280,8 +271,8 @@ class AppointmentStore:
             },
             "appointment",
         )
-        transaction.add(_check(self.doctors_table, current["doctor_id"], doctor_version), "doctor")
-        transaction.add(_check(self.patients_table, current["patient_id"]), "patient")
+        transaction.add(check_active(self.doctors_table, current["doctor_id"], doctor_version), "doctor")
+        transaction.add(check_active(self.patients_table, current["patient_id"]), "patient")
         self._cells(
             transaction, current["id"], Occupancy.of(current), new, current["doctor_id"], current["patient_id"], now
         )

@@ -20,6 +20,11 @@ _MAX_TRANSACTION = 100
 _NEVER_OVERWRITE = "attribute_not_exists(subject)"
 
 
+def put_action(table_name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A transaction's Put of one audit record, never overwriting one."""
+    return {"Put": {"TableName": table_name, "Item": record, "ConditionExpression": _NEVER_OVERWRITE}}
+
+
 def append(records: Iterable[dict[str, Any]]) -> None:
     """Write the records, all or none (several in one transaction)."""
     records = list(records)
@@ -31,10 +36,7 @@ def append(records: Iterable[dict[str, Any]]) -> None:
         return
     for start in range(0, len(records), _MAX_TRANSACTION):
         client().transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": name, "Item": item, "ConditionExpression": _NEVER_OVERWRITE}}
-                for item in records[start : start + _MAX_TRANSACTION]
-            ]
+            TransactItems=[put_action(name, item) for item in records[start : start + _MAX_TRANSACTION]]
         )
 
 

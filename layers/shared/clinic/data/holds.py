@@ -16,8 +16,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from clinic.config import settings
-from clinic.data import ledger, locks
-from clinic.data.appointments import Occupancy, _check
+from clinic.data import audit_log, ledger, locks
+from clinic.data.appointments import Occupancy, check_active
 from clinic.data.dynamo import plain, table
 from clinic.data.transactions import Transaction
 
@@ -75,16 +75,7 @@ class HoldStore:
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
-            transaction.add(
-                {
-                    "Put": {
-                        "TableName": self.audit_table,
-                        "Item": record,
-                        "ConditionExpression": "attribute_not_exists(subject)",
-                    }
-                },
-                "audit",
-            )
+            transaction.add(audit_log.put_action(self.audit_table, record), "audit")
 
     def _hold_moves(
         self,
@@ -157,8 +148,8 @@ class HoldStore:
         """Put the hold and take its cells until it expires (raises transactions.Failed).
         ``entry_offer``: the waitlist entry this hold is offered to (it must still be waiting)."""
         transaction = Transaction()
-        transaction.add(_check(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
-        transaction.add(_check(self.patients_table, hold["patient_id"]), "patient")
+        transaction.add(check_active(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
+        transaction.add(check_active(self.patients_table, hold["patient_id"]), "patient")
         item = {**hold, "version": 1, "purge_at": hold["expires_epoch"] + PURGE_AFTER_SECONDS}
         transaction.add(
             {"Put": {"TableName": self.holds_table, "Item": item, "ConditionExpression": "attribute_not_exists(id)"}},
@@ -215,8 +206,8 @@ class HoldStore:
             ),
             "hold",
         )
-        transaction.add(_check(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
-        transaction.add(_check(self.patients_table, hold["patient_id"]), "patient")
+        transaction.add(check_active(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
+        transaction.add(check_active(self.patients_table, hold["patient_id"]), "patient")
         item = {**appointment, "schedule_doctor_id": appointment["doctor_id"], "version": 1}
         transaction.add(
             {

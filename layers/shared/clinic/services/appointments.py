@@ -10,7 +10,6 @@ booking is one DynamoDB call, its audit record included.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -438,7 +437,7 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
             occurrences[0]["patient_id"], 200, appointment_id=open_ones[0]["id"], doctor_id=occurrences[0]["doctor_id"]
         )
         try:
-            store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
+            cancelled = store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
         except Failed:
             continue
         except StillConflicting:
@@ -448,7 +447,8 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
                 detail="the series' open occurrences hold too many time slots to cancel at once; cancel them one by one"
             ) from None
         count("SeriesCancelled")
-        return {"id": series_id, "appointments": [to_out(a) for a in _occurrences(series_id)]}
+        as_now = {a["id"]: a for a in occurrences} | {a["id"]: a for a in cancelled}  # no second read
+        return {"id": series_id, "appointments": [to_out(a) for a in as_now.values()]}
     raise contended()
 
 
@@ -503,31 +503,56 @@ def availability(
     booking.check_span(window_start, window_end, AVAILABILITY_MAX_DAYS)
     if not doctor.get("active", True):
         return {"slots": []}
-    now = now_utc()
+    free = free_bookings(
+        doctor,
+        window_start,
+        window_end,
+        now_utc(),
+        type_code=type_code,
+        policy=clinic_settings.policy(),
+        notice_applies=_notice_applies(who),
+    )
+    return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}
+
+
+def free_bookings(
+    doctor: dict[str, Any],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    *,
+    type_code: str | None,
+    policy: booking.Policy,
+    notice_applies: bool,
+    duration_minutes: int | None = None,
+) -> list[booking.Booking]:
+    """The bookings the doctor's calendar allows in the window (booking.candidates) whose time, buffers
+    included, no appointment or live hold occupies: one Query of the doctor's slot locks. What
+    availability, the FHIR Slot search and the waitlist matcher offer."""
     candidates = booking.candidates(
         doctor,
         window_start,
         window_end,
         now,
         type_code=type_code,
-        policy=clinic_settings.policy(),
-        notice_applies=_notice_applies(who),
+        policy=policy,
+        notice_applies=notice_applies,
+        duration_minutes=duration_minutes,
     )
     if not candidates:
-        return {"slots": []}
+        return []
     spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in candidates]
     taken = storage.AppointmentStore().taken(
         doctor_owner(doctor["id"]),
         min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
         max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
-        int(time.time()),
+        int(now.timestamp()),
     )
-    free = [
+    return [
         c
         for c, span in zip(candidates, spans, strict=True)
         if not any(cell_name(cell) in taken for cell in span.doctor_cells())
     ]
-    return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}
 
 
 # ---------------------------------------------------------------------------- errors

@@ -54,13 +54,6 @@ def load(hold_id: str) -> dict[str, Any]:
     return hold
 
 
-def _check_owner(who: Caller, hold: dict[str, Any]) -> None:
-    if who.is_staff or (who.is_patient and who.patient_id == hold["patient_id"]):
-        return
-    audit.mark_denied()
-    raise NotFound(detail="hold not found")
-
-
 def place(
     body: HoldCreate,
     who: Caller,
@@ -158,7 +151,7 @@ def place(
 
 def get(hold_id: str, who: Caller) -> dict[str, Any]:
     hold = load(hold_id)
-    _check_owner(who, hold)
+    access.require_owner(who, hold, "hold")
     return to_out(hold)
 
 
@@ -169,7 +162,7 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
     policy = clinic_settings.policy()
     for _ in range(_ATTEMPTS + 1):
         hold = load(hold_id)
-        _check_owner(who, hold)
+        access.require_owner(who, hold, "hold")
         now = now_utc()
         if hold["status"] == "confirmed" and in_a_keyed_request() and hold.get("appointment_id") == new_id("confirm"):
             return appointments.to_out(AppointmentStore().get(hold["appointment_id"]))  # our own earlier confirm
@@ -259,7 +252,7 @@ def release(hold_id: str, who: Caller, *, entry_to: str = "waiting") -> None:
     (or ``entry_to``: "cancelled" when the patient leaves the waitlist)."""
     for _ in range(_ATTEMPTS):
         hold = load(hold_id)
-        _check_owner(who, hold)
+        access.require_owner(who, hold, "hold")
         now = now_utc()
         status = status_of(hold, now)
         if status in ("released", "expired"):

@@ -11,13 +11,11 @@ released puts the entry back to ``waiting``, queued last, and the freed time goe
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from clinic import access, audit, pagination
 from clinic.data import waitlist as storage
-from clinic.data.appointments import AppointmentStore, Occupancy
-from clinic.data.locks import cell_name, doctor_owner
 from clinic.domain import booking
 from clinic.errors import ApiError, InvalidTransition, NotFound, PatientUnavailable, SlotUnavailable, invalid
 from clinic.identity import STAFF, Caller
@@ -26,7 +24,7 @@ from clinic.models.holds import HoldCreate
 from clinic.models.waitlist import WaitlistCreate, WaitlistEntryOut
 from clinic.observability import count, logger
 from clinic.services import clinic_settings, doctors, holds, new_id, require_id
-from clinic.services.appointments import contended
+from clinic.services.appointments import contended, free_bookings
 
 MATCHER = Caller(sub="waitlist-matcher", groups=frozenset({STAFF}))  # offers on the clinic's behalf
 QUEUE_READ = 50  # waiting entries read at a time, oldest first
@@ -68,13 +66,6 @@ def load(entry_id: str) -> dict[str, Any]:
     return entry
 
 
-def _check_owner(who: Caller, entry: dict[str, Any]) -> None:
-    if who.is_staff or (who.is_patient and who.patient_id == entry["patient_id"]):
-        return
-    audit.mark_denied()
-    raise NotFound(detail="waitlist entry not found")
-
-
 def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
     from clinic.services import patients  # here: the matcher's functions never read a patient
 
@@ -109,7 +100,7 @@ def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
 
 def get(entry_id: str, who: Caller) -> dict[str, Any]:
     entry = load(entry_id)
-    _check_owner(who, entry)
+    access.require_owner(who, entry, "waitlist entry")
     return to_out(entry)
 
 
@@ -117,7 +108,7 @@ def leave(entry_id: str, who: Caller) -> None:
     """Leave the waitlist, releasing an open offer (its time is free again at once)."""
     for _ in range(3):
         entry = load(entry_id)
-        _check_owner(who, entry)
+        access.require_owner(who, entry, "waitlist entry")
         now = now_utc()
         if status_of(entry, now) in ("cancelled", "booked", "expired"):
             return
@@ -221,7 +212,7 @@ def _free_times(doctor: dict[str, Any], entry: dict[str, Any], policy: booking.P
     window_start, window_end = max(parse_utc(entry["from"]), now), parse_utc(entry["to"])
     if window_start >= window_end:
         return []
-    found = booking.candidates(
+    free = free_bookings(
         doctor,
         window_start,
         window_end,
@@ -231,17 +222,4 @@ def _free_times(doctor: dict[str, Any], entry: dict[str, Any], policy: booking.P
         notice_applies=True,  # the patient confirms it: their notice
         duration_minutes=None if entry.get("appointment_type") else entry["duration_minutes"],
     )
-    if not found:
-        return []
-    spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in found]
-    taken = AppointmentStore().taken(
-        doctor_owner(doctor["id"]),
-        min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
-        max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
-        int(now.timestamp()),
-    )
-    return [
-        c.interval.start
-        for c, span in zip(found, spans, strict=True)
-        if not any(cell_name(cell) in taken for cell in span.doctor_cells())
-    ]
+    return [c.interval.start for c in free]

@@ -75,3 +75,27 @@ def test_given_too_little_time_left_for_a_worst_case_call_then_it_is_refused_bef
 def test_given_no_lambda_context_then_there_is_no_deadline():
     with dynamo.deadline_of(None):
         dynamo._enforce_deadline()
+
+
+def test_given_dynamodb_leaves_keys_unprocessed_then_batch_get_asks_again_after_a_pause(monkeypatch):
+    # Given a throttled table: the first answer processes one key of three, the second the rest
+    table = "Appointments"
+    answers = [
+        {"Responses": {table: [{"id": "a"}]}, "UnprocessedKeys": {table: {"Keys": [{"id": "b"}, {"id": "c"}]}}},
+        {"Responses": {table: [{"id": "b"}, {"id": "c"}]}, "UnprocessedKeys": {}},
+    ]
+    asked, pauses = [], []
+
+    class Throttled:
+        def batch_get_item(self, RequestItems):
+            asked.append([k["id"] for k in RequestItems[table]["Keys"]])
+            return answers.pop(0)
+
+    monkeypatch.setattr(dynamo, "resource", lambda: Throttled())
+    monkeypatch.setattr(dynamo.time, "sleep", pauses.append)
+    # When three records are read
+    found = dynamo.batch_get(table, ["a", "b", "c"])
+    # Then the unprocessed keys are asked again, after a short pause, and every record is answered
+    assert sorted(i["id"] for i in found) == ["a", "b", "c"]
+    assert asked == [["a", "b", "c"], ["b", "c"]]
+    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.05

@@ -18,7 +18,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from clinic.config import settings
 from clinic.data import audit_log, ledger, locks
-from clinic.data.dynamo import page_args, plain, table
+from clinic.data.dynamo import batch_get, page_args, plain, table
 from clinic.data.transactions import Failed, Transaction
 
 SCHEDULE_INDEX = "doctor_schedule"  # sparse: only appointments that are not cancelled carry schedule_doctor_id
@@ -111,18 +111,7 @@ class AppointmentStore:
 
     def get_many(self, ids: list[str]) -> list[dict[str, Any]]:
         """Appointments by id (consistent), those that exist, in no particular order."""
-        from clinic.data.dynamo import resource
-
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 100):
-            request = {
-                self.appointments_table: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}
-            }
-            while request:
-                answer = resource().batch_get_item(RequestItems=request)
-                found += plain(answer.get("Responses", {}).get(self.appointments_table, []))
-                request = answer.get("UnprocessedKeys") or {}
-        return found
+        return batch_get(self.appointments_table, ids)
 
     def doctor_schedule(
         self, doctor_id: str, start: datetime, end: datetime, limit: int, start_key: dict | None

@@ -7,6 +7,7 @@ The endpoint comes from boto3's own configuration: in AWS the regional endpoint;
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +134,30 @@ def table(name: str):
     if found is None:
         found = _tables[name] = dynamodb.Table(name)
     return found
+
+
+def batch_get(table_name: str, ids: list[str]) -> list[dict[str, Any]]:
+    """Items by id (consistent reads, 100 keys per call), those that exist, in no particular order.
+    Keys DynamoDB leaves unprocessed (it is throttling) are asked again after a growing pause; the
+    request's deadline bounds the rounds (a call it has no time for ends the request as a 503)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 100):
+        request = {table_name: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}}
+        for pause in _unprocessed_pauses():
+            answer = resource().batch_get_item(RequestItems=request)
+            found += plain(answer.get("Responses", {}).get(table_name, []))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(pause)
+    return found
+
+
+def _unprocessed_pauses() -> Iterator[float]:
+    pause = 0.05
+    while True:
+        yield random.uniform(0, pause)  # noqa: S311 - jitter, not a secret: throttled containers spread out
+        pause = min(pause * 2, 1.0)
 
 
 def client():

@@ -8,7 +8,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from clinic.config import settings
-from clinic.data.dynamo import page_args, plain, table
+from clinic.data.dynamo import batch_get, page_args, plain, table
 
 # Index names, as declared in template.yaml.
 PATIENTS_BY_NAME = "by_family_name"
@@ -54,19 +54,8 @@ class Records:
         return new_item
 
     def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Records by id (consistent reads, 100 per call): id → record, for those that exist."""
-        from clinic.data.dynamo import resource
-
-        name = self._table.name
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), 100):
-            request = {name: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}}
-            while request:
-                answer = resource().batch_get_item(RequestItems=request)
-                for item in plain(answer.get("Responses", {}).get(name, [])):
-                    found[item["id"]] = item
-                request = answer.get("UnprocessedKeys") or {}
-        return found
+        """Records by id (consistent reads): id → record, for those that exist."""
+        return {item["id"]: item for item in batch_get(self._table.name, ids)}
 
     def scan_page(self, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         answer = self._table.scan(**page_args(limit, start_key))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -59,13 +60,22 @@ class Api:
             {"doctor_id": doctor, "patient_id": patient, "start": utc_iso(start), "duration_minutes": minutes},
         )
 
-    def schedule(self, doctor, start, end):
+    def schedule(self, doctor, start, end, retries_when_unavailable=0):
+        """The doctor's appointments in the window, every page; a 503 is retried after its Retry-After
+        up to ``retries_when_unavailable`` times (a stack with injected faults)."""
         items, token = [], None
         while True:
             params = {"from": utc_iso(start), "to": utc_iso(end), "limit": 100}
             if token:
                 params["next_token"] = token
-            body = self.get(f"/doctors/{doctor}/schedule", **params).json()
+            answer = self.get(f"/doctors/{doctor}/schedule", **params)
+            for _ in range(retries_when_unavailable):
+                if answer.status_code != 503:
+                    break
+                time.sleep(float(answer.headers.get("Retry-After", "1")))
+                answer = self.get(f"/doctors/{doctor}/schedule", **params)
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
             items += body["items"]
             token = body["next_token"]
             if not token:

@@ -3,7 +3,7 @@
 
 import os
 
-from clinic.background import stream_records
+from clinic.background import stream_records, table_of
 from clinic.events import plain_image
 from clinic.services import waitlist
 
@@ -11,8 +11,7 @@ from clinic.services import waitlist
 @stream_records("OfferWaitlistOnChange")
 def offer_on_change(record: dict) -> None:
     new = plain_image((record.get("dynamodb") or {}).get("NewImage"))
-    table = record.get("eventSourceARN", "").split(":table/", 1)[-1].split("/stream/", 1)[0]
-    if table == os.environ.get("DOCTORS_TABLE"):
+    if table_of(record) == os.environ.get("DOCTORS_TABLE"):
         waitlist.offer_freed_time(new["id"])
     elif new.get("status") == "waiting":
         waitlist.offer_freed_time(new["doctor_id"])

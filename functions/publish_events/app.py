@@ -5,7 +5,7 @@ fails, so the stream retries from it — at least once, never a change that did 
 import os
 
 from clinic import events
-from clinic.background import stream_records
+from clinic.background import stream_records, table_of
 from clinic.data import event_bus
 from clinic.observability import count
 
@@ -13,8 +13,8 @@ _KINDS = {"APPOINTMENTS_TABLE": "appointment", "HOLDS_TABLE": "hold", "WAITLIST_
 
 
 def kind_of(record: dict) -> str:
-    """Which table a record comes from, by its stream's ARN (…:table/<name>/stream/…)."""
-    table = record.get("eventSourceARN", "").split(":table/", 1)[-1].split("/stream/", 1)[0]
+    """Which kind of record a stream record is, by the table it comes from."""
+    table = table_of(record)
     for variable, kind in _KINDS.items():
         if os.environ.get(variable) == table:
             return kind

@@ -22,6 +22,11 @@ from clinic.observability import log_failure, logger, worker_observed
 Record = dict[str, Any]
 
 
+def table_of(record: dict) -> str:
+    """The table a stream record comes from, by its stream's ARN (…:table/<name>/stream/…)."""
+    return record.get("eventSourceARN", "").split(":table/", 1)[-1].split("/stream/", 1)[0]
+
+
 def _worker(function: str) -> workers.Worker:
     worker = workers.BY_FUNCTION.get(function)
     if worker is None:

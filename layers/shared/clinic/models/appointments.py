@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.models.common import (
@@ -17,6 +17,7 @@ from clinic.models.common import (
     NextToken,
     RequestModel,
     ResponseModel,
+    TypeCode,
     WindowQuery,
     free_text,
 )
@@ -26,9 +27,6 @@ StatusChange = Literal["arrived", "fulfilled", "noshow"]
 Reason = free_text(500)
 CancellationReason = free_text(500, min_length=1, strip=True)
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of the doctor's slot_minutes")]
-
-
-TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 
 
 class AppointmentCreate(RequestModel):

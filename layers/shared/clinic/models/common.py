@@ -73,6 +73,7 @@ class ResponseModel(BaseModel):
 
 Name = plain_text(100)
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
+TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]  # an appointment type's code
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
 # Fernet tokens are URL-safe base64.
 NextToken = Annotated[

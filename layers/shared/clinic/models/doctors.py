@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.domain.schedule import WEEKDAYS, parse_hhmm
-from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, plain_text
+from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, TypeCode, plain_text
 
 SlotMinutes = Literal[5, 10, 15, 20, 30, 60]
 Specialty = plain_text(100)
@@ -61,7 +61,6 @@ class Interval(RequestModel):
 
 
 WorkingHoursMap = dict[Weekday, Annotated[list[Interval], Field(max_length=24)]]
-TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 MAX_APPOINTMENT_TYPES = 20
 
 

@@ -24,6 +24,7 @@ from clinic.errors import ApiError, FieldError, Forbidden, NotFound, ValidationF
 from clinic.fhir import APPOINTMENT_TYPE_SYSTEM, resources
 from clinic.fhir.search import Params, Window, count, reference, tokens, window
 from clinic.identity import Caller
+from clinic.models.common import parse_utc
 from clinic.services import appointments, doctors, patients, require_id
 
 # The parameters each search reads (anything else is "unknown": ignored with a warning, or 400 when strict).
@@ -163,12 +164,8 @@ def _free_starting_in(
             raise _renamed(error, {"appointment_type": "service-type", "from": "start", "to": "start"}) from None
         for free in answer["slots"]:
             found.setdefault((free["start"], free["end"]), free)
-    starts_in = [s for s in found.values() if lower <= _moment(s["start"]) < upper]
-    return sorted(starts_in, key=lambda s: (_moment(s["start"]), _moment(s["end"])))
-
-
-def _moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    starts_in = [s for s in found.values() if lower <= parse_utc(s["start"]) < upper]
+    return sorted(starts_in, key=lambda s: (parse_utc(s["start"]), parse_utc(s["end"])))
 
 
 def _renamed(error: ApiError, names: dict[str, str]) -> ApiError:

@@ -70,6 +70,9 @@ def worker_environment(function: tpl.Function, endpoint: str, services: dict[str
     env.update(
         {
             "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
+            # boto3 adds "app/<id>" to its User-Agent: a DynamoDB call says which function made it
+            # (make bench counts a request's calls apart from the stream consumers' running meanwhile)
+            "AWS_SDK_UA_APP_ID": function.logical_id,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
             "AWS_REGION": "us-east-1",

@@ -29,7 +29,9 @@ CancellationReason = free_text(500, min_length=1, strip=True)
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of the doctor's slot_minutes")]
 
 
-class AppointmentCreate(RequestModel):
+class TimeRequest(RequestModel):
+    """A patient's time with a doctor: what booking and holding ask for alike."""
+
     patient_id: Id
     doctor_id: Id
     start: Instant = Field(description="RFC 3339 with an offset, on the doctor's slot grid")
@@ -39,13 +41,16 @@ class AppointmentCreate(RequestModel):
     appointment_type: TypeCode | None = Field(
         default=None, description="A code of the doctor's appointment types; not together with duration_minutes"
     )
-    reason: Reason | None = None
 
     @model_validator(mode="after")
-    def _type_or_duration(self) -> AppointmentCreate:
+    def _type_or_duration(self) -> TimeRequest:
         if self.appointment_type is not None and self.duration_minutes is not None:
             raise ValueError("give appointment_type or duration_minutes, not both")
         return self
+
+
+class AppointmentCreate(TimeRequest):
+    reason: Reason | None = None
 
 
 class AppointmentUpdate(RequestModel):

@@ -1,92 +1,31 @@
 """One moto world per test module, for the security and hostile-input tests: building the tables and a
 few records takes longer than most of the requests the tests then make.
 
-``module_aws`` is what tests/handlers/conftest.py's ``aws`` fixture does, and ``Invoker`` what its
-``invoke`` fixture does, with a module-scoped MonkeyPatch (the function-scoped ``monkeypatch`` cannot
-outlive one test). A module overrides both fixtures with them; each function keeps its warm container
-for the whole module, as in Lambda. Tests in such a module must not assume empty tables: they look at
-what *their* requests did (by request id, or by records they created).
+``module_world`` is tests/handlers/conftest.py's ``aws`` and ``invoke`` with a module-scoped MonkeyPatch
+(the function-scoped ``monkeypatch`` cannot outlive one test). A module overrides both fixtures with
+it; each function keeps its warm container for the whole module, as in Lambda. Tests in such a module
+must not assume empty tables: they look at what *their* requests did (by request id, or by records
+they created).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from local_stack import template as tpl
-from local_stack.tables import ensure_tables
-from tests.handlers.conftest import _TEST_ENV, LambdaContext, _reset_layer_caches, load_function
+from tests.handlers.conftest import fake_aws, make_invoker
 
 
 @contextmanager
-def module_aws() -> Iterator[Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in _TEST_ENV.items():
-            patch.setenv(key, value)
-        patch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        for function in tpl.functions():
-            for key, value in function.environment.items():
-                if key.endswith("_TABLE"):
-                    patch.setenv(key, value)
-        with mock_aws():
-            client = boto3.client("dynamodb", region_name="us-east-1")
-            ensure_tables(client)
-            _reset_layer_caches()
-            yield client
-        _reset_layer_caches()
-
-
-class Invoker:
-    """conftest's ``invoke``: a function by logical id on an event, with exactly its template's table
-    variables set; answers the proxy response with ``json`` (the parsed body) and merged headers."""
-
-    def __init__(self, patch: pytest.MonkeyPatch) -> None:
-        self.patch = patch
-        self.every_table_variable = {k for f in tpl.functions() for k in f.environment if k.endswith("_TABLE")}
-        self.own = {
-            f.logical_id: {k: v for k, v in f.environment.items() if k.endswith("_TABLE")} for f in tpl.functions()
-        }
-        self.containers: dict[str, tuple] = {}
-
-    def __call__(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        from clinic.config import settings
-        from clinic.services import clinic_settings, doctors
-
-        own = self.own[logical_id]
-        for key in self.every_table_variable - set(own):
-            self.patch.delenv(key, raising=False)
-        for key, value in own.items():
-            self.patch.setenv(key, value)
-        settings.cache_clear()
-        doctors_known, settings_cached = self.containers.get(logical_id, ({}, None))
-        doctors.restore_container_state(doctors_known)
-        clinic_settings.restore_container_state(settings_cached)
-        module = load_function(logical_id)
-        try:
-            response = module.lambda_handler(event, LambdaContext())
-        finally:
-            self.containers[logical_id] = (doctors.container_state(), clinic_settings.container_state())
-        body = response.get("body")
-        response["json"] = json.loads(body) if body else None
-        merged = dict(response.get("headers") or {})
-        merged.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()})
-        response["headers"] = merged
-        return response
-
-
-@contextmanager
-def module_world() -> Iterator[tuple[Any, Invoker]]:
-    """The moto client and an invoker, for one module."""
-    with module_aws() as client, pytest.MonkeyPatch.context() as patch:
-        yield client, Invoker(patch)
+def module_world() -> Iterator[tuple[Any, Callable[..., dict[str, Any]]]]:
+    """conftest's ``aws`` and ``invoke``, for one module: the moto client and an invoker."""
+    with pytest.MonkeyPatch.context() as patch, fake_aws(patch) as client:
+        yield client, make_invoker(patch)
 
 
 def _tables() -> dict[str, Any]:

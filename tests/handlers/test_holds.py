@@ -145,6 +145,21 @@ def test_confirming_books_exactly_the_held_interval_once(invoke, world, aws):
     problem(book(invoke, world, at(world["day"], "10:15"), patient=world["other"]), 409, "SLOT_UNAVAILABLE")
 
 
+def test_time_off_created_over_a_hold_refuses_its_confirmation(invoke, world, aws):
+    # Given a hold at 14:00, and the doctor then away from 13:00 to 16:00 (this container's doctor is cached)
+    body = hold(invoke, world, at(world["day"], "14:00"))["json"]
+    away = {"start": at(world["day"], "13:00"), "end": at(world["day"], "16:00"), "kind": "training"}
+    created = invoke(
+        "CreateTimeOffFunction",
+        event_for("POST", "/doctors/{doctor_id}/time-off", {"doctor_id": world["doctor"]}, body=away),
+    )
+    assert created["statusCode"] == 201
+    # When the patient confirms, Then DOCTOR_AWAY, and nothing is booked
+    before = snapshot(aws)
+    problem(confirm(invoke, body["id"]), 422, "DOCTOR_AWAY")
+    assert snapshot(aws) == before
+
+
 def test_releasing_frees_the_time_at_once_and_is_idempotent(invoke, world):
     body = hold(invoke, world, at(world["day"], "11:00"))["json"]
     assert release(invoke, body["id"])["statusCode"] == 204

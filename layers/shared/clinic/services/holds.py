@@ -18,7 +18,7 @@ from clinic.data import holds as storage
 from clinic.data.appointments import Occupancy, iso
 from clinic.data.transactions import Failed, StillConflicting
 from clinic.domain import booking
-from clinic.errors import HoldExpired, InvalidTransition, NotFound, TooManyAppointments
+from clinic.errors import ApiError, HoldExpired, InvalidTransition, NotFound, TooManyAppointments
 from clinic.identity import Caller
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.models.holds import HoldConfirm, HoldCreate, HoldOut
@@ -171,27 +171,22 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
             raise HoldExpired(detail="the hold expired; place a new one or book a free time")
         if status != "held":
             raise InvalidTransition(detail=f"a {status} hold cannot be confirmed")
-        doctor, _ = doctors.for_booking(hold["doctor_id"])
-        start = parse_utc(hold["start_at"])
-        try:  # time off created over the hold since it was placed
-            booking.check_bookable(
-                doctor,
-                start,
-                hold["duration_minutes"],
-                now,
-                policy=booking.Policy(max_advance_days=3650),
-                notice_applies=False,
-            )
-        except Exception:
-            doctor = doctors.load(hold["doctor_id"])
-            booking.check_bookable(
-                doctor,
-                start,
-                hold["duration_minutes"],
-                now,
-                policy=booking.Policy(max_advance_days=3650),
-                notice_applies=False,
-            )
+        doctor, fresh = doctors.for_booking(hold["doctor_id"])
+        while True:  # time off created over the hold since it was placed
+            try:
+                booking.check_bookable(
+                    doctor,
+                    parse_utc(hold["start_at"]),
+                    hold["duration_minutes"],
+                    now,
+                    policy=booking.Policy(max_advance_days=3650),
+                    notice_applies=False,
+                )
+                break
+            except ApiError:
+                if fresh:
+                    raise
+                doctor, fresh = doctors.load(hold["doctor_id"]), True  # refused on a cached copy: check a fresh one
         stamp = utc_iso(now)
         appointment = {
             "id": new_id("confirm"),

@@ -9,8 +9,9 @@ existence never leaks.
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -603,7 +604,9 @@ def generated():
 
 
 @pytest.mark.parametrize("function,method,resource,path,body,query,role,own,expected", list(generated()))
-def test_route_role_and_record(module_invoke, function, method, resource, path, body, query, role, own, expected):
+def test_route_role_and_record(
+    module_invoke, monkeypatch, function, method, resource, path, body, query, role, own, expected
+):
     empty_tables()  # each test makes its own records; an empty world keeps moto's transactions cheap
     invoke, world = module_invoke, LazyWorld(module_invoke)
     request = event_for(
@@ -614,6 +617,11 @@ def test_route_role_and_record(module_invoke, function, method, resource, path, 
         query=query(world) if query else None,
         claims=claims(role, world),
     )
+    if "status" in json.loads(request["body"] or "{}"):  # a doctor marks an appointment only once it has begun
+        from clinic.services import appointments
+
+        begun = datetime.fromisoformat(at(world["day"], "09:05")).astimezone(UTC)
+        monkeypatch.setattr(appointments, "now_utc", lambda: begun)
     response = invoke(function, request)
     if expected == OK:
         assert 200 <= response["statusCode"] < 300, response

@@ -126,7 +126,8 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
         ),
     )
     path = {"appointment_id": booked["json"]["id"]}
-    other_doctor = {"sub": "doctor-2", "cognito:groups": "doctors", "custom:doctor_id": str(uuid.uuid4())}
+    second = invoke("CreateDoctorFunction", event_for("POST", "/doctors", body=DOCTOR, claims=STAFF))["json"]["id"]
+    other_doctor = {"sub": "doctor-2", "cognito:groups": "doctors", "custom:doctor_id": second}
     peek = invoke(
         "GetAppointmentFunction", event_for("GET", "/appointments/{appointment_id}", path, claims=other_doctor)
     )

@@ -116,30 +116,33 @@ class Booking(RuleBasedStateMachine):
         return sum(1 for a in self.model.values() if a["patient"] == patient and a["status"] == "booked")
 
     def _refusal(self, wanted: list[dict], exclude: str | None = None) -> str | None:
-        """The contract's answer for booking ``wanted`` (one, or a series' occurrences) all or nothing."""
-        if len(wanted) > LIMIT:
-            return "TOO_MANY_APPOINTMENTS"
-        for w in wanted:  # the domain's check, occurrence by occurrence
+        found = self._first_failure(wanted, exclude)
+        return found[1] if found else None
+
+    def _first_failure(self, wanted: list[dict], exclude: str | None = None) -> tuple[int, str] | None:
+        """The contract's answer for booking ``wanted`` (one, or a series' occurrences) all or nothing: the
+        lowest occurrence that cannot be booked for any reason (v1.2), and why; at one occurrence, its
+        rules (time off) before its time (the doctor's, then the patient's) before the open limit."""
+        holding = [a for i, a in self.model.items() if a["status"] != "cancelled" and i != exclude]
+        failures = []  # (occurrence, precedence, code)
+        for index, w in enumerate(wanted):
             if any(
                 t["doctor"] == w["doctor"] and self._overlap(w["start"], w["end"], t["start"], t["end"])
                 for t in self.away.values()
             ):
-                return "DOCTOR_AWAY"
-        holding = [a for i, a in self.model.items() if a["status"] != "cancelled" and i != exclude]
-        failures = []  # (occurrence, precedence, code): the first failing occurrence wins
-        for index, w in enumerate(wanted):
+                failures.append((index, 0, "DOCTOR_AWAY"))
             if any(
                 a["doctor"] == w["doctor"] and self._overlap(*self._occupied(w), *self._occupied(a)) for a in holding
             ):
-                failures.append((index, 0, "SLOT_UNAVAILABLE"))
+                failures.append((index, 1, "SLOT_UNAVAILABLE"))
             if any(
                 a["patient"] == w["patient"] and self._overlap(w["start"], w["end"], a["start"], a["end"])
                 for a in holding
             ):
-                failures.append((index, 1, "PATIENT_UNAVAILABLE"))
-        if exclude is None and self._open(wanted[0]["patient"]) + len(wanted) > LIMIT:
-            failures.append((LIMIT - self._open(wanted[0]["patient"]), 2, "TOO_MANY_APPOINTMENTS"))
-        return min(failures)[2] if failures else None
+                failures.append((index, 2, "PATIENT_UNAVAILABLE"))
+            if exclude is None and self._open(w["patient"]) + index + 1 > LIMIT:
+                failures.append((index, 3, "TOO_MANY_APPOINTMENTS"))
+        return (min(failures)[0], min(failures)[2]) if failures else None
 
     def _wanted(self, doctor, patient, start, end, typed: bool) -> dict:
         return {
@@ -195,7 +198,8 @@ class Booking(RuleBasedStateMachine):
             self._wanted(self.doctors[doctor], self.patients[patient], *self._when(slot, 1, week), False)
             for week in range(count)
         ]
-        expected = self._refusal(wanted)
+        first = self._first_failure(wanted)
+        expected = first[1] if first else None
         try:
             made = appointments.book_series(
                 SeriesCreate(
@@ -208,6 +212,7 @@ class Booking(RuleBasedStateMachine):
             )
         except ApiError as error:
             assert error.code == expected, (error.code, expected)
+            assert [e.field for e in error.errors] == [f"occurrences[{first[0]}].start"], (error.errors, first)
             return
         assert expected is None, expected
         assert [a["start"] for a in made["appointments"]] == [w["start"].strftime("%Y-%m-%dT%H:%M:%SZ") for w in wanted]

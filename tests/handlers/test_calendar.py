@@ -98,6 +98,9 @@ def test_settings_have_the_contracts_defaults_and_staff_change_them(invoke, clin
         "hold_minutes": 5,
         "waitlist_offer_minutes": 60,
         "reminder_lead_minutes": 1440,
+        "doctor_access_days": 365,
+        "max_holds_per_patient": 2,
+        "max_waitlist_entries_per_patient": 5,
     }
     changed = settings(invoke, hold_minutes=10)
     assert changed["statusCode"] == 200 and changed["json"]["hold_minutes"] == 10 and changed["json"]["updated_at"]

@@ -5,10 +5,14 @@ each permission in the template must be used — no more, no less."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import defaultdict
 
 import pytest
 
+from clinic import routes
+from clinic.identity import DOCTORS
 from local_stack import template as tpl
 from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
@@ -169,13 +173,14 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         status=409,  # the key's record is let go
         body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "11:00")},
     )
-    twice(
+    twice(  # by the patient: the cutoff decides, so the settings are checked in the transaction
         "CancelAppointmentFunction",
         "POST",
         "/appointments/{appointment_id}/cancel",
         {"appointment_id": second},
         body={"reason": "ill"},
         key="c-2",
+        claims={"sub": "p", "cognito:groups": "patients", "custom:patient_id": patient},
     )
     call("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log", {"patient_id": patient})
     call("GetSettingsFunction", "GET", "/settings")
@@ -226,13 +231,27 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         },
     )["id"]
     call("GetSeriesFunction", "GET", "/appointment-series/{series_id}", {"series_id": series})
-    twice(
+    as_the_patient = {"sub": "p", "cognito:groups": "patients", "custom:patient_id": patient}
+    twice(  # by the patient: the cutoff decides, so the settings are checked in the transaction
         "CancelSeriesFunction",
         "POST",
         "/appointment-series/{series_id}/cancel",
         {"series_id": series},
         body={"reason": "done"},
         key="cs-1",
+        claims=as_the_patient,
+    )
+    call(  # refused (13:00 is booked): a series reads its occurrences' time to name the lowest that fails
+        "BookSeriesFunction",
+        "POST",
+        "/appointment-series",
+        status=409,
+        body={
+            "patient_id": patient,
+            "doctor_id": doctor,
+            "start": at(day, "13:00"),
+            "repeat": {"every_weeks": 1, "count": 2},
+        },
     )
     # holds and the waitlist
     placed = call(
@@ -320,6 +339,16 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "/fhir/Appointment",
         query={"practitioner": f"Practitioner/{doctor}", "date": f"eq{day}"},
     )
+
+    # every route a doctor may call reads the doctor's record first (a deactivated doctor's token is refused):
+    # each once as the doctor, whatever it then answers for made-up ids and no body
+    as_the_doctor = {"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor}
+    for route in routes.ROUTES:
+        if route.roles and route.roles & {DOCTORS, routes.AUTHENTICATED}:
+            current["function"] = route.logical_id
+            params = {name: str(uuid.uuid4()) for name in re.findall(r"{(\w+)}", route.path)}
+            answer = invoke(route.logical_id, event_for(route.method, route.path, params or None, claims=as_the_doctor))
+            assert answer["statusCode"] < 500, (route.function, answer)
 
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes

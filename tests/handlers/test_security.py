@@ -437,6 +437,7 @@ def practice(invoke):
         "appointments": appointments,
         "day": day,
         "claims": as_doctor(doctor),
+        "other_doctor": other_doctor,
     }
 
 
@@ -470,9 +471,10 @@ def set_active(invoke, doctor: str, active: bool) -> None:
 
 def test_a_doctors_access_ends_with_the_last_linking_appointment_and_with_their_deactivation(invoke, aws, practice):
     """Book → the doctor reads the patient (and finds them); cancel → 404 (and not found); book again
-    → reads; deactivate the doctor → 404 and an empty search; reactivate → reads. v1 let a doctor see
-    any patient with whom they had *ever* had an appointment, cancelled ones included, and never
-    checked that the doctor was still active (probed: 200 after the cancel, 200 after deactivation)."""
+    → reads; deactivate the doctor → 403 on both routes (v1.2: a deactivated doctor's token is refused
+    on every route); reactivate → reads. v1 let a doctor see any patient with whom they had *ever* had
+    an appointment, cancelled ones included, and never checked that the doctor was still active
+    (probed: 200 after the cancel, 200 after deactivation)."""
     patient = practice["mine"][0]
     appointment = practice["appointments"][patient]
     assert reads(invoke, practice, patient) == 200 and patient in found(invoke, practice)
@@ -499,10 +501,15 @@ def test_a_doctors_access_ends_with_the_last_linking_appointment_and_with_their_
     assert reads(invoke, practice, patient) == 200 and patient in found(invoke, practice)
 
     set_active(invoke, practice["doctor"], False)
-    assert reads(invoke, practice, patient) == 404 and found(invoke, practice) == set()
+    assert reads(invoke, practice, patient) == 403
+    refused = invoke(
+        "SearchPatientsFunction",
+        event_for("POST", "/patients/search", body={"family_name_prefix": "kl"}, claims=practice["claims"]),
+    )
+    assert refused["statusCode"] == 403 and refused["json"]["code"] == "FORBIDDEN", refused
     set_active(invoke, practice["doctor"], True)
     assert reads(invoke, practice, patient) == 200 and found(invoke, practice) == set(practice["mine"])
-    # the denied reads are on the patient's trail as denials by this doctor
+    # the denied reads (404 after the cancel, 403 while deactivated) are on the patient's trail as this doctor's
     denials = [r for r in trail(invoke, patient) if r["action"] == "patient.read" and r["outcome"] == "denied"]
     assert len(denials) == 2 and {r["actor_role"] for r in denials} == {"doctors"}
 
@@ -514,16 +521,18 @@ def test_a_doctors_search_pages_through_their_own_patients_with_one_query_of_the
     """Given a doctor with three linked patients among five matches, when they page with limit 1..4,
     then the pages hold exactly their three patients, none twice, each page at most ``limit``, ending
     with next_token null; each request is one Query of the doctor's links and never touches the
-    patients' name index. v1 queried the name index (every matching patient of the clinic) and then
-    each match's appointments (probed: Query by_family_name, Query patient_appointments): its cost
-    grew with the clinic, not with the doctor."""
+    patients' name index; each patient answered costs one Query of their own appointments (the
+    doctor's access window, v1.2). v1 queried the name index (every matching patient of the clinic)
+    and then each match's appointments (probed: Query by_family_name, Query patient_appointments):
+    its cost grew with the clinic, not with the doctor."""
     calls = DynamoCalls(monkeypatch)
     seen, token, pages = [], None, 0
     while True:
         page = search(invoke, practice, limit=limit, token=token)
         made = calls.take()
         queries = Counter((op, table, index) for op, table, index in made if op == "Query")
-        assert queries == {("Query", "SlotLocksTable", None): 1}, made
+        window = ("Query", "AppointmentsTable", "patient_appointments")
+        assert queries == +Counter({("Query", "SlotLocksTable", None): 1, window: len(page["items"])}), made
         assert not [c for c in made if c[1] == "PatientsTable" and c[0] in ("Query", "Scan")], made
         assert len(page["items"]) <= limit
         seen += [p["id"] for p in page["items"]]
@@ -542,7 +551,7 @@ def test_a_doctors_next_token_does_not_serve_another_doctor_or_search(invoke, aw
     """A next_token is bound to the doctor and the criteria it was issued for (422 otherwise)."""
     token = search(invoke, practice, limit=1)["next_token"]
     assert token
-    other = {**practice, "claims": as_doctor(str(uuid.uuid4()))}
+    other = {**practice, "claims": as_doctor(practice["other_doctor"])}
     for who, criteria in ((other, {}), (practice, {"family_name_prefix": "kle"})):
         body = {"family_name_prefix": "kl", **criteria, "limit": 1, "next_token": token}
         response = invoke(

@@ -43,6 +43,16 @@ def check_route(who: Caller, route: Route | None) -> None:
         raise Forbidden(detail="your role may not use this route")
 
 
+def require_active_doctor(who: Caller, route: Route | None, is_active: Callable[[str], bool]) -> None:
+    """A doctor's token counts only while its doctor record is active (API.md v1.2): a deactivated (or
+    unknown) doctor is refused, 403, on every route a doctor may call (on the others the role alone
+    already refuses them, or a token that is also staff's acts as staff). ``is_active`` reads the record."""
+    if route is None or route.roles is ANYONE or not who.is_doctor or not route.roles & {DOCTORS, AUTHENTICATED}:
+        return
+    if not is_active(who.doctor_id or ""):
+        raise Forbidden(detail="this doctor is not active")
+
+
 def _hidden(kind: str) -> NotFound:
     audit.mark_denied()  # the client sees "not found"; the audit trail records the denial
     return NotFound(detail=f"{kind} not found")

@@ -36,6 +36,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from clinic import access, audit, config, parsing, routes, snapstart
 from clinic.data import dynamo
 from clinic.data.permissions import tables_of
+from clinic.data.transactions import StillConflicting
 from clinic.errors import ApiError, Forbidden, ServiceUnavailable, invalid
 from clinic.identity import Caller, caller_from_event
 from clinic.observability import count, handler_observed, log_failure, logger
@@ -174,6 +175,7 @@ class Endpoint:
             if (event.get("httpMethod"), event.get("resource")) != self.route.key:
                 raise Forbidden(detail="not allowed")  # routed here by mistake: fail closed
             access.check_route(caller, self.route)
+            access.require_active_doctor(caller, self.route, _doctor_is_active)
             request = self._request(event, caller)
             if self.route.keyed:
                 return self._once(request, context)
@@ -270,8 +272,18 @@ def endpoint(
     return declare
 
 
+def _doctor_is_active(doctor_id: str) -> bool:
+    from clinic.services import doctors  # only a doctor's request reads a doctor here
+
+    return doctors.is_active(doctor_id)
+
+
 # ---------------------------------------------------------------------- errors → answers
 def _failure(error: Exception) -> Answer:
+    if isinstance(error, StillConflicting):  # other transactions kept holding the items: retry
+        logger.error("storage unavailable", extra={"storage_error": "TransactionConflict"})
+        count("StorageUnavailable")
+        return _unavailable("the records are busy; retry")
     if isinstance(error, ApiError):
         if error.status >= 500:
             logger.error("request failed", extra={"code": error.code})

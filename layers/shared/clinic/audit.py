@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinic.data import audit_log
-from clinic.identity import Caller
+from clinic.identity import SYSTEM, Caller
 from clinic.models.common import now_utc, utc_iso
 from clinic.observability import count, log_failure
 from clinic.routes import Route
@@ -119,6 +119,41 @@ def in_transaction(
     ]
     record["at"] += "#tx"  # never the key of a record the edge writes for the same request
     marks.committed[patient_id] = status
+    return [record]
+
+
+def by_the_service(
+    patient_id: str,
+    action: str,
+    status: int,
+    *,
+    actor: str,
+    doctor_id: str | None = None,
+    appointment_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The record of a change the service made by itself — a waitlist offer, a hold's or an entry's
+    expiry — for the patient's trail, to be written inside that change's own transaction (it commits
+    exactly when the change does): ``actor_role`` "system", ``actor_sub`` the job that made it,
+    ``request_id`` the invocation's."""
+    from clinic.observability import logger
+
+    request_id = str(logger.get_correlation_id() or uuid.uuid4())
+    at = utc_iso(now_utc())
+    record = {
+        "subject": f"patient#{patient_id}",
+        "patient_id": patient_id,
+        "at": f"{at}#{request_id}#{uuid.uuid4()}",  # one invocation may make several such changes
+        "recorded_at": at,
+        "action": action,
+        "outcome": "allowed",
+        "status": status,
+        "actor_sub": actor,
+        "actor_role": SYSTEM,
+        "request_id": request_id,
+    }
+    for name, value in (("doctor_id", doctor_id), ("appointment_id", appointment_id)):
+        if value:
+            record[name] = value
     return [record]
 
 

@@ -104,3 +104,15 @@ class IdempotencyKeyReused(ApiError):
 
 class IdempotencyInProgress(ApiError):
     status, code, title = 409, "IDEMPOTENCY_IN_PROGRESS", "Idempotency key in progress"
+
+
+class TooEarly(ApiError):
+    status, code, title = 409, "TOO_EARLY", "Too early"
+
+
+class TooManyHolds(ApiError):
+    status, code, title = 409, "TOO_MANY_HOLDS", "Too many holds"
+
+
+class TooManyWaitlistEntries(ApiError):
+    status, code, title = 409, "TOO_MANY_WAITLIST_ENTRIES", "Too many waitlist entries"

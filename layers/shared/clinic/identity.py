@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STAFF, DOCTORS, PATIENTS = "staff", "doctors", "patients"
+SYSTEM = "system"  # the audit role of what the service does by itself; no token can carry it
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Caller:
     groups: frozenset[str] = field(default_factory=frozenset)
     patient_id: str | None = None
     doctor_id: str | None = None
+    system: bool = False  # the service acting by itself (a background job), never from a token
 
     @property
     def is_authenticated(self) -> bool:
@@ -40,7 +42,9 @@ class Caller:
 
     @property
     def role(self) -> str:
-        """One label for logs and audit: the most privileged group the caller has."""
+        """One label for logs and audit: the most privileged group the caller has ("system": the service)."""
+        if self.system:
+            return SYSTEM
         for group in (STAFF, DOCTORS, PATIENTS):
             if group in self.groups:
                 return group

@@ -54,11 +54,18 @@ class Route:
 
     @property
     def all_permissions(self) -> tuple[str, ...]:
-        """Its own, plus appending to the audit trail when audited and the idempotency records when keyed."""
-        return (
-            *self.permissions,
-            *(("audit.append",) if self.audit else ()),
-            *(("idempotency",) if self.keyed else ()),
+        """Its own, plus appending to the audit trail when audited, the idempotency records when keyed, and
+        reading a doctor's record when doctors may call it (a deactivated doctor's token is refused)."""
+        doctors_call = self.roles is not ANYONE and bool(self.roles & {DOCTORS, AUTHENTICATED})
+        return tuple(
+            dict.fromkeys(
+                (
+                    *self.permissions,
+                    *(("audit.append",) if self.audit else ()),
+                    *(("idempotency",) if self.keyed else ()),
+                    *(("doctors.read",) if doctors_call else ()),
+                )
+            )
         )
 
 
@@ -79,7 +86,15 @@ ROUTES: tuple[Route, ...] = (
         "SearchPatients",
         _roles(S, D),
         "patient.search",
-        ("patients.search", "patients.read_many", "links.query", "doctors.read", "pagination"),
+        (
+            "patients.search",
+            "patients.read_many",
+            "links.query",
+            "doctors.read",
+            "settings.read",
+            "appointments.by_patient",
+            "pagination",
+        ),
     ),
     Route(
         "GET",
@@ -87,7 +102,7 @@ ROUTES: tuple[Route, ...] = (
         "GetPatient",
         _roles(S, P, D),
         "patient.read",
-        ("patients.read", "links.read", "doctors.read"),
+        ("patients.read", "links.read", "doctors.read", "settings.read", "appointments.by_patient"),
     ),
     Route("PATCH", "/patients/{patient_id}", "UpdatePatient", _roles(S, P), "patient.update", ("patients.update",)),
     Route(
@@ -125,7 +140,7 @@ ROUTES: tuple[Route, ...] = (
         "DoctorAvailability",
         ANY_USER,
         NOT_PATIENT_DATA,
-        ("doctors.read", "slots.read", "settings.read"),
+        ("doctors.read_with_settings", "slots.read"),
     ),
     Route(
         "POST",
@@ -161,7 +176,7 @@ ROUTES: tuple[Route, ...] = (
         "BookAppointment",
         _roles(S, P),
         "appointment.book",
-        ("doctors.read", "settings.read", "appointments.book"),
+        ("doctors.read", "settings.read", "settings.check", "appointments.book"),
         keyed=True,
     ),
     Route(
@@ -178,7 +193,14 @@ ROUTES: tuple[Route, ...] = (
         "UpdateAppointment",
         _roles(S, D),
         "appointment.update",
-        ("appointments.read", "doctors.read", "settings.read", "appointments.change", "appointments.status"),
+        (
+            "appointments.read",
+            "doctors.read",
+            "settings.read",
+            "settings.check",
+            "appointments.change",
+            "appointments.status",
+        ),
     ),
     Route(
         "POST",
@@ -186,7 +208,7 @@ ROUTES: tuple[Route, ...] = (
         "CancelAppointment",
         _roles(S, P),
         "appointment.cancel",
-        ("appointments.read", "settings.read", "appointments.cancel"),
+        ("appointments.read", "settings.read", "settings.check", "appointments.cancel"),
         keyed=True,
     ),
     Route(
@@ -195,7 +217,7 @@ ROUTES: tuple[Route, ...] = (
         "BookSeries",
         _roles(S, P),
         "series.book",
-        ("doctors.read", "settings.read", "appointments.book"),
+        ("doctors.read", "settings.read", "settings.check", "appointments.book", "slots.read_many"),
         keyed=True,
     ),
     Route(
@@ -212,11 +234,18 @@ ROUTES: tuple[Route, ...] = (
         "CancelSeries",
         _roles(S, P),
         "series.cancel",
-        ("appointments.by_series", "settings.read", "appointments.cancel"),
+        ("appointments.by_series", "settings.read", "settings.check", "appointments.cancel"),
         keyed=True,
     ),
     # ------------------------------------------------------------------ holds
-    Route("POST", "/holds", "PlaceHold", _roles(S, P), "hold.place", ("doctors.read", "settings.read", "holds.place")),
+    Route(
+        "POST",
+        "/holds",
+        "PlaceHold",
+        _roles(S, P),
+        "hold.place",
+        ("doctors.read", "settings.read", "settings.check", "quota.read", "holds.place"),
+    ),
     Route("GET", "/holds/{hold_id}", "GetHold", _roles(S, P), "hold.read", ("holds.read",)),
     Route(
         "POST",
@@ -224,7 +253,7 @@ ROUTES: tuple[Route, ...] = (
         "ConfirmHold",
         _roles(S, P),
         "hold.confirm",
-        ("holds.read", "doctors.read", "settings.read", "holds.confirm", "appointments.read"),
+        ("holds.read", "doctors.read", "settings.read", "settings.check", "holds.confirm", "appointments.read"),
         keyed=True,
     ),
     Route("DELETE", "/holds/{hold_id}", "ReleaseHold", _roles(S, P), "hold.release", ("holds.read", "holds.end")),
@@ -235,7 +264,7 @@ ROUTES: tuple[Route, ...] = (
         "JoinWaitlist",
         _roles(S, P),
         "waitlist.join",
-        ("patients.read", "doctors.read", "waitlist.create"),
+        ("patients.read", "doctors.read", "settings.read", "waitlist.create"),
     ),
     Route("GET", "/waitlist/{entry_id}", "GetWaitlistEntry", _roles(S, P), "waitlist.read", ("waitlist.read",)),
     Route(
@@ -263,7 +292,7 @@ ROUTES: tuple[Route, ...] = (
         "FhirReadPatient",
         _roles(S, P, D),
         "fhir.patient.read",
-        ("patients.read", "links.read", "doctors.read"),
+        ("patients.read", "links.read", "doctors.read", "settings.read", "appointments.by_patient"),
     ),
     Route(
         "GET", "/fhir/Practitioner/{doctor_id}", "FhirReadPractitioner", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)
@@ -276,7 +305,7 @@ ROUTES: tuple[Route, ...] = (
         "FhirSearchSlot",
         ANY_USER,
         NOT_PATIENT_DATA,
-        ("doctors.read", "slots.read", "settings.read"),
+        ("doctors.read_with_settings", "slots.read"),
     ),
     Route(
         "GET",

@@ -59,7 +59,16 @@ class Worker:
 
 FREED_TIME = ("AppointmentCancelled", "AppointmentRescheduled", "HoldReleased", "HoldExpired")
 # the waitlist matcher's grants (clinic.services.waitlist.offer_freed_time)
-_MATCHER = ("waitlist.queue", "doctors.read", "settings.read", "slots.read", "holds.offer")
+# offers and expired entries are on the patient's trail as the service's (audit.append)
+_MATCHER = (
+    "waitlist.queue",
+    "doctors.read",
+    "settings.read",
+    "settings.check",
+    "slots.read",
+    "holds.offer",
+    "audit.append",
+)
 
 WORKERS: tuple[Worker, ...] = (
     Worker(
@@ -99,8 +108,8 @@ WORKERS: tuple[Worker, ...] = (
     Worker(
         "ExpireHold",
         (Scheduled(),),
-        ("holds.read", "holds.end"),
-        "A hold whose time has come: recorded expired, what it still holds freed",
+        ("holds.read", "holds.end", "audit.append"),
+        "A hold whose time has come: recorded expired (on the patient's trail), what it still holds freed",
     ),
     Worker("OfferWaitlist", (Rule(FREED_TIME),), _MATCHER, "Freed time offered to the oldest fitting waitlist entry"),
     Worker(

@@ -18,7 +18,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from clinic.config import settings
 from clinic.data import audit_log, ledger, locks
-from clinic.data.dynamo import batch_get, page_args, plain, table
+from clinic.data.dynamo import batch_get, batch_get_keys, page_args, plain, table
 from clinic.data.transactions import Failed, Transaction
 
 SCHEDULE_INDEX = "doctor_schedule"  # sparse: only appointments that are not cancelled carry schedule_doctor_id
@@ -136,6 +136,32 @@ class AppointmentStore:
         )
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
+    def links_doctor(self, patient_id: str, doctor_id: str, since: datetime) -> bool:
+        """Whether the patient has an appointment with the doctor that is booked or arrived, or one (not
+        cancelled) that starts from ``since`` on: a doctor's access window (API.md v1.2). Queries of the
+        patient's own appointments (an index: eventually consistent, but only a just-made change could
+        be missed, and the doctor–patient link item read before this is consistent)."""
+        recent = Key("patient_id").eq(patient_id) & Key("start_at").gte(iso(since))
+        if self._any(recent, Attr("doctor_id").eq(doctor_id) & Attr("status").ne("cancelled")):
+            return True
+        older = Key("patient_id").eq(patient_id) & Key("start_at").lt(iso(since))
+        return self._any(older, Attr("doctor_id").eq(doctor_id) & Attr("status").is_in(["booked", "arrived"]))
+
+    def _any(self, condition, matching) -> bool:
+        kwargs: dict[str, Any] = {
+            "IndexName": PATIENT_INDEX,
+            "KeyConditionExpression": condition,
+            "FilterExpression": matching,
+            "ProjectionExpression": "id",
+        }
+        while True:
+            answer = self._table.query(**kwargs)
+            if answer.get("Items"):
+                return True
+            if "LastEvaluatedKey" not in answer:
+                return False
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def series(self, series_id: str) -> list[dict[str, Any]]:
         """A series' occurrences, by start (an index Query: eventually consistent)."""
         items: list[dict] = []
@@ -160,6 +186,25 @@ class AppointmentStore:
             if "LastEvaluatedKey" not in answer:
                 return taken
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def snapshot(
+        self, doctor_id: str, patient_id: str, spans: list[Occupancy], now: int
+    ) -> tuple[dict[str, str], dict[str, str], int]:
+        """As stored now, in one consistent BatchGetItem: the doctor's taken cells (buffers included)
+        and the patient's in the hours the spans touch, and the patient's open appointments. A refused
+        series reads it to name its lowest failing occurrence."""
+        doctor, patient = locks.doctor_owner(doctor_id), locks.patient_owner(patient_id)
+        hours = {(doctor, locks.hour_key(c)) for s in spans for c in s.doctor_cells()}
+        hours |= {(patient, locks.hour_key(c)) for s in spans for c in s.patient_cells()}
+        keys = [{"owner": o, "hour": h} for o, h in sorted(hours)] + [ledger.open_key(patient_id)]
+        taken: dict[str, dict[str, str]] = {doctor: {}, patient: {}}
+        held = 0
+        for item in batch_get_keys(self.locks_table, keys):
+            if item["hour"] == ledger.OPEN:
+                held = int(item.get("n", 0))
+            else:
+                taken[item["owner"]].update(locks.taken_in(item, now))
+        return taken[doctor], taken[patient], held
 
     # ------------------------------------------------------------------ writes
     def _cells(
@@ -201,12 +246,16 @@ class AppointmentStore:
         limit: int,
         now: int,
         audit_records: list[dict[str, Any]],
+        settings_check: dict[str, Any] | None = None,
     ) -> None:
-        """Book one appointment, or every occurrence of a series, all or nothing (raises Failed)."""
+        """Book one appointment, or every occurrence of a series, all or nothing (raises Failed).
+        ``settings_check``: the condition that the clinic settings planned with are still current."""
         first = appointments[0][0]
         doctor_id, patient_id = first["doctor_id"], first["patient_id"]
         transaction = Transaction()
         transaction.add(check_active(self.doctors_table, doctor_id, doctor_version), "doctor")
+        if settings_check is not None:
+            transaction.add(settings_check, "settings")
         transaction.add(check_active(self.patients_table, patient_id), "patient")
         for index, (appointment, occupancy) in enumerate(appointments):
             item = {**appointment, "schedule_doctor_id": doctor_id, "version": 1}
@@ -236,6 +285,7 @@ class AppointmentStore:
         updated_at: str,
         now: int,
         audit_records: list[dict[str, Any]],
+        settings_check: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":start": iso(new.start),
@@ -262,6 +312,8 @@ class AppointmentStore:
         )
         transaction.add(check_active(self.doctors_table, current["doctor_id"], doctor_version), "doctor")
         transaction.add(check_active(self.patients_table, current["patient_id"]), "patient")
+        if settings_check is not None:
+            transaction.add(settings_check, "settings")
         self._cells(
             transaction, current["id"], Occupancy.of(current), new, current["doctor_id"], current["patient_id"], now
         )
@@ -284,11 +336,15 @@ class AppointmentStore:
         updated_at: str,
         request_mark: str,
         audit_records: list[dict[str, Any]],
+        settings_check: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Cancel one appointment, or several of one patient (a series), all or nothing. ``request_mark``
         identifies the cancelling request (derived from its Idempotency-Key, if any), so that request's
-        retry can tell its own committed cancel from someone else's."""
+        retry can tell its own committed cancel from someone else's. ``settings_check``: when the
+        settings decided it (a patient's cutoff), the condition that they are still current."""
         transaction = Transaction()
+        if settings_check is not None:
+            transaction.add(settings_check, "settings")
         by_doctor: dict[str, int] = {}
         for index, current in enumerate(appointments):
             values: dict[str, Any] = {

@@ -137,18 +137,33 @@ def table(name: str):
 
 
 def batch_get(table_name: str, ids: list[str]) -> list[dict[str, Any]]:
-    """Items by id (consistent reads, 100 keys per call), those that exist, in no particular order.
-    Keys DynamoDB leaves unprocessed (it is throttling) are asked again after a growing pause; the
-    request's deadline bounds the rounds (a call it has no time for ends the request as a 503)."""
+    """Items by id (consistent reads, 100 keys per call), those that exist, in no particular order."""
+    return batch_get_keys(table_name, [{"id": i} for i in ids])
+
+
+def batch_get_keys(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items by key (consistent reads, 100 keys per call), those that exist, in no particular order."""
     found: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 100):
-        request = {table_name: {"Keys": [{"id": i} for i in ids[start : start + 100]], "ConsistentRead": True}}
-        for pause in _unprocessed_pauses():
-            answer = resource().batch_get_item(RequestItems=request)
-            found += plain(answer.get("Responses", {}).get(table_name, []))
-            request = answer.get("UnprocessedKeys") or {}
-            if not request:
-                break
+    for start in range(0, len(keys), 100):
+        found += batch_get_tables({table_name: keys[start : start + 100]}).get(table_name, [])
+    return found
+
+
+def batch_get_tables(keys: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Items of several tables by key in one BatchGetItem (consistent reads; at most 100 keys in all):
+    table → the items that exist. Keys DynamoDB leaves unprocessed (it is throttling) are asked again
+    after a growing pause; the request's deadline bounds the rounds (a call it has no time for ends
+    the request as a 503)."""
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in keys}
+    request = {name: {"Keys": table_keys, "ConsistentRead": True} for name, table_keys in keys.items() if table_keys}
+    for pause in _unprocessed_pauses():
+        if not request:
+            break
+        answer = resource().batch_get_item(RequestItems=request)
+        for name, items in answer.get("Responses", {}).items():
+            found[name] += plain(items)
+        request = answer.get("UnprocessedKeys") or {}
+        if request:
             time.sleep(pause)
     return found
 

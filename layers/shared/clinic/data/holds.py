@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from clinic.config import settings
-from clinic.data import audit_log, ledger, locks
+from clinic.data import audit_log, ledger, locks, quota
 from clinic.data.appointments import Occupancy, check_active
 from clinic.data.dynamo import plain, table
 from clinic.data.transactions import Transaction
@@ -144,10 +144,15 @@ class HoldStore:
         now: int,
         audit_records: list[dict[str, Any]],
         entry_offer: dict[str, Any] | None = None,
+        extra: tuple[tuple[dict[str, Any], str], ...] = (),
     ) -> None:
         """Put the hold and take its cells until it expires (raises transactions.Failed).
-        ``entry_offer``: the waitlist entry this hold is offered to (it must still be waiting)."""
+        ``entry_offer``: the waitlist entry this hold is offered to (it must still be waiting); the
+        entry's waitlist quota cell then counts at least as long as the offer lasts. ``extra``: more
+        (action, role) pairs for the same transaction (the settings' check, the hold quota's cell)."""
         transaction = Transaction()
+        for action, role in extra:
+            transaction.add(action, role)
         transaction.add(check_active(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
         transaction.add(check_active(self.patients_table, hold["patient_id"]), "patient")
         item = {**hold, "version": 1, "purge_at": hold["expires_epoch"] + PURGE_AFTER_SECONDS}
@@ -185,6 +190,14 @@ class HoldStore:
                 },
                 "entry",
             )
+            cell, window_end = entry_offer.get("quota_cell"), entry_offer.get("window_end_epoch")
+            if cell is not None and window_end is not None and hold["expires_epoch"] > window_end:
+                transaction.add(
+                    quota.extend(
+                        hold["patient_id"], quota.WAITLIST, cell, entry_offer["entry_id"], hold["expires_epoch"]
+                    ),
+                    "entry_quota",
+                )
         self._audit(transaction, audit_records)
         transaction.run()
 
@@ -197,9 +210,14 @@ class HoldStore:
         limit: int,
         now: int,
         audit_records: list[dict[str, Any]],
+        extra: tuple[tuple[dict[str, Any], str], ...] = (),
     ) -> None:
-        """Book exactly the held interval for the held patient, atomically, while the hold lasts."""
+        """Book exactly the held interval for the held patient, atomically, while the hold lasts (so
+        its quota cell, and an offer's waitlist cell, are still its own to free). ``extra``: more
+        (action, role) pairs for the same transaction (the settings' check)."""
         transaction = Transaction()
+        for action, role in extra:
+            transaction.add(action, role)
         transaction.add(
             self._hold_moves(
                 hold, "confirmed", now, ", appointment_id = :appointment", {":appointment": appointment["id"]}
@@ -225,8 +243,21 @@ class HoldStore:
         transaction.add(ledger.open_change(self.locks_table, hold["patient_id"], 1, limit), "open")
         transaction.add(ledger.link_change(self.locks_table, hold["doctor_id"], hold["patient_id"], 1), "link")
         self._entry_moves(transaction, hold, "booked", hold["updated_at"])
+        self._free_quota(transaction, hold, entry_leaves=True)
         self._audit(transaction, audit_records)
         transaction.run()
+
+    def _free_quota(self, transaction: Transaction, hold: dict[str, Any], *, entry_leaves: bool) -> None:
+        """Before its expiry, a hold that ends gives back its cell of the patient's hold quota; an offer
+        whose entry leaves the waitlist (booked or cancelled) gives back the entry's cell too."""
+        if hold.get("quota_cell") is not None:
+            transaction.add(quota.free(hold["patient_id"], quota.HOLDS, int(hold["quota_cell"])), "quota")
+        if entry_leaves and hold.get("entry_quota_cell") is not None:
+            cell = int(hold["entry_quota_cell"])
+            transaction.add(
+                quota.free(hold["patient_id"], quota.WAITLIST, cell, holder_id=hold["waitlist_entry_id"]),
+                "entry_quota",
+            )
 
     def held_cells(self, hold: dict[str, Any]) -> dict[str, list[datetime]]:
         """The cells (by owner) this hold still holds: after expiry others may have taken some."""
@@ -266,8 +297,11 @@ class HoldStore:
             now,
             free=self.held_cells(hold),
         )
-        if self._still_offered(hold):  # else the entry has moved on (left the waitlist): nothing to put back
+        still_offered = self._still_offered(hold)
+        if still_offered:  # else the entry has moved on (left the waitlist): nothing to put back
             self._entry_moves(transaction, hold, entry_to, hold["updated_at"])
+        if target == "released":  # an expired hold's quota cell is free already (and may be another's)
+            self._free_quota(transaction, hold, entry_leaves=still_offered and entry_to == "cancelled")
         self._audit(transaction, audit_records)
         transaction.run()
 

@@ -50,13 +50,22 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "doctors.create": (Grant("DoctorsTable", ("PutItem",)),),
     "doctors.list": (Grant("DoctorsTable", ("Scan",)), Grant("DoctorsTable", ("Query",), "by_specialty")),
     "doctors.read": (Grant("DoctorsTable", ("GetItem",)),),
+    # availability: the doctor and the settings, read now, in one BatchGetItem
+    "doctors.read_with_settings": (Grant("DoctorsTable", ("BatchGetItem",)), Grant("SettingsTable", ("BatchGetItem",))),
     "doctors.update": (Grant("DoctorsTable", ("GetItem", "PutItem")),),
     "slots.read": (Grant("SlotLocksTable", ("Query",)),),
+    # a refused series reads the hours its occurrences touch and the patient's open count, at once
+    "slots.read_many": (Grant("SlotLocksTable", ("BatchGetItem",)),),
+    # a patient's quota of live holds or waitlist entries (clinic.data.quota), read before taking a cell
+    "quota.read": (Grant("SlotLocksTable", ("GetItem",)),),
     # doctor–patient links (clinic.data.ledger): may this doctor see this patient; a doctor's patients
     "links.read": (Grant("SlotLocksTable", ("GetItem",)),),
     "links.query": (Grant("SlotLocksTable", ("Query",)),),
     "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
     "settings.read": (Grant("SettingsTable", ("GetItem",)),),
+    # a write planned with this container's copy of the settings proves it current (clinic.data.clinic_settings)
+    "settings.check": (Grant("SettingsTable", ("ConditionCheckItem",)),),
+    # the values and the version copies that writes check, in one transaction
     "settings.update": (Grant("SettingsTable", ("GetItem", "PutItem")),),
     "appointments.read": (Grant("AppointmentsTable", ("GetItem",)),),
     "appointments.read_many": (Grant("AppointmentsTable", ("BatchGetItem",)),),
@@ -111,9 +120,14 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
         Grant("WaitlistTable", ("UpdateItem",)),
     ),
     # the waitlist (clinic.data.waitlist)
-    "waitlist.create": (Grant("WaitlistTable", ("PutItem",)),),
+    # the entry, its cell of the patient's waitlist quota, the settings' check: one transaction
+    "waitlist.create": (
+        Grant("WaitlistTable", ("PutItem",)),
+        Grant("SlotLocksTable", ("GetItem", "UpdateItem")),
+        Grant("SettingsTable", ("ConditionCheckItem",)),
+    ),
     "waitlist.read": (Grant("WaitlistTable", ("GetItem",)),),
-    "waitlist.cancel": (Grant("WaitlistTable", ("UpdateItem",)),),
+    "waitlist.cancel": (Grant("WaitlistTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
     "waitlist.queue": (Grant("WaitlistTable", ("Query",), "doctor_queue"),),
     "waitlist.by_patient": (Grant("WaitlistTable", ("Query",), "patient_entries"),),
     "audit.read": (Grant("AuditTable", ("Query",)),),

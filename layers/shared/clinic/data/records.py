@@ -8,7 +8,9 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from clinic.config import settings
+from clinic.data import audit_log
 from clinic.data.dynamo import batch_get, page_args, plain, table
+from clinic.data.transactions import Failed, Transaction
 
 # Index names, as declared in template.yaml.
 PATIENTS_BY_NAME = "by_family_name"
@@ -25,7 +27,10 @@ class VersionConflict(Exception):
 
 
 class Records:
-    """A table of records keyed by ``id`` with an integer ``version`` for optimistic updates."""
+    """A table of records keyed by ``id`` with an integer ``version`` for optimistic updates.
+
+    A write of patient data passes its audit records: they are put in the same transaction, so the
+    change commits together with its record on the patient's trail, or not at all (API.md v1.2)."""
 
     def __init__(self, table_name: str) -> None:
         self._table = table(table_name)
@@ -34,17 +39,28 @@ class Records:
         item = self._table.get_item(Key={"id": record_id}, ConsistentRead=True).get("Item")
         return plain(item) if item else None
 
-    def create(self, item: dict[str, Any]) -> None:
+    def create(self, item: dict[str, Any], audit_records: list[dict[str, Any]] | None = None) -> None:
         """Put a new record; AlreadyExists if its id is taken (a keyed retry of a committed create)."""
+        new_item = {**item, "version": 1}
+        if audit_records:
+            if not self._with_audit(new_item, "attribute_not_exists(id)", {}, audit_records):
+                raise AlreadyExists()
+            return
         try:
-            self._table.put_item(Item={**item, "version": 1}, ConditionExpression=Attr("id").not_exists())
+            self._table.put_item(Item=new_item, ConditionExpression=Attr("id").not_exists())
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise AlreadyExists() from None
             raise
 
-    def replace(self, item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    def replace(
+        self, item: dict[str, Any], expected_version: int, audit_records: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         new_item = {**item, "version": expected_version + 1}
+        if audit_records:
+            if not self._with_audit(new_item, "version = :v", {":v": expected_version}, audit_records):
+                raise VersionConflict()
+            return new_item
         try:
             self._table.put_item(Item=new_item, ConditionExpression=Attr("version").eq(expected_version))
         except ClientError as error:
@@ -52,6 +68,25 @@ class Records:
                 raise VersionConflict() from None
             raise
         return new_item
+
+    def _with_audit(
+        self, item: dict[str, Any], condition: str, values: dict[str, Any], audit_records: list[dict[str, Any]]
+    ) -> bool:
+        """Put the record under its condition together with its audit records; False if the condition failed."""
+        put: dict[str, Any] = {"TableName": self._table.name, "Item": item, "ConditionExpression": condition}
+        if values:
+            put["ExpressionAttributeValues"] = values
+        transaction = Transaction()
+        transaction.add({"Put": put}, "record")
+        for record in audit_records:
+            transaction.add(audit_log.put_action(settings().audit_table, record), "audit")
+        try:
+            transaction.run()
+        except Failed as failed:
+            if failed.has("record"):
+                return False
+            raise
+        return True
 
     def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Records by id (consistent reads): id → record, for those that exist."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from clinic.config import settings
+from clinic.data import audit_log, quota
 from clinic.data.dynamo import page_args, plain, table
+from clinic.data.transactions import Failed, Transaction
 
 QUEUE_INDEX = "doctor_queue"
 PATIENT_INDEX = "patient_entries"
@@ -31,44 +32,76 @@ def get(entry_id: str) -> dict[str, Any] | None:
     return plain(item) if item else None
 
 
-def create(entry: dict[str, Any]) -> None:
-    """Put a new entry (never over an existing one), waiting in its doctor's queue."""
-    _table().put_item(
-        Item={**entry, "waiting_doctor_id": entry["doctor_id"]}, ConditionExpression="attribute_not_exists(id)"
+def create(
+    entry: dict[str, Any],
+    audit_records: list[dict[str, Any]],
+    extra: tuple[tuple[dict[str, Any], str], ...] = (),
+) -> None:
+    """Put a new entry (never over an existing one), waiting in its doctor's queue, with its audit
+    record and ``extra`` (action, role) pairs (its quota cell, the settings' check) in one transaction
+    (raises transactions.Failed)."""
+    transaction = Transaction()
+    transaction.add(
+        {
+            "Put": {
+                "TableName": settings().waitlist_table,
+                "Item": {**entry, "waiting_doctor_id": entry["doctor_id"]},
+                "ConditionExpression": "attribute_not_exists(id)",
+            }
+        },
+        "entry",
     )
+    for action, role in extra:
+        transaction.add(action, role)
+    _audit(transaction, audit_records)
+    transaction.run()
 
 
-def cancel(entry: dict[str, Any], at: str) -> None:
-    """Leave the waitlist (only a waiting entry: an offered one is left through its hold's release)."""
+def _audit(transaction: Transaction, records: list[dict[str, Any]]) -> None:
+    for record in records:
+        transaction.add(audit_log.put_action(settings().audit_table, record), "audit")
+
+
+def _leaves(entry: dict[str, Any], to: str, at: str) -> dict[str, Any]:
+    """A waiting entry leaves the queue for ``to`` (cancelled, expired)."""
+    return {
+        "Update": {
+            "TableName": settings().waitlist_table,
+            "Key": {"id": entry["id"]},
+            "UpdateExpression": "SET #status = :to, updated_at = :at REMOVE waiting_doctor_id, offer",
+            "ConditionExpression": "#status = :waiting",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":to": to, ":waiting": "waiting", ":at": at},
+        }
+    }
+
+
+def cancel(entry: dict[str, Any], at: str, audit_records: list[dict[str, Any]]) -> None:
+    """Leave the waitlist (only a waiting entry: an offered one is left through its hold's release),
+    giving back its cell of the patient's waitlist quota, with its audit record, in one transaction."""
+    transaction = Transaction()
+    transaction.add(_leaves(entry, "cancelled", at), "entry")
+    if entry.get("quota_cell") is not None:  # only while still its own: past the window it may be another's
+        cell = int(entry["quota_cell"])
+        transaction.add(quota.free(entry["patient_id"], quota.WAITLIST, cell, holder_id=entry["id"]), "quota")
+    _audit(transaction, audit_records)
     try:
-        _table().update_item(
-            Key={"id": entry["id"]},
-            UpdateExpression="SET #status = :cancelled, updated_at = :at REMOVE waiting_doctor_id, offer",
-            ConditionExpression="#status = :waiting",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":cancelled": "cancelled", ":waiting": "waiting", ":at": at},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise Changed() from None
-        raise
+        transaction.run()
+    except Failed:
+        raise Changed() from None
 
 
-def expire(entry: dict[str, Any], at: str) -> None:
+def expire(entry: dict[str, Any], at: str, audit_records: list[dict[str, Any]]) -> None:
     """Record that a waiting entry's window has passed, taking it out of the doctor's queue (an
-    expired entry left there would be read, and skipped, by every matcher run ahead of newer ones)."""
+    expired entry left there would be read, and skipped, by every matcher run ahead of newer ones).
+    Its quota cell stopped counting when the window ended: nothing to give back."""
+    transaction = Transaction()
+    transaction.add(_leaves(entry, "expired", at), "entry")  # the window (``to``, never changed): the caller's
+    _audit(transaction, audit_records)
     try:
-        _table().update_item(
-            Key={"id": entry["id"]},
-            UpdateExpression="SET #status = :expired, updated_at = :at REMOVE waiting_doctor_id",
-            ConditionExpression="#status = :waiting",  # the window (``to``, never changed) is checked by the caller
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":expired": "expired", ":waiting": "waiting", ":at": at},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise Changed() from None
-        raise
+        transaction.run()
+    except Failed:
+        raise Changed() from None
 
 
 def queue(doctor_id: str, limit: int, start_key: dict | None = None) -> tuple[list[dict[str, Any]], dict | None]:

@@ -27,6 +27,8 @@ class Policy:
     max_advance_days: int = 365
     patient_change_cutoff_minutes: int = 0
     max_open_appointments_per_patient: int = 20
+    max_holds_per_patient: int = 2
+    max_waitlist_entries_per_patient: int = 5
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> Policy:

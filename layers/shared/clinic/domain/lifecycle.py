@@ -3,6 +3,9 @@ Every other transition is refused; cancelled, fulfilled and noshow are final."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     "booked": frozenset({"arrived", "cancelled", "noshow"}),
     "arrived": frozenset({"fulfilled"}),
@@ -33,3 +36,14 @@ def cancellable() -> frozenset[str]:
 
 def frees_a_place(current: str, target: str) -> bool:
     return current in OPEN and target not in OPEN
+
+
+def earliest_change(target: str, start: datetime, time_zone: str) -> datetime:
+    """When a doctor may first make this status change (API.md v1.2; staff are not limited):
+    ``arrived`` from 00:00 of the appointment's local day in the doctor's zone, ``fulfilled`` and
+    ``noshow`` once its start has passed."""
+    if target == "arrived":
+        zone = ZoneInfo(time_zone)
+        day = start.astimezone(zone).date()
+        return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+    return start

@@ -27,6 +27,25 @@ BOUNDS: dict[str, tuple[int, int, int, str]] = {
     "hold_minutes": (1, 60, 5, "How long a hold lasts."),
     "waitlist_offer_minutes": (5, 1440, 60, "How long a waitlist offer (a hold) lasts."),
     "reminder_lead_minutes": (0, 10080, 1440, "When the reminder event fires before a booked appointment; 0 = none."),
+    "doctor_access_days": (
+        1,
+        3650,
+        365,
+        "A doctor reads a patient's record while an appointment with them is booked or arrived, or started"
+        " within this many days.",
+    ),
+    "max_holds_per_patient": (
+        1,
+        20,
+        2,
+        "A patient never has more live holds placed with POST /holds (TOO_MANY_HOLDS).",
+    ),
+    "max_waitlist_entries_per_patient": (
+        1,
+        50,
+        5,
+        "A patient never has more waitlist entries waiting or offered (TOO_MANY_WAITLIST_ENTRIES).",
+    ),
 }
 DEFAULTS = {name: default for name, (_, _, default, _) in BOUNDS.items()}
 
@@ -46,6 +65,9 @@ class SettingsUpdate(RequestModel):
     hold_minutes: int | None = _field("hold_minutes", True)
     waitlist_offer_minutes: int | None = _field("waitlist_offer_minutes", True)
     reminder_lead_minutes: int | None = _field("reminder_lead_minutes", True)
+    doctor_access_days: int | None = _field("doctor_access_days", True)
+    max_holds_per_patient: int | None = _field("max_holds_per_patient", True)
+    max_waitlist_entries_per_patient: int | None = _field("max_waitlist_entries_per_patient", True)
 
     @model_validator(mode="after")
     def _something_not_null(self) -> SettingsUpdate:
@@ -65,4 +87,7 @@ class SettingsOut(ResponseModel):
     hold_minutes: int = _field("hold_minutes", False)
     waitlist_offer_minutes: int = _field("waitlist_offer_minutes", False)
     reminder_lead_minutes: int = _field("reminder_lead_minutes", False)
+    doctor_access_days: int = _field("doctor_access_days", False)
+    max_holds_per_patient: int = _field("max_holds_per_patient", False)
+    max_waitlist_entries_per_patient: int = _field("max_waitlist_entries_per_patient", False)
     updated_at: datetime | None = Field(default=None, description="When staff last changed them; null: defaults")

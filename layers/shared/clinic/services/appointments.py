@@ -28,6 +28,7 @@ from clinic.errors import (
     PatientUnavailable,
     ServiceUnavailable,
     SlotUnavailable,
+    TooEarly,
     TooLateToChange,
     TooManyAppointments,
     ValidationFailed,
@@ -93,17 +94,30 @@ def _occurrence_error(error: ApiError, index: int | None) -> ApiError:
     return error
 
 
+def _over_the_limit() -> TooManyAppointments:
+    return TooManyAppointments(detail="the patient already has the most open appointments the clinic allows")
+
+
 def _plan(
     doctor: dict[str, Any],
-    starts: list[datetime],
+    starts: list[datetime | None],
     body: AppointmentCreate,
     policy: booking.Policy,
     who: Caller,
     now: datetime,
     in_series: bool,
-) -> list[booking.Booking]:
-    planned = []
+) -> tuple[list[booking.Booking], tuple[int, ApiError] | None]:
+    """Each start checked by the booking rules, in order: the plans up to the first that fails, and
+    that failure (its index and error), if any. A start that does not exist (``None``: a
+    daylight-saving gap) fails; so does a series' occurrence at or past the open-appointment limit,
+    after its own rules (as a single booking meets the rules before the limit)."""
+    planned: list[booking.Booking] = []
     for index, start in enumerate(starts):
+        if start is None:
+            return planned, (
+                index,
+                invalid("start", "this local time does not exist on that day (a daylight-saving change)"),
+            )
         try:
             planned.append(
                 booking.check_bookable(
@@ -117,8 +131,10 @@ def _plan(
                 )
             )
         except ApiError as error:
-            raise _occurrence_error(error, index if in_series else None) from None
-    return planned
+            return planned, (index, error)
+        if in_series and index >= policy.max_open_appointments_per_patient:
+            return planned[:-1], (index, _over_the_limit())
+    return planned, None
 
 
 def _new_appointment(
@@ -143,35 +159,44 @@ def _new_appointment(
         item["series_id"] = series_id
     if body.reason is not None:
         item["reason"] = body.reason
-    return item, Occupancy(plan.interval.start, plan.interval.end, plan.buffer_before, plan.buffer_after)
+    return item, _occupancy(plan)
+
+
+def _occupancy(plan: booking.Booking) -> Occupancy:
+    return Occupancy(plan.interval.start, plan.interval.end, plan.buffer_before, plan.buffer_after)
 
 
 def _book(
     body: AppointmentCreate, who: Caller, starts_of: Any, series_id: str | None
 ) -> tuple[list[dict[str, Any]], bool]:
     """Book every start ``starts_of(doctor)`` names, all or nothing; answers the stored appointments, and
-    whether they were booked by an earlier attempt of this keyed request (nothing new to count)."""
+    whether they were booked by an earlier attempt of this keyed request (nothing new to count).
+
+    Planned on this container's copies of the doctor and the settings; the transaction checks both
+    are current (else they are read again and the booking planned again), and a refusal planned on
+    a copy is checked against fresh reads before it is given. In a series the answer is the lowest
+    occurrence that cannot be booked, for any reason (API.md v1.2)."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
-    audit.touched(patient_id, doctor_id=doctor_id)  # allowed to act for this patient: on their trail
-    policy = clinic_settings.policy()
+    audit.touched(patient_id, doctor_id=doctor_id)
+    values, settings_fresh = clinic_settings.for_write(), False
     doctor, fresh = doctors.for_booking(doctor_id)
     in_series = series_id is not None
     for _ in range(_ATTEMPTS + 1):
         now = now_utc()
-        try:
-            starts = starts_of(doctor)
-            if len(starts) > policy.max_open_appointments_per_patient:
-                index = policy.max_open_appointments_per_patient
-                raise _occurrence_error(
-                    TooManyAppointments(detail="the series would exceed the patient's open appointment limit"), index
+        policy = clinic_settings.policy_of(values)
+        planned, failure = _plan(doctor, starts_of(doctor), body, policy, who, now, in_series)
+        if failure is not None:
+            if not (fresh and settings_fresh):  # refused on a copy: check fresh ones first
+                doctor, fresh = doctors.load(doctor_id), True
+                values, settings_fresh = clinic_settings.fresh(), True
+                continue
+            index, error = failure
+            if in_series and index > 0:  # an earlier occurrence may fail for its time or the limit
+                index, error = min(
+                    [(index, error), *_unavailable(planned, doctor_id, patient_id, policy, now)], key=lambda c: c[0]
                 )
-            planned = _plan(doctor, starts, body, policy, who, now, in_series)
-        except ApiError:
-            if fresh:
-                raise
-            doctor, fresh = doctors.load(doctor_id), True  # refused on a cached copy: check a fresh one
-            continue
+            raise _occurrence_error(error, index if in_series else None)
         created_at = utc_iso(now)
         appointments = [
             _new_appointment(body, plan, new_id(f"occurrence-{i}") if in_series else new_id(), series_id, created_at)
@@ -180,15 +205,28 @@ def _book(
         records = audit.in_transaction(patient_id, 201, appointment_id=appointments[0][0]["id"], doctor_id=doctor_id)
         try:
             storage.AppointmentStore().book(
-                appointments, int(doctor["version"]), policy.max_open_appointments_per_patient, _epoch(now), records
+                appointments,
+                int(doctor["version"]),
+                policy.max_open_appointments_per_patient,
+                _epoch(now),
+                records,
+                clinic_settings.check(doctor_id, values),
             )
         except Failed as failed:
-            if failed.has("doctor"):
-                doctor, fresh = fresh_doctor(failed.item("doctor"), doctor_id), True
-                continue  # the calendar changed since this container read it: plan again
+            if failed.has("doctor") or failed.has("settings"):  # changed since this container read them
+                if failed.has("doctor"):
+                    doctor, fresh = fresh_doctor(failed.item("doctor"), doctor_id), True
+                if failed.has("settings"):
+                    values, settings_fresh = clinic_settings.fresh(), True
+                continue
             if failed.has("appointment"):
                 return _own_earlier_booking(appointments), True
-            raise refusal(failed, in_series) from None
+            if failed.has("patient"):
+                raise _patient_refusal(failed) from None
+            found = _refusals(failed, policy.max_open_appointments_per_patient)
+            if in_series:
+                found += _unavailable(planned, doctor_id, patient_id, policy, now)
+            raise _answer_refusal(found, index_named=in_series) from None
         except StillConflicting:
             raise contended() from None
         except TooLarge:
@@ -198,6 +236,26 @@ def _book(
             ) from None
         return [{**a, "version": 1} for a, _ in appointments], False
     raise contended()
+
+
+def _unavailable(
+    planned: list[booking.Booking], doctor_id: str, patient_id: str, policy: booking.Policy, now: datetime
+) -> list[tuple[int, ApiError]]:
+    """The lowest planned occurrence that storage would refuse now — its doctor's time (buffers
+    included) or the patient's taken, or past the patient's open-appointment limit — read once, on a
+    refused series' path only (nothing is written)."""
+    if not planned:
+        return []
+    spans = [_occupancy(plan) for plan in planned]
+    doctor_taken, patient_taken, held = storage.AppointmentStore().snapshot(doctor_id, patient_id, spans, _epoch(now))
+    for index, span in enumerate(spans):
+        if any(cell_name(cell) in doctor_taken for cell in span.doctor_cells()):
+            return [(index, _busy("doctor"))]
+        if any(cell_name(cell) in patient_taken for cell in span.patient_cells()):
+            return [(index, _busy("patient"))]
+        if held + index + 1 > policy.max_open_appointments_per_patient:
+            return [(index, _over_the_limit())]
+    return []
 
 
 def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
@@ -211,14 +269,8 @@ def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
 def book_series(body: SeriesCreate, who: Caller) -> dict[str, Any]:
     series_id = new_id("series")
 
-    def starts_of(doctor: dict[str, Any]) -> list[datetime]:
-        found = series.occurrences(body.start, doctor["time_zone"], body.repeat.every_weeks, body.repeat.count)
-        missing = [i for i, start in enumerate(found) if start is None]
-        if missing:
-            raise _occurrence_error(
-                invalid("start", "this local time does not exist on that day (a daylight-saving change)"), missing[0]
-            )
-        return found
+    def starts_of(doctor: dict[str, Any]) -> list[datetime | None]:
+        return series.occurrences(body.start, doctor["time_zone"], body.repeat.every_weeks, body.repeat.count)
 
     booked, replayed = _book(body, who, starts_of, series_id)
     if not replayed:
@@ -253,32 +305,42 @@ def _own_earlier_booking(appointments: list[tuple[dict, Occupancy]]) -> list[dic
     return earlier
 
 
-def refusal(failed: Failed, in_series: bool) -> ApiError:
-    """The error of a booking refused by its conditions: the patient's existence first, then the first
-    occurrence that failed (its time taken, the patient's, or over the open-appointment limit)."""
-    if failed.has("patient"):
-        return _inactive("patient_id", "patient") if failed.item("patient") else NotFound(detail="patient not found")
-    candidates: list[tuple[int, ApiError]] = []
+def _patient_refusal(failed: Failed) -> ApiError:
+    return _inactive("patient_id", "patient") if failed.item("patient") else NotFound(detail="patient not found")
+
+
+def _refusals(failed: Failed, limit: int) -> list[tuple[int, ApiError]]:
+    """What the failed conditions of a booking refuse, each with the occurrence it names: the first
+    whose doctor's or patient's time is taken, the first past the open-appointment limit."""
+    found: list[tuple[int, ApiError]] = []
     doctor_cells, patient_cells = failed.first("doctor_cells"), failed.first("patient_cells")
     if doctor_cells:
-        candidates.append((doctor_cells.index, _busy("doctor")))
+        found.append((doctor_cells.index, _busy("doctor")))
     if patient_cells:
-        candidates.append((patient_cells.index, _busy("patient")))
+        found.append((patient_cells.index, _busy("patient")))
     if failed.has("open"):
         held = int((failed.item("open") or {}).get("n", 0))
-        limit = clinic_settings.policy().max_open_appointments_per_patient
-        candidates.append(
-            (
-                max(limit - held, 0),
-                TooManyAppointments(detail="the patient already has the most open appointments the clinic allows"),
-            )
-        )
-    if not candidates:
+        found.append((max(limit - held, 0), _over_the_limit()))
+    return found
+
+
+def _answer_refusal(found: list[tuple[int, ApiError]], *, index_named: bool) -> ApiError:
+    """The lowest occurrence's refusal (on a tie, in the order found: the doctor's time, the
+    patient's, the limit), counted when it is a conflict."""
+    if not found:
         return ServiceUnavailable(detail="the booking could not be made; retry", headers={"Retry-After": "1"})
-    index, error = min(candidates, key=lambda c: c[0])
+    index, error = min(found, key=lambda c: c[0])
     if isinstance(error, (SlotUnavailable, PatientUnavailable)):
         count("BookingConflict", reason=error.code)  # the conflict answered, not every one found
-    return _occurrence_error(error, index if in_series else None)
+    return _occurrence_error(error, index if index_named else None)
+
+
+def refusal(failed: Failed, limit: int) -> ApiError:
+    """The error of a single write (a hold, a reschedule) refused by its conditions: the patient's
+    existence first, then its time taken (the doctor's, then the patient's), then the open limit."""
+    if failed.has("patient"):
+        return _patient_refusal(failed)
+    return _answer_refusal(_refusals(failed, limit), index_named=False)
 
 
 # ---------------------------------------------------------------------------- changes
@@ -292,6 +354,7 @@ def update(appointment_id: str, change: AppointmentUpdate, who: Caller) -> tuple
 def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> dict[str, Any]:
     store = storage.AppointmentStore()
     doctor, fresh = None, False
+    values, settings_fresh = clinic_settings.for_write(), False
     for _ in range(_ATTEMPTS + 1):
         current = load(appointment_id)
         access.require_appointment_change(who, current, rescheduling=True)
@@ -304,12 +367,14 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
         now = now_utc()
         start = change.start or parse_utc(current["start_at"])
         duration = change.duration_minutes if change.duration_minutes is not None else current["duration_minutes"]
+        policy = clinic_settings.policy_of(values)
         try:
-            plan = booking.check_bookable(doctor, start, duration, now, policy=clinic_settings.policy())
+            plan = booking.check_bookable(doctor, start, duration, now, policy=policy)
         except ApiError:
-            if fresh:
+            if fresh and settings_fresh:
                 raise
-            doctor, fresh = doctors.load(current["doctor_id"]), True  # refused on a cached copy: check a fresh one
+            doctor, fresh = doctors.load(current["doctor_id"]), True  # refused on copies: check fresh ones
+            values, settings_fresh = clinic_settings.fresh(), True
             continue
         occupancy = Occupancy(
             plan.interval.start,
@@ -322,15 +387,25 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
         )
         try:
             saved = store.reschedule(
-                current, occupancy, int(doctor["version"]), lifecycle.RESCHEDULABLE, utc_iso(now), _epoch(now), records
+                current,
+                occupancy,
+                int(doctor["version"]),
+                lifecycle.RESCHEDULABLE,
+                utc_iso(now),
+                _epoch(now),
+                records,
+                clinic_settings.check(current["doctor_id"], values),
             )
         except Failed as failed:
             if failed.has("appointment"):
                 continue  # changed since we read it: look again
-            if failed.has("doctor"):
-                doctor, fresh = fresh_doctor(failed.item("doctor"), current["doctor_id"]), True
+            if failed.has("doctor") or failed.has("settings"):
+                if failed.has("doctor"):
+                    doctor, fresh = fresh_doctor(failed.item("doctor"), current["doctor_id"]), True
+                if failed.has("settings"):
+                    values, settings_fresh = clinic_settings.fresh(), True
                 continue
-            raise refusal(failed, in_series=False) from None
+            raise refusal(failed, policy.max_open_appointments_per_patient) from None
         except StillConflicting:
             raise contended() from None
         count("AppointmentRescheduled")
@@ -343,6 +418,12 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
     access.require_appointment_change(who, current, rescheduling=False)
     if not lifecycle.can_move(current["status"], target):
         raise InvalidTransition(detail=f"{current['status']} → {target} is not allowed")
+    now = now_utc()
+    if not who.is_staff:  # a doctor: not before its time (staff judge arrivals and no-shows as they see them)
+        zone = doctors.for_booking(current["doctor_id"])[0]["time_zone"]  # a zone never changes after creation
+        if now < lifecycle.earliest_change(target, parse_utc(current["start_at"]), zone):
+            when = "its local day has begun" if target == "arrived" else "it has started"
+            raise TooEarly(detail=f"an appointment can be marked {target} only once {when}")
     records = audit.in_transaction(
         current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
     )
@@ -353,7 +434,7 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
             target,
             lifecycle.predecessors(target),
             lifecycle.frees_a_place(current["status"], target),
-            utc_iso(now_utc()),
+            utc_iso(now),
             mark,
             records,
         )
@@ -368,18 +449,25 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
     return to_out(saved)
 
 
-def _check_cutoff(who: Caller, starts: list[datetime], now: datetime) -> None:
-    cutoff = timedelta(minutes=clinic_settings.policy().patient_change_cutoff_minutes)
+def _cutoff_refusal(who: Caller, starts: list[datetime], now: datetime, values: dict[str, Any]) -> ApiError | None:
+    cutoff = timedelta(minutes=clinic_settings.policy_of(values).patient_change_cutoff_minutes)
     if _notice_applies(who) and any(start - now < cutoff for start in starts):
-        raise TooLateToChange(
+        return TooLateToChange(
             detail="this appointment starts too soon to be changed by the patient; the clinic's staff can"
         )
+    return None
+
+
+def _cancel_checks(who: Caller, doctor_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
+    """A patient's cancel is decided by the settings (the cutoff): its transaction proves them current."""
+    return clinic_settings.check(doctor_id, values) if _notice_applies(who) else None
 
 
 def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str, Any]:
     store = storage.AppointmentStore()
     mark = new_id("cancel")  # the same for every retry of a keyed request, fresh otherwise
-    for _ in range(_ATTEMPTS):
+    values, settings_fresh = clinic_settings.for_write(), False
+    for _ in range(_ATTEMPTS + 1):
         current = load(appointment_id)
         access.require_cancel(who, current)
         if current["status"] == "cancelled" and in_a_keyed_request() and current.get("cancelled_by_request") == mark:
@@ -387,13 +475,28 @@ def cancel(appointment_id: str, request: CancelRequest, who: Caller) -> dict[str
         if not lifecycle.can_move(current["status"], "cancelled"):
             raise InvalidTransition(detail=f"a {current['status']} appointment cannot be cancelled")
         now = now_utc()
-        _check_cutoff(who, [parse_utc(current["start_at"])], now)
+        too_late = _cutoff_refusal(who, [parse_utc(current["start_at"])], now, values)
+        if too_late is not None:
+            if settings_fresh:
+                raise too_late
+            values, settings_fresh = clinic_settings.fresh(), True  # refused on a copy: check fresh settings
+            continue
         records = audit.in_transaction(
             current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
         )
         try:
-            (saved,) = store.cancel([current], lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
-        except Failed:
+            (saved,) = store.cancel(
+                [current],
+                lifecycle.cancellable(),
+                request.reason,
+                utc_iso(now),
+                mark,
+                records,
+                _cancel_checks(who, current["doctor_id"], values),
+            )
+        except Failed as failed:
+            if failed.has("settings"):
+                values, settings_fresh = clinic_settings.fresh(), True
             continue
         except StillConflicting:
             raise contended() from None
@@ -425,20 +528,36 @@ def cancel_series(series_id: str, request: CancelRequest, who: Caller) -> dict[s
     """Cancel every occurrence still booked and not yet started, atomically."""
     store = storage.AppointmentStore()
     mark = new_id("cancel")
-    for _ in range(_ATTEMPTS):
+    values, settings_fresh = clinic_settings.for_write(), False
+    for _ in range(_ATTEMPTS + 1):
         occurrences = _occurrences(series_id)
         access.require_cancel(who, occurrences[0])
         now = now_utc()
         open_ones = [a for a in occurrences if a["status"] == "booked" and parse_utc(a["start_at"]) > now]
         if not open_ones:
             return {"id": series_id, "appointments": [to_out(a) for a in occurrences]}
-        _check_cutoff(who, [parse_utc(a["start_at"]) for a in open_ones], now)
+        too_late = _cutoff_refusal(who, [parse_utc(a["start_at"]) for a in open_ones], now, values)
+        if too_late is not None:
+            if settings_fresh:
+                raise too_late
+            values, settings_fresh = clinic_settings.fresh(), True  # refused on a copy: check fresh settings
+            continue
         records = audit.in_transaction(
             occurrences[0]["patient_id"], 200, appointment_id=open_ones[0]["id"], doctor_id=occurrences[0]["doctor_id"]
         )
         try:
-            cancelled = store.cancel(open_ones, lifecycle.cancellable(), request.reason, utc_iso(now), mark, records)
-        except Failed:
+            cancelled = store.cancel(
+                open_ones,
+                lifecycle.cancellable(),
+                request.reason,
+                utc_iso(now),
+                mark,
+                records,
+                _cancel_checks(who, occurrences[0]["doctor_id"], values),
+            )
+        except Failed as failed:
+            if failed.has("settings"):
+                values, settings_fresh = clinic_settings.fresh(), True
             continue
         except StillConflicting:
             raise contended() from None
@@ -499,7 +618,9 @@ def availability(
 ) -> dict[str, Any]:
     """Free bookable times — grid slots, or starts of the type's duration with its buffers free too —
     never in the past, in time off or outside the policy's horizon, sorted by start."""
-    doctor = doctors.load(doctor_id)  # a fresh read: time off created a moment ago is never offered
+    # read now, together (one call): time off created a moment ago is never offered, and a settings
+    # change that has answered decides at once (a read has no write whose condition would catch a stale copy)
+    doctor, values = doctors.load_with_settings(doctor_id)
     booking.check_span(window_start, window_end, AVAILABILITY_MAX_DAYS)
     if not doctor.get("active", True):
         return {"slots": []}
@@ -509,7 +630,7 @@ def availability(
         window_end,
         now_utc(),
         type_code=type_code,
-        policy=clinic_settings.policy(),
+        policy=clinic_settings.policy_of(values),
         notice_applies=_notice_applies(who),
     )
     return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}

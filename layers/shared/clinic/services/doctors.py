@@ -96,6 +96,26 @@ def load(doctor_id: str) -> dict[str, Any]:
     return remember(item)
 
 
+def load_with_settings(doctor_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The doctor and the clinic settings, both read now, in one call (what availability needs)."""
+    from clinic.config import settings
+    from clinic.services import clinic_settings
+
+    item, values = clinic_settings.fresh_with(settings().doctors_table, require_id(doctor_id, "doctor"))
+    if item is None:
+        forget(doctor_id)
+        raise NotFound(detail="doctor not found")
+    return remember(item), values
+
+
+def is_active(doctor_id: str) -> bool:
+    """Whether the doctor exists and is active, read now (a doctor's token is refused otherwise)."""
+    try:
+        return bool(load(doctor_id).get("active", False))
+    except NotFound:
+        return False
+
+
 def get(doctor_id: str) -> dict[str, Any]:
     return to_out(load(doctor_id))
 

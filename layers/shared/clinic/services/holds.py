@@ -15,10 +15,11 @@ from typing import Any
 
 from clinic import access, audit
 from clinic.data import holds as storage
+from clinic.data import quota
 from clinic.data.appointments import Occupancy, iso
 from clinic.data.transactions import Failed, StillConflicting
 from clinic.domain import booking
-from clinic.errors import ApiError, HoldExpired, InvalidTransition, NotFound, TooManyAppointments
+from clinic.errors import ApiError, HoldExpired, InvalidTransition, NotFound, TooManyAppointments, TooManyHolds
 from clinic.identity import Caller
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.models.holds import HoldConfirm, HoldCreate, HoldOut
@@ -26,6 +27,7 @@ from clinic.observability import count
 from clinic.services import appointments, clinic_settings, doctors, in_a_keyed_request, new_id, require_id
 
 _ATTEMPTS = 3
+SYSTEM_EXPIRY = "hold-expiry"  # the actor of an expiry the service records (the audit trail's actor_sub)
 
 
 def status_of(hold: dict[str, Any], now: datetime) -> str:
@@ -54,24 +56,20 @@ def load(hold_id: str) -> dict[str, Any]:
     return hold
 
 
-def place(
-    body: HoldCreate,
-    who: Caller,
-    *,
-    minutes: int | None = None,
-    entry: dict[str, Any] | None = None,
-    offer_start: datetime | None = None,
-) -> dict[str, Any]:
-    """A hold for ``hold_minutes`` (or ``minutes``: a waitlist offer's), or the booking rules' error.
-    ``entry``: the waitlist entry the hold is offered to, which must still be waiting."""
+def place(body: HoldCreate, who: Caller, *, entry: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A hold for ``hold_minutes``, or the booking rules' error. A hold placed with POST /holds takes a
+    cell of the patient's hold quota (``max_holds_per_patient``, 409 TOO_MANY_HOLDS when none is left).
+    Offered to a waitlist ``entry`` (which must still be waiting), it lasts ``waitlist_offer_minutes``
+    and takes no hold quota: the waitlist limit bounds offers."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
     audit.touched(patient_id, doctor_id=doctor_id)
-    policy = clinic_settings.policy()
-    settings = clinic_settings.cached()
+    values, settings_fresh = clinic_settings.for_write(), False
     doctor, fresh = doctors.for_booking(doctor_id)
-    for _ in range(_ATTEMPTS + 1):
+    held = quota.read(patient_id, quota.HOLDS) if entry is None else {}
+    for _ in range(_ATTEMPTS + 1 + quota_rounds()):
         now = now_utc()
+        policy = clinic_settings.policy_of(values)
         try:
             plan = booking.check_bookable(
                 doctor,
@@ -80,17 +78,19 @@ def place(
                 now,
                 type_code=body.appointment_type,
                 policy=policy,
-                notice_applies=not who.is_staff,
+                notice_applies=who.system or not who.is_staff,  # an offer: the patient confirms it
             )
-        except Exception:
-            if fresh:
+        except ApiError:
+            if fresh and settings_fresh:
                 raise
-            doctor, fresh = doctors.load(doctor_id), True
+            doctor, fresh = doctors.load(doctor_id), True  # refused on copies: check fresh ones first
+            values, settings_fresh = clinic_settings.fresh(), True
             continue
         # Kept to the second, as the slot locks compare whole epoch seconds: expires_at as answered is
         # exactly the instant the time is free again.
         now = now.replace(microsecond=0)
-        expires = now + timedelta(minutes=minutes or int(settings["hold_minutes"]))
+        minutes = values["hold_minutes"] if entry is None else values["waitlist_offer_minutes"]
+        expires = now + timedelta(minutes=int(minutes))
         hold = {
             "id": new_id("hold"),
             "patient_id": patient_id,
@@ -108,9 +108,30 @@ def place(
         }
         if plan.appointment_type:
             hold["appointment_type"] = plan.appointment_type
+        extra = [(clinic_settings.check(doctor_id, values), "settings")]
         offer = None
-        if entry is not None:
+        if entry is None:
+            try:
+                take, cell = quota.take(
+                    patient_id,
+                    quota.HOLDS,
+                    held,
+                    policy.max_holds_per_patient,
+                    hold["id"],
+                    hold["expires_epoch"],
+                    int(now.timestamp()),
+                )
+            except quota.Full:
+                if not settings_fresh:  # refused on a copy: check fresh settings first
+                    values, settings_fresh = clinic_settings.fresh(), True
+                    continue
+                raise TooManyHolds(detail="the patient already has the most live holds the clinic allows") from None
+            hold["quota_cell"] = cell
+            extra.append((take, "quota"))
+        else:
             hold["waitlist_entry_id"] = entry["id"]
+            if entry.get("quota_cell") is not None:
+                hold["entry_quota_cell"] = entry["quota_cell"]
             offer = {
                 "entry_id": entry["id"],
                 "offer": {
@@ -119,8 +140,13 @@ def place(
                     "end": hold["end_at"],
                     "expires_at": hold["expires_at"],
                 },
+                "quota_cell": entry.get("quota_cell"),
+                "window_end_epoch": int(parse_utc(entry["to"]).timestamp()),
             }
-        records = audit.in_transaction(patient_id, 201, doctor_id=doctor_id)
+        if who.system:  # an offer the service makes: on the patient's trail as the service's
+            records = audit.by_the_service(patient_id, "waitlist.offer", 201, actor=who.sub, doctor_id=doctor_id)
+        else:
+            records = audit.in_transaction(patient_id, 201, doctor_id=doctor_id)
         try:
             storage.HoldStore().place(
                 hold,
@@ -130,23 +156,35 @@ def place(
                 int(now.timestamp()),
                 records,
                 entry_offer=offer,
+                extra=tuple(extra),
             )
         except Failed as failed:
-            if failed.has("doctor"):
-                doctor, fresh = appointments.fresh_doctor(failed.item("doctor"), doctor_id), True
+            if failed.has("doctor") or failed.has("settings") or failed.has("quota"):
+                if failed.has("doctor"):
+                    doctor, fresh = appointments.fresh_doctor(failed.item("doctor"), doctor_id), True
+                if failed.has("settings"):
+                    values, settings_fresh = clinic_settings.fresh(), True
+                if failed.has("quota"):  # another hold of the patient's was placed or ended: as it is now
+                    held = failed.item("quota") or quota.read(patient_id, quota.HOLDS)
                 continue
-            if failed.has("entry"):
+            if failed.has("entry") or failed.has("entry_quota"):
                 raise InvalidTransition(detail="the waitlist entry is no longer waiting") from None
             if failed.has("open") and not (failed.has("doctor_cells") or failed.has("patient_cells")):
                 raise TooManyAppointments(
                     detail="the patient already has the most open appointments the clinic allows"
                 ) from None
-            raise appointments.refusal(failed, in_series=False) from None
+            raise appointments.refusal(failed, policy.max_open_appointments_per_patient) from None
         except StillConflicting:
             raise appointments.contended() from None
         count("HoldPlaced")
         return to_out(hold, now)
     raise appointments.contended()
+
+
+def quota_rounds() -> int:
+    """How many times a hold may be planned again because the patient's hold quota changed meanwhile:
+    each such failure means another of the patient's holds was placed or ended, at most the limit."""
+    return 20  # max_holds_per_patient's upper bound
 
 
 def get(hold_id: str, who: Caller) -> dict[str, Any]:
@@ -159,8 +197,9 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
     """Book exactly the held interval; answers the appointment."""
     from clinic.data.appointments import AppointmentStore
 
-    policy = clinic_settings.policy()
+    values = clinic_settings.for_write()
     for _ in range(_ATTEMPTS + 1):
+        policy = clinic_settings.policy_of(values)
         hold = load(hold_id)
         access.require_owner(who, hold, "hold")
         now = now_utc()
@@ -219,15 +258,19 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
                 policy.max_open_appointments_per_patient,
                 int(now.timestamp()),
                 records,
+                extra=((clinic_settings.check(hold["doctor_id"], values), "settings"),),
             )
         except Failed as failed:
-            if failed.has("doctor"):
-                appointments.fresh_doctor(failed.item("doctor"), hold["doctor_id"])
+            if failed.has("doctor") or failed.has("settings"):
+                if failed.has("doctor"):
+                    appointments.fresh_doctor(failed.item("doctor"), hold["doctor_id"])
+                if failed.has("settings"):  # the limit may have changed: plan with the settings as they are
+                    values = clinic_settings.fresh()
                 continue
             if failed.has("hold") or failed.has("doctor_cells") or failed.has("patient_cells"):
                 continue  # changed or expired meanwhile: look again (expired → HOLD_EXPIRED above)
             if failed.has("patient"):
-                raise appointments.refusal(failed, in_series=False) from None
+                raise appointments.refusal(failed, policy.max_open_appointments_per_patient) from None
             if failed.has("open"):
                 raise TooManyAppointments(
                     detail="the patient already has the most open appointments the clinic allows"
@@ -279,8 +322,11 @@ def expire(hold_id: str) -> bool:
         now = now_utc()
         if now < parse_utc(hold["expires_at"]):
             return False
+        records = audit.by_the_service(
+            hold["patient_id"], "hold.expire", 200, actor=SYSTEM_EXPIRY, doctor_id=hold["doctor_id"]
+        )
         try:
-            store.end({**hold, "updated_at": utc_iso(now)}, "expired", int(now.timestamp()), [])
+            store.end({**hold, "updated_at": utc_iso(now)}, "expired", int(now.timestamp()), records)
         except Failed:
             continue
         count("HoldExpired")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from clinic import access, audit, pagination
@@ -39,9 +40,8 @@ def register(body: PatientCreate) -> dict[str, Any]:
         "updated_at": now,
     }
     item.update(_search_keys(item))
-    audit.touched(item["id"])
     try:
-        records.patients().create(item)
+        records.patients().create(item, audit.in_transaction(item["id"], 201))
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
         return to_out(records.patients().get(item["id"]))
     return to_out(item)
@@ -55,19 +55,30 @@ def get(patient_id: str, who: Caller) -> dict[str, Any]:
 def _doctor_is_active(doctor_id: str) -> bool:
     from clinic.services import doctors
 
-    try:
-        return bool(doctors.load(doctor_id).get("active", False))
-    except NotFound:
-        return False
+    return doctors.is_active(doctor_id)
+
+
+def _access_since() -> datetime:
+    """The start of a doctor's access window: ``doctor_access_days`` before now, as set now."""
+    from clinic.services import clinic_settings
+
+    return now_utc() - timedelta(days=int(clinic_settings.fresh()["doctor_access_days"]))
 
 
 def _doctor_sees_patient(doctor_id: str, patient_id: str) -> bool:
-    """While the doctor is active and a non-cancelled appointment links them (clinic.data.ledger)."""
+    """While the doctor is active and the patient has an appointment with them that is booked or
+    arrived, or one that started within the last ``doctor_access_days`` days (API.md v1.2). The
+    doctor–patient link (clinic.data.ledger: any appointment not cancelled) answers most refusals
+    with one consistent read; then the patient's appointments with that doctor decide."""
+    from clinic.data.appointments import AppointmentStore
+
     try:
         patient_id = require_id(patient_id, "patient")
     except NotFound:
         return False
-    return ledger.linked(settings().slot_locks_table, doctor_id, patient_id) and _doctor_is_active(doctor_id)
+    if not ledger.linked(settings().slot_locks_table, doctor_id, patient_id) or not _doctor_is_active(doctor_id):
+        return False
+    return AppointmentStore().links_doctor(patient_id, doctor_id, _access_since())
 
 
 def load(patient_id: str) -> dict[str, Any]:
@@ -88,7 +99,7 @@ def update(patient_id: str, patch: PatientUpdate, who: Caller) -> dict[str, Any]
         merged = {k: v for k, v in merged.items() if v is not None}  # null clears an optional field
         merged.update(_search_keys(merged))
         try:
-            saved = store.replace(merged, expected_version=current["version"])
+            saved = store.replace(merged, current["version"], audit.in_transaction(patient_id, 200))
         except records.VersionConflict:
             continue  # someone else updated it in between: merge again on the fresh record
         return to_out(saved)
@@ -130,7 +141,10 @@ def _search_own_patients(
     start = pagination.decode(criteria.next_token, scope)
     if not _doctor_is_active(doctor_id):
         return {"items": [], "next_token": None}
+    from clinic.data.appointments import AppointmentStore
+
     table_name = settings().slot_locks_table
+    store, since = AppointmentStore(), _access_since()
     found: list[dict[str, Any]] = []
     while True:
         ids, last_key = ledger.linked_patients(table_name, doctor_id, 100, start)
@@ -138,6 +152,8 @@ def _search_own_patients(
         for patient_id in ids:
             patient = patients_by_id.get(patient_id)
             if patient is None or not _matches(patient, prefix, birth_date):
+                continue
+            if not store.links_doctor(patient_id, doctor_id, since):  # outside the doctor's access window
                 continue
             found.append(patient)
             if len(found) == criteria.limit:

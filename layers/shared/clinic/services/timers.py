@@ -35,7 +35,7 @@ def hold_name(hold_id: str) -> str:
 def keep_reminder_in_step(appointment_id: str) -> None:
     """The appointment's reminder fires at start − reminder_lead_minutes if it is booked; else none."""
     appointment = AppointmentStore().get(appointment_id)
-    lead = int(clinic_settings.cached()["reminder_lead_minutes"])
+    lead = int(clinic_settings.fresh()["reminder_lead_minutes"])  # as set now: a change applies at once
     if appointment is None or appointment["status"] != "booked" or lead == 0:
         schedules.delete(reminder_name(appointment_id))
         return
@@ -66,7 +66,7 @@ def expire_hold_at(hold: dict[str, Any]) -> None:
 def send_reminder(appointment_id: str, start_at: str) -> bool:
     """Publish AppointmentReminder if the appointment is still booked for that start and reminders are
     still on (reminder_lead_minutes set to 0 after the timer was set stops it); answers whether."""
-    if int(clinic_settings.cached()["reminder_lead_minutes"]) == 0:
+    if int(clinic_settings.fresh()["reminder_lead_minutes"]) == 0:
         logger.info("reminder not sent: reminders are off", extra={"appointment_id": appointment_id})
         return False
     appointment = AppointmentStore().get(appointment_id)

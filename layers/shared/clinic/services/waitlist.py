@@ -15,9 +15,19 @@ from datetime import datetime
 from typing import Any
 
 from clinic import access, audit, pagination
+from clinic.data import quota
 from clinic.data import waitlist as storage
+from clinic.data.transactions import Failed, StillConflicting
 from clinic.domain import booking
-from clinic.errors import ApiError, InvalidTransition, NotFound, PatientUnavailable, SlotUnavailable, invalid
+from clinic.errors import (
+    ApiError,
+    InvalidTransition,
+    NotFound,
+    PatientUnavailable,
+    SlotUnavailable,
+    TooManyWaitlistEntries,
+    invalid,
+)
 from clinic.identity import STAFF, Caller
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.models.holds import HoldCreate
@@ -26,8 +36,9 @@ from clinic.observability import count, logger
 from clinic.services import clinic_settings, doctors, holds, new_id, require_id
 from clinic.services.appointments import contended, free_bookings
 
-MATCHER = Caller(sub="waitlist-matcher", groups=frozenset({STAFF}))  # offers on the clinic's behalf
+MATCHER = Caller(sub="waitlist-matcher", groups=frozenset({STAFF}), system=True)  # offers on the clinic's behalf
 QUEUE_READ = 50  # waiting entries read at a time, oldest first
+_ATTEMPTS = 3
 QUEUE_PAGES = 20  # at most this many reads per trigger (1,000 entries of one doctor); the rest next time
 
 
@@ -67,6 +78,8 @@ def load(entry_id: str) -> dict[str, Any]:
 
 
 def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
+    """A new waiting entry, taking a cell of the patient's waitlist quota until its window ends
+    (``max_waitlist_entries_per_patient``: 409 TOO_MANY_WAITLIST_ENTRIES when none is left)."""
     from clinic.services import patients  # here: the matcher's functions never read a patient
 
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
@@ -78,24 +91,55 @@ def join(body: WaitlistCreate, who: Caller) -> dict[str, Any]:
         raise invalid("patient_id", "the patient is not active")
     doctor = doctors.load(doctor_id)
     duration, kind = booking.shape(doctor, body.duration_minutes, body.appointment_type)
-    now = utc_iso(now_utc())
-    entry = {
-        "id": new_id(),
-        "patient_id": patient_id,
-        "doctor_id": doctor_id,
-        "from": utc_iso(body.from_),
-        "to": utc_iso(body.to),
-        "duration_minutes": duration,
-        "status": "waiting",
-        "created_at": now,
-        "updated_at": now,
-        "queued_at": f"{now}#{new_id('queue')}",
-    }
-    if kind is not None:
-        entry["appointment_type"] = kind["code"]
-    storage.create(entry)
-    count("WaitlistJoined")
-    return to_out(entry)
+    values, settings_fresh = clinic_settings.for_write(), False
+    entries = quota.read(patient_id, quota.WAITLIST)
+    entry_id = new_id()
+    for _ in range(_ATTEMPTS + quota.MAX_CELLS):
+        now = now_utc()
+        stamp = utc_iso(now)
+        entry = {
+            "id": entry_id,
+            "patient_id": patient_id,
+            "doctor_id": doctor_id,
+            "from": utc_iso(body.from_),
+            "to": utc_iso(body.to),
+            "duration_minutes": duration,
+            "status": "waiting",
+            "created_at": stamp,
+            "updated_at": stamp,
+            "queued_at": f"{stamp}#{new_id('queue')}",
+        }
+        if kind is not None:
+            entry["appointment_type"] = kind["code"]
+        limit = clinic_settings.policy_of(values).max_waitlist_entries_per_patient
+        try:
+            take, cell = quota.take(
+                patient_id, quota.WAITLIST, entries, limit, entry_id, int(body.to.timestamp()), int(now.timestamp())
+            )
+        except quota.Full:
+            if not settings_fresh:  # refused on a copy: check fresh settings first
+                values, settings_fresh = clinic_settings.fresh(), True
+                continue
+            raise TooManyWaitlistEntries(
+                detail="the patient already has the most waitlist entries the clinic allows"
+            ) from None
+        entry["quota_cell"] = cell
+        records = audit.in_transaction(patient_id, 201, doctor_id=doctor_id)
+        try:
+            storage.create(entry, records, ((take, "quota"), (clinic_settings.check(doctor_id, values), "settings")))
+        except Failed as failed:
+            if failed.has("settings"):
+                values, settings_fresh = clinic_settings.fresh(), True
+            if failed.has("quota"):  # another entry of the patient's was added or left: as it is now
+                entries = failed.item("quota") or quota.read(patient_id, quota.WAITLIST)
+            if failed.has("entry"):  # a keyed retry? joining takes no key: an id collision, so retry afresh
+                entry_id = new_id()
+            continue
+        except StillConflicting:
+            raise contended() from None
+        count("WaitlistJoined")
+        return to_out(entry)
+    raise contended()
 
 
 def get(entry_id: str, who: Caller) -> dict[str, Any]:
@@ -121,7 +165,8 @@ def leave(entry_id: str, who: Caller) -> None:
                 if (storage.get(entry["id"]) or {}).get("status") != "cancelled":
                     continue  # the offer had expired: the entry waits again; leave it now
             else:
-                storage.cancel(entry, utc_iso(now_utc()))
+                records = audit.in_transaction(entry["patient_id"], 204, doctor_id=entry["doctor_id"])
+                storage.cancel(entry, utc_iso(now_utc()), records)
         except storage.Changed:
             continue
         count("WaitlistLeft")
@@ -151,11 +196,10 @@ def offer_freed_time(doctor_id: str) -> int:
         return 0
     if not doctor.get("active", False):
         return 0
-    settings = clinic_settings.cached()
-    policy = booking.Policy.of(settings)
+    policy = clinic_settings.policy_of(clinic_settings.fresh())  # which times to try; each offer's write checks
     offers, pages = 0, 1
     while True:
-        offers += _offer_to(entries, doctor, settings, policy)
+        offers += _offer_to(entries, doctor, policy)
         if next_key is None or pages == QUEUE_PAGES:
             if next_key is not None:
                 logger.warning("waitlist queue longer than one run reads", extra={"doctor_id": doctor_id})
@@ -164,17 +208,18 @@ def offer_freed_time(doctor_id: str) -> int:
         pages += 1
 
 
-def _offer_to(
-    entries: list[dict[str, Any]], doctor: dict[str, Any], settings: dict[str, Any], policy: booking.Policy
-) -> int:
+def _offer_to(entries: list[dict[str, Any]], doctor: dict[str, Any], policy: booking.Policy) -> int:
     offers, doctor_id = 0, doctor["id"]
     for entry in entries:
         now = now_utc()
         if entry.get("status") != "waiting":
             continue
         if parse_utc(entry["to"]) <= now:
+            records = audit.by_the_service(
+                entry["patient_id"], "waitlist.expire", 200, actor=MATCHER.sub, doctor_id=doctor_id
+            )
             with contextlib.suppress(storage.Changed):
-                storage.expire(entry, utc_iso(now))
+                storage.expire(entry, utc_iso(now), records)
             continue
         for candidate in _free_times(doctor, entry, policy, now):
             request = HoldCreate(
@@ -188,7 +233,7 @@ def _offer_to(
                 ),
             )
             try:
-                holds.place(request, MATCHER, minutes=int(settings["waitlist_offer_minutes"]), entry=entry)
+                holds.place(request, MATCHER, entry=entry)
             except (SlotUnavailable, PatientUnavailable):
                 continue  # that time went, or the patient is busy then: the next time may do
             except ApiError as refused:

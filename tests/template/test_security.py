@@ -1,6 +1,8 @@
-"""The security issue's template items: an immutable copy of the audit trail outside its table, MFA
-for the workforce, a firewall that keeps one client from starving the others, and service
-principals that only act for this account.
+"""The security issues' template items: an immutable copy of the audit trail outside its table, MFA
+for the workforce, a firewall that keeps one client from starving the others, service principals
+that only act for this account, and (issue 18) the stack's key on the event bus and on every
+schedule's payload, the scheduler's role passed to the scheduler only, and roles bound to the pool
+that issued the token.
 
 Everything here reads template.yaml (there is no S3, WAF or Cognito locally); two tests also run
 SAM's translator and cfn-lint, to check what the template means once SAM has expanded it.
@@ -543,3 +545,37 @@ def test_the_new_resources_exist_with_the_expected_types():
         "AuditArchiveStaleAlarm": "AWS::CloudWatch::Alarm",
     }
     assert {k: resources()[k]["Type"] for k in expected} == expected
+
+
+# ====================================================================== 5. the scheduler's role
+
+
+def function_statements(logical_id: str) -> list[dict]:
+    return [s for p in props(logical_id).get("Policies", []) for s in p["Statement"]]
+
+
+def test_given_any_function_that_passes_a_role_then_only_the_scheduler_role_and_only_to_the_scheduler():
+    passing = {
+        name: s
+        for name, r in resources().items()
+        if r["Type"] == "AWS::Serverless::Function"
+        for s in function_statements(name)
+        if "iam:PassRole" in s["Action"]
+    }
+    assert list(passing) == ["ScheduleTimersFunction"]
+    statement = passing["ScheduleTimersFunction"]
+    assert statement["Action"] == ["iam:PassRole"] and statement["Resource"] == getatt("SchedulerRole")
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+def test_given_sams_translation_then_the_pass_role_condition_reaches_the_functions_role(translated):
+    (role,) = [
+        r for n, r in translated.items() if r["Type"] == "AWS::IAM::Role" and n.startswith("ScheduleTimersFunctionRole")
+    ]
+    found = [
+        s
+        for p in role["Properties"]["Policies"]
+        for s in statements(p["PolicyDocument"])
+        if "iam:PassRole" in as_list(s["Action"])
+    ]
+    assert [s["Condition"] for s in found] == [{"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}]

@@ -132,12 +132,19 @@ SECRETS: dict[str, tuple[str, str]] = {"pagination": ("PaginationSecret", "PAGIN
 @dataclass(frozen=True)
 class Resource:
     """A grant on something other than a table: IAM actions on an ARN, and the variable (if any) that
-    tells the code about it. ``arn`` and ``value`` are "Logical.Attribute" (a GetAtt) or a Sub string."""
+    tells the code about it. ``arn`` and ``value`` are "Logical.Attribute" (a GetAtt) or a Sub string.
+    ``condition`` narrows the grant: (operator, condition key, value) triples, the value a Sub string
+    where it names a resource or pseudo parameter."""
 
     actions: tuple[str, ...]
     arn: str
     variable: str | None = None
     value: str = ""
+    condition: tuple[tuple[str, str, str], ...] = ()
+
+
+# The ARNs of the schedules in the stack's group.
+STACK_SCHEDULES = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*"
 
 
 RESOURCES: dict[str, tuple[Resource, ...]] = {
@@ -161,11 +168,18 @@ RESOURCES: dict[str, tuple[Resource, ...]] = {
                 "scheduler:DeleteSchedule",
                 "scheduler:GetSchedule",
             ),
-            "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*",
+            STACK_SCHEDULES,
             "SCHEDULE_GROUP",
             "${ClinicScheduleGroup}",
         ),
-        Resource(("iam:PassRole",), "SchedulerRole.Arn", "SCHEDULER_ROLE_ARN", "SchedulerRole.Arn"),
+        # the role the scheduler invokes the targets with, handed to EventBridge Scheduler and nothing else
+        Resource(
+            ("iam:PassRole",),
+            "SchedulerRole.Arn",
+            "SCHEDULER_ROLE_ARN",
+            "SchedulerRole.Arn",
+            condition=(("StringEquals", "iam:PassedToService", "scheduler.amazonaws.com"),),
+        ),
         # the published alias (SnapStart runs published versions only)
         Resource((), "", "REMINDER_TARGET_ARN", "${SendReminderFunction.Alias}"),
         Resource((), "", "HOLD_EXPIRY_TARGET_ARN", "${ExpireHoldFunction.Alias}"),

@@ -572,13 +572,17 @@ def in_lambda(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "clinic-test-function")
     monkeypatch.delenv("PAGINATION_SECRET", raising=False)
     monkeypatch.delenv("PAGINATION_SECRET_ARN", raising=False)
+    shared = set(tpl.load()["Globals"]["Function"]["Environment"]["Variables"])
+
+    def own(function: tpl.Function) -> set[str]:
+        return {k for k in function.environment if k not in shared}
 
     def environment(logical_id: str, *, without: tuple[str, ...]) -> dict[str, str]:
         given = {}
-        for key in {k for f in tpl.functions() for k in f.environment if k.endswith(("_TABLE", "_ARN"))}:
+        for key in {k for f in tpl.functions() for k in own(f)}:
             monkeypatch.delenv(key, raising=False)
-        for key in tpl.function(logical_id).environment:
-            if key.endswith(("_TABLE", "_ARN")) and key not in without:
+        for key in own(tpl.function(logical_id)):
+            if key not in without:
                 given[key] = f"value-of-{key.lower()}-{uuid.uuid4().hex[:6]}"
                 monkeypatch.setenv(key, given[key])
         return given
@@ -601,12 +605,15 @@ def in_lambda(monkeypatch):
             ("PATIENTS_TABLE", "PAGINATION_SECRET_ARN"),
             ["PAGINATION_SECRET_ARN", "PATIENTS_TABLE"],
         ),
+        # a background function too: no schedule without the stack's key, no event without the bus
+        ("ScheduleTimersFunction", ("SCHEDULE_KMS_KEY_ARN",), ["SCHEDULE_KMS_KEY_ARN"]),
+        ("PublishEventsFunction", ("EVENT_BUS_NAME",), ["EVENT_BUS_NAME"]),
     ],
 )
 def test_in_lambda_a_function_missing_a_variable_does_not_start(in_lambda, caplog, logical_id, without, missing):
-    """Given a Lambda environment without a table or the pagination secret the route needs, importing
-    the function raises ConfigurationError after exactly one log line naming the missing variables and
-    no value. v1 started anyway (probed) with empty names: the audit write was skipped silently
+    """Given a Lambda environment without a table, the pagination secret, the bus or the schedules' key
+    the function needs, importing the function raises ConfigurationError after exactly one log line
+    naming the missing variables and no value. v1 started anyway (probed) with empty names: the audit write was skipped silently
     (``if not records or not name: return``) and next_token was signed with an empty key."""
     from clinic.config import ConfigurationError
     from clinic.observability import logger
@@ -624,7 +631,12 @@ def test_in_lambda_a_function_missing_a_variable_does_not_start(in_lambda, caplo
 
 
 def test_in_lambda_a_complete_environment_starts(in_lambda, caplog):
-    for logical_id in ("GetPatientFunction", "ListPatientsFunction", "BookAppointmentFunction"):
+    for logical_id in (
+        "GetPatientFunction",
+        "ListPatientsFunction",
+        "BookAppointmentFunction",
+        "ScheduleTimersFunction",
+    ):
         in_lambda(logical_id, without=())
         assert callable(_import_fresh(logical_id).lambda_handler)
 

@@ -198,6 +198,8 @@ def _ref(logical_id: str, template: dict[str, Any]) -> Any:
         return _resource_name(logical_id, "Name", template)
     if kind == "AWS::Scheduler::ScheduleGroup":
         return _resource_name(logical_id, "Name", template)
+    if kind == "AWS::Cognito::UserPool":  # "<region>_<id>", as Cognito's: local tokens name it in iss
+        return f"{REGION}_{logical_id}"
     if kind == "AWS::KMS::Key":  # a key id is a UUID: a stable one per stack and key
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{LOCAL_STACK_NAME}/{logical_id}"))
     return f"local-{logical_id}"
@@ -498,6 +500,13 @@ def functions(template: dict[str, Any] | None = None) -> list[Function]:
             )
         )
     return result
+
+
+def global_environment(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The variables the template's Globals give every function, resolved as the functions get them."""
+    template = template or load()
+    variables = (_globals(template).get("Environment") or {}).get("Variables") or {}
+    return {name: str(resolve(value, template)) for name, value in variables.items()}
 
 
 def function(logical_id: str) -> Function:

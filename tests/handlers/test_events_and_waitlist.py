@@ -13,10 +13,11 @@ import pytest
 
 from clinic import events
 from local_stack import template as tpl
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-events", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-events")
 BUS = "clinic-local-events"
 GROUP = "clinic-local-timers"
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 import pytest
 
 from local_stack import template as tpl
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
@@ -95,7 +96,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
             path,
             body=body,
             query=query,
-            claims=claims or {"sub": "staff-1", "cognito:groups": "staff"},
+            claims=claims or claims_of("staff", sub="staff-1"),
         )
         if key:
             request["headers"]["Idempotency-Key"] = key
@@ -132,14 +133,14 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "GET",
         "/patients/{patient_id}",
         {"patient_id": patient},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )  # a doctor: checks appointments
     call(
         "SearchPatientsFunction",
         "POST",
         "/patients/search",
         body={"family_name_prefix": "ie"},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )  # keeps the doctor's patients
     call("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule", {"doctor_id": doctor}, query=window)
     call("PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments", {"patient_id": patient})
@@ -309,7 +310,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "GET",
         "/fhir/Patient/{patient_id}",
         {"patient_id": patient},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )
     call("FhirReadPractitionerFunction", "GET", "/fhir/Practitioner/{doctor_id}", {"doctor_id": doctor})
     call("FhirReadScheduleFunction", "GET", "/fhir/Schedule/{doctor_id}", {"doctor_id": doctor})

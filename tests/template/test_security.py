@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from clinic import routes, workers
 from local_stack import ROOT
 from local_stack import template as tpl
 
@@ -669,3 +670,36 @@ def test_given_sams_translation_then_the_pass_role_condition_reaches_the_functio
         if "iam:PassRole" in as_list(s["Action"])
     ]
     assert [s["Condition"] for s in found] == [{"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}]
+
+
+# ====================================================================== 6. roles bound to their pool
+def test_given_the_globals_then_every_function_learns_each_pools_issuer_from_the_pool_itself():
+    variables = tpl.load()["Globals"]["Function"]["Environment"]["Variables"]
+    issuer = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"  # as Cognito writes iss
+    assert variables["WORKFORCE_ISSUER"] == {"Fn::Sub": issuer + "${WorkforceUserPool}"}
+    assert variables["PATIENT_ISSUER"] == {"Fn::Sub": issuer + "${UserPool}"}
+
+
+def test_given_the_groups_then_each_is_bound_to_the_issuer_of_the_pool_that_holds_it():
+    from clinic.identity import ISSUER_VARIABLES, POOL_OF_GROUP
+
+    variables = tpl.load()["Globals"]["Function"]["Environment"]["Variables"]
+    pool_of_variable = {v: re.search(r"/\$\{(\w+)\}$", sub_text(variables[v])).group(1) for v in ISSUER_VARIABLES}
+    groups = {
+        r["Properties"]["GroupName"]: r["Properties"]["UserPoolId"]["Ref"]
+        for r in resources().values()
+        if r["Type"] == "AWS::Cognito::UserPoolGroup"
+    }
+    assert {group: pool_of_variable[variable] for group, variable in POOL_OF_GROUP.items()} == groups
+    # and both pools are the ones the API's authorizer trusts
+    authorizer = props("ClinicApi")["Auth"]["Authorizers"]["CognitoAuthorizer"]
+    assert set(pool_of_variable.values()) == {arn["Fn::GetAtt"][0] for arn in authorizer["UserPoolArn"]}
+
+
+def test_given_sams_translation_then_every_function_has_both_issuers(translated):
+    functions = {n: r for n, r in translated.items() if r["Type"] == "AWS::Lambda::Function"}
+    assert len(functions) == len(routes.ROUTES) + len(workers.WORKERS)
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert sub_text(variables["WORKFORCE_ISSUER"]).endswith("/${WorkforceUserPool}"), name
+        assert sub_text(variables["PATIENT_ISSUER"]).endswith("/${UserPool}"), name

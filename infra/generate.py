@@ -121,10 +121,20 @@ def _statements(route: routes.Route | workers.Worker) -> list[dict[str, Any]]:
             )
         for resource in RESOURCES.get(name, ()):
             if resource.actions:
-                statements.append(
-                    {"Effect": "Allow", "Action": list(resource.actions), "Resource": _target(resource.arn)}
-                )
+                statement = {"Effect": "Allow", "Action": list(resource.actions), "Resource": _target(resource.arn)}
+                if resource.condition:
+                    statement["Condition"] = _condition(resource.condition)
+                statements.append(statement)
     return statements
+
+
+def _condition(triples: tuple[tuple[str, str, str], ...]) -> dict[str, dict[str, Any]]:
+    """A Resource's condition as IAM writes it: {operator: {key: value}}, values naming a resource or
+    pseudo parameter as !Sub."""
+    condition: dict[str, dict[str, Any]] = {}
+    for operator, key, value in triples:
+        condition.setdefault(operator, {})[key] = Sub(value) if "${" in value else value
+    return condition
 
 
 def _target(arn: str) -> Any:

@@ -20,7 +20,8 @@ ranges, steps and names; not ``L``, ``W`` or ``#``). ``LOCAL_RATE_SECONDS`` repl
 cron period (tests, demos). A due schedule fires within ~0.5 s of its time (AWS: within its minute)
 and invokes its Lambda target asynchronously (local_stack/async_invoke.py: retries, dead letters);
 an at() schedule with ``ActionAfterCompletion: DELETE`` is then deleted. FlexibleTimeWindow is
-accepted and ignored (fires at the window's start).
+accepted and ignored (fires at the window's start). ``KmsKeyArn`` must look like a KMS key's (or
+alias's) ARN, as AWS checks, is kept and shown by GetSchedule; nothing is encrypted locally.
 
 With a persistent store (``make run`` without --in-memory) the schedules created at run time and
 the groups are kept in ``.local/schedules.json`` (so reminders survive a restart, as the data they
@@ -49,6 +50,7 @@ from local_stack import template as tpl
 LogSink = Callable[[str, str], None]
 Answer = tuple[int, dict[str, str], bytes]
 NAME = re.compile(r"^[0-9a-zA-Z_.\-]{1,64}$")
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9\-]+:\d{12}:(key|alias)/[0-9a-zA-Z-_]*$")  # botocore's model
 TICK_SECONDS = 0.5
 
 
@@ -370,6 +372,9 @@ class Scheduler:
             raise ScheduleError(400, "ValidationException", "Target with Arn and RoleArn is required.")
         if not isinstance(window, dict) or window.get("Mode") not in ("OFF", "FLEXIBLE"):
             raise ScheduleError(400, "ValidationException", "FlexibleTimeWindow.Mode must be OFF or FLEXIBLE.")
+        key = body.get("KmsKeyArn")
+        if key is not None and not (isinstance(key, str) and KMS_KEY_ARN.match(key)):
+            raise ScheduleError(400, "ValidationException", "KmsKeyArn must be the ARN of a KMS key or alias.")
         state = body.get("State") or "ENABLED"
         action = body.get("ActionAfterCompletion") or "NONE"
         if state not in ("ENABLED", "DISABLED") or action not in ("NONE", "DELETE"):
@@ -386,7 +391,7 @@ class Scheduler:
             description=body.get("Description"),
             start_date=body.get("StartDate"),
             end_date=body.get("EndDate"),
-            kms_key_arn=body.get("KmsKeyArn"),
+            kms_key_arn=key,
         )
         if created is not None:
             entry.created = created

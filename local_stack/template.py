@@ -9,6 +9,7 @@ Paths in it (CodeUri, ContentUri) are relative to the template's folder, as for 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -197,6 +198,10 @@ def _ref(logical_id: str, template: dict[str, Any]) -> Any:
         return _resource_name(logical_id, "Name", template)
     if kind == "AWS::Scheduler::ScheduleGroup":
         return _resource_name(logical_id, "Name", template)
+    if kind == "AWS::Cognito::UserPool":  # "<region>_<id>", as Cognito's: local tokens name it in iss
+        return f"{REGION}_{logical_id}"
+    if kind == "AWS::KMS::Key":  # a key id is a UUID: a stable one per stack and key
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{LOCAL_STACK_NAME}/{logical_id}"))
     return f"local-{logical_id}"
 
 
@@ -235,6 +240,9 @@ def _get_att(logical_id: str, attribute: str, template: dict[str, Any]) -> Any:
         return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{_resource_name(logical_id, 'Name', template)}"
     if kind == "AWS::IAM::Role" and attribute == "Arn":
         return f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+    if kind == "AWS::KMS::Key" and attribute in ("Arn", "KeyId"):
+        key_id = _ref(logical_id, template)
+        return key_id if attribute == "KeyId" else f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
     return f"local-{logical_id}.{attribute}"
 
 
@@ -492,6 +500,13 @@ def functions(template: dict[str, Any] | None = None) -> list[Function]:
             )
         )
     return result
+
+
+def global_environment(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The variables the template's Globals give every function, resolved as the functions get them."""
+    template = template or load()
+    variables = (_globals(template).get("Environment") or {}).get("Variables") or {}
+    return {name: str(resolve(value, template)) for name, value in variables.items()}
 
 
 def function(logical_id: str) -> Function:

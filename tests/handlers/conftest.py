@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from local_stack import template as tpl
 from local_stack.tables import ensure_tables
+from tests.claims import claims_of
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -33,6 +34,8 @@ _TEST_ENV = {
     "PAGINATION_SECRET": "test-pagination-secret",
     "POWERTOOLS_METRICS_NAMESPACE": "ClinicAppointments",
     "POWERTOOLS_SERVICE_NAME": "clinic-appointments",
+    # each user pool's issuer, as the template's Globals give it to every function (clinic.identity)
+    **{name: value for name, value in tpl.global_environment().items() if name.endswith("_ISSUER")},
 }
 
 
@@ -114,7 +117,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def staff_claims() -> dict[str, str]:
-    return {"sub": str(uuid.uuid4()), "cognito:groups": "staff"}
+    return claims_of("staff", sub=str(uuid.uuid4()))
 
 
 def event_for(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.claims import claims_of
 from tests.handlers.conftest import empty_tables, event_for
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
@@ -25,9 +26,9 @@ ROLES = ("staff", "doctor", "patient", "nobody")
 def claims(role: str, world: dict) -> dict[str, str]:
     sub = str(uuid.uuid5(uuid.NAMESPACE_URL, role))
     return {
-        "staff": {"sub": sub, "cognito:groups": "staff"},
-        "doctor": {"sub": sub, "cognito:groups": "doctors", "custom:doctor_id": world["D1"]},
-        "patient": {"sub": sub, "cognito:groups": "patients", "custom:patient_id": world["P1"]},
+        "staff": claims_of("staff", sub=sub),
+        "doctor": claims_of("doctor", world["D1"], sub=sub),
+        "patient": claims_of("patient", world["P1"], sub=sub),
         "nobody": {"sub": sub},
     }[role]
 

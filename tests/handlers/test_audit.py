@@ -10,10 +10,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack import template as tpl
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-user-1", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-user-1")
 RECORD_FIELDS = {
     "subject",
     "at",
@@ -31,7 +32,7 @@ RECORD_FIELDS = {
 
 
 def as_patient(patient_id: str) -> dict[str, str]:
-    return {"sub": f"patient-user-{patient_id[:8]}", "cognito:groups": "patients", "custom:patient_id": patient_id}
+    return claims_of("patient", patient_id, sub=f"patient-user-{patient_id[:8]}")
 
 
 def history(invoke, patient_id: str) -> list[dict]:
@@ -127,7 +128,7 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
     )
     path = {"appointment_id": booked["json"]["id"]}
     second = invoke("CreateDoctorFunction", event_for("POST", "/doctors", body=DOCTOR, claims=STAFF))["json"]["id"]
-    other_doctor = {"sub": "doctor-2", "cognito:groups": "doctors", "custom:doctor_id": second}
+    other_doctor = claims_of("doctor", second, sub="doctor-2")
     peek = invoke(
         "GetAppointmentFunction", event_for("GET", "/appointments/{appointment_id}", path, claims=other_doctor)
     )

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.helpers import problem, snapshot
 from tests.handlers.test_appointments import DOCTOR, NY, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-calendar", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-calendar")
 TYPES = [
     {
         "code": "new-patient",
@@ -32,7 +33,7 @@ TYPES = [
 
 
 def as_patient(patient_id):
-    return {"sub": f"p-{patient_id[:6]}", "cognito:groups": "patients", "custom:patient_id": patient_id}
+    return claims_of("patient", patient_id, sub=f"p-{patient_id[:6]}")
 
 
 @pytest.fixture

@@ -12,10 +12,12 @@ import boto3
 import pytest
 
 from clinic import events
+from local_stack import template as tpl
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-events", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-events")
 BUS = "clinic-local-events"
 GROUP = "clinic-local-timers"
 
@@ -457,6 +459,24 @@ def test_a_timer_the_scheduler_cannot_deliver_goes_to_the_dead_letter_queue(invo
         Name=f"reminder-{booked['id']}", GroupName=GROUP
     )
     assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":clinic-local-EventsDeadLetterQueue")
+
+
+def test_every_timer_is_created_with_the_stacks_key(invoke, world):
+    """A schedule's input names the appointment (or hold) and the start: it is kept under the stack's
+    customer-managed key (the function's SCHEDULE_KMS_KEY_ARN), never the scheduler's own key."""
+    booked = world["post"](
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": world["patient"], "doctor_id": world["doctor"], "start": at(world["day"], "16:30")},
+    )
+    invoke.worker(
+        "ScheduleTimersFunction", {"detail-type": "AppointmentBooked", "detail": {"appointment_id": booked["id"]}}
+    )
+    schedule = boto3.client("scheduler", region_name="us-east-1").get_schedule(
+        Name=f"reminder-{booked['id']}", GroupName=GROUP
+    )
+    key = tpl.function("ScheduleTimersFunction").environment["SCHEDULE_KMS_KEY_ARN"]
+    assert key.startswith("arn:aws:kms:") and schedule["KmsKeyArn"] == key
 
 
 def test_joining_the_waitlist_for_an_unknown_or_inactive_patient_is_refused_and_queues_nothing(invoke, world):

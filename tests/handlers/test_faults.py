@@ -17,10 +17,11 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_function
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-1", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-1")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 

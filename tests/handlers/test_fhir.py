@@ -13,22 +13,23 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from clinic.fhir import ERROR_CODE_SYSTEM
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.test_appointments import DOCTOR, NY, PATIENT, at, next_monday
 
 FHIR_JSON = "application/fhir+json"
 HOST = "fhir.clinic.test"
 BASE = f"http://{HOST}/fhir"
-STAFF = {"sub": "staff-fhir", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-fhir")
 LONG = {"code": "long", "name": "Long visit", "duration_minutes": 30, "buffer_after_minutes": 10}
 
 
 def doctor_claims(doctor_id: str) -> dict[str, str]:
-    return {"sub": f"doctor-{doctor_id}", "cognito:groups": "doctors", "custom:doctor_id": doctor_id}
+    return claims_of("doctor", doctor_id, sub=f"doctor-{doctor_id}")
 
 
 def patient_claims(patient_id: str) -> dict[str, str]:
-    return {"sub": f"patient-{patient_id}", "cognito:groups": "patients", "custom:patient_id": patient_id}
+    return claims_of("patient", patient_id, sub=f"patient-{patient_id}")
 
 
 NOBODY = {"sub": "signed-in-no-group"}

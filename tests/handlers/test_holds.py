@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.helpers import problem, snapshot
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-holds", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-holds")
 
 
 def patient_claims(patient_id: str) -> dict[str, str]:
-    return {"sub": f"p-{patient_id[:8]}", "cognito:groups": "patients", "custom:patient_id": patient_id}
+    return claims_of("patient", patient_id, sub=f"p-{patient_id[:8]}")
 
 
 class Clock:

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 
 from clinic import errors as clinic_errors
 from clinic import routes as clinic_routes
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_function
 from tests.handlers.helpers import problem
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, request_id, snapshot
@@ -39,7 +40,7 @@ from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
 MAX_BODY = 64 * 1024
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "20"))
-STAFF = {"sub": "hostile-staff", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="hostile-staff")
 CODES = {
     cls.code
     for cls in vars(clinic_errors).values()
@@ -172,7 +173,7 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
 
 
 def as_patient(w) -> dict[str, str]:
-    return {"sub": "hostile-patient", "cognito:groups": "patients", "custom:patient_id": w["patient_id"]}
+    return claims_of("patient", w["patient_id"], sub="hostile-patient")
 
 
 def path_of(route: clinic_routes.Route, w: dict) -> dict[str, str] | None:

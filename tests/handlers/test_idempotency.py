@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.helpers import problem, snapshot
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "staff-1", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-1")
 
 
 def post(invoke, function, resource, body, key=None, claims=STAFF, path=None, raw=None):
@@ -44,7 +45,7 @@ def test_the_same_key_with_another_body_is_refused(invoke, aws):
 
 def test_keys_are_scoped_to_the_caller(invoke, aws):
     post(invoke, "RegisterPatientFunction", "/patients", PATIENT, key="shared")
-    other_staff = {"sub": "staff-2", "cognito:groups": "staff"}
+    other_staff = claims_of("staff", sub="staff-2")
     second = post(invoke, "RegisterPatientFunction", "/patients", PATIENT, key="shared", claims=other_staff)
     assert second["statusCode"] == 201 and "Idempotent-Replayed" not in second["headers"]
     assert count_items(aws, "PatientsTable") == 2

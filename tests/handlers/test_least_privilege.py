@@ -14,6 +14,7 @@ import pytest
 from clinic import routes
 from clinic.identity import DOCTORS
 from local_stack import template as tpl
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_event
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
@@ -38,8 +39,11 @@ def allowed_by_template() -> dict[str, set[tuple[str, str, str | None]]]:
                     assert statement["Resource"] == {"Ref": "PaginationSecret"}, name  # checked below
                     continue
                 if not all(a.startswith("dynamodb:") for a in statement["Action"]):
-                    # the bus, the scheduler and passing its role: granted only where declared (permissions.py)
-                    assert all(a.split(":")[0] in ("events", "scheduler", "iam") for a in statement["Action"]), name
+                    # the bus, the scheduler, passing its role and the schedules' key: granted only where
+                    # declared (permissions.py; tests/template/test_security.py pins each)
+                    assert all(a.split(":")[0] in ("events", "scheduler", "iam", "kms") for a in statement["Action"]), (
+                        name
+                    )
                     continue
                 targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
                 for action in statement["Action"]:
@@ -96,7 +100,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
             path,
             body=body,
             query=query,
-            claims=claims or {"sub": "staff-1", "cognito:groups": "staff"},
+            claims=claims or claims_of("staff", sub="staff-1"),
         )
         if key:
             request["headers"]["Idempotency-Key"] = key
@@ -133,14 +137,14 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "GET",
         "/patients/{patient_id}",
         {"patient_id": patient},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )  # a doctor: checks appointments
     call(
         "SearchPatientsFunction",
         "POST",
         "/patients/search",
         body={"family_name_prefix": "ie"},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )  # keeps the doctor's patients
     call("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule", {"doctor_id": doctor}, query=window)
     call("PatientAppointmentsFunction", "GET", "/patients/{patient_id}/appointments", {"patient_id": patient})
@@ -180,7 +184,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         {"appointment_id": second},
         body={"reason": "ill"},
         key="c-2",
-        claims={"sub": "p", "cognito:groups": "patients", "custom:patient_id": patient},
+        claims=claims_of("patient", patient, sub="p"),
     )
     call("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log", {"patient_id": patient})
     call("GetSettingsFunction", "GET", "/settings")
@@ -231,7 +235,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         },
     )["id"]
     call("GetSeriesFunction", "GET", "/appointment-series/{series_id}", {"series_id": series})
-    as_the_patient = {"sub": "p", "cognito:groups": "patients", "custom:patient_id": patient}
+    as_the_patient = claims_of("patient", patient, sub="p")
     twice(  # by the patient: the cutoff decides, so the settings are checked in the transaction
         "CancelSeriesFunction",
         "POST",
@@ -325,7 +329,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "GET",
         "/fhir/Patient/{patient_id}",
         {"patient_id": patient},
-        claims={"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor},
+        claims=claims_of("doctor", doctor, sub="d"),
     )
     call("FhirReadPractitionerFunction", "GET", "/fhir/Practitioner/{doctor_id}", {"doctor_id": doctor})
     call("FhirReadScheduleFunction", "GET", "/fhir/Schedule/{doctor_id}", {"doctor_id": doctor})
@@ -342,7 +346,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
 
     # every route a doctor may call reads the doctor's record first (a deactivated doctor's token is refused):
     # each once as the doctor, whatever it then answers for made-up ids and no body
-    as_the_doctor = {"sub": "d", "cognito:groups": "doctors", "custom:doctor_id": doctor}
+    as_the_doctor = claims_of("doctor", doctor, sub="d")
     for route in routes.ROUTES:
         if route.roles and route.roles & {DOCTORS, routes.AUTHENTICATED}:
             current["function"] = route.logical_id

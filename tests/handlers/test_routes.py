@@ -11,10 +11,11 @@ from clinic import access, routes
 from clinic.data.permissions import PERMISSIONS
 from clinic.errors import Forbidden
 from clinic.identity import Caller
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for, load_function
 
 PATIENT_DATA_TABLES = {"PatientsTable", "AppointmentsTable", "AuditTable"}
-STAFF = {"sub": "staff-routes", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-routes")
 
 
 def test_an_undeclared_route_admits_nobody_not_even_staff():

@@ -24,19 +24,20 @@ from collections import Counter
 import pytest
 
 from local_stack import template as tpl
+from tests.claims import PATIENT_ISSUER, WORKFORCE_ISSUER, claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, new_sub, request_id
 from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
 
-STAFF = {"sub": "security-staff", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="security-staff")
 
 
 def as_patient(patient_id: str) -> dict[str, str]:
-    return {"sub": new_sub("patient"), "cognito:groups": "patients", "custom:patient_id": patient_id}
+    return claims_of("patient", patient_id, sub=new_sub("patient"))
 
 
 def as_doctor(doctor_id: str) -> dict[str, str]:
-    return {"sub": new_sub("doctor"), "cognito:groups": "doctors", "custom:doctor_id": doctor_id}
+    return claims_of("doctor", doctor_id, sub=new_sub("doctor"))
 
 
 @pytest.fixture(scope="module")
@@ -359,7 +360,7 @@ def test_groups_are_read_exactly(invoke, aws, world, groups):
     stripped it, so "nurse,staff", "staff x", "[staff doctors]", " staff", "staff," and "staff doctors"
     were all staff and read the access log (200, probed). ("Staff" was refused by v1 too: names were
     already case-sensitive.)"""
-    claims = {"sub": new_sub("odd-groups"), "cognito:groups": groups}
+    claims = claims_of("staff", sub=new_sub("odd-groups"), **{"cognito:groups": groups})
     request = event_for("GET", "/patients/{patient_id}/access-log", {"patient_id": world["P1"]}, claims=claims)
     response = invoke("PatientAccessLogFunction", request)
     assert response["statusCode"] == 403 and response["json"]["code"] == "FORBIDDEN", response
@@ -369,12 +370,64 @@ def test_groups_are_read_exactly(invoke, aws, world, groups):
 
 def test_exact_group_names_still_work(invoke, aws, world):
     for groups in ("staff", "staff,doctors", "doctors,staff"):
-        claims = {"sub": new_sub("staff"), "cognito:groups": groups, "custom:doctor_id": world["D1"]}
+        claims = claims_of("doctor", world["D1"], sub=new_sub("staff"), **{"cognito:groups": groups})
         response = invoke(
             "PatientAccessLogFunction",
             event_for("GET", "/patients/{patient_id}/access-log", {"patient_id": world["P1"]}, claims=claims),
         )
         assert response["statusCode"] == 200, (groups, response)
+
+
+ACCESS_LOG = ("PatientAccessLogFunction", "GET", "/patients/{patient_id}/access-log")
+
+
+@pytest.mark.parametrize(
+    "pool, groups, route, role",
+    [
+        # a patient-pool user put in a "staff" group (the patient pool has no MFA): not staff
+        ("patient", "staff", ACCESS_LOG, "none"),
+        ("patient", "staff,patients", ACCESS_LOG, "patients"),  # only what its pool grants
+        ("patient", "staff", ("ListPatientsFunction", "GET", "/patients"), "none"),
+        # a patient-pool user in "doctors", with a doctor id: not that doctor
+        ("patient", "doctors", ("DoctorScheduleFunction", "GET", "/doctors/{doctor_id}/schedule"), "none"),
+        # a workforce user in "patients", with a patient id: not that patient
+        ("staff", "patients", ("GetPatientFunction", "GET", "/patients/{patient_id}"), "none"),
+    ],
+)
+def test_a_group_from_the_other_pool_grants_nothing(invoke, world, pool, groups, route, role):
+    """Given a token from one user pool whose cognito:groups names a group of the other pool, when it
+    asks for a route only that group may use, then 403, and a patient's trail records the denied
+    attempt in the role the token's own pool gives. Before issue 18 the functions ignored ``iss``: a
+    "staff" group in either pool was staff."""
+    function, method, resource = route
+    ids = {"custom:patient_id": world["P1"], "custom:doctor_id": world["D1"]}
+    claims = claims_of(pool, world["P1"] if pool == "patient" else None, sub=new_sub("other-pool"), **ids)
+    claims["cognito:groups"] = groups
+    params = {
+        k: world["P1" if k == "patient_id" else "D1"] for k in ("patient_id", "doctor_id") if f"{{{k}}}" in resource
+    }
+    day = next_monday(1)
+    query = {"from": at(day, "00:00"), "to": at(day, "23:00")} if resource.endswith("/schedule") else None
+    request = event_for(method, resource, params or None, query=query, claims=claims)
+    response = invoke(function, request)
+    assert response["statusCode"] == 403 and response["json"]["code"] == "FORBIDDEN", response
+    if "patient_id" in params:
+        (record,) = [r for r in trail(invoke, world["P1"]) if r["request_id"] == request_id(request)]
+        assert (record["actor_role"], record["outcome"]) == (role, "denied")
+
+
+def test_the_patient_pool_staff_event_is_refused_as_api_gateway_would_send_it(invoke, world):
+    """events/list_patients-patient_pool_staff.json: claims exactly as API Gateway passes them for a
+    patient-pool user put in a "staff" group. The same claims from the workforce pool list patients."""
+    from tests.handlers.helpers import event
+
+    refused = event("list_patients-patient_pool_staff")
+    assert refused["requestContext"]["authorizer"]["claims"]["iss"] == PATIENT_ISSUER
+    response = invoke("ListPatientsFunction", refused)
+    assert response["statusCode"] == 403 and response["json"]["code"] == "FORBIDDEN", response
+    workforce = dict(refused["requestContext"]["authorizer"]["claims"], iss=WORKFORCE_ISSUER)
+    response = invoke("ListPatientsFunction", event("list_patients-patient_pool_staff", claims=workforce))
+    assert response["statusCode"] == 200, response
 
 
 # ------------------------------------------------------------------------------------------------ 6
@@ -581,13 +634,18 @@ def in_lambda(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "clinic-test-function")
     monkeypatch.delenv("PAGINATION_SECRET", raising=False)
     monkeypatch.delenv("PAGINATION_SECRET_ARN", raising=False)
+    shared = set(tpl.load()["Globals"]["Function"]["Environment"]["Variables"])
+
+    def own(function: tpl.Function) -> set[str]:
+        """Its own variables, and the pools' issuers (in the Globals, needed by every route with a token)."""
+        return {k for k in function.environment if k not in shared or k.endswith("_ISSUER")}
 
     def environment(logical_id: str, *, without: tuple[str, ...]) -> dict[str, str]:
         given = {}
-        for key in {k for f in tpl.functions() for k in f.environment if k.endswith(("_TABLE", "_ARN"))}:
+        for key in {k for f in tpl.functions() for k in own(f)}:
             monkeypatch.delenv(key, raising=False)
-        for key in tpl.function(logical_id).environment:
-            if key.endswith(("_TABLE", "_ARN")) and key not in without:
+        for key in own(tpl.function(logical_id)):
+            if key not in without:
                 given[key] = f"value-of-{key.lower()}-{uuid.uuid4().hex[:6]}"
                 monkeypatch.setenv(key, given[key])
         return given
@@ -610,13 +668,20 @@ def in_lambda(monkeypatch):
             ("PATIENTS_TABLE", "PAGINATION_SECRET_ARN"),
             ["PAGINATION_SECRET_ARN", "PATIENTS_TABLE"],
         ),
+        # a route that needs a token, without a pool's issuer (it could not tell whose group is whose)
+        ("GetPatientFunction", ("WORKFORCE_ISSUER",), ["WORKFORCE_ISSUER"]),
+        ("ListDoctorsFunction", ("PATIENT_ISSUER", "WORKFORCE_ISSUER"), ["PATIENT_ISSUER", "WORKFORCE_ISSUER"]),
+        # a background function too: no schedule without the stack's key, no event without the bus
+        ("ScheduleTimersFunction", ("SCHEDULE_KMS_KEY_ARN",), ["SCHEDULE_KMS_KEY_ARN"]),
+        ("PublishEventsFunction", ("EVENT_BUS_NAME",), ["EVENT_BUS_NAME"]),
     ],
 )
 def test_in_lambda_a_function_missing_a_variable_does_not_start(in_lambda, caplog, logical_id, without, missing):
-    """Given a Lambda environment without a table or the pagination secret the route needs, importing
-    the function raises ConfigurationError after exactly one log line naming the missing variables and
-    no value. v1 started anyway (probed) with empty names: the audit write was skipped silently
-    (``if not records or not name: return``) and next_token was signed with an empty key."""
+    """Given a Lambda environment without a table, the pagination secret, the bus or the schedules' key
+    the function needs, importing the function raises ConfigurationError after exactly one log line
+    naming the missing variables and no value. v1 started anyway (probed) with empty names: the audit
+    write was skipped silently (``if not records or not name: return``) and next_token was signed with
+    an empty key."""
     from clinic.config import ConfigurationError
     from clinic.observability import logger
 
@@ -632,8 +697,18 @@ def test_in_lambda_a_function_missing_a_variable_does_not_start(in_lambda, caplo
     assert all(name in str(raised.value) for name in missing)
 
 
+def test_in_lambda_a_route_without_a_token_starts_without_the_issuers(in_lambda):
+    in_lambda("HealthFunction", without=("WORKFORCE_ISSUER", "PATIENT_ISSUER"))
+    assert callable(_import_fresh("HealthFunction").lambda_handler)
+
+
 def test_in_lambda_a_complete_environment_starts(in_lambda, caplog):
-    for logical_id in ("GetPatientFunction", "ListPatientsFunction", "BookAppointmentFunction"):
+    for logical_id in (
+        "GetPatientFunction",
+        "ListPatientsFunction",
+        "BookAppointmentFunction",
+        "ScheduleTimersFunction",
+    ):
         in_lambda(logical_id, without=())
         assert callable(_import_fresh(logical_id).lambda_handler)
 

@@ -1,6 +1,8 @@
-"""The security issue's template items: an immutable copy of the audit trail outside its table, MFA
-for the workforce, a firewall that keeps one client from starving the others, and service
-principals that only act for this account.
+"""The security issues' template items: an immutable copy of the audit trail outside its table, MFA
+for the workforce, a firewall that keeps one client from starving the others, service principals
+that only act for this account, and (issue 18) the stack's key on the event bus and on every
+schedule's payload, the scheduler's role passed to the scheduler only, and roles bound to the pool
+that issued the token.
 
 Everything here reads template.yaml (there is no S3, WAF or Cognito locally); two tests also run
 SAM's translator and cfn-lint, to check what the template means once SAM has expanded it.
@@ -15,6 +17,7 @@ import subprocess
 
 import pytest
 
+from clinic import routes, workers
 from local_stack import ROOT
 from local_stack import template as tpl
 
@@ -543,3 +546,160 @@ def test_the_new_resources_exist_with_the_expected_types():
         "AuditArchiveStaleAlarm": "AWS::CloudWatch::Alarm",
     }
     assert {k: resources()[k]["Type"] for k in expected} == expected
+
+
+# ====================================================================== 5. the bus, the schedules, their role
+# Events and schedule payloads carry patient, doctor, appointment and hold ids.
+BUS_ARN = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/"
+SCHEDULES = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*"
+ONLY_THESE_SCHEDULES = {"kms:EncryptionContext:aws:scheduler:schedule:arn": {"Fn::Sub": SCHEDULES}}
+VIA_SCHEDULER = {"kms:ViaService": {"Fn::Sub": "scheduler.${AWS::Region}.amazonaws.com"}}
+
+
+def function_statements(logical_id: str) -> list[dict]:
+    return [s for p in props(logical_id).get("Policies", []) for s in p["Statement"]]
+
+
+def test_given_the_event_bus_then_it_is_encrypted_with_the_stacks_key_and_dead_letters_what_fails():
+    bus = props("ClinicEventBus")
+    assert bus["KmsKeyIdentifier"] == getatt("DataKey")
+    # events EventBridge cannot encrypt or decrypt (key disabled, policy broken) are kept, not dropped
+    assert bus["DeadLetterConfig"] == {"Arn": getatt("EventsDeadLetterQueue")}
+    (undelivered,) = statements(props("EventsDeadLetterQueuePolicy")["PolicyDocument"])
+    sources = [sub_text(s) for s in as_list(undelivered["Condition"]["ArnLike"]["aws:SourceArn"])]
+    rules = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ClinicEventBus}/*"
+    assert sorted(sources) == sorted([BUS_ARN + "${ClinicEventBus}", rules])
+
+
+def test_given_the_data_key_then_eventbridge_may_encrypt_with_it_for_this_stacks_bus_only():
+    by_sid = {s["Sid"]: s for s in statements(props("DataKey")["KeyPolicy"])}
+    bus = BUS_ARN + sub_text(props("ClinicEventBus")["Name"])  # the bus by name: its ARN would be a cycle
+    use = by_sid["EventBridgeEncryptsTheBus"]
+    assert use["Principal"] == {"Service": "events.amazonaws.com"} and use["Effect"] == "Allow"
+    assert sorted(as_list(use["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    condition = use["Condition"]["StringEquals"]
+    assert condition["aws:SourceAccount"] == ref("AWS::AccountId")
+    assert sub_text(condition["aws:SourceArn"]) == bus
+    assert sub_text(condition["kms:EncryptionContext:aws:events:event-bus:arn"]) == bus
+    # DescribeKey has no encryption context: a statement of its own, bound to the account, nothing else
+    check = by_sid["EventBridgeChecksTheBusKey"]
+    assert check["Principal"] == {"Service": "events.amazonaws.com"} and as_list(check["Action"]) == ["kms:DescribeKey"]
+    assert check["Condition"] == {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}
+
+
+def test_given_the_publishers_then_put_events_is_all_they_need_on_the_encrypted_bus():
+    """EventBridge encrypts a bus's events as its own principal (the key policy above): a PutEvents
+    caller needs no KMS permission of its own (AWS: eb-encryption-event-bus-cmkey)."""
+    publishers = [n for n, r in resources().items() if r["Type"] == "AWS::Serverless::Function"]
+    publishers = [n for n in publishers if any("events:PutEvents" in s["Action"] for s in function_statements(n))]
+    assert sorted(publishers) == ["PublishEventsFunction", "SendReminderFunction"]
+    for name in publishers:
+        assert not [s for s in function_statements(name) if any(a.startswith("kms:") for a in s["Action"])], name
+
+
+def test_given_the_timers_worker_then_every_schedule_it_makes_carries_the_stacks_key():
+    timers = props("ScheduleTimersFunction")
+    assert timers["Environment"]["Variables"]["SCHEDULE_KMS_KEY_ARN"] == getatt("DataKey")
+    kms = [s for s in function_statements("ScheduleTimersFunction") if any(a.startswith("kms:") for a in s["Action"])]
+    by_actions = {tuple(sorted(s["Action"])): s for s in kms}
+    # AWS (Scheduler guide, "Managing KMS keys"): the principal creating a schedule with a customer
+    # managed key needs kms:DescribeKey, kms:GenerateDataKey and kms:Decrypt, which Scheduler uses
+    # on its behalf (kms:ViaService); the data keys are bound to the schedule's ARN.
+    assert set(by_actions) == {("kms:DescribeKey",), ("kms:Decrypt", "kms:GenerateDataKey")}
+    describe, crypto = by_actions[("kms:DescribeKey",)], by_actions[("kms:Decrypt", "kms:GenerateDataKey")]
+    assert describe["Resource"] == crypto["Resource"] == getatt("DataKey")
+    assert describe["Condition"] == {"StringEquals": VIA_SCHEDULER}
+    assert crypto["Condition"]["StringEquals"] == VIA_SCHEDULER
+    assert crypto["Condition"]["ArnLike"] == ONLY_THESE_SCHEDULES
+    # and no other function may use the key through the scheduler
+    others = [
+        name
+        for name, r in resources().items()
+        if r["Type"] == "AWS::Serverless::Function" and name != "ScheduleTimersFunction"
+        if any(a.startswith("kms:") for s in function_statements(name) for a in s["Action"])
+    ]
+    assert others == []
+
+
+def test_given_the_schedules_code_then_it_creates_and_updates_every_schedule_with_the_key_it_is_given():
+    text = (ROOT / "layers" / "shared" / "clinic" / "data" / "schedules.py").read_text(encoding="utf-8")
+    assert '"KmsKeyArn": os.environ["SCHEDULE_KMS_KEY_ARN"]' in text  # no default: without the key, no schedule
+    assert text.count("create_schedule(**request)") == 1 and text.count("update_schedule(**request)") == 1
+
+
+def test_given_the_scheduler_role_then_it_may_decrypt_only_this_groups_schedule_payloads():
+    (policy,) = props("SchedulerRole")["Policies"]
+    (statement,) = [s for s in statements(policy["PolicyDocument"]) if "aws:scheduler:schedule:arn" in json.dumps(s)]
+    assert as_list(statement["Action"]) == ["kms:Decrypt"] and statement["Resource"] == getatt("DataKey")
+    assert statement["Condition"] == {"ArnLike": ONLY_THESE_SCHEDULES}
+
+
+def test_given_the_data_key_then_scheduler_has_no_service_statement_and_iam_may_grant_its_use():
+    """Scheduler encrypts and decrypts with the caller's and the execution role's IAM permissions (no
+    service principal, no grants), so the key policy must let IAM policies grant the key: the account
+    statement does."""
+    key_statements = statements(props("DataKey")["KeyPolicy"])
+    assert not [s for s in key_statements if "scheduler" in json.dumps(s.get("Principal"))]
+    (account,) = [s for s in key_statements if s["Sid"] == "AccountAdministers"]
+    assert sub_text(account["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+    assert account["Action"] == "kms:*" and "Condition" not in account
+
+
+def test_given_any_function_that_passes_a_role_then_only_the_scheduler_role_and_only_to_the_scheduler():
+    passing = {
+        name: s
+        for name, r in resources().items()
+        if r["Type"] == "AWS::Serverless::Function"
+        for s in function_statements(name)
+        if "iam:PassRole" in s["Action"]
+    }
+    assert list(passing) == ["ScheduleTimersFunction"]
+    statement = passing["ScheduleTimersFunction"]
+    assert statement["Action"] == ["iam:PassRole"] and statement["Resource"] == getatt("SchedulerRole")
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+def test_given_sams_translation_then_the_pass_role_condition_reaches_the_functions_role(translated):
+    (role,) = [
+        r for n, r in translated.items() if r["Type"] == "AWS::IAM::Role" and n.startswith("ScheduleTimersFunctionRole")
+    ]
+    found = [
+        s
+        for p in role["Properties"]["Policies"]
+        for s in statements(p["PolicyDocument"])
+        if "iam:PassRole" in as_list(s["Action"])
+    ]
+    assert [s["Condition"] for s in found] == [{"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}]
+
+
+# ====================================================================== 6. roles bound to their pool
+def test_given_the_globals_then_every_function_learns_each_pools_issuer_from_the_pool_itself():
+    variables = tpl.load()["Globals"]["Function"]["Environment"]["Variables"]
+    issuer = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"  # as Cognito writes iss
+    assert variables["WORKFORCE_ISSUER"] == {"Fn::Sub": issuer + "${WorkforceUserPool}"}
+    assert variables["PATIENT_ISSUER"] == {"Fn::Sub": issuer + "${UserPool}"}
+
+
+def test_given_the_groups_then_each_is_bound_to_the_issuer_of_the_pool_that_holds_it():
+    from clinic.identity import ISSUER_VARIABLES, POOL_OF_GROUP
+
+    variables = tpl.load()["Globals"]["Function"]["Environment"]["Variables"]
+    pool_of_variable = {v: re.search(r"/\$\{(\w+)\}$", sub_text(variables[v])).group(1) for v in ISSUER_VARIABLES}
+    groups = {
+        r["Properties"]["GroupName"]: r["Properties"]["UserPoolId"]["Ref"]
+        for r in resources().values()
+        if r["Type"] == "AWS::Cognito::UserPoolGroup"
+    }
+    assert {group: pool_of_variable[variable] for group, variable in POOL_OF_GROUP.items()} == groups
+    # and both pools are the ones the API's authorizer trusts
+    authorizer = props("ClinicApi")["Auth"]["Authorizers"]["CognitoAuthorizer"]
+    assert set(pool_of_variable.values()) == {arn["Fn::GetAtt"][0] for arn in authorizer["UserPoolArn"]}
+
+
+def test_given_sams_translation_then_every_function_has_both_issuers(translated):
+    functions = {n: r for n, r in translated.items() if r["Type"] == "AWS::Lambda::Function"}
+    assert len(functions) == len(routes.ROUTES) + len(workers.WORKERS)
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert sub_text(variables["WORKFORCE_ISSUER"]).endswith("/${WorkforceUserPool}"), name
+        assert sub_text(variables["PATIENT_ISSUER"]).endswith("/${UserPool}"), name

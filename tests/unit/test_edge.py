@@ -13,6 +13,7 @@ from clinic.domain.people import age_on, name_key, name_shard
 from clinic.errors import NotFound, ValidationFailed
 from clinic.identity import caller_from_claims, caller_from_event, parse_groups
 from clinic.services import require_id
+from tests.claims import PATIENT_ISSUER, WORKFORCE_ISSUER, claims_of
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,9 @@ def pagination_secret(monkeypatch):
     from clinic.config import settings
 
     monkeypatch.setenv("PAGINATION_SECRET", "unit-test-secret")
+    # the pools' issuers, as the template's Globals give them to every function
+    monkeypatch.setenv("WORKFORCE_ISSUER", WORKFORCE_ISSUER)
+    monkeypatch.setenv("PATIENT_ISSUER", PATIENT_ISSUER)
     settings.cache_clear()
     yield
     settings.cache_clear()
@@ -57,14 +61,15 @@ def test_groups_arrive_as_the_rest_authorizer_sends_them(raw, groups):
 def test_a_group_name_that_is_not_exactly_ours_grants_nothing(raw):
     # Given a claim naming a group we do not know (or a near-miss of one of ours), then no role at all
     assert parse_groups(raw) == frozenset()
-    caller = caller_from_claims({"sub": "s", "cognito:groups": raw, "custom:doctor_id": "d", "custom:patient_id": "p"})
-    assert not (caller.is_staff or caller.is_doctor or caller.is_patient) and caller.role == "none"
+    # (from either pool: the names alone are refused)
+    for role in ("staff", "patient"):
+        claims = claims_of(role, "p", **{"cognito:groups": raw, "custom:doctor_id": "d"})
+        caller = caller_from_claims(claims)
+        assert not (caller.is_staff or caller.is_doctor or caller.is_patient) and caller.role == "none"
 
 
 def test_caller_from_cognito_claims():
-    caller = caller_from_claims(
-        {"sub": "s1", "cognito:groups": "patients", "custom:patient_id": "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"}
-    )
+    caller = caller_from_claims(claims_of("patient", "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01", sub="s1"))
     assert caller.is_patient and not caller.is_staff and caller.role == "patients"
     assert caller.patient_id == "7a2c9e14-5b3d-4f8a-a6e1-0c9d8b7f6e01"
 

@@ -317,6 +317,26 @@ def test_the_scheduler_api_answers_botocores_error_shapes():
     assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
 
 
+def test_the_scheduler_keeps_a_schedules_kms_key_and_refuses_one_that_is_not_a_key_arn():
+    """Every schedule the code makes names the stack's key (KmsKeyArn): the local scheduler takes it,
+    shows it as GetSchedule does, and refuses what AWS's model refuses (not a KMS key or alias ARN)."""
+    scheduler = _scheduler()
+    key = tpl.resolve({"Fn::GetAtt": ["DataKey", "Arn"]})  # the real template's key, as a function sees it
+    assert key.startswith("arn:aws:kms:us-east-1:000000000000:key/")
+    request = {"ScheduleExpression": "at(2099-01-01T00:00:00)", "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": TARGET}
+    scheduler.create("with-key", {**request, "KmsKeyArn": key})
+    assert scheduler.get("with-key", None)["KmsKeyArn"] == key
+    scheduler.update("with-key", {**request, "KmsKeyArn": key, "ScheduleExpression": "at(2099-01-02T00:00:00)"})
+    assert scheduler.get("with-key", None)["KmsKeyArn"] == key
+    for bad in ("local-DataKey.Arn", "", "arn:aws:sqs:us-east-1:000000000000:queue", 7):
+        body = json.dumps({**request, "KmsKeyArn": bad}).encode()
+        status, headers, _ = scheduler.handle_http("POST", "/schedules/bad", "", {}, body)
+        assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException", bad
+    # botocore sends it as the real service expects (the worker's client, the local endpoint)
+    model = boto3.session.Session().client("scheduler", region_name="us-east-1").meta.service_model
+    assert "KmsKeyArn" in model.operation_model("CreateSchedule").input_shape.members
+
+
 # ---------------------------------------------------------------------- the bus
 def test_put_events_records_the_envelope_and_hands_matching_rules_their_input():
     invoker = _Invoker()

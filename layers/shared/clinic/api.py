@@ -148,7 +148,13 @@ class Endpoint:
         self.__doc__ = handle.__doc__
         if config.in_lambda():  # fail closed at init, not on the first request that needs a table
             permissions = route.all_permissions
-            config.require(config.variables_for(tables_of(permissions), paginates="pagination" in permissions))
+            config.require(
+                config.variables_for(
+                    tables_of(permissions),
+                    paginates="pagination" in permissions,
+                    identifies=route.roles is not routes.ANYONE,  # the pools' issuers (clinic.identity)
+                )
+            )
         snapstart.install()  # a restored snapshot forgets its clients, caches and random state
         self._lambda = handler_observed(self._serve)
 

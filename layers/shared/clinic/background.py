@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinic import audit, config, snapstart, workers
-from clinic.data.permissions import tables_of
+from clinic.data.permissions import resource_variables, tables_of
 from clinic.observability import log_failure, logger, worker_observed
 
 Record = dict[str, Any]
@@ -31,8 +31,9 @@ def _worker(function: str) -> workers.Worker:
     worker = workers.BY_FUNCTION.get(function)
     if worker is None:
         raise LookupError(f"{function} is not declared in clinic.workers")
-    if config.in_lambda():  # fail closed at init, like the routes
-        config.require(config.variables_for(tables_of(worker.all_permissions), paginates=False))
+    if config.in_lambda():  # fail closed at init, like the routes: its tables, bus, schedules and key
+        needed = config.variables_for(tables_of(worker.all_permissions), paginates=False)
+        config.require([*needed, *resource_variables(worker.all_permissions)])
     snapstart.install()  # a restored snapshot forgets its clients, caches and random state
     return worker
 

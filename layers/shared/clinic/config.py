@@ -17,6 +17,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clinic.data.permissions import TABLE_VARIABLES
+from clinic.identity import ISSUER_VARIABLES
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 # The secret behind pagination tokens: in AWS its Secrets Manager ARN (fetched at run time, cached);
@@ -62,12 +63,15 @@ def require(variables: Iterable[str]) -> None:
         raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
 
 
-def variables_for(tables: Iterable[str], *, paginates: bool) -> list[str]:
-    """The environment variables a function needs for these tables (logical ids), and the pagination
-    secret when it hands out or reads next_token values."""
+def variables_for(tables: Iterable[str], *, paginates: bool, identifies: bool = False) -> list[str]:
+    """The environment variables a function needs for these tables (logical ids), the pagination
+    secret when it hands out or reads next_token values, and both user pools' issuers when it decides
+    who the caller is (every route that needs a token, clinic.identity)."""
     needed = [TABLE_VARIABLES[t] for t in tables]
     if paginates:
         needed.append(PAGINATION_SECRET_ARN if not os.environ.get(PAGINATION_SECRET) else PAGINATION_SECRET)
+    if identifies:
+        needed.extend(ISSUER_VARIABLES)
     return needed
 
 

@@ -146,12 +146,23 @@ SECRETS: dict[str, tuple[str, str]] = {"pagination": ("PaginationSecret", "PAGIN
 @dataclass(frozen=True)
 class Resource:
     """A grant on something other than a table: IAM actions on an ARN, and the variable (if any) that
-    tells the code about it. ``arn`` and ``value`` are "Logical.Attribute" (a GetAtt) or a Sub string."""
+    tells the code about it. ``arn`` and ``value`` are "Logical.Attribute" (a GetAtt) or a Sub string.
+    ``condition`` narrows the grant: (operator, condition key, value) triples, the value a Sub string
+    where it names a resource or pseudo parameter."""
 
     actions: tuple[str, ...]
     arn: str
     variable: str | None = None
     value: str = ""
+    condition: tuple[tuple[str, str, str], ...] = ()
+
+
+# The ARNs of the schedules in the stack's group: what EventBridge Scheduler binds a payload encrypted
+# with the stack's key to (the encryption context aws:scheduler:schedule:arn).
+STACK_SCHEDULES = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*"
+SCHEDULE_CONTEXT = "kms:EncryptionContext:aws:scheduler:schedule:arn"
+# Scheduler encrypts a schedule's payload with the caller's own KMS permissions, through the service.
+_VIA_SCHEDULER = ("StringEquals", "kms:ViaService", "scheduler.${AWS::Region}.amazonaws.com")
 
 
 RESOURCES: dict[str, tuple[Resource, ...]] = {
@@ -175,11 +186,30 @@ RESOURCES: dict[str, tuple[Resource, ...]] = {
                 "scheduler:DeleteSchedule",
                 "scheduler:GetSchedule",
             ),
-            "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ClinicScheduleGroup}/*",
+            STACK_SCHEDULES,
             "SCHEDULE_GROUP",
             "${ClinicScheduleGroup}",
         ),
-        Resource(("iam:PassRole",), "SchedulerRole.Arn", "SCHEDULER_ROLE_ARN", "SchedulerRole.Arn"),
+        # the role the scheduler invokes the targets with, handed to EventBridge Scheduler and nothing else
+        Resource(
+            ("iam:PassRole",),
+            "SchedulerRole.Arn",
+            "SCHEDULER_ROLE_ARN",
+            "SchedulerRole.Arn",
+            condition=(("StringEquals", "iam:PassedToService", "scheduler.amazonaws.com"),),
+        ),
+        # every schedule's payload (appointment, patient and hold ids) encrypted with the stack's key
+        # (KmsKeyArn): Scheduler checks the key with the caller's kms:DescribeKey and encrypts with its
+        # kms:GenerateDataKey (kms:Decrypt to read or change it), each through Scheduler only, the
+        # data keys bound to this group's schedules. DescribeKey carries no encryption context.
+        Resource(
+            ("kms:DescribeKey",), "DataKey.Arn", "SCHEDULE_KMS_KEY_ARN", "DataKey.Arn", condition=(_VIA_SCHEDULER,)
+        ),
+        Resource(
+            ("kms:GenerateDataKey", "kms:Decrypt"),
+            "DataKey.Arn",
+            condition=(_VIA_SCHEDULER, ("ArnLike", SCHEDULE_CONTEXT, STACK_SCHEDULES)),
+        ),
         # the published alias (SnapStart runs published versions only)
         Resource((), "", "REMINDER_TARGET_ARN", "${SendReminderFunction.Alias}"),
         Resource((), "", "HOLD_EXPIRY_TARGET_ARN", "${ExpireHoldFunction.Alias}"),
@@ -205,3 +235,9 @@ def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
 def tables_of(names: tuple[str, ...] | list[str]) -> list[str]:
     """The tables (logical ids) some permission names touch, in a stable order."""
     return sorted({grant.table for name in names for grant in PERMISSIONS.get(name, ())})
+
+
+def resource_variables(names: tuple[str, ...] | list[str]) -> list[str]:
+    """The variables that tell the code about the resources some permission names grant (the bus, the
+    schedule group, the scheduler's role and key...), in a stable order."""
+    return sorted({r.variable for name in names for r in RESOURCES.get(name, ()) if r.variable})

@@ -1,6 +1,10 @@
 """One-time schedules in the stack's EventBridge Scheduler group: each fires once, invokes its target
 function with its input, and is deleted afterwards. Upserting and deleting are idempotent, so the
-workers that keep them in step with appointments and holds can be retried freely."""
+workers that keep them in step with appointments and holds can be retried freely.
+
+A schedule's input names an appointment or a hold (and its patient): every schedule is created with
+the stack's customer-managed key (``KmsKeyArn``, from ``SCHEDULE_KMS_KEY_ARN``), never Scheduler's
+own; without the variable no schedule is made at all."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ def upsert(name: str, moment: datetime, target_variable: str, payload: dict[str,
         "ScheduleExpressionTimezone": "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "ActionAfterCompletion": "DELETE",
+        "KmsKeyArn": os.environ["SCHEDULE_KMS_KEY_ARN"],
         "Target": {
             "Arn": os.environ[target_variable],
             "RoleArn": os.environ["SCHEDULER_ROLE_ARN"],

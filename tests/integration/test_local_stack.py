@@ -162,6 +162,18 @@ def test_make_invoke_runs_one_function_on_an_event_file(stack):
     assert json.loads(response["body"])["status"] == "ok"
 
 
+def test_openapi_names_the_address_it_is_served_on(stack):
+    """Swagger UI's "Try it out" calls the document's first server: it must be this stack (here on a free
+    port, as with PORT=3100), as the browser addressed it when that is a loopback name, never port 3000."""
+    port = urlsplit(stack.url).port
+    assert port != 3000
+    served = lambda **headers: requests.get(stack.url + "/openapi.json", headers=headers, timeout=60).json()
+    assert served()["servers"][0]["url"] == stack.url
+    assert served(Host=f"localhost:{port}")["servers"][0]["url"] == f"http://localhost:{port}"
+    assert served(Host="attacker.example")["servers"][0]["url"] == stack.url  # not any name a request brings
+    assert "amazonaws.com" in served()["servers"][1]["url"]  # the deployed stack stays listed
+
+
 # ------------------------------------------------------------------ the store
 def listening_addresses(port: int) -> set[str]:
     """The local addresses of the sockets listening on ``port``, read from /proc/net/tcp (what `ss -ltn` shows)."""

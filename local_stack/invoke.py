@@ -3,7 +3,8 @@
 (found in .local/stack.json: its port is a free one, not a fixed 8000), or DYNAMODB_ENDPOINT; prints
 the function's logs to stderr and its response to stdout. Any event shape works (an API Gateway
 event, a DynamoDB stream event for a consumer, ...); a function that puts events or creates
-schedules reaches the EventBridge and Scheduler of that `make run`."""
+schedules reaches the EventBridge and Scheduler of that `make run`. The events/ files name the demo
+data's first doctor and patient (local_stack/seed.py), so they find them on a freshly seeded stack."""
 
 from __future__ import annotations
 

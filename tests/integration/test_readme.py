@@ -1,7 +1,7 @@
 """The README's curl examples, run as a new user would run them: its bash blocks ("Try it", the
-booking walk-through, "Roles and tokens"), as written, against a local stack seeded with the demo
-data like `make run`'s. Only the address (localhost:3000 → the test stack's free port) and the
-demo-ids file are swapped; every curl's status is recorded and checked."""
+booking walk-through, "Roles and tokens") and its `make invoke` example, as written, against a local
+stack seeded with the demo data like `make run`'s. Only the address (localhost:3000 → the test
+stack's free port) and the demo-ids file are swapped; every curl's status is recorded and checked."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack import ROOT, background, tokens
+from local_stack import ROOT, background, seed, tokens
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +206,29 @@ def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
         403,
         400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
     ], statuses
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_the_readme_invoke_example_finds_the_demo_patient(demo_stack):
+    """`make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient.json`, as the README shows it, on a
+    freshly seeded stack (its store named by DYNAMODB_ENDPOINT, as the test stack is not this clone's
+    `make run`): Ada Lovelace, the demo data's first patient, not a 404."""
+    stack, _ = demo_stack
+    command = re.search(
+        r"`(make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient\.json)`", README.read_text()
+    )
+    assert command, "the README no longer shows the invoke example"
+    done = subprocess.run(
+        ["bash", "-c", command.group(1)],
+        cwd=ROOT,
+        env={**os.environ, "DYNAMODB_ENDPOINT": stack.dynamodb_endpoint},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    response = json.loads(done.stdout[done.stdout.index("{") :])  # after make's echo of the command
+    assert response["statusCode"] == 200, response
+    patient = json.loads(response["body"])
+    assert (patient["id"], patient["given_name"], patient["family_name"]) == (seed.FIRST_PATIENT_ID, "Ada", "Lovelace")

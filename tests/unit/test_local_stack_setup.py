@@ -1,5 +1,5 @@
 """The local stack's set-up on its own (no store, no network): the data folder's lock, the record of where a
-running stack is, `make run IN_MEMORY=1`."""
+running stack is, `make run IN_MEMORY=1`, and the events/ files naming the demo data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from local_stack import ROOT, dynamodb, state
+from local_stack import ROOT, dynamodb, seed, state
 
 
 def test_one_stack_at_a_time_holds_a_data_folder_and_the_refusal_names_the_holder(tmp_path):
@@ -60,3 +60,11 @@ def test_make_run_passes_in_memory(variables, in_memory):
     dry_run = subprocess.run(["make", "-n", "run", *variables], cwd=ROOT, capture_output=True, text=True, check=True)
     command = dry_run.stdout.strip().splitlines()[-1]
     assert command.split()[-2:] == (["serve", "--in-memory"] if in_memory else ["local_stack", "serve"])
+
+
+def test_the_events_name_the_demo_datas_first_doctor_and_patient():
+    """So `make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient.json` finds them on a seeded stack."""
+    event = lambda name: json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+    assert event("get_patient")["pathParameters"]["patient_id"] == seed.FIRST_PATIENT_ID
+    assert event("get_doctor")["pathParameters"]["doctor_id"] == seed.FIRST_DOCTOR_ID
+    assert (seed.DOCTORS[0]["family_name"], seed.PATIENTS[0]["family_name"]) == ("Hopper", "Lovelace")

@@ -49,8 +49,8 @@ $(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock
 	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund
 	touch $@
 
-run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data
-	$(VENV)/bin/python -m local_stack serve
+run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data [IN_MEMORY=1]
+	$(VENV)/bin/python -m local_stack serve$(if $(filter-out 0,$(IN_MEMORY)), --in-memory)
 
 # Tests that need no local stack run on both cores, a file per worker (module fixtures stay whole);
 # the integration tests share one local stack and run after them, one at a time.

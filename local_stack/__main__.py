@@ -9,34 +9,29 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
-from local_stack import ROOT, dynamodb, tokens
+from local_stack import ROOT, dynamodb, state, tokens
 from local_stack.tables import ensure_tables
-
-PID_FILE = ROOT / ".local" / "stack.pid"  # while `make run` serves the persistent store
-
-
-def _running_pid() -> int | None:
-    try:
-        pid = int(PID_FILE.read_text(encoding="utf-8").strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 def reset() -> int:
-    """Wipe the persistent local store, unless a stack is serving it (it would answer 503 ever after)."""
+    """Wipe the persistent local store, unless a stack is serving it (it would answer 503 ever after).
+    It holds the store's lock while it wipes, so no stack starts on half a store."""
     import shutil
 
-    pid = _running_pid()
-    if pid is not None:
-        print(f"the local stack is running (pid {pid}): stop it (Ctrl-C) before `make reset`", file=sys.stderr)
+    try:
+        lock = dynamodb.DataLock().acquire()
+    except dynamodb.StoreBusy as error:
+        print(f"{error}: stop it (Ctrl-C) before `make reset`", file=sys.stderr)
         return 1
-    shutil.rmtree(dynamodb.DATA_DIR, ignore_errors=True)
-    local = ROOT / ".local"
-    for leftover in (local / "demo-ids.json", local / "stream-checkpoints.json", local / "schedules.json", PID_FILE):
-        leftover.unlink(missing_ok=True)
+    try:
+        shutil.rmtree(dynamodb.DATA_DIR, ignore_errors=True)
+        local = ROOT / ".local"
+        for leftover in (local / "demo-ids.json", local / "stream-checkpoints.json", local / "schedules.json"):
+            leftover.unlink(missing_ok=True)
+    finally:
+        lock.release()
     print(
         "local data wiped (with stream positions and schedules); the next 'make run' starts empty and seeds demo data"
     )
@@ -60,17 +55,29 @@ def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    port = args.dynamodb_port or (
-        dynamodb.free_port() if args.in_memory else int(os.environ.get("LOCAL_DYNAMODB_PORT", "8000"))
-    )
+    if args.port and not dynamodb.port_is_free(args.port):
+        print(
+            f"port {args.port} is taken (another make run?): choose another, e.g. PORT=3100 make run", file=sys.stderr
+        )
+        return 1
     try:
-        store = dynamodb.start(port=port, in_memory=args.in_memory)
+        store = dynamodb.start(port=args.dynamodb_port, in_memory=args.in_memory)
+    except dynamodb.PortTaken as error:
+        print(
+            f"could not start DynamoDB: {error}, and this stack uses no store it did not start. Free the port, "
+            "choose another LOCAL_DYNAMODB_PORT, or leave it unset for a free port",
+            file=sys.stderr,
+        )
+        return 1
+    except dynamodb.StoreBusy as error:
+        print(
+            f"could not start DynamoDB: {error}: stop it first, or run in memory (make run IN_MEMORY=1)",
+            file=sys.stderr,
+        )
+        return 1
     except (RuntimeError, OSError) as error:
         print(f"could not start DynamoDB: {error}", file=sys.stderr)
         return 1
-    if not args.in_memory:
-        PID_FILE.parent.mkdir(parents=True, exist_ok=True)
-        PID_FILE.write_text(str(os.getpid()), encoding="utf-8")
     console = Console(stream=None if args.quiet else sys.stdout, log_file=os.environ.get("LOCAL_LOG_FILE"))
     local_metrics = LocalMetrics()
     console.listeners.append(local_metrics)  # EMF lines and access logs → /_local/metrics
@@ -110,6 +117,7 @@ def serve(args: argparse.Namespace) -> int:
         streams.start()  # after the tables exist, before anything can write to them
         scheduler.start()
         threading.Thread(target=gateway.serve_forever, daemon=True, name="gateway").start()
+        state.write(args.state_file, gateway.url, store.endpoint)  # where `make invoke` finds this stack
         fresh = any(t.name in created for t in tpl.tables() if t.logical_id == "PatientsTable")
         demo = None
         if fresh and os.environ.get("SEED", "1") != "0":
@@ -135,8 +143,7 @@ def serve(args: argparse.Namespace) -> int:
             functions.close()
         store.stop()
         console.close()
-        if not args.in_memory:
-            PID_FILE.unlink(missing_ok=True)
+        state.clear(args.state_file)
     return 0
 
 
@@ -178,9 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_stack")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve the API locally")
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    run.add_argument("--dynamodb-port", type=int, default=None)
-    run.add_argument("--in-memory", action="store_true", help="keep no data across restarts")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="0: a free one")
+    run.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=os.environ.get("LOCAL_DYNAMODB_PORT") or None,
+        help="DynamoDB Local's port, refused if taken (default LOCAL_DYNAMODB_PORT, else a free one)",
+    )
+    run.add_argument("--in-memory", action="store_true", help="keep no data across restarts (make run IN_MEMORY=1)")
+    run.add_argument("--state-file", type=Path, default=state.STATE_FILE, help="where to say where this stack is")
     run.add_argument("--quiet", action="store_true", help="logs only to LOCAL_LOG_FILE, not the terminal")
     call = commands.add_parser("invoke", help="run one function on one event file")
     call.add_argument("function")

@@ -1,6 +1,7 @@
 """The local stack as a child process on free ports, for the integration tests and `make bench`:
 `python -m local_stack serve --in-memory --quiet` (DynamoDB Local in memory, no demo data unless
-asked), waited for until `/health` answers, stopped with Ctrl-C's signal."""
+asked), waited for until `/health` answers, stopped with Ctrl-C's signal. The stack picks its own
+free ports (no window for another process to take them) and says which in a state file of its own."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from pathlib import Path
 
 import requests
 
-from local_stack import ROOT
-from local_stack.dynamodb import free_port
+from local_stack import ROOT, state
 
 
 @dataclass
@@ -34,13 +34,23 @@ class BackgroundStack:
             self.process.kill()
 
 
-def start(log_file: Path, *, env: dict[str, str] | None = None, timeout_s: float = 120) -> BackgroundStack:
+def start(
+    log_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 120,
+    root: Path = ROOT,
+    in_memory: bool = True,
+) -> BackgroundStack:
     """Start the stack and return once it answers /health; RuntimeError (with its output) if it can't.
-    ``env`` adds variables (e.g. DYNAMODB_ENDPOINT to put it in front of another store)."""
-    port, dynamodb_port = free_port(), free_port()
+    ``env`` adds variables (e.g. DYNAMODB_ENDPOINT to put it in front of another store); ``root`` runs
+    another clone's stack, and ``in_memory=False`` on its persistent store (as `make run` does)."""
     child_env = {**os.environ, "SEED": "0", "LOCAL_LOG_FILE": str(log_file), "PYTHONUNBUFFERED": "1"}
     child_env.pop("DYNAMODB_ENDPOINT", None)
+    child_env.pop("LOCAL_DYNAMODB_PORT", None)
     child_env.update(env or {})
+    state_file = log_file.with_suffix(".state.json")
+    store = ["--in-memory"] if in_memory else []
     began = time.monotonic()
     process = subprocess.Popen(
         [
@@ -48,25 +58,26 @@ def start(log_file: Path, *, env: dict[str, str] | None = None, timeout_s: float
             "-m",
             "local_stack",
             "serve",
-            "--in-memory",
+            *store,
             "--quiet",
             "--port",
-            str(port),
-            "--dynamodb-port",
-            str(dynamodb_port),
+            "0",
+            "--state-file",
+            str(state_file),
         ],
-        cwd=ROOT,
+        cwd=root,
         env=child_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    running = None
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"the local stack exited:\n{process.stdout.read()}")
+        running = running or state.read(state_file)
         try:
-            if requests.get(url + "/health", timeout=30).status_code == 200:
+            if running and requests.get(running["url"] + "/health", timeout=30).status_code == 200:
                 break
         except (requests.ConnectionError, requests.Timeout):
             pass
@@ -74,7 +85,10 @@ def start(log_file: Path, *, env: dict[str, str] | None = None, timeout_s: float
             process.kill()
             raise RuntimeError(f"the local stack did not answer /health within {timeout_s:.0f} s")
         time.sleep(0.3)
-    endpoint = child_env.get("DYNAMODB_ENDPOINT") or f"http://127.0.0.1:{dynamodb_port}"
     return BackgroundStack(
-        url=url, dynamodb_endpoint=endpoint, log_file=log_file, process=process, started_in_s=time.monotonic() - began
+        url=running["url"],
+        dynamodb_endpoint=running["dynamodb"],
+        log_file=log_file,
+        process=process,
+        started_in_s=time.monotonic() - began,
     )

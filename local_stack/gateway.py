@@ -151,7 +151,8 @@ class Gateway:
         self.local_views = local_views or {}  # path (/_local/events) → JSON view
         self.targets = _targets()
         self.responses = GatewayResponses()
-        self._openapi: bytes | None = None
+        self._openapi: dict[str, Any] | None = None  # built once; served naming the address it is served on
+        self._openapi_bytes: dict[str, bytes] = {}
         self._openapi_lock = threading.Lock()
         gateway = self
 
@@ -204,13 +205,19 @@ class Gateway:
         self.server.server_close()
 
     # ------------------------------------------------------------------ requests
-    def openapi(self) -> bytes:
+    def openapi(self, host: str | None = None) -> bytes:
+        """/openapi.json naming this gateway as its server: as the browser addressed it when that is this
+        gateway's port on a loopback name (localhost or 127.0.0.1: same origin for Swagger UI), else its URL."""
+        port = self.server.server_address[1]
+        url = f"http://{host}" if host in (f"127.0.0.1:{port}", f"localhost:{port}") else self.url
         with self._openapi_lock:
-            if self._openapi is None:
-                from local_stack.openapi import build
+            if url not in self._openapi_bytes:
+                from local_stack.openapi import build, served_from
 
-                self._openapi = json.dumps(build(), indent=2).encode()
-            return self._openapi
+                if self._openapi is None:
+                    self._openapi = build()
+                self._openapi_bytes[url] = json.dumps(served_from(self._openapi, url), indent=2).encode()
+            return self._openapi_bytes[url]
 
     @staticmethod
     def docs(path: str) -> tuple[int, dict[str, str], bytes]:
@@ -251,8 +258,9 @@ class Gateway:
         target, parameters = self.match("GET" if method == "HEAD" else method, url.path)
         if target is None:
             if method in ("GET", "HEAD") and url.path == "/openapi.json":
+                document = self.openapi(request.headers.get("Host"))
                 return self._send(
-                    request, request_id, started, 200, {"Content-Type": "application/json"}, self.openapi(), None
+                    request, request_id, started, 200, {"Content-Type": "application/json"}, document, None
                 )
             if method in ("GET", "HEAD") and swagger_ui.serves(url.path):
                 return self._send(request, request_id, started, *self.docs(url.path), None)

@@ -25,6 +25,7 @@ from local_stack import ROOT
 from local_stack import template as tpl
 
 TITLE = "Clinic appointments API"
+LOCAL_SERVER = "http://127.0.0.1:3000"  # make run's default address (docs/openapi.json names it)
 DESCRIPTION = (
     "Patients, doctors, working hours and appointments. Every route but GET /health needs a Cognito "
     "ID token (locally: `make token`). Errors are application/problem+json with a stable `code`."
@@ -233,6 +234,13 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
     return operation
 
 
+def served_from(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """The document naming ``url`` as its local server: what a running stack serves, so Swagger UI's
+    "Try it out" calls the stack that served it (PORT=3100: port 3100), not the default address."""
+    local, *others = document["servers"]
+    return {**document, "servers": [{**local, "url": url}, *others]}
+
+
 def build(version: str | None = None) -> dict[str, Any]:
     _layer_on_path()
     from clinic.models.common import Problem
@@ -261,7 +269,7 @@ def build(version: str | None = None) -> dict[str, Any]:
             "license": {"name": "Proprietary", "url": "https://clinic.example.org/license"},
         },
         "servers": [
-            {"url": "http://127.0.0.1:3000", "description": "The local stack (make run)"},
+            {"url": LOCAL_SERVER, "description": "The local stack (make run)"},
             {
                 "url": "https://{api}.execute-api.{region}.amazonaws.com/{stage}",
                 "description": "A deployed stack",

@@ -1,11 +1,17 @@
 """Demo data for a fresh local store: three doctors and four patients, created through the API
 itself (so they pass the same validation as anything a user posts). Their ids are kept in
-.local/demo-ids.json so the banner can show them after a restart."""
+.local/demo-ids.json so the banner can show them after a restart.
+
+The ids are the same on every fresh store: the API derives a new record's id from its
+Idempotency-Key, and the seed's keys are fixed. The events/ files name the first doctor and patient
+(FIRST_DOCTOR_ID, FIRST_PATIENT_ID), so `make invoke FUNCTION=GetPatientFunction
+EVENT=events/get_patient.json` finds Ada Lovelace on a freshly seeded stack."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,8 @@ from local_stack import ROOT, tokens
 # (LOCAL_DEMO_IDS_FILE moves it, so the README test's stack leaves a developer's file alone.)
 IDS_FILE = Path(os.environ.get("LOCAL_DEMO_IDS_FILE") or ROOT / ".local" / "demo-ids.json")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+FIRST_DOCTOR_ID = "2c640a55-b12b-41f3-9339-660ecc2403d9"  # Grace Hopper
+FIRST_PATIENT_ID = "cec4ef2c-d055-4d2a-91b3-5c2d09dbc7b1"  # Ada Lovelace
 
 DOCTORS = [
     {
@@ -90,6 +98,12 @@ def seed(base_url: str) -> dict[str, list[str]]:
     for kind, bodies in (("doctors", DOCTORS), ("patients", PATIENTS)):
         for index, body in enumerate(bodies):
             ids[kind].append(_create(base_url, kind, index, body, headers))
+    if (ids["doctors"][0], ids["patients"][0]) != (FIRST_DOCTOR_ID, FIRST_PATIENT_ID):
+        print(
+            "warning: the demo data got other ids than local_stack/seed.py documents; the events/ files will not "
+            f"find them (doctor {ids['doctors'][0]}, patient {ids['patients'][0]})",
+            file=sys.stderr,
+        )
     IDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     IDS_FILE.write_text(json.dumps(ids, indent=2) + "\n", encoding="utf-8")
     return ids

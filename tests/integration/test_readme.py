@@ -1,7 +1,8 @@
 """The README's curl examples, run as a new user would run them: its bash blocks ("Try it", the
-booking walk-through, "Roles and tokens"), as written, against a local stack seeded with the demo
-data like `make run`'s. Only the address (localhost:3000 → the test stack's free port) and the
-demo-ids file are swapped; every curl's status is recorded and checked."""
+booking walk-through, "Roles and tokens", FHIR) and its `make invoke` example, as written, against a
+local stack seeded with the demo data like `make run`'s. Only the address (localhost:3000 → the test
+stack's free port) and the demo-ids file are swapped; every curl's status is recorded and checked, and
+its body kept (curl.log.<n>, the n-th call's)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack import ROOT, background, tokens
+from local_stack import ROOT, background, seed, tokens
 
 pytestmark = pytest.mark.integration
 
 README = ROOT / "README.md"
-# Records each curl's status line without changing what curl prints (the blocks parse its output).
+# Records each curl's status line and a copy of its output, without changing what curl prints (the
+# blocks parse it). The n-th call's output goes to $CURL_LOG.<n> (calls run one after another).
 CURL_RECORDER = r"""
 curl() {
-  local head; head=$(mktemp)
-  command curl -D "$head" "$@"; local rc=$?
+  local head n; head=$(mktemp); n=$(( $(wc -l < "$CURL_LOG") ))
+  command curl -D "$head" "$@" | tee "$CURL_LOG.$n"; local rc=${PIPESTATUS[0]}
   printf '%s %s\n' "$(head -1 "$head" | cut -d' ' -f2)" "${*: -1}" >> "$CURL_LOG"
   rm -f "$head"; return $rc
 }
@@ -67,6 +69,7 @@ def run_blocks(
     script = script.replace("localhost:3000", host_port).replace("127.0.0.1:3000", host_port)
     script = script.replace(".local/demo-ids.json", str(ids_file))
     log = tmp_path / "curl.log"
+    log.write_text("")
     done = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + CURL_RECORDER + script + "\n" + trailer],
         cwd=ROOT,
@@ -202,7 +205,42 @@ def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
         200,
         200,  # metadata (no token), a Practitioner, free Slots
         200,
+        201,  # the first free Slot, booked through the API
+        200,
         200,  # a Patient, the patient's Appointments
         403,
         400,  # a patient searching a doctor's appointments; an unknown parameter under handling=strict
     ], statuses
+    slot = json.loads((tmp_path / "curl.log.3").read_text())["entry"][0]["resource"]
+    found = json.loads((tmp_path / "curl.log.6").read_text())
+    assert (found["resourceType"], found["type"]) == ("Bundle", "searchset")
+    appointments = [e["resource"] for e in found.get("entry", []) if e["resource"]["resourceType"] == "Appointment"]
+    assert len(appointments) == 1, found  # the search shows the booking, not an empty Bundle
+    assert appointments[0]["start"] == slot["start"]
+    assert f"Patient/{made['patients'][0]}" in {p["actor"]["reference"] for p in appointments[0]["participant"]}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_the_readme_invoke_example_finds_the_demo_patient(demo_stack):
+    """`make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient.json`, as the README shows it, on a
+    freshly seeded stack (its store named by DYNAMODB_ENDPOINT, as the test stack is not this clone's
+    `make run`): Ada Lovelace, the demo data's first patient, not a 404."""
+    stack, _ = demo_stack
+    command = re.search(
+        r"`(make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient\.json)`", README.read_text()
+    )
+    assert command, "the README no longer shows the invoke example"
+    done = subprocess.run(
+        ["bash", "-c", command.group(1)],
+        cwd=ROOT,
+        env={**os.environ, "DYNAMODB_ENDPOINT": stack.dynamodb_endpoint},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    response = json.loads(done.stdout[done.stdout.index("{") :])  # after make's echo of the command
+    assert response["statusCode"] == 200, response
+    patient = json.loads(response["body"])
+    assert (patient["id"], patient["given_name"], patient["family_name"]) == (seed.FIRST_PATIENT_ID, "Ada", "Lovelace")

@@ -1,5 +1,6 @@
-"""PATCH /settings: change the clinic-wide settings (staff). Every function sees a change within
-a few seconds (they keep what they read for at most clinic_settings.MAX_AGE_SECONDS)."""
+"""PATCH /settings: change the clinic-wide settings (staff). Once it has answered, every request is
+decided by the new values: a write planned on a function's older copy fails its version check and is
+planned again (clinic.services.clinic_settings)."""
 
 from clinic.api import Request, endpoint, ok
 from clinic.models.settings import SettingsOut, SettingsUpdate

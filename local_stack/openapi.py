@@ -35,7 +35,7 @@ REF = "#/components/schemas/{model}"
 PROBLEMS = {
     400: "Malformed JSON: not UTF-8, not JSON, a repeated key or NaN",
     401: "Unauthenticated: no valid bearer token",
-    403: "Forbidden: the caller's role may not use this route",
+    403: "Forbidden: the caller's role may not use this route (or a deactivated doctor's token)",
     404: "Not found (also: a record the caller has no business with)",
     409: "Conflict",
     413: "Payload too large: the body is over 64 KiB",

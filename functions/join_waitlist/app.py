@@ -12,6 +12,7 @@ from clinic.services import waitlist
     answers=WaitlistEntryOut,
     status=201,
     summary="Join the waitlist",
+    conflicts="TOO_MANY_WAITLIST_ENTRIES (the patient's entries waiting or offered are at the clinic's limit)",
     description="When bookable time inside the window appears (or is there already), the oldest fitting "
     "entry is offered it within 60 seconds: a hold lasting waitlist_offer_minutes, the entry "
     "offered, and a WaitlistOfferMade event. Confirm the hold to book it.",

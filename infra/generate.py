@@ -113,7 +113,11 @@ def _statements(route: routes.Route | workers.Worker) -> list[dict[str, Any]]:
     statements = []
     for grant in grants_of(route.all_permissions):
         target = Sub(f"${{{grant.table}.Arn}}/index/{grant.index}") if grant.index else GetAtt(f"{grant.table}.Arn")
-        statements.append({"Effect": "Allow", "Action": [f"dynamodb:{a}" for a in grant.actions], "Resource": target})
+        statement = {"Effect": "Allow", "Action": [f"dynamodb:{a}" for a in grant.actions], "Resource": target}
+        if grant.owners:  # only the items of these owners (their partition keys' prefixes)
+            leading = [f"{owner}*" for owner in grant.owners]
+            statement["Condition"] = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading}}
+        statements.append(statement)
     for name in route.all_permissions:
         if name in SECRETS:
             statements.append(

@@ -1,7 +1,9 @@
 """Least privilege, proven: every function is invoked through a full scenario while botocore's
 event hooks record each DynamoDB action it takes (and, inside a transaction, each item's action),
 on which table and index. Each must be allowed by that function's own policy in template.yaml, and
-each permission in the template must be used — no more, no less."""
+each permission in the template must be used — no more, no less. On the slot-locks table, whose
+items belong to doctors and patients, each call's items must also be of an owner its grant names
+(IAM's dynamodb:LeadingKeys), where the grant names any."""
 
 from __future__ import annotations
 
@@ -53,6 +55,49 @@ def allowed_by_template() -> dict[str, set[tuple[str, str, str | None]]]:
     return result
 
 
+def owners_allowed_by_template() -> dict[str, dict[str, set[str] | None]]:
+    """Function → slot-locks action → the owner prefixes its grants allow (None: every item)."""
+    result: dict[str, dict[str, set[str] | None]] = defaultdict(dict)
+    for name, resource in tpl.load()["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["Statement"]:
+                if statement["Resource"] != {"Fn::GetAtt": ["SlotLocksTable", "Arn"]}:
+                    continue
+                leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+                for action in statement["Action"]:
+                    action = action.split(":", 1)[1]
+                    if leading is None or result[name].get(action, set()) is None:
+                        result[name][action] = None
+                    else:
+                        result[name].setdefault(action, set()).update(p.removesuffix("*") for p in leading)
+    return result
+
+
+def _owners(operation: str, params: dict, table_name: str) -> set[str]:
+    """The partition keys (owners) of the slot-locks items a call reads or writes."""
+    if operation == "Query":
+        return {_equals_value(params["KeyConditionExpression"], "owner")}
+    if operation == "BatchGetItem":
+        return {key["owner"] for key in params["RequestItems"][table_name]["Keys"]}
+    return {params["Key"]["owner"]}
+
+
+def _equals_value(condition, name: str) -> str:
+    """The value a boto3 key condition sets ``name`` equal to (``Key(name).eq(value) & ...``)."""
+    from boto3.dynamodb.conditions import Equals, Key
+
+    if isinstance(condition, Equals) and isinstance(condition._values[0], Key) and condition._values[0].name == name:
+        return condition._values[1]
+    for part in getattr(condition, "_values", ()):
+        if hasattr(part, "_values"):
+            found = _equals_value(part, name)
+            if found:
+                return found
+    return ""
+
+
 def _target(target) -> tuple[str, str | None]:
     if "Fn::GetAtt" in target:
         return target["Fn::GetAtt"][0], None
@@ -68,28 +113,36 @@ def recorder(aws, monkeypatch):
 
     names = _logical_ids()
     seen: dict[str, set] = defaultdict(set)
+    owners: dict[str, set] = defaultdict(set)  # function → {(slot-locks action, owner)}
     current = {"function": None}
     original = BaseClient._make_api_call
 
     def record(client, operation, params):
         if client.meta.service_model.service_name == "dynamodb":
+            function = current["function"]
             if operation == "TransactWriteItems":
                 for item in params["TransactItems"]:
                     ((kind, body),) = item.items()
-                    seen[current["function"]].add((_TRANSACT[kind], names[body["TableName"]], None))
+                    seen[function].add((_TRANSACT[kind], names[body["TableName"]], None))
+                    if names[body["TableName"]] == "SlotLocksTable":
+                        owners[function].add((_TRANSACT[kind], body["Key"]["owner"]))
             elif operation in ("BatchGetItem", "BatchWriteItem"):
                 for table_name in params["RequestItems"]:
-                    seen[current["function"]].add((operation, names[table_name], None))
+                    seen[function].add((operation, names[table_name], None))
+                    if names[table_name] == "SlotLocksTable":
+                        owners[function] |= {(operation, o) for o in _owners(operation, params, table_name)}
             else:
-                seen[current["function"]].add((operation, names[params["TableName"]], params.get("IndexName")))
+                seen[function].add((operation, names[params["TableName"]], params.get("IndexName")))
+                if names[params["TableName"]] == "SlotLocksTable":
+                    owners[function] |= {(operation, o) for o in _owners(operation, params, params["TableName"])}
         return original(client, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    return seen, current
+    return seen, current, owners
 
 
 def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, recorder):
-    seen, current = recorder
+    seen, current, owners = recorder
     day = next_monday(3)
 
     def call(function, method, resource, path=None, body=None, query=None, claims=None, key=None, status=None):
@@ -383,6 +436,13 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
             "granted more than used",
             allowed[function] - seen[function],
         )
+    # on the slot-locks table, only items of the owners each grant names (where it names any)
+    for function, limits in owners_allowed_by_template().items():
+        for action, owner in owners.get(function, ()):
+            prefixes = limits[action]
+            assert prefixes is None or any(owner.startswith(p) for p in prefixes), (function, action, owner, prefixes)
+    narrowed = {f for f, limits in owners_allowed_by_template().items() if any(v is not None for v in limits.values())}
+    assert {"JoinWaitlistFunction", "GetPatientFunction", "SearchPatientsFunction"} <= narrowed
 
 
 def _expire_now(hold_id: str) -> None:

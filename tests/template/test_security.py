@@ -703,3 +703,59 @@ def test_given_sams_translation_then_every_function_has_both_issuers(translated)
         variables = function["Properties"]["Environment"]["Variables"]
         assert sub_text(variables["WORKFORCE_ISSUER"]).endswith("/${WorkforceUserPool}"), name
         assert sub_text(variables["PATIENT_ISSUER"]).endswith("/${UserPool}"), name
+
+
+# ------------------------------------------------------------------------------------------------ issue 18
+def slot_lock_statements(function: str) -> list[dict]:
+    return [
+        statement
+        for policy in props(function).get("Policies", [])
+        for statement in policy["Statement"]
+        if statement["Resource"] == {"Fn::GetAtt": ["SlotLocksTable", "Arn"]}
+    ]
+
+
+def leading_keys(statement: dict) -> list[str] | None:
+    return statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+
+
+@pytest.mark.parametrize(
+    "function, owners",
+    [
+        ("GetPatientFunction", ["doctor#*"]),  # a doctor's links to patients
+        ("FhirReadPatientFunction", ["doctor#*"]),
+        ("SearchPatientsFunction", ["doctor#*"]),
+        ("DoctorAvailabilityFunction", ["doctor#*"]),  # a doctor's taken cells
+        ("CreateTimeOffFunction", ["doctor#*"]),
+        ("JoinWaitlistFunction", ["patient#*"]),  # the patient's waitlist quota
+    ],
+)
+def test_given_a_function_that_needs_one_owners_slot_lock_items_then_it_is_granted_those_only(function, owners):
+    statements = slot_lock_statements(function)
+    assert statements and all(leading_keys(s) == owners for s in statements), statements
+
+
+def test_given_the_slot_locks_table_then_writes_on_every_item_are_granted_only_where_time_moves():
+    """UpdateItem on any owner's items only for functions that take or free a doctor's and a patient's
+    cells; the others (a status change's counter, a waitlist entry's quota) only their owner's."""
+    moving_time = {
+        "BookAppointmentFunction",
+        "BookSeriesFunction",
+        "UpdateAppointmentFunction",
+        "CancelAppointmentFunction",
+        "CancelSeriesFunction",
+        "PlaceHoldFunction",
+        "ConfirmHoldFunction",
+        "ReleaseHoldFunction",
+        "LeaveWaitlistFunction",
+        "ExpireHoldFunction",
+        "OfferWaitlistFunction",
+        "OfferWaitlistOnChangeFunction",
+    }
+    everywhere = {
+        name
+        for name, resource in resources().items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and any("dynamodb:UpdateItem" in s["Action"] and leading_keys(s) is None for s in slot_lock_statements(name))
+    }
+    assert everywhere == moving_time

@@ -18,6 +18,14 @@ class Grant:
     table: str  # the table's logical id in template.yaml
     actions: tuple[str, ...]  # DynamoDB actions, without the "dynamodb:" prefix
     index: str | None = None  # a GSI of the table, or None for the table itself
+    # the partition-key prefixes the grant is limited to (IAM's dynamodb:LeadingKeys); empty: any item
+    owners: tuple[str, ...] = ()
+
+
+# The slot-locks table's items by owner (clinic.data.locks, ledger, quota): a doctor's hour items and
+# their links to patients; a patient's hour items, open-appointment counter and quotas. A function that
+# needs one owner's kind of item only is granted that kind only.
+DOCTOR_ITEMS, PATIENT_ITEMS = ("doctor#",), ("patient#",)
 
 
 # The logical id of each table → the environment variable that holds its name.
@@ -53,14 +61,14 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     # availability: the doctor and the settings, read now, in one BatchGetItem
     "doctors.read_with_settings": (Grant("DoctorsTable", ("BatchGetItem",)), Grant("SettingsTable", ("BatchGetItem",))),
     "doctors.update": (Grant("DoctorsTable", ("GetItem", "PutItem")),),
-    "slots.read": (Grant("SlotLocksTable", ("Query",)),),
+    "slots.read": (Grant("SlotLocksTable", ("Query",), owners=DOCTOR_ITEMS),),  # a doctor's taken cells
     # a refused series reads the hours its occurrences touch and the patient's open count, at once
     "slots.read_many": (Grant("SlotLocksTable", ("BatchGetItem",)),),
     # a patient's quota of live holds or waitlist entries (clinic.data.quota), read before taking a cell
-    "quota.read": (Grant("SlotLocksTable", ("GetItem",)),),
+    "quota.read": (Grant("SlotLocksTable", ("GetItem",), owners=PATIENT_ITEMS),),
     # doctor–patient links (clinic.data.ledger): may this doctor see this patient; a doctor's patients
-    "links.read": (Grant("SlotLocksTable", ("GetItem",)),),
-    "links.query": (Grant("SlotLocksTable", ("Query",)),),
+    "links.read": (Grant("SlotLocksTable", ("GetItem",), owners=DOCTOR_ITEMS),),
+    "links.query": (Grant("SlotLocksTable", ("Query",), owners=DOCTOR_ITEMS),),
     "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
     "settings.read": (Grant("SettingsTable", ("GetItem",)),),
     # a write planned with this container's copy of the settings proves it current (clinic.data.clinic_settings)
@@ -90,7 +98,11 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
         Grant("SlotLocksTable", ("UpdateItem",)),
     ),
     "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
-    "appointments.status": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
+    # a status change moves no time: only the patient's open-appointment counter
+    "appointments.status": (
+        Grant("AppointmentsTable", ("UpdateItem",)),
+        Grant("SlotLocksTable", ("UpdateItem",), owners=PATIENT_ITEMS),
+    ),
     # holds (clinic.data.holds): one transaction each, like the appointments'
     "holds.read": (Grant("HoldsTable", ("GetItem",)),),
     "holds.place": (
@@ -123,11 +135,14 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     # the entry, its cell of the patient's waitlist quota, the settings' check: one transaction
     "waitlist.create": (
         Grant("WaitlistTable", ("PutItem",)),
-        Grant("SlotLocksTable", ("GetItem", "UpdateItem")),
+        Grant("SlotLocksTable", ("GetItem", "UpdateItem"), owners=PATIENT_ITEMS),
         Grant("SettingsTable", ("ConditionCheckItem",)),
     ),
     "waitlist.read": (Grant("WaitlistTable", ("GetItem",)),),
-    "waitlist.cancel": (Grant("WaitlistTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
+    "waitlist.cancel": (
+        Grant("WaitlistTable", ("UpdateItem",)),
+        Grant("SlotLocksTable", ("UpdateItem",), owners=PATIENT_ITEMS),  # the entry's quota cell
+    ),
     "waitlist.queue": (Grant("WaitlistTable", ("Query",), "doctor_queue"),),
     "waitlist.by_patient": (Grant("WaitlistTable", ("Query",), "patient_entries"),),
     "audit.read": (Grant("AuditTable", ("Query",)),),
@@ -220,16 +235,21 @@ RESOURCES: dict[str, tuple[Resource, ...]] = {
 
 
 def grants_of(names: tuple[str, ...] | list[str]) -> list[Grant]:
-    """The grants of some permission names, merged per table/index, actions in a stable order."""
-    merged: dict[tuple[str, str | None], list[str]] = {}
+    """The grants of some permission names, merged per table/index and owners, actions in a stable
+    order; an action granted on every item of a table/index is not granted again for some owners."""
+    merged: dict[tuple[str, str | None, tuple[str, ...]], list[str]] = {}
     for name in names:
         for grant in PERMISSIONS.get(name, ()):
-            actions = merged.setdefault((grant.table, grant.index), [])
+            actions = merged.setdefault((grant.table, grant.index, tuple(sorted(grant.owners))), [])
             actions.extend(a for a in grant.actions if a not in actions)
-    return [
-        Grant(table, tuple(sorted(actions)), index)
-        for (table, index), actions in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-    ]
+    result = []
+    for (table, index, owners), actions in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
+        if owners:
+            everywhere = merged.get((table, index, ()), [])
+            actions = [a for a in actions if a not in everywhere]
+        if actions:
+            result.append(Grant(table, tuple(sorted(actions)), index, owners))
+    return result
 
 
 def tables_of(names: tuple[str, ...] | list[str]) -> list[str]:

@@ -158,6 +158,11 @@ def _environment(route: routes.Route | workers.Worker) -> dict[str, Any]:
     return variables
 
 
+# sam build builds every function with infra/build/Makefile (target build-<LogicalId>): its code and the
+# code's compiled bytecode, as for the layer (SAM's python3.12 builder ships sources only).
+BUILD_METADATA = {"BuildMethod": "makefile", "ContextPath": "infra/build"}
+
+
 def function(route: routes.Route) -> dict[str, Any]:
     event: dict[str, Any] = {"RestApiId": Ref("ClinicApi"), "Path": route.path, "Method": route.method.lower()}
     if route.roles is routes.ANYONE:
@@ -173,7 +178,7 @@ def function(route: routes.Route) -> dict[str, Any]:
     if statements:  # none: no table and no secret (GET /fhir/metadata); SAM's role only lets it write its logs
         properties["Policies"] = [{"Statement": statements}]
     properties["Events"] = {"Api": {"Type": "Api", "Properties": event}}
-    return {"Type": "AWS::Serverless::Function", "Properties": properties}
+    return {"Type": "AWS::Serverless::Function", "Metadata": dict(BUILD_METADATA), "Properties": properties}
 
 
 def log_group(route: routes.Route | workers.Worker) -> dict[str, Any]:
@@ -239,7 +244,7 @@ def worker_function(worker: workers.Worker) -> dict[str, Any]:
             "MaximumRetryAttempts": 2,
             "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": GetAtt(f"{DEAD_LETTERS}.Arn")}},
         }
-    return {"Type": "AWS::Serverless::Function", "Properties": properties}
+    return {"Type": "AWS::Serverless::Function", "Metadata": dict(BUILD_METADATA), "Properties": properties}
 
 
 def functions_section() -> str:
@@ -703,15 +708,17 @@ def operations_section(tables: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------- checkov's accepted findings
-def _skips_metadata(skips: dict[str, str], indent: str) -> str:
-    lines = [f"{indent}Metadata:", f"{indent}  checkov:", f"{indent}    skip:"]
+def _skips_metadata(skips: dict[str, str], indent: str, heading: bool = True) -> str:
+    lines = [f"{indent}Metadata:"] if heading else []
+    lines += [f"{indent}  checkov:", f"{indent}    skip:"]
     for check, reason in skips.items():
         lines += [f"{indent}      - id: {check}", f"{indent}        comment: {json.dumps(reason, ensure_ascii=False)}"]
     return "\n".join(lines) + "\n"
 
 
 def apply_skips(text: str) -> str:
-    """Insert each resource's accepted findings as Metadata after its Type line."""
+    """Insert each resource's accepted findings as Metadata after its Type line (into the Metadata that
+    follows it, where there is one: a generated function's build method)."""
     skips: dict[str, dict[str, str]] = yaml.safe_load(SKIPS.read_text(encoding="utf-8"))
     by_type = {k: v for k, v in skips.items() if "::" in k}
     by_id = {k: v for k, v in skips.items() if "::" not in k}
@@ -721,9 +728,10 @@ def apply_skips(text: str) -> str:
         logical_id, resource_type = match.group(1), match.group(2)
         kind = "Worker" if logical_id in background else resource_type  # background functions differ
         wanted = {**(skips.get(kind) or by_type.get(resource_type, {})), **by_id.get(logical_id, {})}
-        return match.group(0) + (_skips_metadata(wanted, "    ") if wanted else "")
+        has_metadata = match.group(3) is not None
+        return match.group(0) + (_skips_metadata(wanted, "    ", heading=not has_metadata) if wanted else "")
 
-    return re.sub(r"^  ([A-Za-z0-9]+):\n    Type: ([A-Za-z0-9:]+)\n", insert, text, flags=re.M)
+    return re.sub(r"^  ([A-Za-z0-9]+):\n    Type: ([A-Za-z0-9:]+)\n(    Metadata:\n)?", insert, text, flags=re.M)
 
 
 # ---------------------------------------------------------------------- what every table has

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from local_stack import ROOT
 from local_stack import template as tpl
+from local_stack.functions import worker_environment
+from tests.benchkit import shipped
 from tests.handlers.conftest import load_function
 
 TOOLS_BIN = ROOT / ".venv-tools" / "sam" / "bin"
@@ -138,18 +142,152 @@ def test_samconfig_has_dev_and_prod():
     assert {"dev", "prod"} <= set(config)
 
 
-def test_sam_build_packages_every_function_and_the_layer(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """`make build`: sam build from template.yaml, as users and CI run it, once for the tests below."""
+    build_dir = tmp_path_factory.mktemp("sam") / "build"
     # sam build for runtime python3.12 needs a python3.12; the Makefile finds pyenv's.
     result = subprocess.run(
-        ["make", "-s", "build", f"SAM_BUILD_DIR={tmp_path}/build"],
+        ["make", "-s", "build", f"SAM_BUILD_DIR={build_dir}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    built = tmp_path / "build"
+    return build_dir
+
+
+def test_sam_build_packages_every_function_and_the_layer(built):
     assert (built / "SharedLayer" / "python" / "clinic" / "api.py").exists()
     assert (built / "SharedLayer" / "python" / "aws_lambda_powertools").is_dir()
     for function in tpl.functions():
         assert (built / function.logical_id / "app.py").exists(), function.logical_id
+
+
+def test_every_function_and_the_layer_is_built_by_the_bytecode_makefile():
+    """New functions included: infra/generate.py gives each the build method, and infra/build/Makefile
+    compiles with the template's runtime."""
+    template = tpl.load()
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
+            metadata = resource.get("Metadata") or {}
+            assert (metadata.get("BuildMethod"), metadata.get("ContextPath")) == ("makefile", "infra/build"), logical_id
+    makefile = (ROOT / "infra" / "build" / "Makefile").read_text(encoding="utf-8")
+    assert f"RUNTIME := {shipped.runtime()}\n" in makefile
+    assert set(template["Resources"]["SharedLayer"]["Properties"]["CompatibleRuntimes"]) == {shipped.runtime()}
+
+
+def runtime_python() -> str:
+    python = shipped.runtime_python()
+    if python is None:
+        pytest.fail(f"no {shipped.runtime()} here: sam build needs it too")
+    return python
+
+
+def test_the_build_ships_current_bytecode_of_the_runtimes_python_for_every_source(built):
+    """Every .py of the layer (ours and the dependencies') and of every function has its checked-hash
+    .pyc for the runtime's Python, compiled from exactly the source shipped beside it."""
+    python = runtime_python()
+    roots = [built / "SharedLayer" / "python", *(built / f.logical_id for f in tpl.functions())]
+    checked = shipped.check_bytecode(python, *roots)
+    assert checked["tag"] == "cpython-" + shipped.runtime().removeprefix("python").replace(".", "")
+    assert checked["problems"] == []
+    assert checked["sources"] > 1000  # boto3, botocore, pydantic, Powertools and ours: all of it
+
+
+# Imports every function of the build (the layer on sys.path as Lambda puts it, in the template's
+# environment: tracing on) with an audit hook: nothing from the build may be compiled (a module with a
+# usable .pyc is not), and every module imported from the build has its .pyc. Native extensions the build
+# holds for another machine (arm64) come from ``natives`` (the same versions, for this one): every Python
+# module comes from the build.
+LOAD_PROBE = r"""
+import importlib.machinery, importlib.util, json, os, sys
+build, layer, natives, *functions = sys.argv[1:]
+compiled = []
+
+def audit(event, args):  # the import system compiles a source (builtins.compile) only when its .pyc will not do
+    if event == "compile" and isinstance(args[1], str) and args[1].startswith(build):
+        compiled.append(args[1])
+
+sys.addaudithook(audit)
+
+class Natives:
+    def find_spec(self, name, path, target=None):
+        search = [natives] if path is None else [natives + p[len(layer):] for p in path if p.startswith(layer)]
+        spec = importlib.machinery.PathFinder.find_spec(name, search) if search else None
+        return spec if spec and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader) else None
+
+sys.meta_path.insert(0, Natives())  # before the path finder: pydantic_core/_pydantic_core/ is a folder too
+sys.path[:] = [layer, *sys.path]
+modules = []
+for function in functions:
+    spec = importlib.util.spec_from_file_location(os.path.basename(function), os.path.join(function, "app.py"))
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.lambda_handler)
+    modules.append(module)
+from_build = {m.__file__ for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(build)}
+sources = {f for f in from_build if f.endswith(".py")}
+print(json.dumps({
+    "changed": [f for f, m in zip(functions, modules) if getattr(m, "CHANGED", False)],
+    "sources": len(sources),
+    "natives": sorted(f for f in from_build if f.endswith(".so")),
+    "without_pyc": sorted(f for f in sources if not os.path.exists(importlib.util.cache_from_source(f))),
+    "compiled": compiled,
+    "xray": "aws_xray_sdk.core" in sys.modules,
+}))
+"""
+
+
+def load(python: str, build: Path, layer: Path, natives: Path, functions: list[Path], **env: str) -> dict:
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **env}
+    answer = subprocess.run(
+        [python, "-S", "-c", LOAD_PROBE, str(build), str(layer), str(natives), *map(str, functions)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def lambda_environment(build: Path) -> dict[str, str]:
+    """Every function's template environment at once (each function finds its own variables), tracing
+    as the template sets it (Active: Powertools' Tracer and the X-Ray SDK load at init) and what Lambda sets."""
+    assert tpl.load()["Globals"]["Function"]["Tracing"] == "Active"
+    environment: dict[str, str] = {}
+    for function in tpl.functions():
+        environment.update(worker_environment(function, "http://127.0.0.1:9"))
+    environment.pop("POWERTOOLS_TRACE_DISABLED")  # the local stack's; the template does not set it
+    environment.update({"LAMBDA_TASK_ROOT": str(build), "AWS_LAMBDA_FUNCTION_NAME": "Loaded"})
+    return environment
+
+
+@pytest.fixture(scope="module")
+def natives(built, tmp_path_factory) -> Path:
+    return shipped.host_natives(runtime_python(), built / "SharedLayer" / "python", tmp_path_factory.mktemp("natives"))
+
+
+def test_the_functions_load_the_shipped_bytecode_and_compile_nothing(built, natives):
+    python = runtime_python()
+    layer = built / "SharedLayer" / "python"
+    functions = [built / f.logical_id for f in tpl.functions()]
+    loaded = load(python, built, layer, natives, functions, **lambda_environment(built))
+    assert loaded["xray"]  # traced, as the template sets it: the X-Ray SDK's modules too
+    assert loaded["sources"] > 400  # boto3, pydantic, Powertools, the X-Ray SDK, ours, every app.py
+    assert loaded["without_pyc"] == []
+    assert loaded["compiled"] == []  # so every module came from its .pyc
+    assert loaded["changed"] == []
+
+
+def test_a_stale_pyc_is_never_run(built, natives, tmp_path):
+    """A source changed after the build, its .pyc now stale: Python compiles the source and runs it."""
+    function = tmp_path / "HealthFunction"
+    shutil.copytree(built / "HealthFunction", function)
+    app = function / "app.py"
+    app.write_text(app.read_text(encoding="utf-8") + "\nCHANGED = True  # after the build\n", encoding="utf-8")
+    loaded = load(runtime_python(), tmp_path, built / "SharedLayer" / "python", natives, [function])
+    assert loaded["compiled"] == [str(app)]
+    assert loaded["changed"] == [str(function)]

@@ -11,6 +11,7 @@ import os
 import traceback
 import warnings
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,6 +32,7 @@ __all__ = [
     "log_failure",
     "logger",
     "metrics",
+    "tracer",
     "tracing_enabled",
     "worker_observed",
 ]
@@ -43,16 +45,36 @@ def tracing_enabled() -> bool:
     ).lower() not in ("true", "1")
 
 
+# What X-Ray traces besides the handler: the AWS calls, all of which go through botocore (boto3 and
+# Powertools' parameters and idempotency included). Powertools' default, patch_all, also imports or
+# probes every other library the X-Ray SDK knows (sqlite3, http.client, requests, psycopg2, pymongo,
+# httpx...) at init, for nothing: none of them is used here. tests/unit/test_tracing.py checks both.
+TRACED_LIBRARIES = ("botocore",)
+
+
+@lru_cache(maxsize=1)
+def tracer():
+    """The execution environment's one Tracer (Powertools'), made on first use — only when tracing is on:
+    Powertools' Tracer imports the X-Ray SDK even when disabled (with wrapt and asyncio), a share of a
+    cold start that a function without tracing must not pay."""
+    from aws_lambda_powertools.tracing import Tracer
+
+    return Tracer(patch_modules=TRACED_LIBRARIES)
+
+
+def _traced(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
+    """The handler in an X-Ray subsegment (## <name>, annotated ColdStart and Service) when tracing is
+    on; never capturing its response or error (patient data)."""
+    if not tracing_enabled():
+        return handler
+    return tracer().capture_lambda_handler(capture_response=False, capture_error=False)(handler)
+
+
 def handler_observed(handler: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict]:
     """A Lambda handler with logs correlated by the API Gateway request id, metrics flushed with the
     cold start counted, and — only when tracing is on — an X-Ray trace that never captures responses
-    or errors. (Powertools' Tracer imports the X-Ray SDK even when disabled: a large share of a cold
-    start, so it is not imported at all where it would trace nothing.)"""
-    observed = metrics.log_metrics(capture_cold_start_metric=True)(handler)
-    if tracing_enabled():
-        from aws_lambda_powertools import Tracer
-
-        observed = Tracer().capture_lambda_handler(capture_response=False, capture_error=False)(observed)
+    or errors."""
+    observed = _traced(metrics.log_metrics(capture_cold_start_metric=True)(handler))
     return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)(
         observed
     )
@@ -61,11 +83,7 @@ def handler_observed(handler: Callable[[dict, Any], dict]) -> Callable[[dict, An
 def worker_observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
     """A background function's handler: logs with the invocation's request id, metrics flushed with
     the cold start counted, traced when tracing is on (nothing of the event is logged or captured)."""
-    observed = metrics.log_metrics(capture_cold_start_metric=True)(handler)
-    if tracing_enabled():
-        from aws_lambda_powertools import Tracer
-
-        observed = Tracer().capture_lambda_handler(capture_response=False, capture_error=False)(observed)
+    observed = _traced(metrics.log_metrics(capture_cold_start_metric=True)(handler))
     return logger.inject_lambda_context(log_event=False)(observed)
 
 

@@ -68,7 +68,7 @@ def run(**env: str) -> dict:
         "POWERTOOLS_SERVICE_NAME": "clinic-appointments",
         "POWERTOOLS_METRICS_NAMESPACE": "ClinicAppointments",
         "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",  # noqa: S105 - the Stubber answers; nothing is signed for AWS
+        "AWS_SECRET_ACCESS_KEY": "test",  # the Stubber answers: nothing is signed for AWS
         "PYTHONDONTWRITEBYTECODE": "1",
         **env,
     }

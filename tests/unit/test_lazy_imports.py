@@ -10,6 +10,10 @@ the requests that use them; importing them at init puts their cost on every cold
 - Powertools' event handler (its resolvers and OpenAPI machinery): never (clinic.api is our own edge);
 - cryptography: only when a pagination token is made or read (clinic.pagination);
 - email_validator: only when a request carries an e-mail address (clinic.models.patients.Email).
+
+And the request and response models are not built at import (pydantic's defer_build, set on their base
+classes in clinic.models.common): a model's validator and serializer are made when a request first uses it,
+so a function pays for the two or three models it serves, not for every class of the modules it imports.
 """
 
 from __future__ import annotations
@@ -105,3 +109,47 @@ def test_pagination_loads_cryptography_on_its_first_token_only():
         "assert pagination.decode(token, 'scope') == {'id': 'x'}"
     )
     assert "cryptography" in loaded("ListPatientsFunction", snippet)
+
+
+# The layer's request and response models that are built (validator and serializer made), printed by the
+# probe after the import; a generic class's own definition (Page[T]) is left out.
+BUILT_MODELS = (
+    "import pydantic; print(json.dumps(sorted(f'{m.__name__}.{c.__name__}' for m in list(sys.modules.values()) "
+    "if (getattr(m, '__name__', None) or '').startswith(('clinic.models', 'clinic.fhir.models')) "
+    "for c in vars(m).values() if isinstance(c, type) and issubclass(c, pydantic.BaseModel) "
+    "and c.__module__ == m.__name__ and c.__pydantic_complete__ "
+    "and not c.__pydantic_generic_metadata__['parameters'])))"
+)
+
+
+def built_models(logical_id: str, snippet: str = "") -> list[str]:
+    function = tpl.function(logical_id)
+    environment = worker_environment(function, "http://127.0.0.1:9")
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(function.code_dir),
+            function.module,
+            snippet + "\n" + BUILT_MODELS,
+            *(str(p) for p in tpl.layer_dirs()),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout.strip().splitlines()[0])
+
+
+@pytest.mark.parametrize("logical_id", ["BookAppointmentFunction", "ListDoctorsFunction", "FhirSearchSlotFunction"])
+def test_no_model_is_built_at_init(logical_id):
+    assert built_models(logical_id) == []
+
+
+def test_a_model_is_built_on_first_use():
+    """The check above would pass vacuously if the probe could not see a built model."""
+    snippet = "from clinic.models.health import HealthOut; HealthOut(status='ok', version='', checks={}, latency_ms=0)"
+    assert "clinic.models.health.HealthOut" in built_models("HealthFunction", snippet)

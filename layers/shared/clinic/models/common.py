@@ -61,14 +61,17 @@ def free_text(max_length: int, min_length: int = 0, strip: bool = False):
     ]
 
 
+# defer_build: a model's validator and serializer are built when it is first used, not when its module is
+# imported. A function imports whole model modules (a dozen classes) and uses two or three of them: building
+# them all was a share of every cold start (tests/unit/test_lazy_imports.py keeps it so).
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are a 422 (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 Name = plain_text(100)

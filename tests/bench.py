@@ -16,33 +16,40 @@ functions  one row per function of the route declaration (clinic.routes), each f
            world (tests/benchkit/world.py), and one per variant of a route (world.VARIANTS: a keyed
            booking, a booking by appointment type, the FHIR appointment search by practitioner), whose
            cold start is its function's:
-           - cold start: a fresh interpreter imports the function and serves its first request
-             against the store (tests/benchkit/cold_probe.py), vs a baseline interpreter that imports
-             boto3, creates a client and makes one GetItem; median of BENCH_COLD_RUNS each,
-             interleaved. Both with compiled bytecode: see "Bytecode" below;
+           - cold start, in two forms, each against the same baseline, interleaved (median of
+             BENCH_COLD_RUNS each; see "Cold starts" below): as shipped (the bytecode `sam build`
+             makes, tracing as template.yaml sets it) and compiled but untraced;
            - warm overhead: our code's time per request in-process with DynamoDB stubbed at
              botocore's _make_api_call (tests/benchkit/warm_probe.py), vs a bare handler making the
              same calls; medians of BENCH_WARM_ITERATIONS, interleaved;
            - DynamoDB calls, capacity and items read per warm request, and its latency, over HTTP;
            - peak RSS (VmHWM) of the function's worker processes in the stack, after its requests;
-           then where the worst cold start's time goes (python -X importtime), and the same cold
-           start as deployed today: no .pyc (as `sam build` ships the layer) and X-Ray tracing on.
+           then where the cold starts go, phase by phase, for every function over a target.
+cold       the functions section's cold starts alone (not in the default list): BENCH_SECTIONS=cold.
 contention hot items: clients booking different slots of ONE doctor's same UTC hour (one slot-lock
            item, one doctor item) vs the same number of clients booking different doctors.
 
-Bytecode: this machine sets PYTHONDONTWRITEBYTECODE=1, so the layer's .py files would be compiled on
-every import. The probes instead compile once into a private PYTHONPYCACHEPREFIX (warmed by one
-uncounted run each) — baseline and function alike, so the comparison is of import work, not of
-compiling. (Lambda after `sam build` is NOT like that: the python_pip builder unpacks wheels and
-copies sources without compiling, so a deployed layer holds no .pyc at all; and template.yaml turns
-X-Ray tracing on. The last figures of the functions section measure those cases.)
+Cold starts: the layer and the functions are built by infra/build/Makefile — the targets `sam build`
+runs (their BuildMethod: makefile), with the runtime's Python (python3.12) — for this machine's platform
+(tests/benchkit/shipped.py): the same sources and checked-hash .pyc files as the deployed artefacts,
+only the native extensions are this machine's. A fresh interpreter of the runtime's Python (-S: nothing
+of this machine's site-packages), writing no bytecode (as on Lambda's read-only file system), imports a
+function from them and serves its first request against the store (tests/benchkit/cold_probe.py):
+- shipped: tracing as the template sets it (Tracing: Active: the X-Ray SDK loads at init, the
+  invocation carries a sampled trace header, subsegments go to a stand-in X-Ray daemon, counted);
+- untraced: the same artefacts, POWERTOOLS_TRACE_DISABLED=true;
+- baseline: the bare function shipped the same way: boto3 from the same built layer, a client, one
+  GetItem (active tracing costs a bare function nothing in its process).
+Each phase is timed: the import, boto3's clients, the DynamoDB calls, the rest of the first request.
 
 It prints figures and asserts nothing about time: wall-clock numbers depend on the machine. (The
 local stack runs the functions in worker processes on this machine; AWS adds network hops and
 removes the proxy, so read the figures as relative costs, not as production latencies.) Knobs:
 
     BENCH_QUICK=1            quick run: 10,000 instead of 100,000 appointments, N=3 cold runs, fewer requests
-    BENCH_SECTIONS=...       size,latency,functions,contention (default: all)
+    BENCH_SECTIONS=...       size,latency,functions,contention (default: all); cold: cold starts only
+    BENCH_FUNCTIONS=A,B      the cold section: these functions only (route names, e.g. BookAppointment)
+    RUNTIME_PYTHON=...       the runtime's interpreter, if not pyenv's python3.12 or one on PATH
     BENCH_COLD_RUNS=5        fresh processes per function (and as many baseline processes)
     BENCH_WARM_ITERATIONS=300  in-process requests per function (and as many bare ones)
     BENCH_CALLS=10           warm requests per function over HTTP
@@ -56,12 +63,10 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -80,7 +85,7 @@ import requests
 from local_stack import background, dynamodb, tokens
 from local_stack import template as tpl
 from local_stack.functions import worker_environment
-from tests.benchkit import bulk, workers
+from tests.benchkit import bulk, shipped, workers
 from tests.benchkit.world import VARIANTS, Req, World, iso
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -102,6 +107,7 @@ SIZE_ROUNDS = knob("BENCH_SIZE_ROUNDS", 40, 15)
 HOT_CLIENTS = knob("BENCH_HOT_CLIENTS", 12, 12)
 HOT_ROUNDS = knob("BENCH_HOT_ROUNDS", 10, 5)
 SECTIONS = [s.strip() for s in (os.environ.get("BENCH_SECTIONS") or "size,latency,functions,contention").split(",")]
+ONLY = {f.strip() for f in (os.environ.get("BENCH_FUNCTIONS") or "").split(",") if f.strip()}
 RACERS, RACE_ROUNDS = 50, 5
 SLOT = timedelta(minutes=15)
 ALL_DAY = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -120,6 +126,7 @@ WITH_CAPACITY = {
 }
 # The issue's targets.
 COLD_RATIO_MAX, READ_OVERHEAD_MAX_MS, WRITE_OVERHEAD_MAX_MS, SIZE_RATIO_MAX, RSS_MAX_MB = 1.3, 0.5, 1.0, 1.1, 100
+SHIPPED_RATIO_MAX = 1.5  # the cold start as shipped (bytecode, tracing as the template sets it)
 CALL_TARGETS = {
     "BookAppointment": 1,
     "BookAppointment+type": 1,
@@ -638,7 +645,8 @@ def latency(client: Client, recorder: Recorder) -> None:
 # ------------------------------------------------------------------ functions: one row each
 def probe_environment(logical_id: str, endpoint: str, pycache: Path | None) -> dict[str, str]:
     """The function's template environment (as the stack's workers get it), with compiled bytecode
-    kept in ``pycache`` (PYTHONPYCACHEPREFIX) — or, with None, none at all (PYTHONDONTWRITEBYTECODE)."""
+    kept in ``pycache`` (PYTHONPYCACHEPREFIX) — or, with None, none written (PYTHONDONTWRITEBYTECODE:
+    what exists is read, as on Lambda's read-only file system)."""
     env = worker_environment(tpl.function(logical_id), endpoint)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("PYTHONPYCACHEPREFIX", None)
@@ -649,9 +657,11 @@ def probe_environment(logical_id: str, endpoint: str, pycache: Path | None) -> d
     return env
 
 
-def run_probe(args: list[str], env: dict[str, str], options: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+def run_probe(
+    args: list[str], env: dict[str, str], options: tuple[str, ...] = (), python: str = sys.executable
+) -> tuple[dict[str, Any], str]:
     answer = subprocess.run(
-        [sys.executable, *options, str(PROBES / "cold_probe.py"), *args],
+        [python, *options, str(PROBES / "cold_probe.py"), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -666,81 +676,135 @@ def run_probe(args: list[str], env: dict[str, str], options: tuple[str, ...] = (
     return json.loads(lines[-1][6:]), answer.stderr
 
 
+class XRayDaemon:
+    """A stand-in for the X-Ray daemon (UDP): what a traced cold start sends, counted by name — proof
+    that tracing traced, and part of its cost (each subsegment is one datagram, as in Lambda)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
+        self.names: Counter[str] = Counter()
+        self.documents = 0
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                data = self.socket.recv(65536)
+            except OSError:
+                return
+            for line in data.decode("utf-8", "replace").splitlines()[1:]:  # a header line, then the document
+                try:
+                    document = json.loads(line)
+                except ValueError:
+                    continue
+                self.documents += 1
+                self.names[document.get("name", "?")] += 1
+                for sub in document.get("subsegments") or []:
+                    self.names[sub.get("name", "?")] += 1
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+TRACE_HEADER = "Root=1-65f00000-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
+FORMS = ("shipped", "untraced")
+
+
 class ColdStarts:
-    def __init__(self, world: World, recorder: Recorder, endpoint: str, scratch: Path) -> None:
-        self.world, self.recorder, self.endpoint, self.scratch = world, recorder, endpoint, scratch
-        self.pycache = scratch / "pycache"
+    """Cold starts of the artefacts as `sam build` makes them (tests/benchkit/shipped.py), run by the
+    runtime's Python with nothing written (PYTHONDONTWRITEBYTECODE, as on Lambda's read-only disk), in
+    two forms against one baseline, interleaved:
+    - shipped: tracing as template.yaml sets it (Tracing: Active: Powertools' Tracer and the X-Ray SDK
+      load at init, each invocation carries a sampled trace header, subsegments go to a daemon);
+    - untraced: the same artefacts, tracing off;
+    - baseline: the bare function shipped the same way: boto3 from the same built layer (the same
+      bytecode), a client, one GetItem. Lambda's own trace segments are outside the process, so active
+      tracing costs a bare function nothing here.
+    The probes talk to the store directly (no recording proxy in between) and count their calls themselves.
+    """
+
+    def __init__(self, world: World, endpoint: str, scratch: Path, artefacts: shipped.Artefacts) -> None:
+        self.world, self.endpoint, self.scratch, self.artefacts = world, endpoint, scratch, artefacts
         patient = world.calendar["patient"]
-        self.baseline_args = ["baseline", tpl.table_name("PatientsTable"), json.dumps({"id": {"S": patient}})]
-        self.layers = [str(p) for p in tpl.layer_dirs()]
+        self.layers = [str(artefacts.layer(logical_id)) for logical_id in shipped.layers()]
+        self.baseline_args = [
+            "baseline",
+            tpl.table_name("PatientsTable"),
+            json.dumps({"id": {"S": patient}}),
+            *self.layers,
+        ]
+        self.xray = XRayDaemon()
 
     def _event_file(self, req: Req) -> str:
         path = self.scratch / f"event-{uuid.uuid4()}.json"
         path.write_text(json.dumps(req.event()))
         return str(path)
 
-    def function_args(self, req: Req) -> list[str]:
+    def environment(self, logical_id: str, form: str) -> dict[str, str]:
+        env = probe_environment(logical_id, self.endpoint, None)
+        if form == "shipped" and shipped.tracing_active(logical_id):
+            env.pop("POWERTOOLS_TRACE_DISABLED", None)  # the template does not set it: tracing is on
+            env.update(
+                {  # what Lambda sets for a function with active tracing
+                    "LAMBDA_TASK_ROOT": str(self.artefacts.function(logical_id)),
+                    "AWS_XRAY_DAEMON_ADDRESS": self.xray.address,
+                    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+                    "BENCH_TRACE_HEADER": TRACE_HEADER,  # cold_probe.py: _X_AMZN_TRACE_ID for the invocation
+                }
+            )
+        return env
+
+    # -S: no site-packages of this machine's interpreter (nor its .pth files) on sys.path or in the
+    # timings; like Lambda: the function, the layer and the standard library.
+    OPTIONS = ("-S",)
+
+    def baseline(self, logical_id: str, options: tuple[str, ...] = ()) -> tuple[dict, str]:
+        env = probe_environment(logical_id, self.endpoint, None)
+        return run_probe(self.baseline_args, env, (*self.OPTIONS, *options), self.artefacts.python)
+
+    def function(self, req: Req, form: str, options: tuple[str, ...] = ()) -> tuple[dict, str]:
         function = tpl.function(req.logical_id)
-        return [
+        args = [
             "function",
-            str(function.code_dir),
+            str(self.artefacts.function(req.logical_id)),
             function.module,
             function.handler,
             self._event_file(req),
             *self.layers,
         ]
-
-    def baseline(self, logical_id: str, pycache: Path | None = None, paths: tuple[str, ...] = ()) -> dict:
-        env = probe_environment(logical_id, self.endpoint, pycache if pycache is not None else self.pycache)
-        return run_probe([*self.baseline_args, *paths], env)[0]
-
-    def function(
-        self,
-        req: Req,
-        pycache: Path | str | None = "default",
-        layers: list[str] | None = None,
-        options: tuple[str, ...] = (),
-        env: dict[str, str] | None = None,
-    ) -> tuple[dict, Counter, str]:
-        cache = self.pycache if pycache == "default" else pycache
-        env = {**probe_environment(req.logical_id, self.endpoint, cache), **(env or {})}
-        args = self.function_args(req)
-        if layers is not None:
-            args = [*args[:5], *layers]
-        self.recorder.reset()
-        result, stderr = run_probe(args, env, options)
-        calls, _, _ = self.recorder.snapshot()
+        env = self.environment(req.logical_id, form)
+        result, stderr = run_probe(args, env, (*self.OPTIONS, *options), self.artefacts.python)
         if result["status"] != req.expect:
             raise SystemExit(f"{req.function}: first request answered {result['status']}, expected {req.expect}")
-        return result, calls, stderr
+        return result, stderr
 
     def measure(self, function: str) -> dict[str, Any]:
-        reqs = self.world.requests(function, COLD_RUNS + 1)
-        ours, theirs, first_calls = [], [], []
-        for i, req in enumerate(reqs):  # run 0 compiles into the pycache prefix: not counted
-            order = ("function", "baseline") if i % 2 else ("baseline", "function")
-            for kind in order:
-                if kind == "function":
-                    result, calls, _ = self.function(req)
-                    if i:
-                        ours.append(result)
-                        first_calls.append(sum(calls.values()))
+        reqs = iter(self.world.requests(function, len(FORMS) * (COLD_RUNS + 1)))  # a request of its own each
+        kinds = ("baseline", *FORMS)
+        samples: dict[str, list[dict]] = {kind: [] for kind in kinds}
+        for i in range(COLD_RUNS + 1):  # run 0 warms the disk cache for the files: not counted
+            for kind in kinds[i % 3 :] + kinds[: i % 3]:  # each kind first, second and third in turn
+                if kind == "baseline":  # the same GetItem of the world's patient every time
+                    result = self.baseline(f"{function}Function")[0]
                 else:
-                    result = self.baseline(req.logical_id)
-                    if i:
-                        theirs.append(result)
-        cold = statistics.median(r["total_ms"] for r in ours)
-        base = statistics.median(r["total_ms"] for r in theirs)
-        cpu_ratio = statistics.median(r["cpu_ms"] for r in ours) / statistics.median(r["cpu_ms"] for r in theirs)
+                    result = self.function(next(reqs), kind)[0]
+                if i:
+                    samples[kind].append(result)
+        medians = {kind: phases(values) for kind, values in samples.items()}
+        base = medians["baseline"]
         return {
-            "cold_ms": cold,
-            "base_ms": base,
-            "ratio": cold / base,
-            "cpu_ratio": cpu_ratio,
-            "import_ms": statistics.median(r["import_ms"] for r in ours),
-            "first_ms": statistics.median(r["first_ms"] for r in ours),
-            "cold_calls": statistics.median(first_calls),
+            "base": base,
+            **{form: {**medians[form], "ratio": medians[form]["total_ms"] / base["total_ms"]} for form in FORMS},
         }
+
+
+PHASES = ("import_ms", "clients_ms", "calls_ms", "rest_ms", "total_ms", "cpu_ms", "calls")
+
+
+def phases(results: list[dict]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in results) for key in PHASES}
 
 
 def importtime(stderr: str) -> list[tuple[int, int, str]]:
@@ -754,89 +818,73 @@ def importtime(stderr: str) -> list[tuple[int, int, str]]:
     return rows
 
 
-def where_cold_start_goes(cold: ColdStarts, function: str, result: dict[str, Any]) -> None:
-    req = cold.world.requests(function, 1)[0]
-    _, _, ours = cold.function(req, options=("-X", "importtime"))
-    env = probe_environment(req.logical_id, cold.endpoint, cold.pycache)
-    _, theirs = run_probe(cold.baseline_args, env, ("-X", "importtime"))
-    rows, base_rows = importtime(ours), importtime(theirs)
-    base_modules = {name.strip() for _, _, name in base_rows}
-
-    def by_package(rows_: list, only_new: bool = False) -> Counter:
-        packages: Counter[str] = Counter()
-        for _, own, name in rows_:
-            if not only_new or name.strip() not in base_modules:
-                packages[name.strip().split(".")[0]] += own
-        return packages
-
-    total = sum(own for _, own, _ in rows) / 1000
-    print(
-        f"\nwhere {function}'s cold start goes (python -X importtime, one run; imports "
-        f"{total:.0f} ms of its {result['cold_ms']:.0f} ms, the first request {result['first_ms']:.0f} ms):"
-    )
-    print(
-        "  self time by top-level package, ms:  "
-        + ", ".join(f"{p} {us / 1000:.0f}" for p, us in by_package(rows).most_common(10))
-    )
-    only_ours = ", ".join(f"{p} {us / 1000:.0f}" for p, us in by_package(rows, True).most_common(8))
-    print(
-        f"  the baseline (boto3 + client) imports {sum(o for _, o, _ in base_rows) / 1000:.0f} ms; what only the "
-        f"function imports, ms:  {only_ours}"
-    )
-    biggest = sorted(
-        (r for r in rows if not r[2].strip().startswith(("boto3", "botocore", "s3transfer", "urllib3"))), reverse=True
-    )[:12]
-    print(
-        "  largest cumulative imports outside boto3, ms:  "
-        + ", ".join(f"{name.strip()} {cum / 1000:.0f}" for cum, _, name in biggest)
-    )
+# What an import is, for the phases: the first matching prefix names the group.
+IMPORT_GROUPS = (
+    ("boto3, botocore", ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six")),
+    ("X-Ray SDK, wrapt", ("aws_xray_sdk", "wrapt")),
+    ("Powertools", ("aws_lambda_powertools",)),
+    ("pydantic", ("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions")),
+    ("clinic.models", ("clinic.models", "clinic.fhir.models")),
+    ("clinic (the rest)", ("clinic", "app")),
+)
 
 
-def as_deployed(cold: ColdStarts, function: str, runs: int = 3) -> None:
-    """The cold start as AWS would run the layer today, beside the bench's setting (compiled bytecode,
-    tracing off): template.yaml turns X-Ray tracing on (Tracing: Active, so Powertools' Tracer and the
-    X-Ray SDK load at init), and `sam build` ships no .pyc for the layer or its dependencies (the
-    standard library keeps its own, as the Lambda runtime's does). Interleaved, median of ``runs``."""
-    site = Path(sysconfig.get_paths()["purelib"])
-    bare = cold.scratch / "site-packages-without-pyc"
-    if not bare.exists():
-
-        def link(source: str, target: str) -> None:
-            try:
-                os.link(source, target)  # fast, and no disk: the same files without their __pycache__
-            except OSError:
-                shutil.copy2(source, target)
-
-        shutil.copytree(
-            site, bare, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), copy_function=link, symlinks=True
+def import_groups(rows: list[tuple[int, int, str]]) -> Counter:
+    """Self time (ms) of the modules imported, by group; standard-library modules are charged to no group
+    but "stdlib" (asyncio, for instance, which the X-Ray SDK pulls in, lands there)."""
+    groups: Counter[str] = Counter()
+    for _, own, name in rows:
+        name = name.strip()
+        group = next(
+            (g for g, prefixes in IMPORT_GROUPS if any(name == p or name.startswith(p + ".") for p in prefixes)),
+            "stdlib",
         )
-    tracing = {"POWERTOOLS_TRACE_DISABLED": "false"}
-    kinds: dict[str, dict[str, Any]] = {
-        "compiled, tracing off (the table above)": {},
-        "compiled, tracing on": {"env": tracing},
-        "no .pyc, tracing off": {"pycache": None, "layers": [*cold.layers, str(bare)]},
-        "no .pyc, tracing on (as deployed today)": {
-            "pycache": None,
-            "layers": [*cold.layers, str(bare)],
-            "env": tracing,
-        },
-    }
-    samples: dict[str, list[float]] = {k: [] for k in [*kinds, "baseline, compiled", "baseline, no .pyc"]}
-    for req in cold.world.requests(function, runs * len(kinds)):
-        kind = min(kinds, key=lambda k: len(samples[k]))
-        samples[kind].append(cold.function(req, **kinds[kind])[0]["total_ms"])
-        if len(samples[kind]) > len(samples["baseline, compiled"]):
-            samples["baseline, compiled"].append(cold.baseline(req.logical_id)["total_ms"])
-            env = probe_environment(req.logical_id, cold.endpoint, None)
-            samples["baseline, no .pyc"].append(run_probe([*cold.baseline_args, str(bare)], env)[0]["total_ms"])
-    base = statistics.median(samples["baseline, compiled"])
+        groups[group] += own / 1000
+    return groups
+
+
+def where_cold_starts_go(cold: ColdStarts, rows: dict[str, dict[str, Any]], names: list[str]) -> None:
+    """Phase by phase, for every function over a target (or the worst of each form when none is): the
+    medians of the measured runs, and what the imports are (python -X importtime, one run each)."""
+    measured = {n: rows[n]["cold"] for n in names}
+    over = [
+        n
+        for n in names
+        if measured[n]["shipped"]["ratio"] > SHIPPED_RATIO_MAX or measured[n]["untraced"]["ratio"] > COLD_RATIO_MAX
+    ]
+    worst = {max(names, key=lambda n: measured[n][form]["ratio"]) for form in FORMS}
+    shown = over or sorted(worst)
+    which = "the functions over a target" if over else "the worst of each form"
     print(
-        f"\n{function}'s cold start as deployed, median of {runs} (interleaved): `sam build`'s python_pip builder "
-        "unpacks wheels and copies sources, compiling nothing, so the layer ships no .pyc; template.yaml has "
-        "Tracing: Active, so the X-Ray SDK loads at init"
+        f"\nwhere the cold starts go, phase by phase ({which}; medians, ms; imports by group from "
+        "python -X importtime, one run each):"
     )
-    for kind, values in samples.items():
-        print(f"  {kind:<42}{statistics.median(values):>7.0f} ms{statistics.median(values) / base:>7.2f}× baseline")
+    header = f"  {'':<34}{'total':>7}{'import':>8}{'clients':>9}{'calls':>7}{'(n)':>4}{'rest':>6}   imports by group"
+    print(header)
+
+    def line(label: str, m: dict[str, float], groups: Counter) -> None:
+        top = ", ".join(f"{g} {ms:.0f}" for g, ms in groups.most_common() if ms >= 1)
+        print(
+            f"  {label:<34}{m['total_ms']:>7.0f}{m['import_ms']:>8.0f}{m['clients_ms']:>9.0f}{m['calls_ms']:>7.0f}"
+            f"{m['calls']:>4g}{m['rest_ms']:>6.0f}   {top}"
+        )
+
+    base_groups = import_groups(importtime(cold.baseline(f"{names[0]}Function", ("-X", "importtime"))[1]))
+    base = {key: statistics.median(m["base"][key] for m in measured.values()) for key in PHASES}
+    line("baseline (boto3, a client, GetItem)", base, base_groups)
+    for name in shown:
+        reqs = cold.world.requests(name, len(FORMS))
+        for form, req in zip(FORMS, reqs, strict=True):
+            m = rows[name]["cold"][form]
+            groups = import_groups(importtime(cold.function(req, form, ("-X", "importtime"))[1]))
+            line(f"{name} {form} ({m['ratio']:.2f}×)", m, groups)
+    print(
+        "  (import: the module's import, -X importtime's own overhead not in the medians; clients: boto3 making "
+        "clients and resources; calls: inside botocore's API calls, X-Ray's subsegments included; rest: the "
+        "handler's own code in the first request. The baseline: the median of every function's baseline runs.)"
+    )
+    received = ", ".join(f"{name} ×{n}" for name, n in cold.xray.names.most_common(6))
+    print(f"  X-Ray: {cold.xray.documents} documents received from the traced cold starts ({received or 'none'})")
 
 
 def warm_overhead(world: World, endpoint: str, scratch: Path, function: str) -> dict[str, Any]:
@@ -908,17 +956,49 @@ def over_http(client: Client, recorder: Recorder, world: World, function: str) -
     }
 
 
+def shipped_artefacts(scratch: Path, names: list[str]) -> shipped.Artefacts:
+    """The layer and the functions built by infra/build/Makefile, as `sam build` runs it, for this machine."""
+    python = shipped.runtime_python()
+    runtime = shipped.runtime()
+    if python is None:
+        raise SystemExit(f"make bench needs {runtime} (the functions' runtime) to build them as `sam build` does")
+    began = time.monotonic()
+    functions_ = [tpl.function(f"{name}Function").logical_id for name in names]
+    artefacts = shipped.build(scratch / "shipped", python, functions_)
+    checked = shipped.check_bytecode(python, artefacts.root)
+    if checked["problems"]:
+        problems = "\n".join(checked["problems"])
+        raise SystemExit(f"the built artefacts' bytecode is not what Lambda would load:\n{problems}")
+    print(
+        f"  built the layer and {len(functions_)} functions with infra/build/Makefile for this machine, run by "
+        f"{python} ({checked['sources']} sources, each with its checked-hash {checked['tag']} .pyc): "
+        f"{time.monotonic() - began:.0f} s",
+        flush=True,
+    )
+    return artefacts
+
+
+def cold_starts(world: World, store_url: str, scratch: Path, names: list[str]) -> tuple[dict[str, dict], ColdStarts]:
+    began = time.monotonic()
+    artefacts = shipped_artefacts(scratch, names)
+    cold = ColdStarts(world, store_url, scratch, artefacts)
+    rows = {name: {"cold": cold.measure(name)} for name in names}
+    print(f"  cold starts: {time.monotonic() - began:.0f} s", flush=True)
+    return rows, cold
+
+
 def functions(
     client: Client,
     recorder: Recorder,
     stack: background.BackgroundStack,
     proxy_url: str,
+    store_url: str,
     size: dict[str, dict[str, Any]],
 ) -> None:
     from clinic import routes
 
     section(
-        f"functions: cold start (median of {COLD_RUNS} fresh processes each), warm overhead "
+        f"functions: cold start (median of {COLD_RUNS} fresh processes each, two forms), warm overhead "
         f"({WARM_ITERATIONS} in-process requests each), {CALLS} warm requests each over HTTP"
     )
     world = World(client.send)
@@ -936,17 +1016,66 @@ def functions(
         for name in [*names, *VARIANTS]:
             rows[name]["warm"] = warm_overhead(world, proxy_url, scratch, name)
         print(f"  warm overhead: {time.monotonic() - began:.0f} s", flush=True)
-        began = time.monotonic()
-        cold = ColdStarts(world, recorder, proxy_url, scratch)
-        cold.baseline("HealthFunction")  # compiles boto3 into the prefix: not counted
-        for name in names:
-            rows[name]["cold"] = cold.measure(name)
-        print(f"  cold starts: {time.monotonic() - began:.0f} s", flush=True)
-
+        colds, cold = cold_starts(world, store_url, scratch, names)
+        for name, row in colds.items():
+            rows[name].update(row)
         print_table(rows, rss, size)
-        worst = max(names, key=lambda n: rows[n]["cold"]["ratio"])
-        where_cold_start_goes(cold, worst, rows[worst]["cold"])
-        as_deployed(cold, worst)
+        where_cold_starts_go(cold, rows, names)
+        cold.xray.close()
+
+
+def cold_only(client: Client, store_url: str) -> None:
+    """BENCH_SECTIONS=cold: the functions section's cold starts alone (no HTTP, no warm overhead)."""
+    from clinic import routes
+
+    section(f"cold starts only (median of {COLD_RUNS} fresh processes each, two forms, interleaved)")
+    world = World(client.send)
+    names = [route.function for route in routes.ROUTES if not ONLY or route.function in ONLY]
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-probes-") as scratch_dir:
+        rows, cold = cold_starts(world, store_url, Path(scratch_dir), names)
+        width = max(24, *(len(name) + 1 for name in rows))
+        print(f"\n{'':<{width}}{'cold start (fresh process)':^42}│\n{'function':<{width}}{COLD_HEADER}")
+        for name, row in rows.items():
+            print(f"{name:<{width}}{cold_cells(row['cold'])}")
+        print("\n" + COLD_LEGEND + "\n\ntargets:")
+        cold_summary(rows)
+        where_cold_starts_go(cold, rows, names)
+        cold.xray.close()
+
+
+COLD_HEADER = f"{'shipped':>8}{'×base':>6} {'untraced':>9}{'×base':>6} {'base':>6}{'calls':>6}  │"
+COLD_LEGEND = (
+    f"cold start: a fresh interpreter (the runtime's Python, {shipped.runtime()}) importing the function as "
+    "`sam build` makes it (infra/build/Makefile, built for this machine) and serving its first request. shipped = "
+    "its bytecode and tracing as template.yaml sets it (X-Ray active: the SDK loads, the request is sampled and "
+    f"traced); untraced = the same, tracing off; base = the bare function shipped the same way (boto3 from the "
+    f"same built layer, a client, one GetItem); ms, medians, interleaved; ×base = the ratio (targets: shipped ≤ "
+    f"{SHIPPED_RATIO_MAX}, untraced ≤ {COLD_RATIO_MAX}); calls = DynamoDB calls of the first request."
+)
+
+
+def cold_cells(cold: dict[str, Any]) -> str:
+    shipped_, untraced = cold["shipped"], cold["untraced"]
+    mark_shipped = "!" if shipped_["ratio"] > SHIPPED_RATIO_MAX else " "
+    mark_untraced = "!" if untraced["ratio"] > COLD_RATIO_MAX else " "
+    return (
+        f"{shipped_['total_ms']:>8.0f}{shipped_['ratio']:>6.2f}{mark_shipped}{untraced['total_ms']:>9.0f}"
+        f"{untraced['ratio']:>6.2f}{mark_untraced}{cold['base']['total_ms']:>6.0f}{untraced['calls']:>6g}  │"
+    )
+
+
+def cold_summary(rows: dict[str, dict[str, Any]]) -> None:
+    for form, limit, what in (
+        ("shipped", SHIPPED_RATIO_MAX, "as shipped (bytecode, tracing as the template sets it)"),
+        ("untraced", COLD_RATIO_MAX, "compiled, untraced"),
+    ):
+        ratios = {n: r["cold"][form]["ratio"] for n, r in rows.items() if "cold" in r}
+        worst = max(ratios, key=ratios.get)
+        over = [f"{n} {v:.2f}×" for n, v in sorted(ratios.items(), key=lambda x: -x[1]) if v > limit]
+        print(
+            f"  cold start {what} ≤ {limit}× baseline: {len(ratios) - len(over)}/{len(ratios)} functions; worst "
+            f"{worst} {ratios[worst]:.2f}×" + (f"; over: {', '.join(over)}" if over else "")
+        )
 
 
 def print_table(
@@ -958,25 +1087,18 @@ def print_table(
     writes |= {name for name, function in VARIANTS.items() if function in writes}
     width = max(24, *(len(name) + 1 for name in rows))
     print(
-        f"\n{'':<{width}}{'cold start (fresh process)':^36}│{'warm overhead (in-process)':^38}│"
+        f"\n{'':<{width}}{'cold start (fresh process)':^42}│{'warm overhead (in-process)':^38}│"
         f"{'warm, over HTTP':^24}│{'table size':^20}│"
     )
     print(
-        f"{'function':<{width}}{'ms':>6}{'base':>6}{'×base':>7}{'×cpu':>6}{'calls':>6}  │{'ours µs':>8}{'bare µs':>8}"
+        f"{'function':<{width}}{COLD_HEADER}{'ours µs':>8}{'bare µs':>8}"
         f"{'over ms':>8}{'×bare':>6}{'wall':>7} │{'calls':>6}{'CU':>5}{'items':>6}{'p50':>6} │"
         f"{'items':>9}{'× ms':>7}  │{'RSS MB':>7}"
     )
     for name, row in rows.items():
         cold, warm, http = row.get("cold"), row["warm"], row["http"]
         cells = [f"{name:<{width}}"]
-        if cold:
-            mark = "!" if cold["ratio"] > COLD_RATIO_MAX else " "
-            cells.append(
-                f"{cold['cold_ms']:>6.0f}{cold['base_ms']:>6.0f}{cold['ratio']:>6.2f}{mark}"
-                f"{cold['cpu_ratio']:>6.2f}{cold['cold_calls']:>6g}  │"
-            )
-        else:
-            cells.append(f"{'':>37}  │")
+        cells.append(cold_cells(cold) if cold else f"{'':>40}  │")
         limit = WRITE_OVERHEAD_MAX_MS if name in writes else READ_OVERHEAD_MAX_MS
         mark = "!" if warm["overhead_ms"] > limit else " "
         cells.append(
@@ -996,9 +1118,7 @@ def print_table(
         cells.append(f"{peak[0]:>7.0f}{'!' if peak[0] > RSS_MAX_MB else ''}" if peak else f"{'':>7}")
         print("".join(cells))
     print(
-        "\ncold start: ms = a fresh interpreter importing the function and serving its first request; base = "
-        "importing boto3, creating a client, one GetItem (medians); ×base = their ratio (target ≤ 1.3), ×cpu = the "
-        "ratio of their CPU times; calls = DynamoDB calls of that first request.\n"
+        "\n" + COLD_LEGEND + "\n"
         "warm overhead: CPU time per warm request with DynamoDB stubbed, of the function (ours) and of a bare "
         "handler making the same calls (bare); over = the difference (target ≤ 0.5 ms for reads, ≤ 1 ms for "
         "writes); wall = the same difference in wall-clock time.\n"
@@ -1021,8 +1141,6 @@ def summary(
     size: dict[str, dict[str, Any]],
     writes: set[str],
 ) -> None:
-    colds = {n: r["cold"]["ratio"] for n, r in rows.items() if "cold" in r}
-    worst_cold = max(colds, key=colds.get)
     over = {
         n: (r["warm"]["overhead_ms"], WRITE_OVERHEAD_MAX_MS if n in writes else READ_OVERHEAD_MAX_MS)
         for n, r in rows.items()
@@ -1034,11 +1152,7 @@ def summary(
     )
     peaks = {n: v[0] for n, v in rss.items()}
     print("\ntargets:")
-    over_cold = [f"{n} {v:.2f}×" for n, v in sorted(colds.items(), key=lambda x: -x[1]) if v > COLD_RATIO_MAX]
-    print(
-        f"  cold start ≤ {COLD_RATIO_MAX}× baseline: {len(colds) - len(over_cold)}/{len(colds)} functions; worst "
-        f"{worst_cold} {colds[worst_cold]:.2f}×" + (f"; over: {', '.join(over_cold)}" if over_cold else "")
-    )
+    cold_summary(rows)
     over_warm = [f"{n} {v[0]:.2f} ms" for n, v in sorted(missed_over.items(), key=lambda x: -x[1][0])]
     print(
         f"  warm overhead ≤ {READ_OVERHEAD_MAX_MS} ms (reads) / ≤ {WRITE_OVERHEAD_MAX_MS} ms (writes): "
@@ -1181,7 +1295,9 @@ def main() -> int:
             elif name == "latency":
                 latency(client, recorder)
             elif name == "functions":
-                functions(client, recorder, stack, proxy_url, size)
+                functions(client, recorder, stack, proxy_url, store.endpoint, size)
+            elif name == "cold":
+                cold_only(client, store.endpoint)
             elif name == "contention":
                 hot_items(client, recorder)
             else:

@@ -1,7 +1,8 @@
-"""SnapStart's restore hook, run the way Lambda runs it: through the runtime's own registry
+"""SnapStart's hooks, run the way Lambda runs them: through the runtime's own registry
 (snapshot_restore_py, pinned in the dev environment). Whatever a function cached before the snapshot
 — clients holding the credentials of the environment that made them, the settings and calendars it
-remembered, the random state — is gone in every restored environment."""
+remembered, the random state — is gone in every restored environment; and the models a cold start
+without SnapStart builds on first use are built before the snapshot."""
 
 from __future__ import annotations
 
@@ -36,10 +37,37 @@ def aws(monkeypatch):
         yield
 
 
-def test_installing_registers_the_hook_once_with_the_runtime():
+def test_installing_registers_the_hooks_once_with_the_runtime():
     assert snapstart.install() and snapstart.install()
     hooks = [hook for hook, _, _ in snapshot_restore_py.get_after_restore()]
     assert hooks.count(snapstart.forget_environment_state) == 1
+    hooks = [hook for hook, _, _ in snapshot_restore_py.get_before_snapshot()]
+    assert hooks.count(snapstart.build_models) == 1
+
+
+def take_snapshot() -> None:
+    """What the runtime does before it snapshots an initialised environment: every registered hook."""
+    for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+        hook(*args, **kwargs)
+
+
+def test_the_snapshot_holds_the_models_built_which_a_cold_start_without_snapstart_defers():
+    from clinic.models.common import Page, RequestModel, ResponseModel
+
+    class Answer(ResponseModel):
+        value: int
+
+    class Body(RequestModel):
+        value: int
+
+    answers = Page[Answer]
+    assert not any(model.__pydantic_complete__ for model in (Answer, Body, answers))  # deferred to first use
+    snapstart.install()
+
+    take_snapshot()
+
+    assert all(model.__pydantic_complete__ for model in (Answer, Body, answers))
+    assert answers(items=[{"value": 1}], next_token=None).model_dump() == {"items": [{"value": 1}], "next_token": None}
 
 
 def test_given_a_function_initialised_before_the_snapshot_then_a_restored_one_forgets_its_state(aws):

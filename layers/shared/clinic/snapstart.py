@@ -10,7 +10,13 @@ per environment may survive the restore. After a restore this module forgets:
   and their ages were measured on a clock that does not run while a snapshot waits;
 - the ``random`` module's state, which would otherwise be identical in every restored environment
   (retry jitter in step across a whole fleet is what jitter exists to prevent).
-Ids come from ``uuid4`` (``os.urandom``), which a snapshot does not repeat.
+Ids come from ``uuid4`` (``os.urandom``), which a snapshot does not repeat (as do the X-Ray SDK's trace
+and subsegment ids; its UDP socket is unconnected, so the tracer made at init carries over as it is).
+
+Before the snapshot, the request and response models are built (``build_models``). They are built on first
+use otherwise (pydantic's ``defer_build``, clinic.models.common), which keeps a cold start without SnapStart
+from building the dozens a function imports and never uses; but under SnapStart the init is paid once per
+deploy and the first request after every restore, so the snapshot should hold them ready.
 
 The hooks come from the runtime's ``snapshot_restore_py`` (in Lambda's Python runtimes; pinned in
 the dev environment so tests run them). Without it, as in the local stack, nothing is registered.
@@ -48,12 +54,32 @@ def forget_environment_state() -> None:
     random.seed()
 
 
+def build_models() -> None:
+    """Build every request and response model the function has imported that is still deferred (generic
+    definitions such as ``Page[T]`` aside: their parametrisations, ``Page[PatientOut]``, are built)."""
+    from clinic.models.common import RequestModel, ResponseModel
+
+    pending = [RequestModel, ResponseModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if not model.__pydantic_complete__ and not model.__pydantic_generic_metadata__["parameters"]:
+            model.model_rebuild()
+
+
 def install() -> bool:
-    """Register the after-restore hook with the runtime, once; False where there is no runtime."""
+    """Register the hooks with the runtime, once; False where there is no runtime."""
     try:
-        from snapshot_restore_py import get_after_restore, register_after_restore
+        from snapshot_restore_py import (
+            get_after_restore,
+            get_before_snapshot,
+            register_after_restore,
+            register_before_snapshot,
+        )
     except ImportError:
         return False
+    if not any(entry[0] is build_models for entry in get_before_snapshot()):
+        register_before_snapshot(build_models)
     if not any(entry[0] is forget_environment_state for entry in get_after_restore()):
         register_after_restore(forget_environment_state)
     return True

@@ -859,13 +859,13 @@ def where_cold_starts_go(cold: ColdStarts, rows: dict[str, dict[str, Any]], name
         f"\nwhere the cold starts go, phase by phase ({which}; medians, ms; imports by group from "
         "python -X importtime, one run each):"
     )
-    header = f"  {'':<34}{'total':>7}{'import':>8}{'clients':>9}{'calls':>7}{'(n)':>4}{'rest':>6}   imports by group"
+    header = f"  {'':<40}{'total':>7}{'import':>8}{'clients':>9}{'calls':>7}{'(n)':>4}{'rest':>6}   imports by group"
     print(header)
 
     def line(label: str, m: dict[str, float], groups: Counter) -> None:
         top = ", ".join(f"{g} {ms:.0f}" for g, ms in groups.most_common() if ms >= 1)
         print(
-            f"  {label:<34}{m['total_ms']:>7.0f}{m['import_ms']:>8.0f}{m['clients_ms']:>9.0f}{m['calls_ms']:>7.0f}"
+            f"  {label:<40}{m['total_ms']:>7.0f}{m['import_ms']:>8.0f}{m['clients_ms']:>9.0f}{m['calls_ms']:>7.0f}"
             f"{m['calls']:>4g}{m['rest_ms']:>6.0f}   {top}"
         )
 
@@ -1034,7 +1034,7 @@ def cold_only(client: Client, store_url: str) -> None:
     with tempfile.TemporaryDirectory(prefix="clinic-bench-probes-") as scratch_dir:
         rows, cold = cold_starts(world, store_url, Path(scratch_dir), names)
         width = max(24, *(len(name) + 1 for name in rows))
-        print(f"\n{'':<{width}}{'cold start (fresh process)':^42}│\n{'function':<{width}}{COLD_HEADER}")
+        print(f"\n{'':<{width}}{'cold start (fresh process)':^45}│\n{'function':<{width}}{COLD_HEADER}")
         for name, row in rows.items():
             print(f"{name:<{width}}{cold_cells(row['cold'])}")
         print("\n" + COLD_LEGEND + "\n\ntargets:")
@@ -1087,7 +1087,7 @@ def print_table(
     writes |= {name for name, function in VARIANTS.items() if function in writes}
     width = max(24, *(len(name) + 1 for name in rows))
     print(
-        f"\n{'':<{width}}{'cold start (fresh process)':^42}│{'warm overhead (in-process)':^38}│"
+        f"\n{'':<{width}}{'cold start (fresh process)':^45}│{'warm overhead (in-process)':^38}│"
         f"{'warm, over HTTP':^24}│{'table size':^20}│"
     )
     print(
@@ -1098,7 +1098,7 @@ def print_table(
     for name, row in rows.items():
         cold, warm, http = row.get("cold"), row["warm"], row["http"]
         cells = [f"{name:<{width}}"]
-        cells.append(cold_cells(cold) if cold else f"{'':>40}  │")
+        cells.append(cold_cells(cold) if cold else f"{'':>43}  │")
         limit = WRITE_OVERHEAD_MAX_MS if name in writes else READ_OVERHEAD_MAX_MS
         mark = "!" if warm["overhead_ms"] > limit else " "
         cells.append(

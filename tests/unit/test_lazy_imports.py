@@ -153,3 +153,34 @@ def test_a_model_is_built_on_first_use():
     """The check above would pass vacuously if the probe could not see a built model."""
     snippet = "from clinic.models.health import HealthOut; HealthOut(status='ok', version='', checks={}, latency_ms=0)"
     assert "clinic.models.health.HealthOut" in built_models("HealthFunction", snippet)
+
+
+# After a function's import: is the garbage collector on, and was the init frozen (clinic/__init__.py
+# pauses the collector for the imports of a function's process, clinic.observability freezes what the init
+# made and resumes it when the handler is made)?
+GC_STATE = "import gc; print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 0]))"
+
+
+def gc_state(logical_id: str, **env: str) -> list[bool]:
+    function = tpl.function(logical_id)
+    environment = {**worker_environment(function, "http://127.0.0.1:9"), **env}
+    answer = subprocess.run(
+        [sys.executable, "-c", PROBE, str(function.code_dir), function.module, GC_STATE]
+        + [str(p) for p in tpl.layer_dirs()],
+        env={k: v for k, v in environment.items() if v},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout.strip().splitlines()[0])
+
+
+@pytest.mark.parametrize("logical_id", ["GetPatientFunction", "BookAppointmentFunction", "PublishEventsFunction"])
+def test_a_function_ends_its_init_with_the_collector_on_and_the_init_frozen(logical_id):
+    assert gc_state(logical_id) == [True, True]
+
+
+def test_outside_a_function_importing_the_layer_leaves_the_collector_alone():
+    """Tests and tools (the template generator, the OpenAPI build) import the layer too."""
+    assert gc_state("GetPatientFunction", AWS_LAMBDA_FUNCTION_NAME="") == [True, False]

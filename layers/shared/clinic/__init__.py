@@ -10,3 +10,16 @@ Layering, from the edge inward:
 - ``clinic.data``        DynamoDB access: the only code that knows tables, keys and expressions
 - ``clinic.observability`` the Powertools logger, metrics and tracer every function shares
 """
+
+import gc as _gc
+import os as _os
+
+# A function's init (in Lambda, and in the local stack's workers): no garbage collection while the layer
+# and its SDKs are imported — they allocate hundreds of thousands of objects and leave next to no cyclic
+# garbage, so the collections the allocations trigger (15–20 ms of a cold start here) find nothing.
+# clinic.observability turns it back on when the function's handler is made, after freezing what the
+# init made (gc.freeze); tests/unit/test_lazy_imports.py checks every kind of function ends its init so.
+_function_init = bool(_os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))  # not tests or tools importing the layer
+_gc_paused = _function_init and _gc.isenabled()
+if _gc_paused:
+    _gc.disable()

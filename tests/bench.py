@@ -800,7 +800,7 @@ class ColdStarts:
         }
 
 
-PHASES = ("import_ms", "clients_ms", "calls_ms", "rest_ms", "total_ms", "cpu_ms", "calls")
+PHASES = ("import_ms", "clients_ms", "calls_ms", "rest_ms", "total_ms", "cpu_ms", "calls", "gc_ms", "gc_first_ms", "gc_full")
 
 
 def phases(results: list[dict]) -> dict[str, float]:

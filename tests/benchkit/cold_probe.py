@@ -14,17 +14,35 @@ Phases, the same for both: ``import_ms`` (the module, or boto3), then the first 
 ``clients_ms`` (boto3 making clients and resources), ``calls_ms`` (inside botocore's API calls: signing,
 HTTP, parsing — and X-Ray's subsegments when tracing is on; ``calls`` counts them) and ``rest_ms`` (the
 handler's own code). The timers are put on boto3 after the import, so they time nothing of it.
+``gc_ms``: the garbage collector's pauses within all of it, ``gc_first_ms`` those in the first request
+(``gc_full``: how many were full collections).
 
 BENCH_TRACE_HEADER, when set, becomes ``_X_AMZN_TRACE_ID`` just before the request, as Lambda sets it
 for each invocation of a function with active tracing (it is absent during init).
 """
 
+import gc
 import json
 import os
 import sys
 import time
 
 began = time.perf_counter()
+
+# The garbage collector's pauses (ms, and the full collections among them), from the start: a full
+# collection walks every object the imports made, so where one falls is part of a phase's time.
+collecting = {"gc_ms": 0.0, "gc_full": 0, "_started": 0.0}
+
+
+def _collection(phase: str, info: dict) -> None:
+    if phase == "start":
+        collecting["_started"] = time.perf_counter()
+    else:
+        collecting["gc_ms"] += (time.perf_counter() - collecting["_started"]) * 1000
+        collecting["gc_full"] += info.get("generation") == 2
+
+
+gc.callbacks.append(_collection)
 
 
 class Context:
@@ -88,12 +106,13 @@ def function(code_dir: str, module_name: str, handler_name: str, event_file: str
     module = __import__(module_name)
     handler = getattr(module, handler_name)
     imported = time.perf_counter()
+    gc_at_import = collecting["gc_ms"]
     spent = timers()
     invocation()
     request = time.perf_counter()
     response = handler(event, Context())
     done = time.perf_counter()
-    return result(start, imported, done, cpu, spent, request, response.get("statusCode"))
+    return result(start, imported, done, cpu, spent, request, response.get("statusCode"), gc_at_import)
 
 
 def baseline(table: str, key: str, *paths: str) -> dict:
@@ -102,19 +121,23 @@ def baseline(table: str, key: str, *paths: str) -> dict:
     import boto3
 
     imported = time.perf_counter()
+    gc_at_import = collecting["gc_ms"]
     spent = timers()
     invocation()
     request = time.perf_counter()
     client = boto3.client("dynamodb")
     client.get_item(TableName=table, Key=json.loads(key))
     done = time.perf_counter()
-    return result(start, imported, done, cpu, spent, request, 200)
+    return result(start, imported, done, cpu, spent, request, 200, gc_at_import)
 
 
-def result(start, imported, done, cpu, spent, request, status) -> dict:
+def result(start, imported, done, cpu, spent, request, status, gc_at_import) -> dict:
     timing_cost = request - imported  # putting the timers on: not the function's
     first = (done - request) * 1000
     return {
+        "gc_ms": collecting["gc_ms"],
+        "gc_first_ms": collecting["gc_ms"] - gc_at_import,
+        "gc_full": collecting["gc_full"],
         "import_ms": (imported - start) * 1000,
         "first_ms": first,
         "total_ms": (done - start - timing_cost) * 1000,

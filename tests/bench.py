@@ -800,7 +800,18 @@ class ColdStarts:
         }
 
 
-PHASES = ("import_ms", "clients_ms", "calls_ms", "rest_ms", "total_ms", "cpu_ms", "calls", "gc_ms", "gc_first_ms", "gc_full")
+PHASES = (
+    "import_ms",
+    "clients_ms",
+    "calls_ms",
+    "rest_ms",
+    "total_ms",
+    "cpu_ms",
+    "calls",
+    "gc_ms",
+    "gc_first_ms",
+    "gc_full",
+)
 
 
 def phases(results: list[dict]) -> dict[str, float]:
@@ -859,14 +870,17 @@ def where_cold_starts_go(cold: ColdStarts, rows: dict[str, dict[str, Any]], name
         f"\nwhere the cold starts go, phase by phase ({which}; medians, ms; imports by group from "
         "python -X importtime, one run each):"
     )
-    header = f"  {'':<40}{'total':>7}{'import':>8}{'clients':>9}{'calls':>7}{'(n)':>4}{'rest':>6}   imports by group"
+    header = (
+        f"  {'':<40}{'total':>7}{'import':>8}{'clients':>9}{'calls':>7}{'(n)':>4}{'rest':>6}{'gc':>5}"
+        "   imports by group"
+    )
     print(header)
 
     def line(label: str, m: dict[str, float], groups: Counter) -> None:
         top = ", ".join(f"{g} {ms:.0f}" for g, ms in groups.most_common() if ms >= 1)
         print(
             f"  {label:<40}{m['total_ms']:>7.0f}{m['import_ms']:>8.0f}{m['clients_ms']:>9.0f}{m['calls_ms']:>7.0f}"
-            f"{m['calls']:>4g}{m['rest_ms']:>6.0f}   {top}"
+            f"{m['calls']:>4g}{m['rest_ms']:>6.0f}{m['gc_ms']:>5.0f}   {top}"
         )
 
     base_groups = import_groups(importtime(cold.baseline(f"{names[0]}Function", ("-X", "importtime"))[1]))
@@ -881,7 +895,8 @@ def where_cold_starts_go(cold: ColdStarts, rows: dict[str, dict[str, Any]], name
     print(
         "  (import: the module's import, -X importtime's own overhead not in the medians; clients: boto3 making "
         "clients and resources; calls: inside botocore's API calls, X-Ray's subsegments included; rest: the "
-        "handler's own code in the first request. The baseline: the median of every function's baseline runs.)"
+        "handler's own code in the first request; gc: the garbage collector's pauses within all of these. "
+        "The baseline: the median of every function's baseline runs.)"
     )
     received = ", ".join(f"{name} ×{n}" for name, n in cold.xray.names.most_common(6))
     print(f"  X-Ray: {cold.xray.documents} documents received from the traced cold starts ({received or 'none'})")

@@ -121,7 +121,7 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "holds.end": (
         Grant("HoldsTable", ("UpdateItem",)),
-        Grant("SlotLocksTable", ("Query", "UpdateItem")),
+        Grant("SlotLocksTable", ("BatchGetItem", "UpdateItem")),  # which cells it still holds, then free them
         Grant("WaitlistTable", ("GetItem", "UpdateItem")),
     ),
     "holds.offer": (

@@ -92,8 +92,8 @@ class Records:
         """Records by id (consistent reads): id → record, for those that exist."""
         return {item["id"]: item for item in batch_get(self._table.name, ids)}
 
-    def scan_page(self, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
-        answer = self._table.scan(**page_args(limit, start_key))
+    def scan_page(self, limit: int, start_key: dict | None, consistent: bool = False) -> tuple[list[dict], dict | None]:
+        answer = self._table.scan(**page_args(limit, start_key), **({"ConsistentRead": True} if consistent else {}))
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
     def query_page(self, index: str, condition, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:

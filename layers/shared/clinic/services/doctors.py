@@ -108,6 +108,27 @@ def load_with_settings(doctor_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return remember(item), values
 
 
+def all_current(specialty: str | None = None) -> list[dict[str, Any]]:
+    """Every doctor (of a specialty), read now: ids from the specialty index or a consistent Scan,
+    records read consistently."""
+    store = records.doctors()
+    found: list[dict[str, Any]] = []
+    start = None
+    if specialty:
+        index, condition = records.doctors_by_specialty_condition(specialty_key(specialty))
+        ids: list[str] = []
+        while True:
+            page, start = store.query_page(index, condition, 100, start)
+            ids += [d["id"] for d in page]
+            if not start:
+                return list(store.get_many(ids).values())
+    while True:
+        page, start = store.scan_page(100, start, consistent=True)
+        found += page
+        if not start:
+            return found
+
+
 def is_active(doctor_id: str) -> bool:
     """Whether the doctor exists and is active, read now (a doctor's token is refused otherwise)."""
     try:

@@ -10,8 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack import template as tpl
+from tests import days
+from tests.days import at
 from tests.handlers.conftest import event_for
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = {"sub": "staff-user-1", "cognito:groups": "staff"}
 RECORD_FIELDS = {
@@ -92,7 +94,7 @@ def test_appointment_writes_and_schedules_are_audited_per_patient(invoke, aws, p
         event_for(
             "POST",
             "/appointments",
-            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(days.monday(), "09:00")},
             claims=STAFF,
         ),
     )
@@ -121,7 +123,7 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
         event_for(
             "POST",
             "/appointments",
-            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(days.monday(), "09:00")},
             claims=STAFF,
         ),
     )
@@ -134,7 +136,7 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
     move = invoke(
         "UpdateAppointmentFunction",
         event_for(
-            "PATCH", "/appointments/{appointment_id}", path, body={"start": at(next_monday(), "03:00")}, claims=STAFF
+            "PATCH", "/appointments/{appointment_id}", path, body={"start": at(days.monday(), "03:00")}, claims=STAFF
         ),
     )
     assert move["statusCode"] == 422

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests import days
+from tests.days import NY, at
 from tests.handlers.conftest import event_for
 from tests.handlers.helpers import problem, snapshot
-from tests.handlers.test_appointments import DOCTOR, NY, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = {"sub": "staff-calendar", "cognito:groups": "staff"}
 TYPES = [
@@ -56,7 +58,7 @@ def clinic(invoke):
         "doctor": doctor["id"],
         "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
         "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
-        "day": next_monday(),
+        "day": days.monday(),
         "post": post,
     }
 
@@ -290,9 +292,7 @@ def test_invalid_appointment_types_are_refused(invoke, clinic, types):
 # ---------------------------------------------------------------------- booking policy
 def test_a_patient_gives_the_minimum_notice_and_staff_need_not(invoke, clinic):
     settings(invoke, min_notice_minutes=10080)  # a week
-    soon = datetime.now(NY).date() + timedelta(days=2)
-    while soon.weekday() > 4:
-        soon += timedelta(days=1)
+    soon = days.workday()  # within the week's notice, at any hour it runs
     problem(book(invoke, clinic, at(soon, "10:00"), claims=as_patient(clinic["patient"])), 422, "TOO_SOON")
     assert book(invoke, clinic, at(soon, "10:00"))["statusCode"] == 201
 
@@ -305,8 +305,8 @@ def test_nobody_books_beyond_the_maximum_advance(invoke, clinic):
 
 
 def test_a_patient_cannot_cancel_inside_the_cutoff_and_staff_can(invoke, clinic):
-    settings(invoke, patient_change_cutoff_minutes=10080)
-    booked = book(invoke, clinic, at(clinic["day"], "10:00"))["json"]
+    settings(invoke, patient_change_cutoff_minutes=10080)  # a week
+    booked = book(invoke, clinic, at(days.workday(), "10:00"))["json"]  # inside it, at any hour it runs
     path = {"appointment_id": booked["id"]}
     late = invoke(
         "CancelAppointmentFunction",

@@ -17,8 +17,10 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from tests import days
+from tests.days import at
 from tests.handlers.conftest import event_for, load_function
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = {"sub": "staff-1", "cognito:groups": "staff"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -116,7 +118,7 @@ def setup_world(invoke):
     def post(function, resource, body):
         return invoke(function, event_for("POST", resource, body=body, claims=STAFF))["json"]["id"]
 
-    day = next_monday()
+    day = days.monday()
     world = {
         "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
         "patient": post("RegisterPatientFunction", "/patients", PATIENT),

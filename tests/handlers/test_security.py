@@ -24,9 +24,11 @@ from collections import Counter
 import pytest
 
 from local_stack import template as tpl
+from tests import days
+from tests.days import at
 from tests.handlers.conftest import event_for
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, new_sub, request_id
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = {"sub": "security-staff", "cognito:groups": "staff"}
 
@@ -73,7 +75,7 @@ def world(invoke):
     w = {
         "D1": create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR),
         "P1": create(invoke, "RegisterPatientFunction", "/patients", PATIENT),
-        "day": next_monday(2),
+        "day": days.monday(weeks_later=1),
     }
     w["A1"] = create(
         invoke,
@@ -413,7 +415,7 @@ def practice(invoke):
     doctor's and one with no appointment, all matching the prefix "kl"."""
     doctor = create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)
     other_doctor = create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)
-    day = next_monday(3)
+    day = days.monday(weeks_later=2)
     names = ("Kline", "Klein", "Klee", "Klimt", "Klum")
     patients = [create(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "family_name": n}) for n in names]
     appointments = {}

@@ -111,6 +111,7 @@ def test_bad_bookings_get_their_contract_error_and_change_nothing(
     assert snapshot(aws) == before
 
 
+@pytest.mark.clock_sensitive
 def test_past_and_too_far_are_422(invoke, clinic):
     past = clinic["day"] - timedelta(days=14)
     problem(book(invoke, clinic, at(past, "09:00")), 422, "VALIDATION_ERROR")
@@ -332,6 +333,7 @@ def test_time_windows_are_checked(invoke, clinic, function, name, max_days):
     )
 
 
+@pytest.mark.clock_sensitive
 def test_availability_never_offers_the_past(invoke, clinic):
     now = datetime.now(UTC)
     window = {"from": (now - timedelta(days=3)).isoformat(), "to": (now + timedelta(days=3)).isoformat()}

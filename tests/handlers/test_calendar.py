@@ -290,6 +290,7 @@ def test_invalid_appointment_types_are_refused(invoke, clinic, types):
 
 
 # ---------------------------------------------------------------------- booking policy
+@pytest.mark.clock_sensitive
 def test_a_patient_gives_the_minimum_notice_and_staff_need_not(invoke, clinic):
     settings(invoke, min_notice_minutes=10080)  # a week
     soon = days.workday()  # within the week's notice, at any hour it runs

@@ -161,6 +161,7 @@ def test_hold_changes_read_as_the_catalogues_events(old, new, expected):
     assert [e["detail-type"] for e in found] == expected
 
 
+@pytest.mark.clock_sensitive
 def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
     scheduler = boto3.client("scheduler", region_name="us-east-1")
     booked = world["post"](
@@ -187,6 +188,7 @@ def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
         scheduler.get_schedule(Name=f"reminder-{booked['id']}", GroupName=GROUP)
 
 
+@pytest.mark.clock_sensitive
 def test_a_hold_placed_event_arriving_after_the_expiry_still_schedules_it_in_the_future(invoke):
     scheduler = boto3.client("scheduler", region_name="us-east-1")
     # Given a HoldPlaced event delivered late (a retry): the hold expired two minutes ago

@@ -93,6 +93,7 @@ def test_a_hold_keeps_the_time_for_its_patient_until_it_expires(invoke, world):
     assert read(invoke, body["id"])["json"]["status"] == "held"
 
 
+@pytest.mark.clock_sensitive
 def test_the_time_is_free_again_the_second_the_hold_expires(invoke, world, clock):
     body = hold(invoke, world, at(world["day"], "09:00"))["json"]
     expires = instant(body["expires_at"])

@@ -134,6 +134,7 @@ def test_a_keyed_cancel_of_an_appointment_someone_else_cancelled_is_409(invoke, 
     )
 
 
+@pytest.mark.clock_sensitive
 def test_idempotency_records_expire_after_a_day(invoke, aws):
     import time
 

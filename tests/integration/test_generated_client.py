@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent("""
         Problem,
     )
 
-    url, token, day = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])  # day: tests/days.py
+    url, token, first = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])  # tests/days.py
     with AuthenticatedClient(base_url=url, token=token, raise_on_unexpected_status=True) as client:
         hours = DoctorCreateWorkingHours()
         for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
@@ -52,12 +52,12 @@ SCRIPT = textwrap.dedent("""
         assert patient.birth_date == dt.date(1990, 1, 1) and patient.sex == "female"
 
         def free_slots():
-            answer = doctor_availability.sync_detailed(doctor.id, client=client, from_=day,
-                                                       to=day + dt.timedelta(days=1))
+            answer = doctor_availability.sync_detailed(doctor.id, client=client, from_=first,
+                                                       to=first + dt.timedelta(days=1))
             assert answer.status_code == 200 and isinstance(answer.parsed, Availability), answer
             return [slot.start for slot in answer.parsed.slots]
         slots = free_slots()
-        assert slots and slots[0] == day, slots[:3]
+        assert slots and slots[0] == first, slots[:3]
 
         answer = book_appointment.sync_detailed(client=client, body=AppointmentCreate(
             patient_id=patient.id, doctor_id=doctor.id, start=slots[0], reason="generated client"))

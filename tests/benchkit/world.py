@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from local_stack import events, tokens
-from tests import benchkit  # noqa: F401 - puts the layer on sys.path
+from tests import benchkit, days  # noqa: F401 - benchkit puts the layer on sys.path
 
 SLOT = timedelta(minutes=15)
 DAY_START, DAY_END = 8, 18  # working hours, UTC
@@ -164,8 +164,7 @@ def _monday_on_or_after(day: datetime) -> datetime:
 class World:
     def __init__(self, send: Send, *, patients: int = 60, start: datetime | None = None) -> None:
         self.send = send
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.base = start or today + timedelta(days=1)
+        self.base = start or days.midnight()  # UTC, at least two days ahead (tests/days.py)
         self.patient_count = patients
         self._slots = itertools.count()
         self._series = itertools.count()

@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import empty_tables, event_for
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 OK, FORBIDDEN, HIDDEN = "ok", 403, 404
 ROLES = ("staff", "doctor", "patient", "nobody")
@@ -39,7 +41,7 @@ class LazyWorld(dict):
     share one moto world, which is what takes time to make)."""
 
     def __init__(self, invoke):
-        super().__init__(day=next_monday(2))
+        super().__init__(day=days.monday(weeks_later=1))
         self.invoke = invoke
         self["A1"]
 

@@ -32,11 +32,13 @@ from hypothesis import HealthCheck, given, settings
 
 from clinic import errors as clinic_errors
 from clinic import routes as clinic_routes
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for, load_function
 from tests.handlers.helpers import problem
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, request_id, snapshot
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 MAX_BODY = 64 * 1024
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "20"))
@@ -90,7 +92,7 @@ def world(invoke):
     w = {
         "doctor_id": make("CreateDoctorFunction", "/doctors", DOCTOR),
         "patient_id": make("RegisterPatientFunction", "/patients", PATIENT),
-        "day": next_monday(2),
+        "day": days.monday(weeks_later=1),
     }
     w["appointment_id"] = make(
         "BookAppointmentFunction",

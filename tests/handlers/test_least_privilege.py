@@ -16,9 +16,11 @@ import pytest
 from clinic import routes
 from clinic.identity import DOCTORS
 from local_stack import template as tpl
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for, load_event
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
@@ -143,7 +145,7 @@ def recorder(aws, monkeypatch):
 
 def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, recorder):
     seen, current, owners = recorder
-    day = next_monday(3)
+    day = days.monday(weeks_later=2)
 
     def call(function, method, resource, path=None, body=None, query=None, claims=None, key=None, status=None):
         current["function"] = function

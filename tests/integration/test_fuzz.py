@@ -16,7 +16,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests import days
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
@@ -86,7 +88,7 @@ def real_ids(stack) -> dict[str, str]:
     patient = create(
         "/patients", {"given_name": "Fuzz", "family_name": "Patient", "birth_date": "1990-01-01", "sex": "unknown"}
     )
-    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    start = days.midnight() + timedelta(hours=10)  # the doctor works in UTC, all day
     appointment = create(
         "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"], "start": start.isoformat()}
     )

@@ -56,3 +56,13 @@ def problem(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code and body["status"] == status and body["title"], body
     assert "Traceback" not in response["body"] and "clinic-local" not in response["body"]
     return body
+
+
+def in_function(monkeypatch, logical_id: str) -> None:
+    """Call the layer directly as this function would: with its template environment."""
+    from clinic.config import settings
+    from local_stack import template as tpl
+
+    for key, value in tpl.function(logical_id).environment.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()

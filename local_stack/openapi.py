@@ -57,6 +57,8 @@ TAGS = {  # one per first path segment (a new one gets a plain description, so R
     "appointment-series": "Weekly series of appointments, booked and cancelled all or nothing.",
     "settings": "The clinic-wide booking policy, holds, waitlist and reminder settings.",
     "fhir": "The read-only FHIR R4 view (application/fhir+json; errors are OperationOutcome): docs/fhir.md.",
+    "locations": "The clinic's sites: each with a fixed time zone; doctors' working hours may name one.",
+    "resources": "Rooms and equipment, each at one location, of a kind that appointment types may need.",
 }
 HEADERS = {
     "X-Request-Id": {

@@ -163,6 +163,13 @@ def _problem(status: int, text: str) -> dict[str, Any]:
     }
 
 
+def _names_a_record(model: type) -> bool:
+    """Whether a body names a record by id anywhere, nested ones included (a working-hour interval's location)."""
+    schema = model.model_json_schema()
+    models = [schema, *schema.get("$defs", {}).values()]
+    return any(name.endswith("_id") for each in models for name in each.get("properties", {}))
+
+
 def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str, Any]:
     from clinic.routes import ANYONE
 
@@ -195,8 +202,8 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
         problems.add(404)
     if has_body:
         problems |= {400, 413, 415, 422}
-        if any(name.endswith("_id") for name in endpoint.body_model.model_fields):
-            problems.add(404)  # the body names a record (a patient, a doctor) that may not exist
+        if _names_a_record(endpoint.body_model):
+            problems.add(404)  # the body names a record (a patient, a doctor, a location) that may not exist
     if has_query or route.keyed:
         problems.add(422)
     if endpoint.conflicts:

@@ -261,8 +261,8 @@ def test_a_doctor_stored_before_locations_is_read_as_sites_none(invoke, places):
 # ------------------------------------------------------------------------------------------ membership
 def test_membership_follows_the_hours_in_the_doctors_own_transaction(invoke, places, transactions):
     """Given a doctor created at North and South, then both list it, written in the one transaction that
-    puts the doctor (with a check of each location); when its hours move to South and London's zone is
-    not involved, North's item is deleted in the PATCH's one transaction and South's stays."""
+    puts the doctor (with a check of each location); when its hours leave North for South alone,
+    North's item is deleted in the PATCH's one transaction and South's stays."""
     doctor = create_doctor(invoke, {"mon": [at(places["north"])], "tue": [at(places["south"])]})
     assert members(places["north"]) == members(places["south"]) == {doctor["id"]}
     (created,) = transactions

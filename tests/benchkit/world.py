@@ -21,6 +21,9 @@ for the same time and no patient is ever wanted in two places at once:
     holds                ``hold_doctor``    from day HOLD_FIRST_DAY on
     time off             ``away_doctor``    from day TIME_OFF_FIRST_DAY on (no patients)
     waitlist entries     ``waitlist_doctor`` (no working hours: an entry is never offered a time)
+
+Locations (``site``, ``other_site``, in UTC like the doctors) have doctors of their own whose hours name
+them (``sited_doctor``, ``moving_doctor``); nobody books with those.
 """
 
 from __future__ import annotations
@@ -157,6 +160,11 @@ class Req:
 Send = Callable[[Req], tuple[int, Any]]  # → (status, parsed JSON body or None)
 
 
+def hours_at(location_id: str) -> dict[str, list[dict[str, str]]]:
+    """WORKING_HOURS, worked at one location."""
+    return {day: [{**interval, "location_id": location_id} for interval in WEEKDAY_HOURS] for day in WORKING_HOURS}
+
+
 def _monday_on_or_after(day: datetime) -> datetime:
     return day + timedelta(days=(7 - day.weekday()) % 7)
 
@@ -174,6 +182,7 @@ class World:
         self._waitlist = itertools.count()
         self._turn = itertools.count()
         self._names = itertools.count()
+        self._moves = itertools.count()
 
     # ------------------------------------------------------------------ set-up through the API
     def create(self, req: Req) -> Any:
@@ -240,6 +249,52 @@ class World:
         """Waited for: it has no working hours, so the matcher never offers an entry a time, and every entry
         stays ``waiting`` (what GetWaitlistEntry reads and LeaveWaitlist cancels, whatever the workers do)."""
         return self.new_doctor(working_hours={})
+
+    def new_site(self) -> str:
+        body = {"name": f"Bench site {next(self._names)}", "time_zone": "UTC"}
+        return self.create(Req("CreateLocation", "POST", "/locations", body=body, expect=201))["id"]
+
+    @cached_property
+    def site(self) -> str:
+        """A location: read, listed, given rooms and doctors."""
+        return self.new_site()
+
+    @cached_property
+    def other_site(self) -> str:
+        """Changed by UpdateLocation; where moving_doctor's hours go every other request."""
+        return self.new_site()
+
+    @cached_property
+    def room(self) -> str:
+        """A room at ``site``: read, listed and renamed."""
+        body = {"location_id": self.site, "name": "Bench room", "kind": "exam-room", "category": "room"}
+        return self.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))["id"]
+
+    @cached_property
+    def sited_doctor(self) -> str:
+        """Works at ``site`` (so GET /doctors?location_id= finds someone)."""
+        return self.new_doctor(working_hours=hours_at(self.site))
+
+    @cached_property
+    def moving_doctor(self) -> str:
+        """Its hours move between ``site`` and ``other_site`` (UpdateDoctor+location)."""
+        return self.new_doctor(working_hours=hours_at(self.site))
+
+    def doctors_at_site(self) -> Req:
+        """GET /doctors?location_id= of ``site``, where ``sited_doctor`` works."""
+        self.sited_doctor  # noqa: B018 - made before the first request, so the list finds someone
+        return Req("ListDoctors", "GET", "/doctors", query={"location_id": self.site})
+
+    def move(self) -> Req:
+        """The moving doctor's hours to the other site: it leaves one location and joins the other."""
+        to = self.other_site if next(self._moves) % 2 == 0 else self.site
+        return Req(
+            "UpdateDoctor",
+            "PATCH",
+            "/doctors/{doctor_id}",
+            {"doctor_id": self.moving_doctor},
+            body={"working_hours": hours_at(to)},
+        )
 
     @cached_property
     def patients(self) -> list[str]:
@@ -592,8 +647,63 @@ class World:
                 {},
                 {"patient": f"Patient/{me.calendar['patient']}", "date": me.fhir_window(), "_count": "100"},
             )(),
+            # locations, rooms and equipment
+            "CreateLocation": lambda: Req(
+                "CreateLocation",
+                "POST",
+                "/locations",
+                expect=201,
+                body={"name": f"Bench site {next(me._names)}", "time_zone": "UTC"},
+            ),
+            "ListLocations": read("ListLocations", "/locations", query={"limit": "20"}),
+            "GetLocation": lambda: read("GetLocation", "/locations/{location_id}", {"location_id": me.site})(),
+            "UpdateLocation": lambda: Req(
+                "UpdateLocation",
+                "PATCH",
+                "/locations/{location_id}",
+                {"location_id": me.other_site},
+                body={"phone": "+15555550100"},
+            ),
+            "CreateResource": lambda: Req(
+                "CreateResource",
+                "POST",
+                "/resources",
+                expect=201,
+                body={
+                    "location_id": me.site,
+                    "name": f"Room {next(me._names)}",
+                    "kind": "exam-room",
+                    "category": "room",
+                },
+            ),
+            "ListResources": lambda: read(
+                "ListResources", "/resources", query={"location_id": me.site, "limit": "20"}
+            )(),
+            "GetResource": lambda: read("GetResource", "/resources/{resource_id}", {"resource_id": me.room})(),
+            "UpdateResource": lambda: Req(
+                "UpdateResource",
+                "PATCH",
+                "/resources/{resource_id}",
+                {"resource_id": me.room},
+                body={"name": "Bench room"},
+            ),
             # variants (VARIANTS): another request of the same route
             "BookAppointment+type": me.typed_booking,
+            "CreateDoctor+location": lambda: Req(
+                "CreateDoctor",
+                "POST",
+                "/doctors",
+                expect=201,
+                body={
+                    "given_name": "Bench",
+                    "family_name": f"Doctor{next(me._names)}",
+                    "specialty": "Benchmarks",
+                    "time_zone": "UTC",
+                    "working_hours": hours_at(me.site),
+                },
+            ),
+            "UpdateDoctor+location": me.move,
+            "ListDoctors+location": me.doctors_at_site,
             "FhirSearchAppointment+practitioner": lambda: read(
                 "FhirSearchAppointment",
                 "/fhir/Appointment",
@@ -614,6 +724,9 @@ VARIANTS: dict[str, str] = {
     "BookAppointment+key": "BookAppointment",
     "BookAppointment+type": "BookAppointment",  # by appointment type: a 30-minute type with buffers
     "FhirSearchAppointment+practitioner": "FhirSearchAppointment",  # the twin of DoctorSchedule
+    "CreateDoctor+location": "CreateDoctor",  # hours at a location: checked, and the location's doctors joined
+    "UpdateDoctor+location": "UpdateDoctor",  # hours moved to another location: one left, one joined
+    "ListDoctors+location": "ListDoctors",  # ?location_id=: the location's doctors
 }
 
 # What a route's reads must find, so that they read something (a list of no patients costs less).
@@ -625,6 +738,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "GetSettings": (),
     "Health": (),
     "PatientWaitlist": ("waitlist",),
+    "ListLocations": ("site", "other_site"),
+    "ListResources": ("room",),
 }
 
 

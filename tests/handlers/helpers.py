@@ -78,3 +78,13 @@ class ServiceClock:
 
     def set_to(self, moment: datetime | str) -> None:
         self.moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+
+
+def in_function(monkeypatch, logical_id: str) -> None:
+    """Call the layer directly as this function would: with its template environment."""
+    from clinic.config import settings
+    from local_stack import template as tpl
+
+    for key, value in tpl.function(logical_id).environment.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()

@@ -70,6 +70,20 @@ EXPECTED: dict[str, Counter] = {
     "GetWaitlistEntry": Counter(GetItem=1, PutItem=1),
     "LeaveWaitlist": Counter(GetItem=1, TransactWriteItems=1),  # a waiting entry: read; cancel, quota cell, audit
     "PatientWaitlist": Counter(GetItem=1, Query=1, PutItem=1),  # the patient, their entries, audit
+    # locations, rooms and equipment
+    "CreateLocation": Counter(PutItem=1),  # the location (attribute_not_exists: a keyed retry finds its own)
+    "ListLocations": Counter(Query=1),  # one page of by_name (listing = "location")
+    "GetLocation": Counter(GetItem=1),
+    "UpdateLocation": Counter(GetItem=1, PutItem=1),  # read; the new version under version = :read
+    "CreateResource": Counter(TransactWriteItems=1),  # the resource with a check that its location is active
+    "ListResources": Counter(Query=1),  # one page of by_location (or by_name without ?location_id)
+    "GetResource": Counter(GetItem=1),
+    "UpdateResource": Counter(GetItem=1, PutItem=1),  # read; the new version under version = :read
+    # doctors at locations: the doctor, a check of each location its hours name and the locations' doctor
+    # items (joined, left) in one transaction; a location's doctors: its doctor items, then their records
+    "CreateDoctor+location": Counter(TransactWriteItems=1),
+    "UpdateDoctor+location": Counter(GetItem=1, TransactWriteItems=1),
+    "ListDoctors+location": Counter(Query=1, BatchGetItem=1),
     # the FHIR view: each the same calls as its native twin (docs/fhir.md)
     "FhirMetadata": Counter(),  # the CapabilityStatement is built from code: no call
     "FhirReadPatient": Counter(GetItem=1, PutItem=1),  # = GetPatient

@@ -117,6 +117,8 @@ def world(invoke):
         "/holds",
         {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "16:30")},
     )
+    w["location_id"] = make("CreateLocationFunction", "/locations", LOCATION)
+    w["resource_id"] = make("CreateResourceFunction", "/resources", {**ROOM, "location_id": w["location_id"]})
     w["entry_id"] = make(
         "JoinWaitlistFunction",
         "/waitlist",
@@ -135,6 +137,15 @@ def _fresh_audit_table(world):
     """Each test starts with an empty audit table (moto copies every table in full for each transaction:
     a trail grown over the module slows every multi-record write); each test looks at its own requests."""
     forget_audit_records()
+
+
+LOCATION = {
+    "name": "Northside",
+    "time_zone": "America/New_York",
+    "address": {"line": "100 Main Street", "city": "Springfield", "postal_code": "01101", "country": "US"},
+    "phone": "+14135550100",
+}
+ROOM = {"name": "Exam room 1", "kind": "exam-room", "category": "room"}
 
 
 def away(w) -> dict:
@@ -171,6 +182,10 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
             "from": at(w["day"], "09:00"),
             "to": at(w["day"], "12:00"),
         },
+        "CreateLocation": LOCATION,
+        "UpdateLocation": {"name": "Northside East", "phone": "+14135550199"},
+        "CreateResource": {**ROOM, "location_id": w["location_id"]},
+        "UpdateResource": {"name": "Exam room 1 (east)", "active": True},
     }[route.function]
 
 
@@ -238,6 +253,10 @@ def name_fields(route) -> list[str]:
         "CreateDoctor": ["given_name", "family_name", "specialty"],
         "UpdateDoctor": ["family_name", "specialty"],
         "SearchPatients": ["family_name_prefix"],
+        "CreateLocation": ["name"],
+        "UpdateLocation": ["name"],
+        "CreateResource": ["name"],
+        "UpdateResource": ["name"],
     }.get(route.function, [])
 
 

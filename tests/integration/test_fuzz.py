@@ -3,8 +3,8 @@ own `/openapi.json` and checks each answer against that document.
 
 Checks, and only these (none loosened): no 5xx, every status code documented, every body matching
 its documented schema, every content type documented. Path ids are either the fuzzer's own
-(random: unknown → 404) or, as hypothesis chooses, ids of a real doctor, patient and appointment made
-first, so the handlers get past the lookup.
+(random: unknown → 404) or, as hypothesis chooses, ids of a real doctor, patient, appointment, location
+and resource made first, so the handlers get past the lookup.
 
 Bounded for `make test` (a few examples per operation, derandomized); `make fuzz` sets
 FUZZ_EXAMPLES for a long run.
@@ -67,7 +67,7 @@ def test_the_fuzzed_document_is_the_one_the_stack_serves(stack):
 
 @pytest.fixture(scope="session")
 def real_ids(stack) -> dict[str, str]:
-    """A doctor who works around the clock, a patient, and one appointment between them."""
+    """A doctor who works around the clock, a patient, and one appointment between them; a location with a room."""
 
     def create(path: str, body: dict) -> dict:
         response = requests.post(stack.url + path, headers=stack.headers("staff"), json=body, timeout=30)
@@ -92,7 +92,17 @@ def real_ids(stack) -> dict[str, str]:
     appointment = create(
         "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"], "start": start.isoformat()}
     )
-    return {"doctor_id": doctor["id"], "patient_id": patient["id"], "appointment_id": appointment["id"]}
+    location = create("/locations", {"name": "Fuzz site", "time_zone": "UTC"})
+    resource = create(
+        "/resources", {"location_id": location["id"], "name": "Fuzz room", "kind": "exam-room", "category": "room"}
+    )
+    return {
+        "doctor_id": doctor["id"],
+        "patient_id": patient["id"],
+        "appointment_id": appointment["id"],
+        "location_id": location["id"],
+        "resource_id": resource["id"],
+    }
 
 
 @schema.parametrize()

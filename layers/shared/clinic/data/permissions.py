@@ -22,10 +22,10 @@ class Grant:
     owners: tuple[str, ...] = ()
 
 
-# The slot-locks table's items by owner (clinic.data.locks, ledger, quota): a doctor's hour items and
-# their links to patients; a patient's hour items, open-appointment counter and quotas. A function that
-# needs one owner's kind of item only is granted that kind only.
-DOCTOR_ITEMS, PATIENT_ITEMS = ("doctor#",), ("patient#",)
+# The slot-locks table's items by owner (clinic.data.locks, ledger, quota, places): a doctor's hour items
+# and their links to patients; a patient's hour items, open-appointment counter and quotas; a location's
+# doctors. A function that needs one owner's kind of item only is granted that kind only.
+DOCTOR_ITEMS, PATIENT_ITEMS, LOCATION_ITEMS = ("doctor#",), ("patient#",), ("location#",)
 
 
 # The logical id of each table → the environment variable that holds its name.
@@ -39,6 +39,8 @@ TABLE_VARIABLES: dict[str, str] = {
     "SettingsTable": "SETTINGS_TABLE",
     "HoldsTable": "HOLDS_TABLE",
     "WaitlistTable": "WAITLIST_TABLE",
+    "LocationsTable": "LOCATIONS_TABLE",
+    "ResourcesTable": "RESOURCES_TABLE",
 }
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
@@ -70,6 +72,30 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "links.read": (Grant("SlotLocksTable", ("GetItem",), owners=DOCTOR_ITEMS),),
     "links.query": (Grant("SlotLocksTable", ("Query",), owners=DOCTOR_ITEMS),),
     "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
+    # doctors at locations (clinic.data.places): a doctor written with hours that name locations checks
+    # each one in its transaction (exists, active, the doctor's zone) and keeps the location's membership
+    # items (location#<id> / #doctor#<id>) in step, in that same transaction
+    "locations.check": (Grant("LocationsTable", ("ConditionCheckItem",)),),
+    "doctors.locations.add": (Grant("SlotLocksTable", ("PutItem",), owners=LOCATION_ITEMS),),
+    "doctors.locations": (Grant("SlotLocksTable", ("PutItem", "DeleteItem"), owners=LOCATION_ITEMS),),
+    # the doctors working at a location: its membership items, then their records
+    "doctors.by_location": (
+        Grant("SlotLocksTable", ("Query",), owners=LOCATION_ITEMS),
+        Grant("DoctorsTable", ("BatchGetItem",)),
+    ),
+    # locations and resources (clinic.data.places); a resource is created only at an active location,
+    # checked in the same transaction
+    "locations.create": (Grant("LocationsTable", ("PutItem",)),),
+    "locations.list": (Grant("LocationsTable", ("Query",), "by_name"),),
+    "locations.read": (Grant("LocationsTable", ("GetItem",)),),
+    "locations.update": (Grant("LocationsTable", ("GetItem", "PutItem")),),
+    "resources.create": (Grant("ResourcesTable", ("PutItem",)), Grant("LocationsTable", ("ConditionCheckItem",))),
+    "resources.list": (
+        Grant("ResourcesTable", ("Query",), "by_name"),
+        Grant("ResourcesTable", ("Query",), "by_location"),
+    ),
+    "resources.read": (Grant("ResourcesTable", ("GetItem",)),),
+    "resources.update": (Grant("ResourcesTable", ("GetItem", "PutItem")),),
     "settings.read": (Grant("SettingsTable", ("GetItem",)),),
     # a write planned with this container's copy of the settings proves it current (clinic.data.clinic_settings)
     "settings.check": (Grant("SettingsTable", ("ConditionCheckItem",)),),

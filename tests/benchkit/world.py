@@ -20,6 +20,7 @@ for the same time and no patient is ever wanted in two places at once:
     typed bookings       ``typed_doctor``   from day TYPED_FIRST_DAY on
     holds                ``hold_doctor``    from day HOLD_FIRST_DAY on
     time off             ``away_doctor``    from day TIME_OFF_FIRST_DAY on (no patients)
+    bookings with a room ``room_doctor``    from day ROOM_FIRST_DAY on (at ``site``, taking its rooms)
     waitlist entries     ``waitlist_doctor`` (no working hours: an entry is never offered a time)
 
 Locations (``site``, ``other_site``, in UTC like the doctors) have doctors of their own whose hours name
@@ -50,6 +51,8 @@ SERIES_FIRST_DAY = 100  # series live far from single bookings, so one patient i
 TYPED_FIRST_DAY = 160  # bookings by appointment type, far from the series (which use days 100-113 per 200)
 HOLD_FIRST_DAY = 220  # holds (and the appointments confirming them), inside the default horizon of 365 days
 TIME_OFF_FIRST_DAY = 300
+ROOM_FIRST_DAY = 30  # bookings that take a room: their own doctor, at ``site``
+ROOM_TYPE = {"code": "room-visit", "name": "Room visit", "duration_minutes": 15, "resource_kinds": ["exam-room"]}
 # The typed doctor's one appointment type: 30 minutes, buffers of 5 before and 10 after, so a booking
 # occupies the doctor for 45 minutes: three 15-minute slots.
 APPOINTMENT_TYPE = {
@@ -183,6 +186,7 @@ class World:
         self._turn = itertools.count()
         self._names = itertools.count()
         self._moves = itertools.count()
+        self._rooms = itertools.count()
 
     # ------------------------------------------------------------------ set-up through the API
     def create(self, req: Req) -> Any:
@@ -279,6 +283,21 @@ class World:
     def moving_doctor(self) -> str:
         """Its hours move between ``site`` and ``other_site`` (UpdateDoctor+location)."""
         return self.new_doctor(working_hours=hours_at(self.site))
+
+    @cached_property
+    def room_doctor(self) -> str:
+        """Works at ``site`` with a type that needs an exam room (``room`` is one): bookings take it."""
+        self.room  # noqa: B018 - the room first: a booking needs one free
+        return self.new_doctor(working_hours=hours_at(self.site), appointment_types=[ROOM_TYPE])
+
+    def room_booking(self) -> Req:
+        body = {
+            "doctor_id": self.room_doctor,
+            "patient_id": self.patient(),
+            "start": iso(self.far_slot(ROOM_FIRST_DAY, next(self._rooms))),
+            "appointment_type": ROOM_TYPE["code"],
+        }
+        return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
 
     def doctors_at_site(self) -> Req:
         """GET /doctors?location_id= of ``site``, where ``sited_doctor`` works."""
@@ -687,8 +706,22 @@ class World:
                 {"resource_id": me.room},
                 body={"name": "Bench room"},
             ),
+            # across doctors, a location's day, a room's schedule (v1.2)
+            "EarliestAvailability": lambda: read(
+                "EarliestAvailability", "/availability", {}, {**me.window(), "location_id": me.site, "limit": "20"}
+            )(),
+            "LocationDay": lambda: read(
+                "LocationDay",
+                "/locations/{location_id}/day",
+                {"location_id": me.site},
+                {"date": me.window()["from"][:10]},
+            )(),
+            "ResourceSchedule": lambda: read(
+                "ResourceSchedule", "/resources/{resource_id}/schedule", {"resource_id": me.room}, me.window()
+            )(),
             # variants (VARIANTS): another request of the same route
             "BookAppointment+type": me.typed_booking,
+            "BookAppointment+room": me.room_booking,
             "CreateDoctor+location": lambda: Req(
                 "CreateDoctor",
                 "POST",
@@ -723,6 +756,7 @@ class World:
 VARIANTS: dict[str, str] = {
     "BookAppointment+key": "BookAppointment",
     "BookAppointment+type": "BookAppointment",  # by appointment type: a 30-minute type with buffers
+    "BookAppointment+room": "BookAppointment",  # a type that needs an exam room: one read to choose it
     "FhirSearchAppointment+practitioner": "FhirSearchAppointment",  # the twin of DoctorSchedule
     "CreateDoctor+location": "CreateDoctor",  # hours at a location: checked, and the location's doctors joined
     "UpdateDoctor+location": "UpdateDoctor",  # hours moved to another location: one left, one joined
@@ -740,6 +774,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "PatientWaitlist": ("waitlist",),
     "ListLocations": ("site", "other_site"),
     "ListResources": ("room",),
+    "EarliestAvailability": ("sited_doctor", "room_doctor"),
+    "LocationDay": ("sited_doctor", "room"),
+    "ResourceSchedule": ("room",),
 }
 
 

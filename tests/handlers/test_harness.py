@@ -9,10 +9,11 @@ import itertools
 import time
 from types import SimpleNamespace
 
+from tests.claims import claims_of
 from tests.handlers.conftest import event_for
 from tests.handlers.test_appointments import PATIENT
 
-STAFF = {"sub": "staff-harness", "cognito:groups": "staff"}
+STAFF = claims_of("staff", sub="staff-harness")
 
 
 def test_a_request_on_a_slow_machine_is_answered_not_refused_by_the_dynamodb_deadline(invoke, monkeypatch):
@@ -23,7 +24,7 @@ def test_a_request_on_a_slow_machine_is_answered_not_refused_by_the_dynamodb_dea
     ticks = itertools.count()
     slow = SimpleNamespace(monotonic=lambda: time.monotonic() + 3 * next(ticks), sleep=time.sleep)
     monkeypatch.setattr(dynamo, "time", slow)
-    # When a keyed registration (idempotency record, patient, audit: several calls) is invoked
+    # When a keyed registration (idempotency record; patient with audit; idempotency again) is invoked
     request = event_for("POST", "/patients", body=PATIENT, claims=STAFF)
     request["headers"]["Idempotency-Key"] = "slow-machine"
     answer = invoke("RegisterPatientFunction", request)

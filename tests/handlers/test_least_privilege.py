@@ -135,7 +135,7 @@ def recorder(aws, monkeypatch):
                         owners[function] |= {(operation, o) for o in _owners(operation, params, table_name)}
             else:
                 seen[function].add((operation, names[params["TableName"]], params.get("IndexName")))
-                if names[params["TableName"]] == "SlotLocksTable":
+                if names[params["TableName"]] == "SlotLocksTable" and not params.get("IndexName"):
                     owners[function] |= {(operation, o) for o in _owners(operation, params, params["TableName"])}
         return original(client, operation, params)
 
@@ -396,7 +396,9 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
     with pytest.raises(Exception) as refused:
         invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
     assert type(refused.value).__name__ == "NotDueYet"  # not due: the worker reads the hold and refuses
+    current["function"] = None  # the test's own calls: no function's
     _expire_now(expiring["id"])
+    current["function"] = "ExpireHoldFunction"
     invoke.worker("ExpireHoldFunction", {"hold_id": expiring["id"]})
     for function, event in (
         ("PublishEventsFunction", load_event("publish_events")),
@@ -430,6 +432,75 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         query={"practitioner": f"Practitioner/{doctor}", "date": f"eq{day}"},
     )
 
+    # rooms (v1.2): a doctor at North with a type that needs the exam room; each route that takes one
+    check_up = {"code": "room-visit", "name": "Room visit", "duration_minutes": 30, "resource_kinds": ["exam-room"]}
+    roomy = call(
+        "CreateDoctorFunction",
+        "POST",
+        "/doctors",
+        body={
+            **DOCTOR,
+            "family_name": "Roomy",
+            "working_hours": {"mon": [{"start": "09:00", "end": "17:00", "location_id": north}]},
+            "appointment_types": [check_up],
+        },
+    )["id"]
+    typed = {**window, "appointment_type": "room-visit"}
+    call("DoctorAvailabilityFunction", "GET", "/doctors/{doctor_id}/availability", {"doctor_id": roomy}, query=typed)
+    call(
+        "FhirSearchSlotFunction",
+        "GET",
+        "/fhir/Slot",
+        query={"schedule": f"Schedule/{roomy}", "start": f"eq{day}", "service-type": "room-visit"},
+    )
+    roomer = call("RegisterPatientFunction", "POST", "/patients", body={**PATIENT, "given_name": "Roomer"})["id"]
+    visit = {"patient_id": roomer, "doctor_id": roomy, "appointment_type": "room-visit"}
+    in_room = call("BookAppointmentFunction", "POST", "/appointments", body={**visit, "start": at(day, "13:00")})
+    call(
+        "UpdateAppointmentFunction",
+        "PATCH",
+        "/appointments/{appointment_id}",
+        {"appointment_id": in_room["id"]},
+        body={"start": at(day, "13:30")},
+    )
+    call(
+        "BookSeriesFunction",
+        "POST",
+        "/appointment-series",
+        body={**visit, "start": at(day, "15:00"), "repeat": {"every_weeks": 1, "count": 2}},
+    )
+    call("PlaceHoldFunction", "POST", "/holds", body={**visit, "start": at(day, "16:00")})
+    call("EarliestAvailabilityFunction", "GET", "/availability", query={**window, "location_id": north})
+    call("EarliestAvailabilityFunction", "GET", "/availability", query={**typed, "specialty": DOCTOR["specialty"]})
+    call("EarliestAvailabilityFunction", "GET", "/availability", query=window)
+    call("LocationDayFunction", "GET", "/locations/{location_id}/day", {"location_id": north}, query={"date": str(day)})
+    call(
+        "ResourceScheduleFunction", "GET", "/resources/{resource_id}/schedule", {"resource_id": resource}, query=window
+    )
+    waiting = call(
+        "JoinWaitlistFunction",
+        "POST",
+        "/waitlist",
+        body={**visit, "from": at(day, "10:00"), "to": at(day, "11:00")},
+    )["id"]
+    for worker in ("OfferWaitlistOnChangeFunction", "OfferWaitlistFunction"):
+        current["function"] = worker
+        if worker == "OfferWaitlistFunction":
+            call("LeaveWaitlistFunction", "DELETE", "/waitlist/{entry_id}", {"entry_id": waiting})  # frees its room
+            waiting = call(
+                "JoinWaitlistFunction",
+                "POST",
+                "/waitlist",
+                body={**visit, "from": at(day, "10:00"), "to": at(day, "11:00")},
+            )["id"]
+            current["function"] = worker
+            invoke.worker(worker, {"detail-type": "HoldReleased", "detail": {"doctor_id": roomy}})
+        else:
+            record = load_event("offer_waitlist_on_change")["Records"][0]
+            record["dynamodb"]["NewImage"]["doctor_id"] = {"S": roomy}
+            invoke.worker(worker, {"Records": [record]})
+    assert call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": waiting})["offer"]
+
     # every route a doctor may call reads the doctor's record first (a deactivated doctor's token is refused):
     # each once as the doctor, whatever it then answers for made-up ids and no body
     as_the_doctor = claims_of("doctor", doctor, sub="d")
@@ -440,6 +511,8 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
             answer = invoke(route.logical_id, event_for(route.method, route.path, params or None, claims=as_the_doctor))
             assert answer["statusCode"] < 500, (route.function, answer)
 
+    seen.pop(None, None)
+    owners.pop(None, None)
     allowed = allowed_by_template()
     # Paths of Powertools' idempotency this scenario cannot take without a storage fault: it deletes
     # a key's record when the use case fails (registering a patient, creating a doctor or cancelling

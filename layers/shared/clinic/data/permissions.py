@@ -26,6 +26,7 @@ class Grant:
 # and their links to patients; a patient's hour items, open-appointment counter and quotas; a location's
 # doctors. A function that needs one owner's kind of item only is granted that kind only.
 DOCTOR_ITEMS, PATIENT_ITEMS, LOCATION_ITEMS = ("doctor#",), ("patient#",), ("location#",)
+RESOURCE_ITEMS = ("resource#",)
 
 
 # The logical id of each table → the environment variable that holds its name.
@@ -96,6 +97,20 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "resources.read": (Grant("ResourcesTable", ("GetItem",)),),
     "resources.update": (Grant("ResourcesTable", ("GetItem", "PutItem")),),
+    # where a booking happens and what it takes (clinic.services.allocation): the locations and a
+    # location's resources as read to plan; their active checks in the write; the read that chooses free
+    # rooms (the doctor's, the patient's and the candidate resources' hour items, one BatchGetItem)
+    "places.read": (Grant("LocationsTable", ("GetItem",)), Grant("ResourcesTable", ("Query",), "by_location")),
+    "places.check": (
+        Grant("LocationsTable", ("ConditionCheckItem",)),
+        Grant("ResourcesTable", ("ConditionCheckItem",)),
+    ),
+    # availability of a type that needs rooms or equipment: each resource's occupied time
+    "resources.slots": (Grant("SlotLocksTable", ("Query",), owners=RESOURCE_ITEMS),),
+    # the earliest-availability search: a location's doctors' and resources' hour items (site_hours)
+    "slots.by_site": (Grant("SlotLocksTable", ("Query",), "site_hours"),),
+    # a location's day and a resource's schedule: the appointments at a location, by start
+    "appointments.by_location": (Grant("AppointmentsTable", ("Query",), "location_schedule"),),
     "settings.read": (Grant("SettingsTable", ("GetItem",)),),
     # a write planned with this container's copy of the settings proves it current (clinic.data.clinic_settings)
     "settings.check": (Grant("SettingsTable", ("ConditionCheckItem",)),),

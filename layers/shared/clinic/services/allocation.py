@@ -152,7 +152,7 @@ def chosen(plan: Booking, resource_ids: list[str] | None, field_name: str) -> li
         raise invalid(field_name, "this appointment needs no rooms or equipment")
     known = {r["id"]: r for r in resources_at(plan.location_id or "", fresh=True)}
     picked: dict[str, dict[str, str]] = {}
-    for resource_id in resource_ids:
+    for resource_id in map(str, resource_ids):
         resource = known.get(resource_id)
         if resource is None:
             raise invalid(field_name, "a chosen resource is unknown or at another location")

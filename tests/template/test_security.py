@@ -728,9 +728,9 @@ def leading_keys(statement: dict) -> list[str] | None:
         ("DoctorAvailabilityFunction", ["doctor#*"], ["resource#*"]),  # a doctor's and the rooms' taken cells
         ("CreateTimeOffFunction", ["doctor#*"], None),
         ("JoinWaitlistFunction", ["patient#*"], None),  # the patient's waitlist quota
-        ("CreateDoctorFunction", ["location#*"]),  # the doctors of the locations its hours name
-        ("UpdateDoctorFunction", ["location#*"]),
-        ("ListDoctorsFunction", ["location#*"]),  # ?location_id=: the location's doctors
+        ("CreateDoctorFunction", ["location#*"], None),  # the doctors of the locations its hours name
+        ("UpdateDoctorFunction", ["location#*"], None),
+        ("ListDoctorsFunction", ["location#*"], None),  # ?location_id=: the location's doctors
     ],
 )
 def test_given_a_function_that_needs_one_owners_slot_lock_items_then_it_is_granted_those_only(function, owners, also):

@@ -36,7 +36,7 @@ class Policy:
         return cls(**{k: int(settings[k]) for k in cls.__dataclass_fields__ if k in settings})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     start: datetime  # UTC
     end: datetime  # UTC
@@ -49,7 +49,7 @@ class Interval:
         return self.start < other.end and other.start < self.end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     """What is booked: the appointment's own time, what it occupies for its doctor and resources (with
     buffers), where (the location of its working interval, or None) and the resource kinds it needs."""
@@ -63,6 +63,8 @@ class Booking:
 
     @property
     def occupied(self) -> tuple[datetime, datetime]:
+        if not (self.buffer_before or self.buffer_after):
+            return self.interval.start, self.interval.end
         return (
             self.interval.start - timedelta(minutes=self.buffer_before),
             self.interval.end + timedelta(minutes=self.buffer_after),

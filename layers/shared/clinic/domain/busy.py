@@ -28,6 +28,8 @@ class Busy:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether [start, end) meets any occupied interval."""
+        if not self.starts:
+            return False
         last = bisect_left(self.starts, end) - 1  # the last interval starting before ``end``
         return last >= 0 and self.ends[last] > start
 

@@ -140,6 +140,8 @@ def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, dura
     if count <= 0:
         return []
     slots = working_slots(hours, window_start, window_end)
+    if count == 1:
+        return slots  # one slot is a run of one
     by_start = {s.start: s for s in slots}
     found = []
     for first in slots:

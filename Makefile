@@ -25,7 +25,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help run test test-fast lint fuzz token invoke reset template build validate bench openapi clean
+.PHONY: help run test test-fast clock lint fuzz token invoke reset template build validate bench openapi clean
 
 help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,15 +53,20 @@ run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB L
 	$(VENV)/bin/python -m local_stack serve$(if $(filter-out 0,$(IN_MEMORY)), --in-memory)
 
 # Tests that need no local stack run on both cores, a file per worker (module fixtures stay whole);
+# then the clock sweep: the tests marked clock_sensitive again, at each instant of tests/clock_sweep.py;
 # the integration tests share one local stack and run after them, one at a time.
 test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP)  ## install what is needed, then run every linter, test and scanner
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -m "not integration" -n 2 --dist loadfile --durations=10
+	$(VENV)/bin/python -m pytest --clock-sweep -n 2 -q --durations=5
 	$(VENV)/bin/python -m pytest -m integration --durations=10
 
 test-fast: $(APP_STAMP) $(FHIR_STAMP)  ## unit and handler tests only: the edit-test loop
 	$(VENV)/bin/python -m pytest -m "unit or handlers" -q
+
+clock: $(APP_STAMP)  ## the clock_sensitive tests at every instant of the sweep; AT=<instant> (e.g. 2026-12-06T23:30-05:00) at that one
+	$(VENV)/bin/python -m pytest $(if $(AT),-m clock_sensitive --clock-at $(AT),--clock-sweep -n 2) -q
 
 lint: $(APP_STAMP)  ## ruff: lint and format check (make test runs it too)
 	$(VENV)/bin/ruff check .

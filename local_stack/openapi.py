@@ -57,6 +57,8 @@ TAGS = {  # one per first path segment (a new one gets a plain description, so R
     "appointment-series": "Weekly series of appointments, booked and cancelled all or nothing.",
     "settings": "The clinic-wide booking policy, holds, waitlist and reminder settings.",
     "fhir": "The read-only FHIR R4 view (application/fhir+json; errors are OperationOutcome): docs/fhir.md.",
+    "locations": "The clinic's sites: each with a fixed time zone; doctors' working hours may name one.",
+    "resources": "Rooms and equipment, each at one location, of a kind that appointment types may need.",
 }
 HEADERS = {
     "X-Request-Id": {
@@ -161,6 +163,13 @@ def _problem(status: int, text: str) -> dict[str, Any]:
     }
 
 
+def _names_a_record(model: type) -> bool:
+    """Whether a body names a record by id anywhere, nested ones included (a working-hour interval's location)."""
+    schema = model.model_json_schema()
+    models = [schema, *schema.get("$defs", {}).values()]
+    return any(name.endswith("_id") for each in models for name in each.get("properties", {}))
+
+
 def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str, Any]:
     from clinic.routes import ANYONE
 
@@ -193,8 +202,8 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
         problems.add(404)
     if has_body:
         problems |= {400, 413, 415, 422}
-        if any(name.endswith("_id") for name in endpoint.body_model.model_fields):
-            problems.add(404)  # the body names a record (a patient, a doctor) that may not exist
+        if _names_a_record(endpoint.body_model):
+            problems.add(404)  # the body names a record (a patient, a doctor, a location) that may not exist
     if has_query or route.keyed:
         problems.add(422)
     if endpoint.conflicts:

@@ -1,11 +1,14 @@
-"""Demo data for a fresh local store: three doctors and four patients, created through the API
+"""Demo data for a fresh local store: two locations in New York (Downtown with two exam rooms and an
+ultrasound, Riverside with one exam room), four doctors — two of them working at both locations, with
+appointment types that need a room or the ultrasound — and four patients, created through the API
 itself (so they pass the same validation as anything a user posts). Their ids are kept in
 .local/demo-ids.json so the banner can show them after a restart.
 
 The ids are the same on every fresh store: the API derives a new record's id from its
-Idempotency-Key, and the seed's keys are fixed. The events/ files name the first doctor and patient
-(FIRST_DOCTOR_ID, FIRST_PATIENT_ID), so `make invoke FUNCTION=GetPatientFunction
-EVENT=events/get_patient.json` finds Ada Lovelace on a freshly seeded stack."""
+Idempotency-Key, and the seed's keys are fixed. The events/ files name the first doctor, patient,
+location and resource (FIRST_DOCTOR_ID, FIRST_PATIENT_ID, FIRST_LOCATION_ID, FIRST_RESOURCE_ID), so
+`make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient.json` finds Ada Lovelace on a
+freshly seeded stack."""
 
 from __future__ import annotations
 
@@ -25,6 +28,42 @@ IDS_FILE = Path(os.environ.get("LOCAL_DEMO_IDS_FILE") or ROOT / ".local" / "demo
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 FIRST_DOCTOR_ID = "2c640a55-b12b-41f3-9339-660ecc2403d9"  # Grace Hopper
 FIRST_PATIENT_ID = "cec4ef2c-d055-4d2a-91b3-5c2d09dbc7b1"  # Ada Lovelace
+FIRST_LOCATION_ID = "ce3aae1c-e485-4eb0-a9ce-4e3d0416dce2"  # Downtown Clinic
+SECOND_LOCATION_ID = "0b116bc0-d25c-4172-b444-619809d0dcda"  # Riverside Clinic
+FIRST_RESOURCE_ID = "23b07f0f-a8ab-4d40-ae05-27713ce04f33"  # Downtown's Exam room 1
+
+LOCATIONS = [
+    {
+        "name": "Downtown Clinic",
+        "time_zone": "America/New_York",
+        "address": {"line": "1 Main Street", "city": "New York", "postal_code": "10001", "country": "US"},
+        "phone": "+12125550100",
+    },
+    {
+        "name": "Riverside Clinic",
+        "time_zone": "America/New_York",
+        "address": {"line": "200 River Road", "city": "New York", "postal_code": "10027", "country": "US"},
+    },
+]
+
+RESOURCES = [
+    {"location_id": FIRST_LOCATION_ID, "name": "Exam room 1", "kind": "exam-room", "category": "room"},
+    {"location_id": FIRST_LOCATION_ID, "name": "Exam room 2", "kind": "exam-room", "category": "room"},
+    {"location_id": FIRST_LOCATION_ID, "name": "Ultrasound", "kind": "ultrasound", "category": "equipment"},
+    {"location_id": SECOND_LOCATION_ID, "name": "Exam room A", "kind": "exam-room", "category": "room"},
+]
+
+# visits that need an exam room, and scans that need the ultrasound (kept 10 minutes after, to clean it)
+SITED_TYPES = [
+    {"code": "check-up", "name": "Check-up", "duration_minutes": 30, "resource_kinds": ["exam-room"]},
+    {
+        "code": "ultrasound-scan",
+        "name": "Ultrasound scan",
+        "duration_minutes": 30,
+        "buffer_after_minutes": 10,
+        "resource_kinds": ["exam-room", "ultrasound"],
+    },
+]
 
 DOCTORS = [
     {
@@ -33,9 +72,14 @@ DOCTORS = [
         "specialty": "Family medicine",
         "time_zone": "America/New_York",
         "slot_minutes": 15,
-        "working_hours": {
-            d: [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}] for d in WEEKDAYS
+        "working_hours": {  # mornings Downtown, afternoons at Riverside
+            d: [
+                {"start": "09:00", "end": "12:00", "location_id": FIRST_LOCATION_ID},
+                {"start": "13:00", "end": "17:00", "location_id": SECOND_LOCATION_ID},
+            ]
+            for d in WEEKDAYS
         },
+        "appointment_types": SITED_TYPES,
     },
     {
         "given_name": "Alan",
@@ -52,6 +96,21 @@ DOCTORS = [
         "time_zone": "Asia/Kolkata",
         "slot_minutes": 20,
         "working_hours": {d: [{"start": "10:00", "end": "18:00"}] for d in (*WEEKDAYS, "sat")},
+    },
+    {
+        "given_name": "Virginia",
+        "family_name": "Apgar",
+        "specialty": "Family medicine",
+        "time_zone": "America/New_York",
+        "slot_minutes": 15,
+        "working_hours": {  # mornings at Riverside, afternoons Downtown
+            d: [
+                {"start": "08:00", "end": "12:00", "location_id": SECOND_LOCATION_ID},
+                {"start": "13:00", "end": "18:00", "location_id": FIRST_LOCATION_ID},
+            ]
+            for d in WEEKDAYS
+        },
+        "appointment_types": SITED_TYPES,
     },
 ]
 
@@ -94,14 +153,22 @@ def _create(base_url: str, kind: str, index: int, body: dict[str, Any], headers:
 
 def seed(base_url: str) -> dict[str, list[str]]:
     headers = {"Authorization": f"Bearer {tokens.mint('staff', sub='demo-seed')}"}
-    ids: dict[str, list[str]] = {"doctors": [], "patients": []}
-    for kind, bodies in (("doctors", DOCTORS), ("patients", PATIENTS)):
+    ids: dict[str, list[str]] = {"locations": [], "resources": [], "doctors": [], "patients": []}
+    # locations first: the resources and the doctors' hours name them
+    for kind, bodies in (
+        ("locations", LOCATIONS),
+        ("resources", RESOURCES),
+        ("doctors", DOCTORS),
+        ("patients", PATIENTS),
+    ):
         for index, body in enumerate(bodies):
             ids[kind].append(_create(base_url, kind, index, body, headers))
-    if (ids["doctors"][0], ids["patients"][0]) != (FIRST_DOCTOR_ID, FIRST_PATIENT_ID):
+    documented = (FIRST_DOCTOR_ID, FIRST_PATIENT_ID, FIRST_LOCATION_ID, SECOND_LOCATION_ID, FIRST_RESOURCE_ID)
+    got = (ids["doctors"][0], ids["patients"][0], *ids["locations"][:2], ids["resources"][0])
+    if got != documented:
         print(
             "warning: the demo data got other ids than local_stack/seed.py documents; the events/ files will not "
-            f"find them (doctor {ids['doctors'][0]}, patient {ids['patients'][0]})",
+            f"find them ({', '.join(got)})",
             file=sys.stderr,
         )
     IDS_FILE.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,18 @@ def pytest_collection_modifyitems(config, items):
         folder = Path(str(item.fspath)).parent.name
         if folder in ("unit", "handlers", "integration", "template"):
             item.add_marker(getattr(pytest.mark, folder))
+    clock_sweep.select(config, items)
+
+
+# The clock sweep (--clock-sweep, --clock-at): tests/clock_sweep.py, its hooks taken in here.
+from tests import clock_sweep  # noqa: E402 - after the layer is on sys.path, beside the hooks it adds
+
+pytest_addoption = clock_sweep.pytest_addoption
+pytest_configure = clock_sweep.pytest_configure
+pytest_unconfigure = clock_sweep.pytest_unconfigure
+pytest_generate_tests = clock_sweep.pytest_generate_tests
+pytest_runtest_setup = clock_sweep.pytest_runtest_setup
+pytest_runtest_teardown = clock_sweep.pytest_runtest_teardown
 
 
 @pytest.fixture(scope="session")

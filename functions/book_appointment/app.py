@@ -12,7 +12,8 @@ from clinic.services import appointments
     answers=AppointmentOut,
     status=201,
     summary="Book an appointment",
-    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS",
+    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, RESOURCE_UNAVAILABLE (no room or equipment of a needed kind "
+    "free, or a chosen one busy), TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS",
 )
 def book_appointment(request: Request):
     appointment = appointments.book(request.body, request.caller)

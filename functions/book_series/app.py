@@ -12,7 +12,8 @@ from clinic.services import appointments
     answers=SeriesOut,
     status=201,
     summary="Book a weekly series",
-    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, TOO_MANY_APPOINTMENTS or IDEMPOTENCY_IN_PROGRESS",
+    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, RESOURCE_UNAVAILABLE, TOO_MANY_APPOINTMENTS or "
+    "IDEMPOTENCY_IN_PROGRESS: the lowest occurrence that cannot be booked, whatever the reason",
     description="All or nothing, in one transaction: if any occurrence cannot be booked, nothing is, and the "
     "answer is the first failing occurrence's error with errors[].field = occurrences[i].start. "
     "Occurrences keep the first one's local wall-clock time across daylight-saving changes.",

@@ -12,7 +12,8 @@ from clinic.services import holds
     answers=HoldOut,
     status=201,
     summary="Hold a time",
-    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, TOO_MANY_APPOINTMENTS or TOO_MANY_HOLDS (the patient's live "
+    conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, RESOURCE_UNAVAILABLE, TOO_MANY_APPOINTMENTS or "
+    "TOO_MANY_HOLDS (the patient's live "
     "holds are at the clinic's limit)",
     description="The same rules and codes as booking. The time is unavailable to every other booking, hold "
     "and reschedule until the hold is released or expires (expires_at = now + hold_minutes), "

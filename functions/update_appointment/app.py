@@ -12,7 +12,8 @@ from clinic.services import appointments
     body=AppointmentUpdate,
     answers=AppointmentOut,
     summary="Reschedule or change the status of an appointment",
-    conflicts="INVALID_TRANSITION, SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE or TOO_EARLY (a doctor marks arrived "
+    conflicts="INVALID_TRANSITION, SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, RESOURCE_UNAVAILABLE or TOO_EARLY "
+    "(a doctor marks arrived "
     "from the start of its local day, fulfilled or noshow once it has started)",
 )
 def update_appointment(request: Request):

@@ -20,7 +20,11 @@ for the same time and no patient is ever wanted in two places at once:
     typed bookings       ``typed_doctor``   from day TYPED_FIRST_DAY on
     holds                ``hold_doctor``    from day HOLD_FIRST_DAY on
     time off             ``away_doctor``    from day TIME_OFF_FIRST_DAY on (no patients)
+    bookings with a room ``room_doctor``    from day ROOM_FIRST_DAY on (at ``site``, taking its rooms)
     waitlist entries     ``waitlist_doctor`` (no working hours: an entry is never offered a time)
+
+Locations (``site``, ``other_site``, in UTC like the doctors) have doctors of their own whose hours name
+them (``sited_doctor``, ``moving_doctor``); nobody books with those.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from local_stack import events, tokens
-from tests import benchkit  # noqa: F401 - puts the layer on sys.path
+from tests import benchkit, days  # noqa: F401 - benchkit puts the layer on sys.path
 
 SLOT = timedelta(minutes=15)
 DAY_START, DAY_END = 8, 18  # working hours, UTC
@@ -47,6 +51,8 @@ SERIES_FIRST_DAY = 100  # series live far from single bookings, so one patient i
 TYPED_FIRST_DAY = 160  # bookings by appointment type, far from the series (which use days 100-113 per 200)
 HOLD_FIRST_DAY = 220  # holds (and the appointments confirming them), inside the default horizon of 365 days
 TIME_OFF_FIRST_DAY = 300
+ROOM_FIRST_DAY = 30  # bookings that take a room: their own doctor, at ``site``
+ROOM_TYPE = {"code": "room-visit", "name": "Room visit", "duration_minutes": 15, "resource_kinds": ["exam-room"]}
 # The typed doctor's one appointment type: 30 minutes, buffers of 5 before and 10 after, so a booking
 # occupies the doctor for 45 minutes: three 15-minute slots.
 APPOINTMENT_TYPE = {
@@ -157,6 +163,11 @@ class Req:
 Send = Callable[[Req], tuple[int, Any]]  # → (status, parsed JSON body or None)
 
 
+def hours_at(location_id: str) -> dict[str, list[dict[str, str]]]:
+    """WORKING_HOURS, worked at one location."""
+    return {day: [{**interval, "location_id": location_id} for interval in WEEKDAY_HOURS] for day in WORKING_HOURS}
+
+
 def _monday_on_or_after(day: datetime) -> datetime:
     return day + timedelta(days=(7 - day.weekday()) % 7)
 
@@ -164,8 +175,7 @@ def _monday_on_or_after(day: datetime) -> datetime:
 class World:
     def __init__(self, send: Send, *, patients: int = 60, start: datetime | None = None) -> None:
         self.send = send
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.base = start or today + timedelta(days=1)
+        self.base = start or days.midnight()  # UTC, at least two days ahead (tests/days.py)
         self.patient_count = patients
         self._slots = itertools.count()
         self._series = itertools.count()
@@ -175,6 +185,8 @@ class World:
         self._waitlist = itertools.count()
         self._turn = itertools.count()
         self._names = itertools.count()
+        self._moves = itertools.count()
+        self._rooms = itertools.count()
 
     # ------------------------------------------------------------------ set-up through the API
     def create(self, req: Req) -> Any:
@@ -241,6 +253,67 @@ class World:
         """Waited for: it has no working hours, so the matcher never offers an entry a time, and every entry
         stays ``waiting`` (what GetWaitlistEntry reads and LeaveWaitlist cancels, whatever the workers do)."""
         return self.new_doctor(working_hours={})
+
+    def new_site(self) -> str:
+        body = {"name": f"Bench site {next(self._names)}", "time_zone": "UTC"}
+        return self.create(Req("CreateLocation", "POST", "/locations", body=body, expect=201))["id"]
+
+    @cached_property
+    def site(self) -> str:
+        """A location: read, listed, given rooms and doctors."""
+        return self.new_site()
+
+    @cached_property
+    def other_site(self) -> str:
+        """Changed by UpdateLocation; where moving_doctor's hours go every other request."""
+        return self.new_site()
+
+    @cached_property
+    def room(self) -> str:
+        """A room at ``site``: read, listed and renamed."""
+        body = {"location_id": self.site, "name": "Bench room", "kind": "exam-room", "category": "room"}
+        return self.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))["id"]
+
+    @cached_property
+    def sited_doctor(self) -> str:
+        """Works at ``site`` (so GET /doctors?location_id= finds someone)."""
+        return self.new_doctor(working_hours=hours_at(self.site))
+
+    @cached_property
+    def moving_doctor(self) -> str:
+        """Its hours move between ``site`` and ``other_site`` (UpdateDoctor+location)."""
+        return self.new_doctor(working_hours=hours_at(self.site))
+
+    @cached_property
+    def room_doctor(self) -> str:
+        """Works at ``site`` with a type that needs an exam room (``room`` is one): bookings take it."""
+        self.room  # noqa: B018 - the room first: a booking needs one free
+        return self.new_doctor(working_hours=hours_at(self.site), appointment_types=[ROOM_TYPE])
+
+    def room_booking(self) -> Req:
+        body = {
+            "doctor_id": self.room_doctor,
+            "patient_id": self.patient(),
+            "start": iso(self.far_slot(ROOM_FIRST_DAY, next(self._rooms))),
+            "appointment_type": ROOM_TYPE["code"],
+        }
+        return Req("BookAppointment", "POST", "/appointments", body=body, expect=201)
+
+    def doctors_at_site(self) -> Req:
+        """GET /doctors?location_id= of ``site``, where ``sited_doctor`` works."""
+        self.sited_doctor  # noqa: B018 - made before the first request, so the list finds someone
+        return Req("ListDoctors", "GET", "/doctors", query={"location_id": self.site})
+
+    def move(self) -> Req:
+        """The moving doctor's hours to the other site: it leaves one location and joins the other."""
+        to = self.other_site if next(self._moves) % 2 == 0 else self.site
+        return Req(
+            "UpdateDoctor",
+            "PATCH",
+            "/doctors/{doctor_id}",
+            {"doctor_id": self.moving_doctor},
+            body={"working_hours": hours_at(to)},
+        )
 
     @cached_property
     def patients(self) -> list[str]:
@@ -593,8 +666,77 @@ class World:
                 {},
                 {"patient": f"Patient/{me.calendar['patient']}", "date": me.fhir_window(), "_count": "100"},
             )(),
+            # locations, rooms and equipment
+            "CreateLocation": lambda: Req(
+                "CreateLocation",
+                "POST",
+                "/locations",
+                expect=201,
+                body={"name": f"Bench site {next(me._names)}", "time_zone": "UTC"},
+            ),
+            "ListLocations": read("ListLocations", "/locations", query={"limit": "20"}),
+            "GetLocation": lambda: read("GetLocation", "/locations/{location_id}", {"location_id": me.site})(),
+            "UpdateLocation": lambda: Req(
+                "UpdateLocation",
+                "PATCH",
+                "/locations/{location_id}",
+                {"location_id": me.other_site},
+                body={"phone": "+15555550100"},
+            ),
+            "CreateResource": lambda: Req(
+                "CreateResource",
+                "POST",
+                "/resources",
+                expect=201,
+                body={
+                    "location_id": me.site,
+                    "name": f"Room {next(me._names)}",
+                    "kind": "exam-room",
+                    "category": "room",
+                },
+            ),
+            "ListResources": lambda: read(
+                "ListResources", "/resources", query={"location_id": me.site, "limit": "20"}
+            )(),
+            "GetResource": lambda: read("GetResource", "/resources/{resource_id}", {"resource_id": me.room})(),
+            "UpdateResource": lambda: Req(
+                "UpdateResource",
+                "PATCH",
+                "/resources/{resource_id}",
+                {"resource_id": me.room},
+                body={"name": "Bench room"},
+            ),
+            # across doctors, a location's day, a room's schedule (v1.2)
+            "EarliestAvailability": lambda: read(
+                "EarliestAvailability", "/availability", {}, {**me.window(), "location_id": me.site, "limit": "20"}
+            )(),
+            "LocationDay": lambda: read(
+                "LocationDay",
+                "/locations/{location_id}/day",
+                {"location_id": me.site},
+                {"date": me.window()["from"][:10]},
+            )(),
+            "ResourceSchedule": lambda: read(
+                "ResourceSchedule", "/resources/{resource_id}/schedule", {"resource_id": me.room}, me.window()
+            )(),
             # variants (VARIANTS): another request of the same route
             "BookAppointment+type": me.typed_booking,
+            "BookAppointment+room": me.room_booking,
+            "CreateDoctor+location": lambda: Req(
+                "CreateDoctor",
+                "POST",
+                "/doctors",
+                expect=201,
+                body={
+                    "given_name": "Bench",
+                    "family_name": f"Doctor{next(me._names)}",
+                    "specialty": "Benchmarks",
+                    "time_zone": "UTC",
+                    "working_hours": hours_at(me.site),
+                },
+            ),
+            "UpdateDoctor+location": me.move,
+            "ListDoctors+location": me.doctors_at_site,
             "FhirSearchAppointment+practitioner": lambda: read(
                 "FhirSearchAppointment",
                 "/fhir/Appointment",
@@ -614,7 +756,11 @@ class World:
 VARIANTS: dict[str, str] = {
     "BookAppointment+key": "BookAppointment",
     "BookAppointment+type": "BookAppointment",  # by appointment type: a 30-minute type with buffers
+    "BookAppointment+room": "BookAppointment",  # a type that needs an exam room: one read to choose it
     "FhirSearchAppointment+practitioner": "FhirSearchAppointment",  # the twin of DoctorSchedule
+    "CreateDoctor+location": "CreateDoctor",  # hours at a location: checked, and the location's doctors joined
+    "UpdateDoctor+location": "UpdateDoctor",  # hours moved to another location: one left, one joined
+    "ListDoctors+location": "ListDoctors",  # ?location_id=: the location's doctors
 }
 
 # What a route's reads must find, so that they read something (a list of no patients costs less).
@@ -626,6 +772,11 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "GetSettings": (),
     "Health": (),
     "PatientWaitlist": ("waitlist",),
+    "ListLocations": ("site", "other_site"),
+    "ListResources": ("room",),
+    "EarliestAvailability": ("sited_doctor", "room_doctor"),
+    "LocationDay": ("sited_doctor", "room"),
+    "ResourceSchedule": ("room",),
 }
 
 

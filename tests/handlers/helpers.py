@@ -1,9 +1,11 @@
-"""Small helpers for handler tests: events from events/ with overrides, and table snapshots."""
+"""Small helpers for handler tests: events from events/ with overrides, table snapshots, and the
+services' clock set by a test."""
 
 from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.handlers.conftest import load_event
@@ -56,3 +58,33 @@ def problem(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code and body["status"] == status and body["title"], body
     assert "Traceback" not in response["body"] and "clinic-local" not in response["body"]
     return body
+
+
+class ServiceClock:
+    """The services' idea of now (``now_utc`` in the modules named), set by the test: it runs with the
+    real clock until ``set_to`` and then stands still at the moment set, so what a test checks one
+    second before an expiry is checked one second before it however slow the machine is. (The write
+    conditions compare the same clock: the services pass ``now`` into them.)"""
+
+    def __init__(self, monkeypatch, *module_names: str) -> None:
+        import importlib
+
+        self.moment: datetime | None = None
+        for name in module_names:
+            monkeypatch.setattr(importlib.import_module(name), "now_utc", self.now)
+
+    def now(self) -> datetime:
+        return self.moment or datetime.now(UTC)
+
+    def set_to(self, moment: datetime | str) -> None:
+        self.moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+
+
+def in_function(monkeypatch, logical_id: str) -> None:
+    """Call the layer directly as this function would: with its template environment."""
+    from clinic.config import settings
+    from local_stack import template as tpl
+
+    for key, value in tpl.function(logical_id).environment.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()

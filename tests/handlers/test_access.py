@@ -1,10 +1,10 @@
 """Authorization per route and per record (OWASP API1/API3/API5), generated from one table.
 
 The world: doctors D1 (ours) and D2, patients P1 (ours) and P2, appointment A1 = P1 with D1 and
-A2 = P2 with D2. Callers: staff; the doctor D1; the patient P1; and a user who is signed in but in
-no group. Every route × caller × own/other record is tried; each must be allowed (2xx) or denied
-with 403 — or 404 where the route admits the role but the record is someone else's, so its
-existence never leaks.
+A2 = P2 with D2; locations L1 and L2 with a room each, R1 and R2 (not patient data: any user reads
+them). Callers: staff; the doctor D1; the patient P1; and a user who is signed in but in no group.
+Every route × caller × own/other record is tried; each must be allowed (2xx) or denied with 403 — or
+404 where the route admits the role but the record is someone else's, so its existence never leaks.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import empty_tables, event_for
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 OK, FORBIDDEN, HIDDEN = "ok", 403, 404
 ROLES = ("staff", "doctor", "patient", "nobody")
@@ -39,7 +41,7 @@ class LazyWorld(dict):
     share one moto world, which is what takes time to make)."""
 
     def __init__(self, invoke):
-        super().__init__(day=next_monday(2))
+        super().__init__(day=days.monday(weeks_later=1))
         self.invoke = invoke
         self["A1"]
 
@@ -80,9 +82,18 @@ class LazyWorld(dict):
                 "/waitlist",
                 {"patient_id": p(), "doctor_id": d(), "from": at(self["day"], "09:00"), "to": at(self["day"], "10:00")},
             ),
+            "L": lambda: self.make("CreateLocationFunction", "/locations", {**LOCATION, "name": f"Site{n}"}),
+            "R": lambda: self.make("CreateResourceFunction", "/resources", room(self["L" + n])),
         }
         self[key] = makers[key[0]]()
         return self[key]
+
+
+LOCATION = {"name": "Site", "time_zone": "America/New_York"}
+
+
+def room(location_id: str) -> dict:
+    return {"location_id": location_id, "name": "Room", "kind": "exam-room", "category": "room"}
 
 
 def away(w, days_ahead):
@@ -227,6 +238,17 @@ CASES = [
         None,
         {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
         {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "list doctors at a location",
+        "ListDoctorsFunction",
+        "GET",
+        "/doctors",
+        None,
+        None,
+        lambda w: {"location_id": w["L1"]},
+        dict.fromkeys(ROLES, OK),
+        None,
     ),
     (
         "doctor's schedule",
@@ -479,6 +501,127 @@ CASES = [
         None,
         {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN},
         {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "create location",
+        "CreateLocationFunction",
+        "POST",
+        "/locations",
+        None,
+        lambda w, own: LOCATION,
+        None,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        None,
+    ),
+    (
+        "list locations",
+        "ListLocationsFunction",
+        "GET",
+        "/locations",
+        None,
+        None,
+        None,
+        dict.fromkeys(ROLES, OK),
+        None,
+    ),
+    (
+        "read location",
+        "GetLocationFunction",
+        "GET",
+        "/locations/{location_id}",
+        lambda w, own: {"location_id": w["L1" if own else "L2"]},
+        None,
+        None,
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "update location",
+        "UpdateLocationFunction",
+        "PATCH",
+        "/locations/{location_id}",
+        lambda w, own: {"location_id": w["L1" if own else "L2"]},
+        lambda w, own: {"phone": "+15550100000"},
+        None,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "create resource",
+        "CreateResourceFunction",
+        "POST",
+        "/resources",
+        None,
+        lambda w, own: room(w["L1" if own else "L2"]),
+        None,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "list resources",
+        "ListResourcesFunction",
+        "GET",
+        "/resources",
+        None,
+        None,
+        lambda w: {"location_id": w["L1"], "kind": "exam-room"},
+        dict.fromkeys(ROLES, OK),
+        None,
+    ),
+    (
+        "read resource",
+        "GetResourceFunction",
+        "GET",
+        "/resources/{resource_id}",
+        lambda w, own: {"resource_id": w["R1" if own else "R2"]},
+        None,
+        None,
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "earliest availability",
+        "EarliestAvailabilityFunction",
+        "GET",
+        "/availability",
+        None,
+        None,
+        lambda w: {**window(w), "location_id": w["L1"]},
+        dict.fromkeys(ROLES, OK),
+        None,
+    ),
+    (
+        "location day",
+        "LocationDayFunction",
+        "GET",
+        "/locations/{location_id}/day",
+        lambda w, own: {"location_id": w["L1" if own else "L2"]},
+        None,
+        lambda w: {"date": w["day"].isoformat()},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "resource schedule",
+        "ResourceScheduleFunction",
+        "GET",
+        "/resources/{resource_id}/schedule",
+        lambda w, own: {"resource_id": w["R1" if own else "R2"]},
+        None,
+        window,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+    ),
+    (
+        "update resource",
+        "UpdateResourceFunction",
+        "PATCH",
+        "/resources/{resource_id}",
+        lambda w, own: {"resource_id": w["R1" if own else "R2"]},
+        lambda w, own: {"name": "Room (renamed)"},
+        None,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
+        {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
     ),
     (
         "cancel series",

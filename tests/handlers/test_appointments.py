@@ -1,16 +1,17 @@
 """Appointments through their functions: booking rules, lifecycle, one transaction per write,
-and the time queries. Dates are computed from today so the tests never age."""
+and the time queries. Days come from tests/days.py: at least two days ahead at any hour, so the tests never age."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests import days
+from tests.days import NY, at
 from tests.handlers.helpers import event, problem, snapshot
 
-NY = ZoneInfo("America/New_York")
+__all__ = ["DOCTOR", "NY", "PATIENT", "at", "next_monday"]  # what the other test modules import from here
 WEEKDAY_HOURS = [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
 DOCTOR = {
     "given_name": "Doc",
@@ -24,13 +25,9 @@ PATIENT = {"given_name": "Pat", "family_name": "Ient", "birth_date": "1980-05-05
 
 
 def next_monday(weeks_ahead: int = 1) -> date:
-    today = datetime.now(NY).date()
-    return today + timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
-
-
-def at(day: date, hhmm: str) -> str:
-    hour, minute = map(int, hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY).isoformat()
+    """The old name, kept for tests written against it: no longer "the Monday after today" (today, in
+    UTC, late on a Sunday in New York) but ``days.monday``: a Monday at least two days ahead."""
+    return days.monday(weeks_later=weeks_ahead - 1)
 
 
 @pytest.fixture
@@ -38,7 +35,7 @@ def clinic(invoke):
     doctor = invoke("CreateDoctorFunction", event("create_doctor", body=DOCTOR))["json"]
     patient = invoke("RegisterPatientFunction", event("register_patient", body=PATIENT))["json"]
     other = invoke("RegisterPatientFunction", event("register_patient", body={**PATIENT, "given_name": "O"}))["json"]
-    return {"doctor": doctor["id"], "patient": patient["id"], "other": other["id"], "day": next_monday()}
+    return {"doctor": doctor["id"], "patient": patient["id"], "other": other["id"], "day": days.monday()}
 
 
 def book(invoke, clinic, start: str, patient: str | None = None, **fields):
@@ -114,6 +111,7 @@ def test_bad_bookings_get_their_contract_error_and_change_nothing(
     assert snapshot(aws) == before
 
 
+@pytest.mark.clock_sensitive
 def test_past_and_too_far_are_422(invoke, clinic):
     past = clinic["day"] - timedelta(days=14)
     problem(book(invoke, clinic, at(past, "09:00")), 422, "VALIDATION_ERROR")
@@ -335,6 +333,7 @@ def test_time_windows_are_checked(invoke, clinic, function, name, max_days):
     )
 
 
+@pytest.mark.clock_sensitive
 def test_availability_never_offers_the_past(invoke, clinic):
     now = datetime.now(UTC)
     window = {"from": (now - timedelta(days=3)).isoformat(), "to": (now + timedelta(days=3)).isoformat()}

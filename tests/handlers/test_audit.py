@@ -10,9 +10,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack import template as tpl
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = claims_of("staff", sub="staff-user-1")
 RECORD_FIELDS = {
@@ -93,7 +95,7 @@ def test_appointment_writes_and_schedules_are_audited_per_patient(invoke, aws, p
         event_for(
             "POST",
             "/appointments",
-            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(days.monday(), "09:00")},
             claims=STAFF,
         ),
     )
@@ -122,7 +124,7 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
         event_for(
             "POST",
             "/appointments",
-            body={"patient_id": patient, "doctor_id": doctor, "start": at(next_monday(), "09:00")},
+            body={"patient_id": patient, "doctor_id": doctor, "start": at(days.monday(), "09:00")},
             claims=STAFF,
         ),
     )
@@ -136,7 +138,7 @@ def test_denied_and_failed_appointment_requests_are_on_the_patients_trail(invoke
     move = invoke(
         "UpdateAppointmentFunction",
         event_for(
-            "PATCH", "/appointments/{appointment_id}", path, body={"start": at(next_monday(), "03:00")}, claims=STAFF
+            "PATCH", "/appointments/{appointment_id}", path, body={"start": at(days.monday(), "03:00")}, claims=STAFF
         ),
     )
     assert move["statusCode"] == 422

@@ -7,7 +7,7 @@ patient's appointments ever overlap."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import hypothesis.strategies as st
@@ -19,6 +19,7 @@ from moto import mock_aws
 from clinic.identity import Caller
 from local_stack import template as tpl
 from local_stack.tables import ensure_tables
+from tests import days
 
 STAFF = Caller(sub="property-test", groups=frozenset({"staff"}))  # the property is about storage, not access
 ALL_DAY = [{"start": "00:00", "end": "24:00"}]
@@ -90,8 +91,7 @@ class Booking(RuleBasedStateMachine):
             ]
             for i in range(3)
         ]
-        first = datetime.now(UTC).date() + timedelta(days=2)
-        self.base = datetime(first.year, first.month, first.day, 8, 0, tzinfo=UTC)
+        self.base = days.midnight() + timedelta(hours=8)  # the doctors work in UTC, all day
         self.model: dict[str, dict] = {}  # id -> doctor, patient, start, end, before, after, status
         self.away: dict[str, dict] = {}  # time off id -> doctor, start, end
 

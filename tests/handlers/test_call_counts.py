@@ -24,6 +24,17 @@ from tests.benchkit.world import VARIANTS, Req, World, missing_factories
 
 # route function (or variant) → operations of one warm request, as measured; the issue's target where it sets one
 EXPECTED: dict[str, Counter] = {
+    # v1.2. Across doctors at a location: the settings and the location (is it open?), read now; its
+    # doctors (membership Query, then their records); their and the rooms' occupied time (one Query of the
+    # site index, whatever the number of doctors)
+    "EarliestAvailability": Counter(GetItem=2, Query=2, BatchGetItem=1),
+    # the location; its doctors (membership, records), its resources, its day's appointments (then their
+    # patients, none here); the audit record
+    "LocationDay": Counter(GetItem=1, Query=3, BatchGetItem=1, PutItem=1),
+    "ResourceSchedule": Counter(GetItem=1, Query=1, PutItem=1),  # the resource; its location's day, filtered; audit
+    # a type that needs a room: one read to choose it (the doctor's, the patient's and the candidate rooms'
+    # time, the patient's open count), then the one transaction (target: <= 2)
+    "BookAppointment+room": Counter(BatchGetItem=1, TransactWriteItems=1),
     "Health": Counter(GetItem=4),
     "RegisterPatient": Counter(TransactWriteItems=1),  # the patient with its audit record, one transaction
     "ListPatients": Counter(Scan=1, TransactWriteItems=1),  # the audit records of the page's patients, together
@@ -61,15 +72,29 @@ EXPECTED: dict[str, Counter] = {
     "PlaceHold": Counter(GetItem=1, TransactWriteItems=1),
     "GetHold": Counter(GetItem=1, PutItem=1),  # the hold, its audit record
     "ConfirmHold": Counter(GetItem=1, TransactWriteItems=1),  # the hold; the appointment with audit
-    # the hold; the doctor's and the patient's slot-lock items (HoldStore.held_cells: which cells the hold
-    # still holds, as an expiry needs to know); the release with audit
-    "ReleaseHold": Counter(GetItem=1, Query=2, TransactWriteItems=1),
+    # the hold; the doctor's, patient's and resources' slot-lock items in one BatchGetItem (HoldStore.held_cells:
+    # which cells the hold still holds, as an expiry needs to know); the release with audit
+    "ReleaseHold": Counter(GetItem=1, BatchGetItem=1, TransactWriteItems=1),
     # waitlist
     # the patient (active?), the doctor (fresh), the waitlist quota; the entry, its quota cell, audit
     "JoinWaitlist": Counter(GetItem=3, TransactWriteItems=1),
     "GetWaitlistEntry": Counter(GetItem=1, PutItem=1),
     "LeaveWaitlist": Counter(GetItem=1, TransactWriteItems=1),  # a waiting entry: read; cancel, quota cell, audit
     "PatientWaitlist": Counter(GetItem=1, Query=1, PutItem=1),  # the patient, their entries, audit
+    # locations, rooms and equipment
+    "CreateLocation": Counter(PutItem=1),  # the location (attribute_not_exists: a keyed retry finds its own)
+    "ListLocations": Counter(Query=1),  # one page of by_name (listing = "location")
+    "GetLocation": Counter(GetItem=1),
+    "UpdateLocation": Counter(GetItem=1, PutItem=1),  # read; the new version under version = :read
+    "CreateResource": Counter(TransactWriteItems=1),  # the resource with a check that its location is active
+    "ListResources": Counter(Query=1),  # one page of by_location (or by_name without ?location_id)
+    "GetResource": Counter(GetItem=1),
+    "UpdateResource": Counter(GetItem=1, PutItem=1),  # read; the new version under version = :read
+    # doctors at locations: the doctor, a check of each location its hours name and the locations' doctor
+    # items (joined, left) in one transaction; a location's doctors: its doctor items, then their records
+    "CreateDoctor+location": Counter(TransactWriteItems=1),
+    "UpdateDoctor+location": Counter(GetItem=1, TransactWriteItems=1),
+    "ListDoctors+location": Counter(Query=1, BatchGetItem=1),
     # the FHIR view: each the same calls as its native twin (docs/fhir.md)
     "FhirMetadata": Counter(),  # the CapabilityStatement is built from code: no call
     "FhirReadPatient": Counter(GetItem=1, PutItem=1),  # = GetPatient

@@ -67,7 +67,7 @@ def test_invalid_doctor_fields_are_422(invoke, fields):
 
 def test_working_hours_may_end_at_midnight(invoke):
     doctor = create(invoke, working_hours={"fri": [{"start": "20:00", "end": "24:00"}]})
-    assert doctor["working_hours"]["fri"] == [{"start": "20:00", "end": "24:00"}]
+    assert doctor["working_hours"]["fri"] == [{"start": "20:00", "end": "24:00", "location_id": None}]
 
 
 def test_specialty_filter_matches_the_whole_specialty_ignoring_case(invoke):

@@ -12,10 +12,14 @@ import boto3
 import pytest
 
 from clinic import events
+from clinic.services import timers
 from local_stack import template as tpl
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for, load_event
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.helpers import ServiceClock
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = claims_of("staff", sub="staff-events")
 BUS = "clinic-local-events"
@@ -55,7 +59,7 @@ def world(invoke):
         "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR)["id"],
         "patient": post("RegisterPatientFunction", "/patients", PATIENT)["id"],
         "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "O"})["id"],
-        "day": next_monday(),
+        "day": days.monday(),
         "post": post,
     }
 
@@ -159,6 +163,7 @@ def test_hold_changes_read_as_the_catalogues_events(old, new, expected):
     assert [e["detail-type"] for e in found] == expected
 
 
+@pytest.mark.clock_sensitive
 def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
     scheduler = boto3.client("scheduler", region_name="us-east-1")
     booked = world["post"](
@@ -185,7 +190,8 @@ def test_timers_follow_the_appointment_as_it_is_now(invoke, world):
         scheduler.get_schedule(Name=f"reminder-{booked['id']}", GroupName=GROUP)
 
 
-def test_a_hold_placed_event_arriving_after_the_expiry_still_schedules_it_in_the_future(invoke, world):
+@pytest.mark.clock_sensitive
+def test_a_hold_placed_event_arriving_after_the_expiry_still_schedules_it_in_the_future(invoke):
     scheduler = boto3.client("scheduler", region_name="us-east-1")
     # Given a HoldPlaced event delivered late (a retry): the hold expired two minutes ago
     expired = datetime.now(UTC) - timedelta(minutes=2)
@@ -197,11 +203,15 @@ def test_a_hold_placed_event_arriving_after_the_expiry_still_schedules_it_in_the
         },
     }
     # When the timers worker handles it
+    before = datetime.now(UTC)
     invoke.worker("ScheduleTimersFunction", late)
-    # Then the expiry is scheduled shortly after now, never at a time already past
+    after = datetime.now(UTC)
+    # Then the expiry is scheduled SOONEST after the worker's now, never at a time already past
     schedule = scheduler.get_schedule(Name="hold-7d0c8f8e-1111-4111-8111-111111111111", GroupName=GROUP)
     fires = datetime.strptime(schedule["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
-    assert datetime.now(UTC) < fires <= datetime.now(UTC) + timedelta(seconds=61)
+    whole_second = timedelta(seconds=1)  # the expression has no fractions of a second
+    assert before + timers.SOONEST - whole_second < fires <= after + timers.SOONEST
+    assert fires > expired
 
 
 def test_a_reminder_fires_only_for_an_appointment_still_booked_for_that_start(invoke, world, delivered):
@@ -313,22 +323,11 @@ def at_utc(day, hhmm):
 
 
 # ---------------------------------------------------------------------- waitlist edges
-class Clock:
-    """The services' idea of now, moved by the test (the write conditions compare the same clock)."""
-
-    def __init__(self, monkeypatch):
-
-        import clinic.services.appointments as appointments
-        import clinic.services.holds as holds
-        import clinic.services.waitlist as waitlist
-
-        self.offset, real = timedelta(), datetime.now
-        for module in (appointments, holds, waitlist):
-            monkeypatch.setattr(module, "now_utc", lambda: real(UTC) + self.offset)
-
-    def set_to(self, moment: str) -> None:
-
-        self.offset = datetime.fromisoformat(moment) - datetime.now(UTC)
+def services_clock(monkeypatch) -> ServiceClock:
+    """The clock of booking, holds and the waitlist, set by the test (tests/handlers/helpers.py)."""
+    return ServiceClock(
+        monkeypatch, "clinic.services.appointments", "clinic.services.holds", "clinic.services.waitlist"
+    )
 
 
 def settings(invoke, **values):
@@ -336,7 +335,6 @@ def settings(invoke, **values):
         invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body=values, claims=STAFF))["statusCode"]
         == 200
     )
-    invoke.settings_age_out()
 
 
 def offer_on_change(invoke, world):
@@ -353,7 +351,7 @@ def read_entry(invoke, entry):
 
 def test_an_offer_that_expired_reads_as_waiting_and_the_entry_can_still_leave(invoke, world, monkeypatch):
     # Given an entry offered a hold (60 minutes, the default), and the expiry worker not run yet
-    clock = Clock(monkeypatch)
+    clock = services_clock(monkeypatch)
     entry = world["post"](
         "JoinWaitlistFunction",
         "/waitlist",
@@ -392,7 +390,7 @@ def test_entries_whose_window_passed_leave_the_queue_and_never_block_newer_ones(
 
     # Given an old entry for 13:00-13:15 and a newer one for 14:00-15:00, read one at a time
     monkeypatch.setattr(waitlist, "QUEUE_READ", 1)
-    clock = Clock(monkeypatch)
+    clock = services_clock(monkeypatch)
     join = lambda start, end: world["post"](
         "JoinWaitlistFunction",
         "/waitlist",
@@ -415,9 +413,9 @@ def test_entries_whose_window_passed_leave_the_queue_and_never_block_newer_ones(
 
 
 def test_an_offer_respects_the_patients_minimum_notice(invoke, world, monkeypatch):
-    # Given two hours' notice for patients, and it is just before 08:00 on the day (the clock runs on)
+    # Given two hours' notice for patients, and it is 07:59 on the day
     settings(invoke, min_notice_minutes=120)
-    clock = Clock(monkeypatch)
+    clock = services_clock(monkeypatch)
     entry = world["post"](
         "JoinWaitlistFunction",
         "/waitlist",

@@ -13,9 +13,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from clinic.fhir import ERROR_CODE_SYSTEM
+from tests import days
 from tests.claims import claims_of
+from tests.days import NY, at
 from tests.handlers.conftest import event_for
-from tests.handlers.test_appointments import DOCTOR, NY, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 FHIR_JSON = "application/fhir+json"
 HOST = "fhir.clinic.test"
@@ -146,7 +148,7 @@ def world(invoke):
             {**PATIENT, "phone": "+15550100001", "email": "pat@example.org", "conditions": ["asthma"]},
         )["id"],
         "P2": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"})["id"],
-        "day": next_monday(2),
+        "day": days.monday(weeks_later=1),
     }
 
     def book(start, patient="P", doctor="D", **fields):

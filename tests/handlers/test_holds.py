@@ -4,14 +4,16 @@ that appointment — or answers HOLD_EXPIRED / INVALID_TRANSITION."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for
-from tests.handlers.helpers import problem, snapshot
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.helpers import ServiceClock, problem, snapshot
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = claims_of("staff", sub="staff-holds")
 
@@ -20,25 +22,9 @@ def patient_claims(patient_id: str) -> dict[str, str]:
     return claims_of("patient", patient_id, sub=f"p-{patient_id[:8]}")
 
 
-class Clock:
-    """The services' idea of now, moved by the test (the write conditions compare the same clock)."""
-
-    def __init__(self, monkeypatch):
-        self.offset = timedelta()
-        import clinic.services.appointments as appointments
-        import clinic.services.holds as holds
-
-        real = datetime.now
-        for module in (appointments, holds):
-            monkeypatch.setattr(module, "now_utc", lambda: real(UTC) + self.offset)
-
-    def set_to(self, moment: datetime) -> None:
-        self.offset = moment - datetime.now(UTC)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    return Clock(monkeypatch)
+    return ServiceClock(monkeypatch, "clinic.services.appointments", "clinic.services.holds")
 
 
 @pytest.fixture
@@ -52,7 +38,7 @@ def world(invoke):
         "doctor": post("CreateDoctorFunction", "/doctors", DOCTOR),
         "patient": post("RegisterPatientFunction", "/patients", PATIENT),
         "other": post("RegisterPatientFunction", "/patients", {**PATIENT, "given_name": "Other"}),
-        "day": next_monday(),
+        "day": days.monday(),
     }
 
 
@@ -108,6 +94,7 @@ def test_a_hold_keeps_the_time_for_its_patient_until_it_expires(invoke, world):
     assert read(invoke, body["id"])["json"]["status"] == "held"
 
 
+@pytest.mark.clock_sensitive
 def test_the_time_is_free_again_the_second_the_hold_expires(invoke, world, clock):
     body = hold(invoke, world, at(world["day"], "09:00"))["json"]
     expires = instant(body["expires_at"])
@@ -189,14 +176,12 @@ def test_a_hold_follows_the_booking_rules(invoke, world):
     problem(hold(invoke, world, at(world["day"], "03:00")), 422, "OUTSIDE_WORKING_HOURS")
     # and a patient gives the clinic's notice
     invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body={"min_notice_minutes": 10080}))
-    invoke.settings_age_out()
-    soon = datetime.now(UTC) + timedelta(days=3)
-    problem(hold(invoke, world, at(soon.date(), "09:00"), claims=patient_claims(world["patient"])), 422, "TOO_SOON")
+    soon = days.workday()  # within the week's notice, at any hour it runs
+    problem(hold(invoke, world, at(soon, "09:00"), claims=patient_claims(world["patient"])), 422, "TOO_SOON")
 
 
 def test_a_hold_respects_the_open_appointment_limit_and_confirming_takes_the_place(invoke, world):
     invoke("UpdateSettingsFunction", event_for("PATCH", "/settings", body={"max_open_appointments_per_patient": 1}))
-    invoke.settings_age_out()
     held = hold(invoke, world, at(world["day"], "09:00"))["json"]
     assert confirm(invoke, held["id"])["statusCode"] == 201
     problem(hold(invoke, world, at(world["day"], "10:00")), 409, "TOO_MANY_APPOINTMENTS")

@@ -32,11 +32,13 @@ from hypothesis import HealthCheck, given, settings
 
 from clinic import errors as clinic_errors
 from clinic import routes as clinic_routes
+from tests import days
 from tests.claims import claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for, load_function
 from tests.handlers.helpers import problem
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, request_id, snapshot
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 MAX_BODY = 64 * 1024
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "20"))
@@ -90,7 +92,7 @@ def world(invoke):
     w = {
         "doctor_id": make("CreateDoctorFunction", "/doctors", DOCTOR),
         "patient_id": make("RegisterPatientFunction", "/patients", PATIENT),
-        "day": next_monday(2),
+        "day": days.monday(weeks_later=1),
     }
     w["appointment_id"] = make(
         "BookAppointmentFunction",
@@ -115,6 +117,8 @@ def world(invoke):
         "/holds",
         {"patient_id": w["patient_id"], "doctor_id": w["doctor_id"], "start": at(w["day"], "16:30")},
     )
+    w["location_id"] = make("CreateLocationFunction", "/locations", LOCATION)
+    w["resource_id"] = make("CreateResourceFunction", "/resources", {**ROOM, "location_id": w["location_id"]})
     w["entry_id"] = make(
         "JoinWaitlistFunction",
         "/waitlist",
@@ -133,6 +137,15 @@ def _fresh_audit_table(world):
     """Each test starts with an empty audit table (moto copies every table in full for each transaction:
     a trail grown over the module slows every multi-record write); each test looks at its own requests."""
     forget_audit_records()
+
+
+LOCATION = {
+    "name": "Northside",
+    "time_zone": "America/New_York",
+    "address": {"line": "100 Main Street", "city": "Springfield", "postal_code": "01101", "country": "US"},
+    "phone": "+14135550100",
+}
+ROOM = {"name": "Exam room 1", "kind": "exam-room", "category": "room"}
 
 
 def away(w) -> dict:
@@ -169,6 +182,10 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
             "from": at(w["day"], "09:00"),
             "to": at(w["day"], "12:00"),
         },
+        "CreateLocation": LOCATION,
+        "UpdateLocation": {"name": "Northside East", "phone": "+14135550199"},
+        "CreateResource": {**ROOM, "location_id": w["location_id"]},
+        "UpdateResource": {"name": "Exam room 1 (east)", "active": True},
     }[route.function]
 
 
@@ -236,6 +253,10 @@ def name_fields(route) -> list[str]:
         "CreateDoctor": ["given_name", "family_name", "specialty"],
         "UpdateDoctor": ["family_name", "specialty"],
         "SearchPatients": ["family_name_prefix"],
+        "CreateLocation": ["name"],
+        "UpdateLocation": ["name"],
+        "CreateResource": ["name"],
+        "UpdateResource": ["name"],
     }.get(route.function, [])
 
 

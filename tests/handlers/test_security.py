@@ -24,10 +24,12 @@ from collections import Counter
 import pytest
 
 from local_stack import template as tpl
+from tests import days
 from tests.claims import PATIENT_ISSUER, WORKFORCE_ISSUER, claims_of
+from tests.days import at
 from tests.handlers.conftest import event_for
 from tests.handlers.shared_world import audit_records, forget_audit_records, module_world, new_sub, request_id
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 STAFF = claims_of("staff", sub="security-staff")
 
@@ -74,7 +76,7 @@ def world(invoke):
     w = {
         "D1": create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR),
         "P1": create(invoke, "RegisterPatientFunction", "/patients", PATIENT),
-        "day": next_monday(2),
+        "day": days.monday(weeks_later=1),
     }
     w["A1"] = create(
         invoke,
@@ -406,7 +408,7 @@ def test_a_group_from_the_other_pool_grants_nothing(invoke, world, pool, groups,
     params = {
         k: world["P1" if k == "patient_id" else "D1"] for k in ("patient_id", "doctor_id") if f"{{{k}}}" in resource
     }
-    day = next_monday(1)
+    day = days.monday()
     query = {"from": at(day, "00:00"), "to": at(day, "23:00")} if resource.endswith("/schedule") else None
     request = event_for(method, resource, params or None, query=query, claims=claims)
     response = invoke(function, request)
@@ -466,7 +468,7 @@ def practice(invoke):
     doctor's and one with no appointment, all matching the prefix "kl"."""
     doctor = create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)
     other_doctor = create(invoke, "CreateDoctorFunction", "/doctors", DOCTOR)
-    day = next_monday(3)
+    day = days.monday(weeks_later=2)
     names = ("Kline", "Klein", "Klee", "Klimt", "Klum")
     patients = [create(invoke, "RegisterPatientFunction", "/patients", {**PATIENT, "family_name": n}) for n in names]
     appointments = {}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
+
+from tests import days
 
 ALL_DAY = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 RACERS = 50
@@ -93,9 +95,9 @@ def racers(api):
         return list(pool.map(api.patient, range(RACERS)))
 
 
-def day_after(days: int) -> datetime:
-    today = datetime.now(UTC).date() + timedelta(days=days)
-    return datetime(today.year, today.month, today.day, tzinfo=UTC)
+def day_after(n: int) -> datetime:
+    """Midnight UTC ``n`` days after today in UTC (n ≥ 2; these doctors work in UTC, all day): tests/days.py."""
+    return days.midnight(n)
 
 
 def fire(calls):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import ast
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
 from local_stack import ROOT
+from tests import days
 
 ALL_DAY = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -97,8 +98,7 @@ def visit(stack):
         },
         expect=201,
     )
-    day = datetime.now(UTC).date() + timedelta(days=9)
-    start = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    start = days.midnight(9) + timedelta(hours=10)  # the doctor works in UTC, all day
     booked = call(
         "POST",
         "/appointments",

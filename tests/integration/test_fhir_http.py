@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.handlers.test_appointments import DOCTOR, PATIENT, at, next_monday
+from tests import days
+from tests.days import at
+from tests.handlers.test_appointments import DOCTOR, PATIENT
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +31,7 @@ def clinic(stack) -> dict:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
-    day = next_monday(3)
+    day = days.monday(weeks_later=2)
     w = {
         "D1": post("/doctors", DOCTOR),
         "D2": post("/doctors", {**DOCTOR, "family_name": "Second"}),

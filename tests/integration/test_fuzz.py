@@ -3,8 +3,8 @@ own `/openapi.json` and checks each answer against that document.
 
 Checks, and only these (none loosened): no 5xx, every status code documented, every body matching
 its documented schema, every content type documented. Path ids are either the fuzzer's own
-(random: unknown → 404) or, as hypothesis chooses, ids of a real doctor, patient and appointment made
-first, so the handlers get past the lookup.
+(random: unknown → 404) or, as hypothesis chooses, ids of a real doctor, patient, appointment, location
+and resource made first, so the handlers get past the lookup.
 
 Bounded for `make test` (a few examples per operation, derandomized); `make fuzz` sets
 FUZZ_EXAMPLES for a long run.
@@ -16,7 +16,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests import days
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
@@ -65,7 +67,7 @@ def test_the_fuzzed_document_is_the_one_the_stack_serves(stack):
 
 @pytest.fixture(scope="session")
 def real_ids(stack) -> dict[str, str]:
-    """A doctor who works around the clock, a patient, and one appointment between them."""
+    """A doctor who works around the clock, a patient, and one appointment between them; a location with a room."""
 
     def create(path: str, body: dict) -> dict:
         response = requests.post(stack.url + path, headers=stack.headers("staff"), json=body, timeout=30)
@@ -86,11 +88,21 @@ def real_ids(stack) -> dict[str, str]:
     patient = create(
         "/patients", {"given_name": "Fuzz", "family_name": "Patient", "birth_date": "1990-01-01", "sex": "unknown"}
     )
-    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    start = days.midnight() + timedelta(hours=10)  # the doctor works in UTC, all day
     appointment = create(
         "/appointments", {"patient_id": patient["id"], "doctor_id": doctor["id"], "start": start.isoformat()}
     )
-    return {"doctor_id": doctor["id"], "patient_id": patient["id"], "appointment_id": appointment["id"]}
+    location = create("/locations", {"name": "Fuzz site", "time_zone": "UTC"})
+    resource = create(
+        "/resources", {"location_id": location["id"], "name": "Fuzz room", "kind": "exam-room", "category": "room"}
+    )
+    return {
+        "doctor_id": doctor["id"],
+        "patient_id": patient["id"],
+        "appointment_id": appointment["id"],
+        "location_id": location["id"],
+        "resource_id": resource["id"],
+    }
 
 
 @schema.parametrize()

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from local_stack import ROOT
+from tests import days
 
 TOOL = ROOT / ".venv-tools" / "openapi-client" / "bin"
 CONFIG = "post_hooks: []\npackage_name_override: clinic_client\n"  # no ruff run over the output: seconds saved
@@ -33,7 +34,7 @@ SCRIPT = textwrap.dedent("""
         Problem,
     )
 
-    url, token = sys.argv[1], sys.argv[2]
+    url, token, first = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])  # tests/days.py
     with AuthenticatedClient(base_url=url, token=token, raise_on_unexpected_status=True) as client:
         hours = DoctorCreateWorkingHours()
         for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
@@ -50,14 +51,13 @@ SCRIPT = textwrap.dedent("""
         patient = answer.parsed
         assert patient.birth_date == dt.date(1990, 1, 1) and patient.sex == "female"
 
-        day = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
         def free_slots():
-            answer = doctor_availability.sync_detailed(doctor.id, client=client, from_=day,
-                                                       to=day + dt.timedelta(days=1))
+            answer = doctor_availability.sync_detailed(doctor.id, client=client, from_=first,
+                                                       to=first + dt.timedelta(days=1))
             assert answer.status_code == 200 and isinstance(answer.parsed, Availability), answer
             return [slot.start for slot in answer.parsed.slots]
         slots = free_slots()
-        assert slots and slots[0] == day, slots[:3]
+        assert slots and slots[0] == first, slots[:3]
 
         answer = book_appointment.sync_detailed(client=client, body=AppointmentCreate(
             patient_id=patient.id, doctor_id=doctor.id, start=slots[0], reason="generated client"))
@@ -133,7 +133,7 @@ def test_a_client_generated_from_the_served_document_books_reschedules_and_cance
 
     (tmp_path / "use_it.py").write_text(SCRIPT, encoding="utf-8")
     used = subprocess.run(
-        [tool("python"), "use_it.py", stack.url, stack.token("staff")],
+        [tool("python"), "use_it.py", stack.url, stack.token("staff"), days.midnight().isoformat()],
         cwd=tmp_path,
         capture_output=True,
         text=True,

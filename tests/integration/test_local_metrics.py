@@ -4,9 +4,11 @@ in /_local/metrics.json (and the page that draws them)."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 import requests
+
+from tests import days
 
 ALL_DAY = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -61,7 +63,7 @@ def test_given_a_booking_then_the_local_metrics_show_it_and_the_route_latency(st
             "working_hours": ALL_DAY,
         },
     )
-    day = datetime.now(UTC).date() + timedelta(days=11)
+    day = days.first_day(11, UTC)  # the doctor works in UTC, all day
     post(
         stack,
         "/appointments",

@@ -186,6 +186,33 @@ def test_the_calendar_holds_and_waitlist_walk_through_works_as_written(demo_stac
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_locations_and_rooms_walk_through_works_as_written(demo_stack, tmp_path):
+    stack, ids_file = demo_stack
+    blocks = [bash_block_after("### Try it"), bash_block_after("### Locations, rooms and the earliest slot")]
+    trailer = 'printf "\\nVARS %s %s %s\\n" "$SITE" "$ECHO" "$(echo "$SCAN" | field \'["id"]\')"\n'
+    statuses, output = run_blocks(stack, ids_file, blocks, tmp_path, trailer)
+    assert [code for code, _ in statuses][4:] == [
+        200,
+        200,
+        200,  # the sites, Downtown's resources, its doctors
+        200,  # the earliest scans
+        200,
+        201,  # a patient, the scan booked
+        200,
+        200,
+        200,  # the day sheet, the ultrasound found, its schedule
+    ], statuses
+    site, echo, scan = output.rsplit("VARS ", 1)[1].split()
+    assert site == seed.FIRST_LOCATION_ID
+    staff = {"Authorization": f"Bearer {tokens.mint('staff')}"}
+    booked = requests.get(f"{stack.url}/appointments/{scan}", headers=staff, timeout=30).json()
+    assert booked["location_id"] == site and {r["kind"] for r in booked["resources"]} == {"exam-room", "ultrasound"}
+    assert echo in {r["id"] for r in booked["resources"]}
+    schedule = json.loads((tmp_path / f"curl.log.{len(statuses) - 1}").read_text())
+    assert [a["id"] for a in schedule["items"]] == [scan]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
 def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
     """The FHIR block, as written, on the session's stack, its demo ids file holding a doctor and a patient
     made here (the same shape as the seed's): no second stack, and no wait for seeding."""

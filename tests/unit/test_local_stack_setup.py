@@ -68,3 +68,23 @@ def test_the_events_name_the_demo_datas_first_doctor_and_patient():
     assert event("get_patient")["pathParameters"]["patient_id"] == seed.FIRST_PATIENT_ID
     assert event("get_doctor")["pathParameters"]["doctor_id"] == seed.FIRST_DOCTOR_ID
     assert (seed.DOCTORS[0]["family_name"], seed.PATIENTS[0]["family_name"]) == ("Hopper", "Lovelace")
+    assert event("get_location")["pathParameters"]["location_id"] == seed.FIRST_LOCATION_ID
+    assert event("location_day")["pathParameters"]["location_id"] == seed.FIRST_LOCATION_ID
+    assert event("get_resource")["pathParameters"]["resource_id"] == seed.FIRST_RESOURCE_ID
+    assert seed.RESOURCES[0]["location_id"] == seed.FIRST_LOCATION_ID
+
+
+def test_the_documented_demo_ids_are_the_ones_the_seeds_keys_derive():
+    """The API derives a keyed create's id from its scope and key (clinic.services.new_id): the seed's
+    constants must be those ids, or the events/ files name records no demo store has."""
+    from clinic.services import keyed, new_id
+
+    def derived(path: str, kind: str, index: int) -> str:
+        with keyed(f"POST {path}#demo-seed#demo-seed-{kind}-{index}"):
+            return new_id()
+
+    assert derived("/doctors", "doctors", 0) == seed.FIRST_DOCTOR_ID
+    assert derived("/patients", "patients", 0) == seed.FIRST_PATIENT_ID
+    assert derived("/locations", "locations", 0) == seed.FIRST_LOCATION_ID
+    assert derived("/locations", "locations", 1) == seed.SECOND_LOCATION_ID
+    assert derived("/resources", "resources", 0) == seed.FIRST_RESOURCE_ID

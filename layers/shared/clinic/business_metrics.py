@@ -10,6 +10,7 @@ from clinic.events import CATALOGUE
 
 WIDGETS: dict[str, tuple[str, ...]] = {
     "Patients and doctors": ("PatientRegistered", "PatientUpdated", "DoctorCreated", "DoctorUpdated"),
+    "Locations and resources": ("LocationCreated", "LocationUpdated", "ResourceCreated", "ResourceUpdated"),
     "Appointments": ("AppointmentBooked", "AppointmentRescheduled", "AppointmentCancelled", "AppointmentStatusChanged"),
     "Booking conflicts, storage and audit failures": (
         "BookingConflict",

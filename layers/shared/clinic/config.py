@@ -42,6 +42,8 @@ class Settings(BaseModel):
     settings_table: Name | None = Field(default=None, alias="SETTINGS_TABLE")
     holds_table: Name | None = Field(default=None, alias="HOLDS_TABLE")
     waitlist_table: Name | None = Field(default=None, alias="WAITLIST_TABLE")
+    locations_table: Name | None = Field(default=None, alias="LOCATIONS_TABLE")
+    resources_table: Name | None = Field(default=None, alias="RESOURCES_TABLE")
     pagination_secret_arn: Name | None = Field(default=None, alias=PAGINATION_SECRET_ARN)
     pagination_secret: Name | None = Field(default=None, alias=PAGINATION_SECRET)
     service_version: str = Field(default="dev", alias="SERVICE_VERSION")

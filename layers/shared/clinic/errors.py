@@ -116,3 +116,7 @@ class TooManyHolds(ApiError):
 
 class TooManyWaitlistEntries(ApiError):
     status, code, title = 409, "TOO_MANY_WAITLIST_ENTRIES", "Too many waitlist entries"
+
+
+class ResourceUnavailable(ApiError):
+    status, code, title = 409, "RESOURCE_UNAVAILABLE", "Resource unavailable"

@@ -72,6 +72,7 @@ def _appointment_fields(item: dict[str, Any]) -> dict[str, Any]:
         # not appointment_type: a clinic's own codes can name a condition ("oncology-follow-up")
         "series_id": item.get("series_id"),
         "hold_id": item.get("hold_id"),
+        "location_id": item.get("location_id"),
     }
 
 
@@ -86,6 +87,7 @@ def _hold_fields(item: dict[str, Any]) -> dict[str, Any]:
         "expires_at": item["expires_at"],
         "waitlist_entry_id": item.get("waitlist_entry_id"),
         "appointment_id": item.get("appointment_id"),
+        "location_id": item.get("location_id"),
     }
 
 

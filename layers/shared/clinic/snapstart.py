@@ -6,8 +6,8 @@ per environment may survive the restore. After a restore this module forgets:
 - boto3's default session and every client the layer cached (they hold the credentials read when
   they were made, which the restored environment replaces, and pooled connections that are dead);
 - Powertools' parameter providers and cache (a client, and the pagination secret as fetched);
-- what the container remembered (the clinic settings, the doctors' calendars): cheap to read again,
-  and their ages were measured on a clock that does not run while a snapshot waits;
+- what the container remembered (the clinic settings, the doctors' calendars, the locations and
+  resources): cheap to read again, and only good while the writes' checks prove them current;
 - the ``random`` module's state, which would otherwise be identical in every restored environment
   (retry jitter in step across a whole fleet is what jitter exists to prevent).
 Ids come from ``uuid4`` (``os.urandom``), which a snapshot does not repeat (as do the X-Ray SDK's trace
@@ -47,7 +47,7 @@ def forget_environment_state() -> None:
     if parameters is not None:
         parameters.clear_caches()
         sys.modules["aws_lambda_powertools.utilities.parameters.base"].DEFAULT_PROVIDERS.clear()
-    for module_name in ("clinic.services.clinic_settings", "clinic.services.doctors"):
+    for module_name in ("clinic.services.clinic_settings", "clinic.services.doctors", "clinic.services.allocation"):
         module = sys.modules.get(module_name)
         if module is not None:
             module.forget()

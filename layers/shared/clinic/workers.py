@@ -68,6 +68,10 @@ _MATCHER = (
     "slots.read",
     "holds.offer",
     "audit.append",
+    "places.read",  # an offer of a type that needs rooms takes one, as a hold does
+    "places.check",
+    "resources.slots",
+    "slots.read_many",
 )
 
 WORKERS: tuple[Worker, ...] = (

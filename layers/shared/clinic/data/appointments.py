@@ -24,6 +24,8 @@ from clinic.data.transactions import Failed, Transaction
 SCHEDULE_INDEX = "doctor_schedule"  # sparse: only appointments that are not cancelled carry schedule_doctor_id
 PATIENT_INDEX = "patient_appointments"
 SERIES_INDEX = "series_appointments"  # sparse: only occurrences of a series carry series_id
+LOCATION_INDEX = "location_schedule"  # sparse: appointments at a location that are not cancelled
+SITE_INDEX = "site_hours"  # on the slot locks: a location's doctors' and resources' hour items
 
 __all__ = ["AppointmentStore", "Failed", "Occupancy", "iso"]
 
@@ -39,12 +41,16 @@ def _just_before(end: datetime) -> str:
 
 @dataclass(frozen=True)
 class Occupancy:
-    """The time an appointment (or hold) holds: its own for the patient, with buffers for the doctor."""
+    """The time an appointment (or hold) holds: its own for the patient, with buffers for the doctor and
+    for the rooms and equipment it takes; and where (its location, written on the doctor's and the
+    resources' hour items for the ``site_hours`` index)."""
 
     start: datetime
     end: datetime
     buffer_before: int = 0
     buffer_after: int = 0
+    location_id: str | None = None
+    resources: tuple[str, ...] = ()  # resource ids
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> Occupancy:
@@ -55,6 +61,8 @@ class Occupancy:
             parse_utc(item["end_at"]),
             int(item.get("buffer_before", 0)),
             int(item.get("buffer_after", 0)),
+            item.get("location_id"),
+            tuple(r["id"] for r in item.get("resources") or ()),
         )
 
     def doctor_cells(self) -> list[datetime]:
@@ -81,6 +89,44 @@ def check_active(table_name: str, record_id: str, version: int | None = None) ->
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
+
+
+def resource_cells(
+    transaction: Transaction,
+    table_name: str,
+    record_id: str,
+    old: Occupancy | None,
+    new: Occupancy | None,
+    now: int,
+    index: int = 0,
+    *,
+    hold_expiry: int | None = None,
+    previous_id: str | None = None,
+    convert: bool = False,
+) -> None:
+    """The cells of the rooms and equipment a record leaves (``old``) and takes (``new``): each resource
+    is one more owner of the 5-minute cells, over the record's occupied time (buffers included). A
+    resource kept across a reschedule moves like the doctor's cells (overlapping moves work)."""
+    site = new.location_id if new else None
+    for resource_id in dict.fromkeys((*(old.resources if old else ()), *(new.resources if new else ()))):
+        old_cells = old.doctor_cells() if old and resource_id in old.resources else []
+        new_cells = new.doctor_cells() if new and resource_id in new.resources else []
+        for change in locks.changes(locks.resource_owner(resource_id), old_cells, new_cells, convert=convert):
+            action = locks.update_action(
+                table_name, change, record_id, now, hold_expiry=hold_expiry, previous_id=previous_id, site=site
+            )
+            transaction.add(action, "resource_cells", index, resource_id)
+
+
+def add_place_checks(transaction: Transaction, occupancies: list[Occupancy]) -> None:
+    """That the location and the resources a write takes are (still) active: a deactivated one is never
+    taken again, whatever a container's copy says (API.md v1.2)."""
+    config = settings()
+    locations = {o.location_id for o in occupancies if o.location_id}
+    for location_id in sorted(locations):
+        transaction.add(check_active(config.locations_table, location_id), "location", 0, location_id)
+    for resource_id in sorted({r for o in occupancies for r in o.resources}):
+        transaction.add(check_active(config.resources_table, resource_id), "resource", 0, resource_id)
 
 
 def _status_in(states: Iterable[str], values: dict[str, Any]) -> str:
@@ -120,6 +166,35 @@ class AppointmentStore:
         condition = Key("schedule_doctor_id").eq(doctor_id) & Key("start_at").between(iso(start), _just_before(end))
         answer = self._table.query(
             IndexName=SCHEDULE_INDEX, KeyConditionExpression=condition, **page_args(limit, start_key)
+        )
+        return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+    def at_location(self, location_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Every appointment at a location starting in [start, end) that is not cancelled, by start (the
+        sparse ``location_schedule`` index, every page)."""
+        condition = Key("schedule_location_id").eq(location_id) & Key("start_at").between(iso(start), _just_before(end))
+        kwargs: dict[str, Any] = {"IndexName": LOCATION_INDEX, "KeyConditionExpression": condition}
+        found: list[dict[str, Any]] = []
+        while True:
+            answer = self._table.query(**kwargs)
+            found += plain(answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def resource_schedule(
+        self, resource: dict[str, Any], start: datetime, end: datetime, limit: int, start_key: dict | None
+    ) -> tuple[list[dict], dict | None]:
+        """The appointments (not cancelled) that take a resource, starting in [start, end), by start: its
+        location's schedule, filtered (a page may hold fewer than ``limit`` and still have a next one)."""
+        condition = Key("schedule_location_id").eq(resource["location_id"]) & Key("start_at").between(
+            iso(start), _just_before(end)
+        )
+        answer = self._table.query(
+            IndexName=LOCATION_INDEX,
+            KeyConditionExpression=condition,
+            FilterExpression=Attr("resources").contains({"id": resource["id"], "kind": resource["kind"]}),
+            **page_args(limit, start_key),
         )
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
@@ -173,6 +248,35 @@ class AppointmentStore:
                 return items
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def busy(self, owner: str, start: datetime, end: datetime, now: int) -> list[tuple[datetime, datetime]]:
+        """The owner's occupied time in the UTC hours touching [start, end), as 5-minute intervals (a
+        consistent Query of its slot locks; cells of expired holds are free)."""
+        condition = Key("owner").eq(owner) & Key("hour").between(locks.hour_key(start), locks.hour_key(end))
+        found: list[tuple[datetime, datetime]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+        while True:
+            answer = table(self.locks_table).query(**kwargs)
+            found += locks.busy_in(answer.get("Items", []), now)
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def site_busy(
+        self, site: str, start: datetime, end: datetime, now: int
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Every doctor's and resource's occupied time at a location in the UTC hours touching [start, end):
+        one Query of the ``site_hours`` index (eventually consistent), by owner."""
+        condition = Key("site").eq(site) & Key("site_key").between(locks.hour_key(start), locks.hour_key(end) + "~")
+        found: dict[str, list[tuple[datetime, datetime]]] = {}
+        kwargs: dict[str, Any] = {"IndexName": SITE_INDEX, "KeyConditionExpression": condition}
+        while True:
+            answer = table(self.locks_table).query(**kwargs)
+            for item in answer.get("Items", []):
+                found.setdefault(item["owner"], []).extend(locks.busy_in([item], now))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def taken(self, owner: str, start: datetime, end: datetime, now: int) -> dict[str, str]:
         """The owner's taken 5-minute cells in the UTC hours touching [start, end): cell name → holder id
         (a consistent read; cells of expired holds are free)."""
@@ -187,24 +291,32 @@ class AppointmentStore:
                 return taken
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def snapshot(
-        self, doctor_id: str, patient_id: str, spans: list[Occupancy], now: int
-    ) -> tuple[dict[str, str], dict[str, str], int]:
-        """As stored now, in one consistent BatchGetItem: the doctor's taken cells (buffers included)
-        and the patient's in the hours the spans touch, and the patient's open appointments. A refused
-        series reads it to name its lowest failing occurrence."""
-        doctor, patient = locks.doctor_owner(doctor_id), locks.patient_owner(patient_id)
-        hours = {(doctor, locks.hour_key(c)) for s in spans for c in s.doctor_cells()}
-        hours |= {(patient, locks.hour_key(c)) for s in spans for c in s.patient_cells()}
-        keys = [{"owner": o, "hour": h} for o, h in sorted(hours)] + [ledger.open_key(patient_id)]
-        taken: dict[str, dict[str, str]] = {doctor: {}, patient: {}}
+    def occupied(
+        self,
+        wanted: dict[str, list[tuple[datetime, datetime]]],
+        now: int,
+        patient_id: str | None = None,
+        ignore: str = "",
+    ) -> tuple[dict[str, list[tuple[datetime, datetime]]], int]:
+        """As stored now, in one consistent BatchGetItem (100 keys a call): each owner's occupied time
+        in the hours its wanted intervals touch (cells of ``ignore``, the record being moved, left out;
+        expired holds too), and — with ``patient_id`` — the patient's open appointments. What a booking
+        reads to choose its rooms, and a refused series to name its lowest failing occurrence."""
+        hours = {
+            (owner, locks.hour_key(c)) for owner, spans in wanted.items() for s, e in spans for c in locks.cells(s, e)
+        }
+        keys = [{"owner": o, "hour": h} for o, h in sorted(hours)]
+        if patient_id:
+            keys.append(ledger.open_key(patient_id))
+        found: dict[str, list[tuple[datetime, datetime]]] = {owner: [] for owner in wanted}
         held = 0
         for item in batch_get_keys(self.locks_table, keys):
             if item["hour"] == ledger.OPEN:
                 held = int(item.get("n", 0))
-            else:
-                taken[item["owner"]].update(locks.taken_in(item, now))
-        return taken[doctor], taken[patient], held
+                continue
+            mine = {a for a, v in item.items() if v == ignore} if ignore else set()
+            found[item["owner"]] += locks.busy_in([{k: v for k, v in item.items() if k not in mine}], now)
+        return found, held
 
     # ------------------------------------------------------------------ writes
     def _cells(
@@ -218,22 +330,29 @@ class AppointmentStore:
         now: int,
         index: int = 0,
     ) -> None:
-        for owner, kind, old_cells, new_cells in (
+        site = new.location_id if new else None
+        for owner, kind, old_cells, new_cells, tagged in (
             (
                 locks.doctor_owner(doctor_id),
                 "doctor_cells",
                 old.doctor_cells() if old else [],
                 new.doctor_cells() if new else [],
+                True,
             ),
             (
                 locks.patient_owner(patient_id),
                 "patient_cells",
                 old.patient_cells() if old else [],
                 new.patient_cells() if new else [],
+                False,
             ),
         ):
             for change in locks.changes(owner, old_cells, new_cells):
-                transaction.add(locks.update_action(self.locks_table, change, appointment_id, now), kind, index)
+                action = locks.update_action(
+                    self.locks_table, change, appointment_id, now, site=site if tagged else None
+                )
+                transaction.add(action, kind, index)
+        resource_cells(transaction, self.locks_table, appointment_id, old, new, now, index)
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
@@ -257,8 +376,11 @@ class AppointmentStore:
         if settings_check is not None:
             transaction.add(settings_check, "settings")
         transaction.add(check_active(self.patients_table, patient_id), "patient")
+        add_place_checks(transaction, [o for _, o in appointments])
         for index, (appointment, occupancy) in enumerate(appointments):
             item = {**appointment, "schedule_doctor_id": doctor_id, "version": 1}
+            if occupancy.location_id:
+                item["schedule_location_id"] = occupancy.location_id
             transaction.add(
                 {
                     "Put": {
@@ -286,7 +408,11 @@ class AppointmentStore:
         now: int,
         audit_records: list[dict[str, Any]],
         settings_check: dict[str, Any] | None = None,
+        resources: list[dict[str, str]] | None = None,
     ) -> dict[str, Any]:
+        """Move the appointment to ``new`` (its time, location and resources: ``resources`` as the
+        appointment lists them, ``[{"id","kind"}]``), freeing what it no longer holds, all at once."""
+        resources = resources or []
         values: dict[str, Any] = {
             ":start": iso(new.start),
             ":end": iso(new.end),
@@ -294,7 +420,12 @@ class AppointmentStore:
             ":now": updated_at,
             ":one": 1,
             ":version": current["version"],
+            ":resources": resources,
         }
+        where = "REMOVE location_id, schedule_location_id"
+        if new.location_id:
+            values[":location"] = new.location_id
+            where = ""
         transaction = Transaction()
         transaction.add(
             {
@@ -302,7 +433,9 @@ class AppointmentStore:
                     "TableName": self.appointments_table,
                     "Key": {"id": current["id"]},
                     "UpdateExpression": "SET start_at = :start, end_at = :end, duration_minutes = :duration, "
-                    "updated_at = :now, version = version + :one",
+                    "updated_at = :now, version = version + :one, resources = :resources"
+                    + (", location_id = :location, schedule_location_id = :location " if new.location_id else " ")
+                    + where,
                     "ConditionExpression": f"version = :version AND {_status_in(movable, values)}",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": values,
@@ -314,19 +447,26 @@ class AppointmentStore:
         transaction.add(check_active(self.patients_table, current["patient_id"]), "patient")
         if settings_check is not None:
             transaction.add(settings_check, "settings")
+        add_place_checks(transaction, [new])
         self._cells(
             transaction, current["id"], Occupancy.of(current), new, current["doctor_id"], current["patient_id"], now
         )
         self._audit(transaction, audit_records)
         transaction.run()
-        return {
+        moved = {
             **current,
             "start_at": values[":start"],
             "end_at": values[":end"],
             "duration_minutes": values[":duration"],
             "updated_at": updated_at,
             "version": current["version"] + 1,
+            "resources": resources,
         }
+        moved.pop("location_id", None)
+        moved.pop("schedule_location_id", None)
+        if new.location_id:
+            moved["location_id"] = moved["schedule_location_id"] = new.location_id
+        return moved
 
     def cancel(
         self,
@@ -362,7 +502,7 @@ class AppointmentStore:
                         "Key": {"id": current["id"]},
                         "UpdateExpression": "SET #status = :cancelled, cancellation_reason = :reason, "
                         "updated_at = :now, cancelled_by_request = :mark, version = version + :one "
-                        "REMOVE schedule_doctor_id",
+                        "REMOVE schedule_doctor_id, schedule_location_id",
                         "ConditionExpression": f"version = :version AND {_status_in(cancellable, values)}",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": values,
@@ -399,6 +539,7 @@ class AppointmentStore:
                 "version": current["version"] + 1,
             }
             updated.pop("schedule_doctor_id", None)
+            updated.pop("schedule_location_id", None)
             cancelled.append(updated)
         return cancelled
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from clinic.config import settings
 from clinic.data import audit_log, ledger, locks, quota
-from clinic.data.appointments import Occupancy, check_active
-from clinic.data.dynamo import plain, table
+from clinic.data.appointments import Occupancy, add_place_checks, check_active
+from clinic.data.dynamo import batch_get_keys, plain, table
 from clinic.data.transactions import Transaction
 
 PURGE_AFTER_SECONDS = 30 * 24 * 3600  # TTL housekeeping, long after expiry; never how a hold expires
@@ -53,25 +51,27 @@ class HoldStore:
         convert_to: str | None = None,
         free: dict[str, list[datetime]] | None = None,
     ) -> None:
-        for owner, kind, cells in (
-            (locks.doctor_owner(doctor_id), "doctor_cells", occupancy.doctor_cells()),
-            (locks.patient_owner(patient_id), "patient_cells", occupancy.patient_cells()),
-        ):
+        owners = [
+            (locks.doctor_owner(doctor_id), "doctor_cells", occupancy.doctor_cells(), ""),
+            (locks.patient_owner(patient_id), "patient_cells", occupancy.patient_cells(), ""),
+            *((locks.resource_owner(r), "resource_cells", occupancy.doctor_cells(), r) for r in occupancy.resources),
+        ]
+        for owner, kind, cells, ref in owners:
+            site = occupancy.location_id if kind != "patient_cells" else None
             if free is not None:  # release or expiry: only the cells the hold still holds
                 for change in locks.changes(owner, free.get(owner, []), []):
-                    transaction.add(
-                        locks.update_action(self.locks_table, change, hold_id, now, previous_id=hold_id), kind
-                    )
+                    action = locks.update_action(self.locks_table, change, hold_id, now, previous_id=hold_id)
+                    transaction.add(action, kind, 0, ref)
             elif convert_to is not None:  # confirm: the hold's cells become the appointment's
                 for change in locks.changes(owner, cells, cells, convert=True):
-                    transaction.add(
-                        locks.update_action(self.locks_table, change, convert_to, now, previous_id=hold_id), kind
+                    action = locks.update_action(
+                        self.locks_table, change, convert_to, now, previous_id=hold_id, site=site
                     )
+                    transaction.add(action, kind, 0, ref)
             else:  # place
                 for change in locks.changes(owner, [], cells):
-                    transaction.add(
-                        locks.update_action(self.locks_table, change, hold_id, now, hold_expiry=expires), kind
-                    )
+                    action = locks.update_action(self.locks_table, change, hold_id, now, hold_expiry=expires, site=site)
+                    transaction.add(action, kind, 0, ref)
 
     def _audit(self, transaction: Transaction, records: list[dict[str, Any]]) -> None:
         for record in records:
@@ -155,6 +155,7 @@ class HoldStore:
             transaction.add(action, role)
         transaction.add(check_active(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
         transaction.add(check_active(self.patients_table, hold["patient_id"]), "patient")
+        add_place_checks(transaction, [occupancy])
         item = {**hold, "version": 1, "purge_at": hold["expires_epoch"] + PURGE_AFTER_SECONDS}
         transaction.add(
             {"Put": {"TableName": self.holds_table, "Item": item, "ConditionExpression": "attribute_not_exists(id)"}},
@@ -227,6 +228,8 @@ class HoldStore:
         transaction.add(check_active(self.doctors_table, hold["doctor_id"], doctor_version), "doctor")
         transaction.add(check_active(self.patients_table, hold["patient_id"]), "patient")
         item = {**appointment, "schedule_doctor_id": appointment["doctor_id"], "version": 1}
+        if appointment.get("location_id"):
+            item["schedule_location_id"] = appointment["location_id"]
         transaction.add(
             {
                 "Put": {
@@ -260,21 +263,23 @@ class HoldStore:
             )
 
     def held_cells(self, hold: dict[str, Any]) -> dict[str, list[datetime]]:
-        """The cells (by owner) this hold still holds: after expiry others may have taken some."""
+        """The cells (by owner) this hold still holds — after expiry others may have taken some — read
+        in one consistent BatchGetItem of the hour items of its doctor, patient and resources."""
         occupancy = Occupancy.of(hold)
-        found: dict[str, list[datetime]] = {}
-        for owner, cells in (
+        wanted = [
             (locks.doctor_owner(hold["doctor_id"]), occupancy.doctor_cells()),
             (locks.patient_owner(hold["patient_id"]), occupancy.patient_cells()),
-        ):
-            hours = sorted({locks.hour_key(c) for c in cells})
-            answer = table(self.locks_table).query(
-                KeyConditionExpression=Key("owner").eq(owner) & Key("hour").between(hours[0], hours[-1]),
-                ConsistentRead=True,
-            )
-            items = {i["hour"]: i for i in answer.get("Items", [])}
-            found[owner] = [c for c in cells if items.get(locks.hour_key(c), {}).get(f"m{c.minute:02d}") == hold["id"]]
-        return found
+            *((locks.resource_owner(r), occupancy.doctor_cells()) for r in occupancy.resources),
+        ]
+        keys = sorted({(owner, locks.hour_key(c)) for owner, cells in wanted for c in cells})
+        items = {
+            (i["owner"], i["hour"]): i
+            for i in batch_get_keys(self.locks_table, [{"owner": o, "hour": h} for o, h in keys])
+        }
+        return {
+            owner: [c for c in cells if items.get((owner, locks.hour_key(c)), {}).get(f"m{c.minute:02d}") == hold["id"]]
+            for owner, cells in wanted
+        }
 
     def end(
         self,

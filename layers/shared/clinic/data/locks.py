@@ -34,6 +34,17 @@ def patient_owner(patient_id: str) -> str:
     return f"patient#{patient_id}"
 
 
+def resource_owner(resource_id: str) -> str:
+    """A room's or a device's cells: one more owner of the same 5-minute cells (v1.2)."""
+    return f"resource#{resource_id}"
+
+
+def site_key(hour: str, owner: str) -> str:
+    """The sort key of a doctor's or resource's hour item in the ``site_hours`` index: a location's
+    items of a time range, every owner, in one Query (clinic.services.availability)."""
+    return f"{hour}#{owner}"
+
+
 def cells(start: datetime, end: datetime) -> list[datetime]:
     """The 5-minute UTC cells covering [start, end); both ends lie on the 5-minute grid."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
@@ -98,8 +109,14 @@ def update_action(
     *,
     hold_expiry: int | None = None,
     previous_id: str | None = None,
+    site: str | None = None,
 ) -> dict[str, Any]:
     """One TransactWriteItems Update for one owner-hour item, on behalf of ``record_id``.
+
+    ``site``: the location of what takes cells (an appointment or hold there), written on the doctor's
+    and the resource's hour items so that the ``site_hours`` index finds them by location; a writer
+    without one leaves the item's site as it is (clinic.services.availability explains why that is
+    still exact).
 
     - taking a cell requires it free (absent, or held by an expired hold); a hold records its expiry;
     - converting requires the cell still held by ``previous_id`` (the hold) and not expired;
@@ -131,6 +148,10 @@ def update_action(
         removes += [m, x]
         if previous_id is not None:
             conditions.append(f"{m} = :previous")
+    if site is not None and (change.take or change.convert):
+        names["#site"], names["#site_key"] = "site", "site_key"
+        values[":site"], values[":site_key"] = site, site_key(change.hour, change.owner)
+        sets += ["#site = :site", "#site_key = :site_key"]
     clauses = []
     if sets:
         clauses.append("SET " + ", ".join(sets))
@@ -155,6 +176,29 @@ def update_action(
     if conditions:
         action["ConditionExpression"] = " AND ".join(conditions)
     return {"Update": action}
+
+
+def hour_start(hour: str) -> datetime:
+    """The UTC instant an hour key (``2026-12-01T14``) names."""
+    return datetime(int(hour[0:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=UTC)
+
+
+def busy_in(items: list[dict[str, Any]], now: int) -> list[tuple[datetime, datetime]]:
+    """The occupied 5-minute cells of some hour items as intervals (expired holds left out); merging
+    them is clinic.domain.busy's part."""
+    found = []
+    for item in items:
+        base = None
+        for attribute in item:
+            if len(attribute) == 3 and attribute[0] == "m" and attribute[1:].isdigit():
+                expiry = item.get(f"x{attribute[1:]}")
+                if expiry is not None and int(expiry) <= now:
+                    continue
+                if base is None:
+                    base = hour_start(item["hour"])
+                start = base + timedelta(minutes=int(attribute[1:]))
+                found.append((start, start + CELL))
+    return found
 
 
 def taken_in(item: dict[str, Any], now: int) -> dict[str, str]:

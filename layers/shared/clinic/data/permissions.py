@@ -22,10 +22,11 @@ class Grant:
     owners: tuple[str, ...] = ()
 
 
-# The slot-locks table's items by owner (clinic.data.locks, ledger, quota): a doctor's hour items and
-# their links to patients; a patient's hour items, open-appointment counter and quotas. A function that
-# needs one owner's kind of item only is granted that kind only.
-DOCTOR_ITEMS, PATIENT_ITEMS = ("doctor#",), ("patient#",)
+# The slot-locks table's items by owner (clinic.data.locks, ledger, quota, places): a doctor's hour items
+# and their links to patients; a patient's hour items, open-appointment counter and quotas; a location's
+# doctors. A function that needs one owner's kind of item only is granted that kind only.
+DOCTOR_ITEMS, PATIENT_ITEMS, LOCATION_ITEMS = ("doctor#",), ("patient#",), ("location#",)
+RESOURCE_ITEMS = ("resource#",)
 
 
 # The logical id of each table → the environment variable that holds its name.
@@ -39,6 +40,8 @@ TABLE_VARIABLES: dict[str, str] = {
     "SettingsTable": "SETTINGS_TABLE",
     "HoldsTable": "HOLDS_TABLE",
     "WaitlistTable": "WAITLIST_TABLE",
+    "LocationsTable": "LOCATIONS_TABLE",
+    "ResourcesTable": "RESOURCES_TABLE",
 }
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
@@ -70,6 +73,44 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "links.read": (Grant("SlotLocksTable", ("GetItem",), owners=DOCTOR_ITEMS),),
     "links.query": (Grant("SlotLocksTable", ("Query",), owners=DOCTOR_ITEMS),),
     "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
+    # doctors at locations (clinic.data.places): a doctor written with hours that name locations checks
+    # each one in its transaction (exists, active, the doctor's zone) and keeps the location's membership
+    # items (location#<id> / #doctor#<id>) in step, in that same transaction
+    "locations.check": (Grant("LocationsTable", ("ConditionCheckItem",)),),
+    "doctors.locations.add": (Grant("SlotLocksTable", ("PutItem",), owners=LOCATION_ITEMS),),
+    "doctors.locations": (Grant("SlotLocksTable", ("PutItem", "DeleteItem"), owners=LOCATION_ITEMS),),
+    # the doctors working at a location: its membership items, then their records
+    "doctors.by_location": (
+        Grant("SlotLocksTable", ("Query",), owners=LOCATION_ITEMS),
+        Grant("DoctorsTable", ("BatchGetItem",)),
+    ),
+    # locations and resources (clinic.data.places); a resource is created only at an active location,
+    # checked in the same transaction
+    "locations.create": (Grant("LocationsTable", ("PutItem",)),),
+    "locations.list": (Grant("LocationsTable", ("Query",), "by_name"),),
+    "locations.read": (Grant("LocationsTable", ("GetItem",)),),
+    "locations.update": (Grant("LocationsTable", ("GetItem", "PutItem")),),
+    "resources.create": (Grant("ResourcesTable", ("PutItem",)), Grant("LocationsTable", ("ConditionCheckItem",))),
+    "resources.list": (
+        Grant("ResourcesTable", ("Query",), "by_name"),
+        Grant("ResourcesTable", ("Query",), "by_location"),
+    ),
+    "resources.read": (Grant("ResourcesTable", ("GetItem",)),),
+    "resources.update": (Grant("ResourcesTable", ("GetItem", "PutItem")),),
+    # where a booking happens and what it takes (clinic.services.allocation): the locations and a
+    # location's resources as read to plan; their active checks in the write; the read that chooses free
+    # rooms (the doctor's, the patient's and the candidate resources' hour items, one BatchGetItem)
+    "places.read": (Grant("LocationsTable", ("GetItem",)), Grant("ResourcesTable", ("Query",), "by_location")),
+    "places.check": (
+        Grant("LocationsTable", ("ConditionCheckItem",)),
+        Grant("ResourcesTable", ("ConditionCheckItem",)),
+    ),
+    # availability of a type that needs rooms or equipment: each resource's occupied time
+    "resources.slots": (Grant("SlotLocksTable", ("Query",), owners=RESOURCE_ITEMS),),
+    # the earliest-availability search: a location's doctors' and resources' hour items (site_hours)
+    "slots.by_site": (Grant("SlotLocksTable", ("Query",), "site_hours"),),
+    # a location's day and a resource's schedule: the appointments at a location, by start
+    "appointments.by_location": (Grant("AppointmentsTable", ("Query",), "location_schedule"),),
     "settings.read": (Grant("SettingsTable", ("GetItem",)),),
     # a write planned with this container's copy of the settings proves it current (clinic.data.clinic_settings)
     "settings.check": (Grant("SettingsTable", ("ConditionCheckItem",)),),
@@ -121,7 +162,7 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "holds.end": (
         Grant("HoldsTable", ("UpdateItem",)),
-        Grant("SlotLocksTable", ("Query", "UpdateItem")),
+        Grant("SlotLocksTable", ("BatchGetItem", "UpdateItem")),  # which cells it still holds, then free them
         Grant("WaitlistTable", ("GetItem", "UpdateItem")),
     ),
     "holds.offer": (

@@ -35,6 +35,10 @@ class Records:
     def __init__(self, table_name: str) -> None:
         self._table = table(table_name)
 
+    @property
+    def name(self) -> str:
+        return self._table.name
+
     def get(self, record_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={"id": record_id}, ConsistentRead=True).get("Item")
         return plain(item) if item else None
@@ -92,12 +96,18 @@ class Records:
         """Records by id (consistent reads): id → record, for those that exist."""
         return {item["id"]: item for item in batch_get(self._table.name, ids)}
 
-    def scan_page(self, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
-        answer = self._table.scan(**page_args(limit, start_key))
+    def scan_page(self, limit: int, start_key: dict | None, consistent: bool = False) -> tuple[list[dict], dict | None]:
+        answer = self._table.scan(**page_args(limit, start_key), **({"ConsistentRead": True} if consistent else {}))
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
-    def query_page(self, index: str, condition, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
-        answer = self._table.query(IndexName=index, KeyConditionExpression=condition, **page_args(limit, start_key))
+    def query_page(
+        self, index: str, condition, limit: int, start_key: dict | None, filter_condition=None
+    ) -> tuple[list[dict], dict | None]:
+        """A page of an index in key order; a filter applies to the ``limit`` items read (so fewer may come)."""
+        args = page_args(limit, start_key)
+        if filter_condition is not None:
+            args["FilterExpression"] = filter_condition
+        answer = self._table.query(IndexName=index, KeyConditionExpression=condition, **args)
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
 

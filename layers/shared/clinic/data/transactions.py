@@ -27,6 +27,7 @@ MAX_ITEMS = 100  # DynamoDB's limit per transaction
 class Role:
     kind: str  # e.g. "appointment", "doctor", "patient", "doctor_cells", "patient_cells", "open", "link", "audit"
     index: int = 0  # the occurrence of a series (0 for a single write)
+    ref: str = ""  # which record, where several of one kind take part (a resource's id)
 
 
 class StillConflicting(Exception):
@@ -50,6 +51,9 @@ class Failed(Exception):
         found = sorted((r for r in self.roles if r.kind == kind), key=lambda r: r.index)
         return found[0] if found else None
 
+    def refs(self, kind: str) -> set[str]:
+        return {role.ref for role in self.roles if role.kind == kind}
+
     def item(self, kind: str) -> dict[str, Any] | None:
         role = self.first(kind)
         return self.roles.get(role) if role else None
@@ -60,9 +64,9 @@ class Transaction:
         self.actions: list[dict[str, Any]] = []
         self.roles: list[Role] = []
 
-    def add(self, action: dict[str, Any], kind: str, index: int = 0) -> None:
+    def add(self, action: dict[str, Any], kind: str, index: int = 0, ref: str = "") -> None:
         self.actions.append(action)
-        self.roles.append(Role(kind, index))
+        self.roles.append(Role(kind, index, ref))
 
     def run(self) -> None:
         """Commit, or raise Failed / StillConflicting / TooLarge (other errors propagate)."""

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from clinic.domain.schedule import WorkingHours, fits_working_hours, is_on_grid, runs
+from clinic.domain.busy import Busy
+from clinic.domain.schedule import WEEKDAYS, WorkingHours, is_on_grid, runs, working_run
 from clinic.errors import DoctorAway, OutsideWorkingHours, TooSoon, invalid
 
 MAX_DURATION_MINUTES = 240
@@ -35,7 +36,7 @@ class Policy:
         return cls(**{k: int(settings[k]) for k in cls.__dataclass_fields__ if k in settings})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     start: datetime  # UTC
     end: datetime  # UTC
@@ -48,14 +49,26 @@ class Interval:
         return self.start < other.end and other.start < self.end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
-    """What is booked: the appointment's own time, and what it occupies for its doctor (with buffers)."""
+    """What is booked: the appointment's own time, what it occupies for its doctor and resources (with
+    buffers), where (the location of its working interval, or None) and the resource kinds it needs."""
 
     interval: Interval
     appointment_type: str | None = None
     buffer_before: int = 0
     buffer_after: int = 0
+    location_id: str | None = None
+    resource_kinds: tuple[str, ...] = ()
+
+    @property
+    def occupied(self) -> tuple[datetime, datetime]:
+        if not (self.buffer_before or self.buffer_after):
+            return self.interval.start, self.interval.end
+        return (
+            self.interval.start - timedelta(minutes=self.buffer_before),
+            self.interval.end + timedelta(minutes=self.buffer_after),
+        )
 
 
 def hours_of(doctor: dict) -> WorkingHours:
@@ -64,6 +77,18 @@ def hours_of(doctor: dict) -> WorkingHours:
         day: [(i["start"], i["end"]) for i in spans] for day, spans in (doctor.get("working_hours") or {}).items()
     }
     return WorkingHours(time_zone=doctor["time_zone"], slot_minutes=int(doctor["slot_minutes"]), intervals=intervals)
+
+
+def location_of(doctor: dict, interval_key: tuple) -> str | None:
+    """The location a working interval names (``interval_key``: its local date and index), or None."""
+    day, index = interval_key
+    weekday = WEEKDAYS[datetime.fromisoformat(day).weekday()]
+    spans = (doctor.get("working_hours") or {}).get(weekday) or []
+    return spans[index].get("location_id") if index < len(spans) else None
+
+
+def resource_kinds(kind: dict | None) -> tuple[str, ...]:
+    return tuple(kind.get("resource_kinds") or ()) if kind else ()
 
 
 def appointment_type(doctor: dict, code: str | None) -> dict | None:
@@ -112,6 +137,11 @@ def time_off_overlapping(doctor: dict, interval: Interval) -> list[dict]:
     return found
 
 
+def time_off_of(doctor: dict) -> Busy:
+    """The doctor's time off as one ``Busy``: a candidate is one binary search, not a scan of the list."""
+    return Busy.of((_instant(e["start"]), _instant(e["end"])) for e in doctor.get("time_off") or [])
+
+
 def check_bookable(
     doctor: dict,
     start: datetime,
@@ -122,9 +152,12 @@ def check_bookable(
     policy: Policy | None = None,
     notice_applies: bool = False,
     field: str = "start",
+    inactive_locations: frozenset[str] = frozenset(),
 ) -> Booking:
     """What to book, or the contract's error: VALIDATION_ERROR, TOO_SOON, OUTSIDE_WORKING_HOURS or
-    DOCTOR_AWAY. ``notice_applies``: the minimum notice binds patients, not staff."""
+    DOCTOR_AWAY. ``notice_applies``: the minimum notice binds patients, not staff. A working interval at
+    a location in ``inactive_locations`` takes no booking (422), nor does one without a location a type
+    that needs rooms or equipment."""
     policy = policy or Policy()
     hours = hours_of(doctor)
     duration, kind = shape(doctor, duration_minutes, type_code)
@@ -132,8 +165,15 @@ def check_bookable(
     if not is_on_grid(hours, start) or start.minute % CELL_MINUTES:
         raise invalid(field, f"must lie on the doctor's {hours.slot_minutes}-minute grid in {hours.time_zone}")
     interval = Interval(start, start + timedelta(minutes=duration))
-    if not fits_working_hours(hours, start, duration):
+    run = working_run(hours, start, duration)
+    if run is None:
         raise OutsideWorkingHours(detail="the appointment does not lie within the doctor's working hours")
+    location = location_of(doctor, run.interval_key)
+    if location is not None and location in inactive_locations:
+        raise invalid(field, "the location of these working hours is closed")
+    kinds = resource_kinds(kind)
+    if kinds and location is None:
+        raise invalid(field, "this appointment type needs rooms or equipment: book it in hours worked at a location")
     if time_off_overlapping(doctor, interval):
         raise DoctorAway(detail="the doctor is away for part of that time")
     return Booking(
@@ -141,6 +181,8 @@ def check_bookable(
         kind["code"] if kind else None,
         int(kind.get("buffer_before_minutes", 0)) if kind else 0,
         int(kind.get("buffer_after_minutes", 0)) if kind else 0,
+        location,
+        kinds,
     )
 
 
@@ -154,21 +196,29 @@ def candidates(
     policy: Policy,
     notice_applies: bool,
     duration_minutes: int | None = None,
+    inactive_locations: frozenset[str] = frozenset(),
 ) -> list[Booking]:
     """Every booking of the type's duration (or ``duration_minutes``, or one slot) that working hours,
-    time off and the policy allow in [window_start, window_end), sorted by start; whether its time is
-    free is storage's part."""
+    time off, open locations and the policy allow in [window_start, window_end), sorted by start;
+    whether its time (and a resource it needs) is free is clinic.domain.free_time's part."""
     duration, kind = shape(doctor, duration_minutes, type_code)
     earliest = now + timedelta(minutes=policy.min_notice_minutes) if notice_applies else now
     latest = now + timedelta(days=policy.max_advance_days)
     before = int(kind.get("buffer_before_minutes", 0)) if kind else 0
     after = int(kind.get("buffer_after_minutes", 0)) if kind else 0
+    kinds, code = resource_kinds(kind), kind["code"] if kind else None
+    away = time_off_of(doctor)
+    where: dict[tuple, str | None] = {}
     found = []
     for run in runs(hours_of(doctor), window_start, window_end, duration):
-        interval = Interval(run.start, run.end)
-        if run.start < earliest or run.start > latest or time_off_overlapping(doctor, interval):
+        if run.start < earliest or run.start > latest or away.overlaps(run.start, run.end):
             continue
-        found.append(Booking(interval, kind["code"] if kind else None, before, after))
+        if run.interval_key not in where:
+            where[run.interval_key] = location_of(doctor, run.interval_key)
+        location = where[run.interval_key]
+        if (location is not None and location in inactive_locations) or (kinds and location is None):
+            continue
+        found.append(Booking(Interval(run.start, run.end), code, before, after, location, kinds))
     return found
 
 

@@ -140,6 +140,8 @@ def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, dura
     if count <= 0:
         return []
     slots = working_slots(hours, window_start, window_end)
+    if count == 1:
+        return slots  # one slot is a run of one
     by_start = {s.start: s for s in slots}
     found = []
     for first in slots:
@@ -155,20 +157,26 @@ def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, dura
     return found
 
 
-def fits_working_hours(hours: WorkingHours, start: datetime, duration_minutes: int) -> bool:
-    """True if [start, start + duration) is consecutive grid slots of one working interval."""
+def working_run(hours: WorkingHours, start: datetime, duration_minutes: int) -> Slot | None:
+    """[start, start + duration) as consecutive grid slots of one working interval (the run, whose
+    ``interval_key`` names that interval), or None."""
     count = duration_minutes // hours.slot_minutes
     if count <= 0:
-        return False
+        return None
     end = start + timedelta(minutes=duration_minutes)
     slots = {s.start: s for s in working_slots(hours, start, end)}
     first = slots.get(start)
     if first is None:
-        return False
+        return None
     at = start
     for _ in range(count):
         slot = slots.get(at)
         if slot is None or slot.interval_key != first.interval_key:
-            return False
+            return None
         at = slot.end
-    return at == end
+    return Slot(start, end, first.interval_key) if at == end else None
+
+
+def fits_working_hours(hours: WorkingHours, start: datetime, duration_minutes: int) -> bool:
+    """True if [start, start + duration) is consecutive grid slots of one working interval."""
+    return working_run(hours, start, duration_minutes) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.models.common import (
@@ -15,6 +15,7 @@ from clinic.models.common import (
     Instant,
     Limit,
     NextToken,
+    PagedWindowQuery,
     RequestModel,
     ResponseModel,
     TypeCode,
@@ -27,6 +28,12 @@ StatusChange = Literal["arrived", "fulfilled", "noshow"]
 Reason = free_text(500)
 CancellationReason = free_text(500, min_length=1, strip=True)
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of the doctor's slot_minutes")]
+ResourceIds = Annotated[list[Id], Field(min_length=1, max_length=3)]
+
+
+class ResourceOut(ResponseModel):
+    id: IdOut
+    kind: str
 
 
 class TimeRequest(RequestModel):
@@ -40,6 +47,11 @@ class TimeRequest(RequestModel):
     )
     appointment_type: TypeCode | None = Field(
         default=None, description="A code of the doctor's appointment types; not together with duration_minutes"
+    )
+    resource_ids: ResourceIds | None = Field(
+        default=None,
+        description="For a type that needs rooms or equipment: the ones to take, one of each kind it needs, at "
+        "the location of the working hours (default: the first free one of each kind, by name)",
     )
 
     @model_validator(mode="after")
@@ -58,6 +70,9 @@ class AppointmentUpdate(RequestModel):
 
     start: Instant | None = None
     duration_minutes: Duration | None = None
+    resource_ids: ResourceIds | None = Field(
+        default=None, description="Rooms or equipment to move to (default: keep each where free, else the first free)"
+    )
     status: StatusChange | None = None
 
     @model_validator(mode="after")
@@ -68,7 +83,7 @@ class AppointmentUpdate(RequestModel):
                 raise ValueError(f"{name} cannot be null")
         if not given:
             raise ValueError("give start and/or duration_minutes to reschedule, or status")
-        if "status" in given and given & {"start", "duration_minutes"}:
+        if "status" in given and given & {"start", "duration_minutes", "resource_ids"}:
             raise ValueError("a status change and a reschedule are separate requests")
         return self
 
@@ -91,6 +106,8 @@ class AppointmentOut(ResponseModel):
     reason: str | None = None
     appointment_type: str | None = None
     series_id: IdOut | None = None
+    location_id: IdOut | None = Field(default=None, description="The location of its working interval, or null")
+    resources: list[ResourceOut] = Field(default_factory=list, description="The rooms and equipment it takes")
     status: Status
     cancellation_reason: str | None = None
     created_at: datetime
@@ -100,6 +117,7 @@ class AppointmentOut(ResponseModel):
 class SlotOut(ResponseModel):
     start: datetime
     end: datetime
+    location_id: IdOut | None = Field(default=None, description="The location of its working interval, or null")
 
 
 class Availability(ResponseModel):
@@ -112,6 +130,32 @@ class AvailabilityQuery(WindowQuery):
     appointment_type: TypeCode | None = Field(
         default=None, description="Slots of this type's duration, with its buffers"
     )
+
+
+class EarliestQuery(PagedWindowQuery):
+    """GET /availability: ?from=&to= (span at most 14 days), optionally ?specialty=, ?location_id=,
+    ?appointment_type=, and ?limit=&next_token=."""
+
+    specialty: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Doctors of this specialty (the whole name, ignoring case)"
+    )
+    location_id: Id | None = Field(default=None, description="Slots at this location only")
+    appointment_type: TypeCode | None = Field(
+        default=None, description="Only doctors that offer this type: slots of its duration, buffers and resources"
+    )
+
+
+class EarliestSlot(ResponseModel):
+    start: datetime
+    end: datetime
+    doctor_id: IdOut
+    location_id: IdOut | None = None
+    appointment_type: str | None = None
+
+
+class EarliestPage(ResponseModel):
+    items: list[EarliestSlot]
+    next_token: str | None = Field(description="Opaque; null when there is nothing more")
 
 
 class PatientAppointmentsQuery(RequestModel):

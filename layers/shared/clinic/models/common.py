@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     UUID4,
@@ -77,6 +78,65 @@ class ResponseModel(BaseModel):
 Name = plain_text(100)
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
 TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]  # an appointment type's code
+# A kind of room or equipment (exam-room, ultrasound): what an appointment type needs, what a resource is.
+ResourceKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+
+
+# Files in a zoneinfo directory that are not IANA zone names.
+_NOT_ZONES = ("localtime", "posixrules", "Factory", "leapseconds", "tzdata.zi")
+_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
+def _known_zone(value: str) -> str:
+    if value not in _zones() or value in _NOT_ZONES or value.startswith(_NOT_ZONE_PREFIXES):
+        raise ValueError("unknown IANA time zone")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)]
+
+
+# ISO 3166-1 alpha-2: the codes assigned today (tzdata's iso3166.tab), in upper case as the standard writes them.
+_ASSIGNED_CODES = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+"""
+_COUNTRIES = frozenset(_ASSIGNED_CODES.split())
+
+
+def _assigned_country(value: str) -> str:
+    if value not in _COUNTRIES:
+        raise ValueError("must be an assigned ISO 3166-1 alpha-2 country code, e.g. US")
+    return value
+
+
+Country = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_assigned_country),
+    Field(description="ISO 3166-1 alpha-2, upper case, e.g. US"),
+]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
 # Fernet tokens are URL-safe base64.
 NextToken = Annotated[

@@ -5,13 +5,23 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.domain.schedule import WEEKDAYS, parse_hhmm
-from clinic.models.common import IdOut, Name, PageQuery, RequestModel, ResponseModel, TypeCode, plain_text
+from clinic.models.common import (
+    Id,
+    IdOut,
+    Name,
+    PageQuery,
+    RequestModel,
+    ResourceKind,
+    ResponseModel,
+    TimeZone,
+    TypeCode,
+    plain_text,
+)
 
 SlotMinutes = Literal[5, 10, 15, 20, 30, 60]
 Specialty = plain_text(100)
@@ -19,37 +29,12 @@ HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-# Files in a zoneinfo directory that are not IANA zone names.
-_NOT_ZONES = ("localtime", "posixrules", "Factory", "leapseconds", "tzdata.zi")
-_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
-
-
-def _known_zone(value: str) -> str:
-    if value not in _zones() or value in _NOT_ZONES or value.startswith(_NOT_ZONE_PREFIXES):
-        raise ValueError("unknown IANA time zone")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("unknown IANA time zone") from None
-    return value
-
-
-_ZONES: frozenset[str] | None = None
-
-
-def _zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
-
-
-TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)]
-
-
 class Interval(RequestModel):
     start: HHMM
     end: HHMM
+    location_id: Id | None = Field(
+        default=None, description="Where it is worked: an active location in the doctor's time zone; null: no site"
+    )
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Interval:
@@ -62,6 +47,23 @@ class Interval(RequestModel):
 
 WorkingHoursMap = dict[Weekday, Annotated[list[Interval], Field(max_length=24)]]
 MAX_APPOINTMENT_TYPES = 20
+# A doctor's write checks each location its hours name, and keeps the location's list of doctors, in
+# one transaction (at most 100 items): 20 sites a week is far more than a doctor works at.
+MAX_LOCATIONS = 20
+MAX_RESOURCE_KINDS = 3
+
+
+def _distinct_kinds(kinds: list[str]) -> list[str]:
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("kinds must be distinct")
+    return kinds
+
+
+ResourceKinds = Annotated[
+    list[ResourceKind],
+    Field(max_length=MAX_RESOURCE_KINDS, description="Distinct kinds of resource it needs, one of each"),
+    AfterValidator(_distinct_kinds),
+]
 
 
 def _buffer(value: int) -> int:
@@ -81,6 +83,7 @@ class AppointmentType(RequestModel):
     duration_minutes: Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A multiple of slot_minutes")]
     buffer_before_minutes: Buffer = 0
     buffer_after_minutes: Buffer = 0
+    resource_kinds: ResourceKinds = Field(default_factory=list)
 
 
 def check_appointment_types(types: list[AppointmentType], slot_minutes: int) -> None:
@@ -105,6 +108,9 @@ def check_working_hours(hours: dict[str, list[Interval]], slot_minutes: int) -> 
         for (_, prev_end), (next_start, _) in itertools.pairwise(spans):
             if next_start < prev_end:
                 raise ValueError(f"working_hours.{day}: intervals overlap")
+    named = {i.location_id for intervals in hours.values() for i in intervals if i.location_id is not None}
+    if len(named) > MAX_LOCATIONS:
+        raise ValueError(f"working_hours: at most {MAX_LOCATIONS} different locations")
 
 
 class DoctorCreate(RequestModel):
@@ -150,6 +156,7 @@ class DoctorUpdate(RequestModel):
 class IntervalOut(ResponseModel):
     start: str
     end: str
+    location_id: IdOut | None = None
 
 
 class AppointmentTypeOut(ResponseModel):
@@ -158,6 +165,7 @@ class AppointmentTypeOut(ResponseModel):
     duration_minutes: int
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
+    resource_kinds: list[str] = Field(default_factory=list)
 
 
 class DoctorOut(ResponseModel):
@@ -175,9 +183,16 @@ class DoctorOut(ResponseModel):
 
 
 class DoctorListQuery(PageQuery):
-    """?limit=&next_token=&specialty= of GET /doctors."""
+    """?limit=&next_token=&specialty=&location_id= of GET /doctors."""
 
     specialty: Specialty | None = Field(default=None, description="The whole specialty, in any case")
+    location_id: Id | None = Field(
+        default=None,
+        description="Only doctors whose working hours name this location (an unknown one: none). With "
+        "specialty as well, both apply: a page then holds the location's doctors of that specialty among "
+        "`limit` of its doctors, so it may hold fewer than `limit` items, even none, while next_token is "
+        "not null.",
+    )
 
 
 __all__ = ["WEEKDAYS", "DoctorCreate", "DoctorListQuery", "DoctorOut", "DoctorUpdate", "check_working_hours"]

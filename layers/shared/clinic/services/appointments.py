@@ -10,15 +10,19 @@ booking is one DynamoDB call, its audit record included.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clinic import access, audit, pagination
+from clinic.config import settings
 from clinic.data import appointments as storage
+from clinic.data import locks, records
 from clinic.data.appointments import Occupancy
-from clinic.data.locks import cell_name, doctor_owner
+from clinic.data.locks import doctor_owner
 from clinic.data.transactions import Failed, StillConflicting, TooLarge
-from clinic.domain import booking, lifecycle, series
+from clinic.domain import booking, free_time, lifecycle, series
+from clinic.domain.busy import Busy
 from clinic.errors import (
     ApiError,
     FieldError,
@@ -26,6 +30,7 @@ from clinic.errors import (
     InvalidTransition,
     NotFound,
     PatientUnavailable,
+    ResourceUnavailable,
     ServiceUnavailable,
     SlotUnavailable,
     TooEarly,
@@ -38,7 +43,7 @@ from clinic.identity import Caller
 from clinic.models.appointments import AppointmentCreate, AppointmentOut, AppointmentUpdate, CancelRequest, SeriesCreate
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.observability import count
-from clinic.services import clinic_settings, doctors, in_a_keyed_request, new_id, require_id
+from clinic.services import allocation, clinic_settings, doctors, in_a_keyed_request, new_id, require_id
 
 SCHEDULE_MAX_DAYS = 31
 AVAILABILITY_MAX_DAYS = 14
@@ -106,6 +111,7 @@ def _plan(
     who: Caller,
     now: datetime,
     in_series: bool,
+    closed: frozenset[str] = frozenset(),
 ) -> tuple[list[booking.Booking], tuple[int, ApiError] | None]:
     """Each start checked by the booking rules, in order: the plans up to the first that fails, and
     that failure (its index and error), if any. A start that does not exist (``None``: a
@@ -128,6 +134,7 @@ def _plan(
                     type_code=body.appointment_type,
                     policy=policy,
                     notice_applies=_notice_applies(who),
+                    inactive_locations=closed,
                 )
             )
         except ApiError as error:
@@ -138,7 +145,12 @@ def _plan(
 
 
 def _new_appointment(
-    body: AppointmentCreate, plan: booking.Booking, appointment_id: str, series_id: str | None, created_at: str
+    body: AppointmentCreate,
+    plan: booking.Booking,
+    appointment_id: str,
+    series_id: str | None,
+    created_at: str,
+    resources: list[dict[str, str]],
 ) -> tuple[dict[str, Any], Occupancy]:
     item = {
         "id": appointment_id,
@@ -152,18 +164,28 @@ def _new_appointment(
         "updated_at": created_at,
         "buffer_before": plan.buffer_before,
         "buffer_after": plan.buffer_after,
+        "resources": resources,
     }
+    if plan.location_id is not None:
+        item["location_id"] = plan.location_id
     if plan.appointment_type is not None:
         item["appointment_type"] = plan.appointment_type
     if series_id is not None:
         item["series_id"] = series_id
     if body.reason is not None:
         item["reason"] = body.reason
-    return item, _occupancy(plan)
+    return item, _occupancy(plan, resources)
 
 
-def _occupancy(plan: booking.Booking) -> Occupancy:
-    return Occupancy(plan.interval.start, plan.interval.end, plan.buffer_before, plan.buffer_after)
+def _occupancy(plan: booking.Booking, resources: list[dict[str, str]] | None = None) -> Occupancy:
+    return Occupancy(
+        plan.interval.start,
+        plan.interval.end,
+        plan.buffer_before,
+        plan.buffer_after,
+        plan.location_id,
+        tuple(r["id"] for r in resources or ()),
+    )
 
 
 def _book(
@@ -172,34 +194,60 @@ def _book(
     """Book every start ``starts_of(doctor)`` names, all or nothing; answers the stored appointments, and
     whether they were booked by an earlier attempt of this keyed request (nothing new to count).
 
-    Planned on this container's copies of the doctor and the settings; the transaction checks both
-    are current (else they are read again and the booking planned again), and a refusal planned on
-    a copy is checked against fresh reads before it is given. In a series the answer is the lowest
-    occurrence that cannot be booked, for any reason (API.md v1.2)."""
+    Planned on this container's copies of the doctor, the settings and the locations and resources; the
+    transaction checks each is current (else it is read again and the booking planned again), and a
+    refusal planned on a copy is checked against fresh reads before it is given. A type that needs
+    rooms or equipment takes one free resource of each kind at the location (clinic.services.allocation):
+    one read to choose, then the one transaction. In a series the answer is the lowest occurrence that
+    cannot be booked, for any reason (API.md v1.2)."""
     doctor_id, patient_id = str(body.doctor_id), str(body.patient_id)
     access.require_booking_for(who, patient_id)
     audit.touched(patient_id, doctor_id=doctor_id)
     values, settings_fresh = clinic_settings.for_write(), False
     doctor, fresh = doctors.for_booking(doctor_id)
+    places_fresh = False
     in_series = series_id is not None
+
+    def named(index: int) -> int | None:
+        return index if in_series else None
+
     for _ in range(_ATTEMPTS + 1):
         now = now_utc()
         policy = clinic_settings.policy_of(values)
-        planned, failure = _plan(doctor, starts_of(doctor), body, policy, who, now, in_series)
+        closed = allocation.inactive_locations(doctor, places_fresh)
+        planned, failure = _plan(doctor, starts_of(doctor), body, policy, who, now, in_series, closed)
         if failure is not None:
-            if not (fresh and settings_fresh):  # refused on a copy: check fresh ones first
+            if not (fresh and settings_fresh and places_fresh):  # refused on copies: check fresh ones first
                 doctor, fresh = doctors.load(doctor_id), True
                 values, settings_fresh = clinic_settings.fresh(), True
+                allocation.forget()
+                places_fresh = True
                 continue
             index, error = failure
-            if in_series and index > 0:  # an earlier occurrence may fail for its time or the limit
-                index, error = min(
-                    [(index, error), *_unavailable(planned, doctor_id, patient_id, policy, now)], key=lambda c: c[0]
-                )
-            raise _occurrence_error(error, index if in_series else None)
+            if in_series and index > 0:  # an earlier occurrence may fail for its time, a room or the limit
+                read = allocation.occupancy(planned, doctor_id, patient_id, now, with_resources=True)
+                needs = _own(body, planned)
+                lower = allocation.first_refusal(planned, read, doctor_id, patient_id, policy, needs=needs)
+                if lower is not None and lower[0] < index:
+                    index, error = lower
+            raise _occurrence_error(error, named(index))
+        own = _own(body, planned)
+        taking: list[list[dict[str, str]]] = [[] for _ in planned]
+        if any(plan.resource_kinds for plan in planned):
+            read = allocation.occupancy(planned, doctor_id, patient_id, now, with_resources=True)
+            refused = allocation.first_refusal(planned, read, doctor_id, patient_id, policy, needs=own)
+            if refused is not None:
+                if isinstance(refused[1], ResourceUnavailable) and not places_fresh:
+                    allocation.forget()  # a resource this container does not know yet may be free
+                    places_fresh = True
+                    continue
+                raise _counted(_occurrence_error(refused[1], named(refused[0])))
+            taking = [own[i] or allocation.first_free(plan, read) or [] for i, plan in enumerate(planned)]
         created_at = utc_iso(now)
         appointments = [
-            _new_appointment(body, plan, new_id(f"occurrence-{i}") if in_series else new_id(), series_id, created_at)
+            _new_appointment(
+                body, plan, new_id(f"occurrence-{i}") if in_series else new_id(), series_id, created_at, taking[i]
+            )
             for i, plan in enumerate(planned)
         ]
         records = audit.in_transaction(patient_id, 201, appointment_id=appointments[0][0]["id"], doctor_id=doctor_id)
@@ -219,13 +267,21 @@ def _book(
                 if failed.has("settings"):
                     values, settings_fresh = clinic_settings.fresh(), True
                 continue
+            if failed.has("location") or failed.has("resource"):  # closed or deactivated meanwhile
+                allocation.forget()
+                places_fresh = True
+                continue
             if failed.has("appointment"):
                 return _own_earlier_booking(appointments), True
             if failed.has("patient"):
                 raise _patient_refusal(failed) from None
+            if failed.has("resource_cells") and not any(own) and not _time_refused(failed):
+                continue  # the room went to another booking meanwhile: another may still be free
             found = _refusals(failed, policy.max_open_appointments_per_patient)
             if in_series:
-                found += _unavailable(planned, doctor_id, patient_id, policy, now)
+                read = allocation.occupancy(planned, doctor_id, patient_id, now, with_resources=True)
+                lower = allocation.first_refusal(planned, read, doctor_id, patient_id, policy, needs=own)
+                found += [lower] if lower else []
             raise _answer_refusal(found, index_named=in_series) from None
         except StillConflicting:
             raise contended() from None
@@ -238,24 +294,19 @@ def _book(
     raise contended()
 
 
-def _unavailable(
-    planned: list[booking.Booking], doctor_id: str, patient_id: str, policy: booking.Policy, now: datetime
-) -> list[tuple[int, ApiError]]:
-    """The lowest planned occurrence that storage would refuse now — its doctor's time (buffers
-    included) or the patient's taken, or past the patient's open-appointment limit — read once, on a
-    refused series' path only (nothing is written)."""
-    if not planned:
-        return []
-    spans = [_occupancy(plan) for plan in planned]
-    doctor_taken, patient_taken, held = storage.AppointmentStore().snapshot(doctor_id, patient_id, spans, _epoch(now))
-    for index, span in enumerate(spans):
-        if any(cell_name(cell) in doctor_taken for cell in span.doctor_cells()):
-            return [(index, _busy("doctor"))]
-        if any(cell_name(cell) in patient_taken for cell in span.patient_cells()):
-            return [(index, _busy("patient"))]
-        if held + index + 1 > policy.max_open_appointments_per_patient:
-            return [(index, _over_the_limit())]
-    return []
+def _own(body: AppointmentCreate, planned: list[booking.Booking]) -> list[list[dict[str, str]] | None]:
+    """The rooms and equipment the request chose, checked against each plan (422 if they cannot be)."""
+    return [allocation.chosen(plan, body.resource_ids, "resource_ids") for plan in planned]
+
+
+def _time_refused(failed: Failed) -> bool:
+    return failed.has("doctor_cells") or failed.has("patient_cells") or failed.has("open")
+
+
+def _counted(error: ApiError) -> ApiError:
+    if isinstance(error, (SlotUnavailable, PatientUnavailable, ResourceUnavailable)):
+        count("BookingConflict", reason=error.code)
+    return error
 
 
 def book(body: AppointmentCreate, who: Caller) -> dict[str, Any]:
@@ -318,6 +369,9 @@ def _refusals(failed: Failed, limit: int) -> list[tuple[int, ApiError]]:
         found.append((doctor_cells.index, _busy("doctor")))
     if patient_cells:
         found.append((patient_cells.index, _busy("patient")))
+    resource = failed.first("resource_cells")
+    if resource:
+        found.append((resource.index, allocation.unavailable()))
     if failed.has("open"):
         held = int((failed.item("open") or {}).get("n", 0))
         found.append((max(limit - held, 0), _over_the_limit()))
@@ -329,10 +383,8 @@ def _answer_refusal(found: list[tuple[int, ApiError]], *, index_named: bool) -> 
     patient's, the limit), counted when it is a conflict."""
     if not found:
         return ServiceUnavailable(detail="the booking could not be made; retry", headers={"Retry-After": "1"})
-    index, error = min(found, key=lambda c: c[0])
-    if isinstance(error, (SlotUnavailable, PatientUnavailable)):
-        count("BookingConflict", reason=error.code)  # the conflict answered, not every one found
-    return _occurrence_error(error, index if index_named else None)
+    index, error = min(found, key=lambda c: c[0])  # on a tie, the first found
+    return _counted(_occurrence_error(error, index if index_named else None))  # the conflict answered, once
 
 
 def refusal(failed: Failed, limit: int) -> ApiError:
@@ -352,9 +404,13 @@ def update(appointment_id: str, change: AppointmentUpdate, who: Caller) -> tuple
 
 
 def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> dict[str, Any]:
+    """Move an appointment, atomically: its doctor's and patient's time, and its rooms and equipment —
+    each kept where it is free at the new time (and at the new time's location), another of its kind
+    taken where not, or the ones the request chose — or 409 with nothing changed."""
     store = storage.AppointmentStore()
     doctor, fresh = None, False
     values, settings_fresh = clinic_settings.for_write(), False
+    places_fresh = False
     for _ in range(_ATTEMPTS + 1):
         current = load(appointment_id)
         access.require_appointment_change(who, current, rescheduling=True)
@@ -369,32 +425,56 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
         duration = change.duration_minutes if change.duration_minutes is not None else current["duration_minutes"]
         policy = clinic_settings.policy_of(values)
         try:
-            plan = booking.check_bookable(doctor, start, duration, now, policy=policy)
+            plan = booking.check_bookable(
+                doctor,
+                start,
+                duration,
+                now,
+                policy=policy,
+                inactive_locations=allocation.inactive_locations(doctor, places_fresh),
+            )
+            plan = _moved_plan(plan, current)
         except ApiError:
-            if fresh and settings_fresh:
+            if fresh and settings_fresh and places_fresh:
                 raise
             doctor, fresh = doctors.load(current["doctor_id"]), True  # refused on copies: check fresh ones
             values, settings_fresh = clinic_settings.fresh(), True
+            allocation.forget()
+            places_fresh = True
             continue
-        occupancy = Occupancy(
-            plan.interval.start,
-            plan.interval.end,
-            int(current.get("buffer_before", 0)),
-            int(current.get("buffer_after", 0)),
-        )
+        taking: list[dict[str, str]] = []
+        if plan.resource_kinds:
+            own = allocation.chosen(plan, change.resource_ids, "resource_ids")
+            read = allocation.occupancy(
+                [plan], current["doctor_id"], current["patient_id"], now, with_resources=True, ignore=current["id"]
+            )
+            needs = own or _kept_or_first_free(plan, current, read)
+            refused = allocation.first_refusal(
+                [plan], read, current["doctor_id"], current["patient_id"], None, needs=[needs]
+            )
+            if refused is not None:
+                if isinstance(refused[1], ResourceUnavailable) and not places_fresh:
+                    allocation.forget()
+                    places_fresh = True
+                    continue
+                raise _counted(refused[1])
+            taking = needs or []
+        elif change.resource_ids:
+            raise invalid("resource_ids", "this appointment needs no rooms or equipment")
         records = audit.in_transaction(
             current["patient_id"], 200, appointment_id=current["id"], doctor_id=current["doctor_id"]
         )
         try:
             saved = store.reschedule(
                 current,
-                occupancy,
+                _occupancy(plan, taking),
                 int(doctor["version"]),
                 lifecycle.RESCHEDULABLE,
                 utc_iso(now),
                 _epoch(now),
                 records,
                 clinic_settings.check(current["doctor_id"], values),
+                resources=taking,
             )
         except Failed as failed:
             if failed.has("appointment"):
@@ -405,12 +485,52 @@ def _reschedule(appointment_id: str, change: AppointmentUpdate, who: Caller) -> 
                 if failed.has("settings"):
                     values, settings_fresh = clinic_settings.fresh(), True
                 continue
+            if failed.has("location") or failed.has("resource"):
+                allocation.forget()
+                places_fresh = True
+                continue
+            if failed.has("resource_cells") and not change.resource_ids and not _time_refused(failed):
+                continue  # the room went meanwhile: another may still be free
             raise refusal(failed, policy.max_open_appointments_per_patient) from None
         except StillConflicting:
             raise contended() from None
         count("AppointmentRescheduled")
         return to_out(saved)
     raise contended()
+
+
+def _moved_plan(plan: booking.Booking, current: dict[str, Any]) -> booking.Booking:
+    """A reschedule keeps the appointment's type, buffers and the kinds of rooms and equipment it took
+    (as booked: editing the type later changes none of them)."""
+    kinds = tuple(r["kind"] for r in current.get("resources") or ())
+    if kinds and plan.location_id is None:
+        raise invalid("start", "this appointment needs rooms or equipment: move it to hours worked at a location")
+    return dataclasses.replace(
+        plan,
+        appointment_type=current.get("appointment_type"),
+        buffer_before=int(current.get("buffer_before", 0)),
+        buffer_after=int(current.get("buffer_after", 0)),
+        resource_kinds=kinds,
+    )
+
+
+def _kept_or_first_free(
+    plan: booking.Booking, current: dict[str, Any], read: allocation.Occupancy
+) -> list[dict[str, str]] | None:
+    """Each resource the appointment has, where it is at the new location and free then (its own cells
+    do not count); otherwise the first free one of its kind there. None when some kind has none free."""
+    start, end = plan.occupied
+    here = {r["id"] for r in allocation.candidates(plan)}
+    kept = {
+        r["kind"]: r
+        for r in current.get("resources") or ()
+        if r["id"] in here and read.free(locks.resource_owner(r["id"]), start, end)
+    }
+    first = allocation.first_free(plan, read) if len(kept) < len(plan.resource_kinds) else []
+    if first is None:
+        return None
+    chosen = {**{r["kind"]: r for r in first}, **kept}
+    return [{"id": chosen[kind]["id"], "kind": kind} for kind in plan.resource_kinds]
 
 
 def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, Any]:
@@ -587,6 +707,23 @@ def doctor_schedule(
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
 
 
+def resource_schedule(
+    resource_id: str, window_start: datetime, window_end: datetime, limit: int, next_token: str | None
+) -> dict[str, Any]:
+    """The appointments taking a room or a device, starting in [from, to) (span ≤ 31 days), by start."""
+    resource = records.Records(settings().resources_table).get(require_id(resource_id, "resource"))
+    if resource is None:
+        raise NotFound(detail="resource not found")
+    booking.check_span(window_start, window_end, SCHEDULE_MAX_DAYS)
+    scope = pagination.scope_of("resource_schedule", resource["id"], storage.iso(window_start), storage.iso(window_end))
+    items, last_key = storage.AppointmentStore().resource_schedule(
+        resource, window_start, window_end, limit, pagination.decode(next_token, scope)
+    )
+    for item in items:
+        audit.touched(item["patient_id"])
+    return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+
+
 def patient_appointments(
     patient_id: str,
     start: datetime | None,
@@ -616,8 +753,9 @@ def patient_appointments(
 def availability(
     doctor_id: str, window_start: datetime, window_end: datetime, type_code: str | None, who: Caller
 ) -> dict[str, Any]:
-    """Free bookable times — grid slots, or starts of the type's duration with its buffers free too —
-    never in the past, in time off or outside the policy's horizon, sorted by start."""
+    """Free bookable times — grid slots, or starts of the type's duration with its buffers (and the rooms
+    and equipment it needs) free too — never in the past, in time off, at a closed location or outside
+    the policy's horizon, sorted by start."""
     # read now, together (one call): time off created a moment ago is never offered, and a settings
     # change that has answered decides at once (a read has no write whose condition would catch a stale copy)
     doctor, values = doctors.load_with_settings(doctor_id)
@@ -633,7 +771,15 @@ def availability(
         policy=clinic_settings.policy_of(values),
         notice_applies=_notice_applies(who),
     )
-    return {"slots": [{"start": utc_iso(c.interval.start), "end": utc_iso(c.interval.end)} for c in free]}
+    return {"slots": [slot_out(c) for c in free]}
+
+
+def slot_out(plan: booking.Booking) -> dict[str, Any]:
+    return {
+        "start": utc_iso(plan.interval.start),
+        "end": utc_iso(plan.interval.end),
+        "location_id": plan.location_id,
+    }
 
 
 def free_bookings(
@@ -647,9 +793,12 @@ def free_bookings(
     notice_applies: bool,
     duration_minutes: int | None = None,
 ) -> list[booking.Booking]:
-    """The bookings the doctor's calendar allows in the window (booking.candidates) whose time, buffers
-    included, no appointment or live hold occupies: one Query of the doctor's slot locks. What
-    availability, the FHIR Slot search and the waitlist matcher offer."""
+    """The bookings the doctor's calendar allows in the window (booking.candidates, open locations read
+    now) whose occupied time, buffers included, no appointment or live hold occupies — one Query of
+    the doctor's slot locks — and, for a type that needs rooms or equipment, with one free resource of
+    each kind at its location (a Query of each one's slot locks). What availability, the FHIR Slot search
+    and the waitlist matcher offer; the earliest-availability search computes the same from its own reads
+    (clinic.services.availability)."""
     candidates = booking.candidates(
         doctor,
         window_start,
@@ -659,21 +808,23 @@ def free_bookings(
         policy=policy,
         notice_applies=notice_applies,
         duration_minutes=duration_minutes,
+        inactive_locations=allocation.inactive_locations(doctor, fresh=True),
     )
     if not candidates:
         return []
-    spans = [Occupancy(c.interval.start, c.interval.end, c.buffer_before, c.buffer_after) for c in candidates]
-    taken = storage.AppointmentStore().taken(
-        doctor_owner(doctor["id"]),
-        min(s.start - timedelta(minutes=s.buffer_before) for s in spans),
-        max(s.end + timedelta(minutes=s.buffer_after) for s in spans),
-        int(now.timestamp()),
-    )
-    return [
-        c
-        for c, span in zip(candidates, spans, strict=True)
-        if not any(cell_name(cell) in taken for cell in span.doctor_cells())
-    ]
+    start = min(c.occupied[0] for c in candidates)
+    end = max(c.occupied[1] for c in candidates)
+    store, epoch = storage.AppointmentStore(), int(now.timestamp())
+    busy = Busy.of(store.busy(doctor_owner(doctor["id"]), start, end, epoch))
+    resources: dict[str, dict[str, list[tuple[str, Busy]]]] = {}
+    for location_id in sorted({c.location_id for c in candidates if c.resource_kinds and c.location_id}):
+        kinds = {k for c in candidates if c.location_id == location_id for k in c.resource_kinds}
+        at = resources.setdefault(location_id, {})
+        for resource in allocation.resources_at(location_id, fresh=True):
+            if resource.get("active", False) and resource["kind"] in kinds:
+                taken = Busy.of(store.busy(locks.resource_owner(resource["id"]), start, end, epoch))
+                at.setdefault(resource["kind"], []).append((resource["id"], taken))
+    return free_time.free(candidates, busy, resources)
 
 
 # ---------------------------------------------------------------------------- errors

@@ -1,10 +1,16 @@
-"""Doctor use cases: create, read, update, list (optionally by specialty), and the doctor record as
-bookings see it.
+"""Doctor use cases: create, read, update, list (optionally by specialty and/or location), the doctor
+record as bookings see it, and the doctors working at a location.
 
 A doctor's item carries a calendar ``version``, bumped by every change to it (hours, types, time
 off, active, ...). Bookings check it inside their transaction, so a function may keep the doctors
 it has read (``for_booking``) across requests: a stale copy costs one retry — the failed condition
 hands back the doctor as it is now — and never a wrong booking.
+
+Working-hour intervals may name a location. Writing a doctor checks, in the write's own transaction, that
+each location its hours name exists (404), is active and has the doctor's zone (422), and keeps each
+location's list of doctors in step (``clinic.data.places``). The item also keeps ``sites`` (every location
+its hours ever named: a union that never shrinks) and ``sites_none`` (an interval without a location was
+stored once); a doctor stored before locations existed has neither (read it as ``sites_none`` true).
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from clinic import pagination
-from clinic.data import records
-from clinic.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
+from clinic.data import places, records
+from clinic.domain.schedule import WEEKDAYS
+from clinic.errors import ApiError, FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from clinic.models.common import now_utc, utc_iso
-from clinic.models.doctors import DoctorCreate, DoctorOut, DoctorUpdate
+from clinic.models.doctors import DoctorCreate, DoctorOut, DoctorUpdate, Interval
 from clinic.services import new_id, require_id
 
 _UPDATE_ATTEMPTS = 3
+_MEMBERS_PAGE = 100  # a location's doctors read per Query by at_location (one BatchGetItem holds 100)
 _KNOWN_MAX = 1000
 _known: dict[str, dict[str, Any]] = {}  # this container's doctors, as last read or written
 
@@ -72,20 +80,68 @@ def to_out(item: dict[str, Any]) -> dict[str, Any]:
 
 def create(body: DoctorCreate) -> dict[str, Any]:
     now = utc_iso(now_utc())
+    hours = stored_hours(body.working_hours)
+    named, unlocated = sites_of(hours)
     item = {
         "id": new_id(),
         **body.model_dump(mode="json"),
+        "working_hours": hours,
         "active": True,
         "created_at": now,
         "updated_at": now,
         "specialty_key": specialty_key(body.specialty),
+        "sites": sorted(named),
+        "sites_none": unlocated,
     }
     try:
-        records.doctors().create(item)
+        saved = places.save_doctor(
+            records.doctors(), item, None, check=dict.fromkeys(named, body.time_zone), join=named
+        )
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
         return to_out(records.doctors().get(item["id"]))
-    remember({**item, "version": 1})
-    return to_out(item)
+    except places.LocationsRefused as refused:
+        raise _refusal(refused, hours) from None
+    return to_out(remember(saved))
+
+
+def stored_hours(hours: dict[str, list[Interval]]) -> dict[str, list[dict[str, str]]]:
+    """Working hours as stored: ``{"start", "end"}``, with ``location_id`` only where one is named."""
+    return {
+        day: [
+            {"start": i.start, "end": i.end, **({"location_id": str(i.location_id)} if i.location_id else {})}
+            for i in intervals
+        ]
+        for day, intervals in hours.items()
+    }
+
+
+def sites_of(hours: dict[str, list[dict[str, Any]]]) -> tuple[set[str], bool]:
+    """The locations stored hours name, and whether an interval names none."""
+    intervals = [i for day in hours.values() for i in day]
+    return {i["location_id"] for i in intervals if i.get("location_id")}, any(
+        not i.get("location_id") for i in intervals
+    )
+
+
+def _refusal(refused: places.LocationsRefused, hours: dict[str, list[dict[str, Any]]]) -> ApiError:
+    """404 naming every interval at an unknown location; else 422 naming those at inactive ones or in
+    another zone than the doctor's."""
+    fields: dict[str, list[str]] = {}
+    for day in WEEKDAYS:
+        for index, interval in enumerate(hours.get(day, [])):
+            if interval.get("location_id"):
+                fields.setdefault(interval["location_id"], []).append(f"working_hours.{day}[{index}].location_id")
+    unknown = sorted(lid for lid, found in refused.found.items() if found is None)
+    if unknown:
+        errors = [FieldError(field, "no such location") for lid in unknown for field in fields.get(lid, [])]
+        return NotFound(detail="location not found", errors=errors)
+    errors = []
+    for lid, found in sorted(refused.found.items()):
+        message = "the location is inactive" if not found.get("active") else "the location is in another time zone"
+        errors += [FieldError(field, message) for field in fields.get(lid, [])]
+    return ValidationFailed(
+        detail="a working-hour interval names an inactive location or one in another time zone", errors=errors
+    )
 
 
 def load(doctor_id: str) -> dict[str, Any]:
@@ -108,6 +164,27 @@ def load_with_settings(doctor_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return remember(item), values
 
 
+def all_current(specialty: str | None = None) -> list[dict[str, Any]]:
+    """Every doctor (of a specialty), read now: ids from the specialty index or a consistent Scan,
+    records read consistently."""
+    store = records.doctors()
+    found: list[dict[str, Any]] = []
+    start = None
+    if specialty:
+        index, condition = records.doctors_by_specialty_condition(specialty_key(specialty))
+        ids: list[str] = []
+        while True:
+            page, start = store.query_page(index, condition, 100, start)
+            ids += [d["id"] for d in page]
+            if not start:
+                return list(store.get_many(ids).values())
+    while True:
+        page, start = store.scan_page(100, start, consistent=True)
+        found += page
+        if not start:
+            return found
+
+
 def is_active(doctor_id: str) -> bool:
     """Whether the doctor exists and is active, read now (a doctor's token is refused otherwise)."""
     try:
@@ -122,16 +199,38 @@ def get(doctor_id: str) -> dict[str, Any]:
 
 def update(doctor_id: str, patch: DoctorUpdate) -> dict[str, Any]:
     changes = patch.model_dump(mode="json", exclude_unset=True)
+    if patch.working_hours is not None:
+        changes["working_hours"] = stored_hours(patch.working_hours)
+    if patch.appointment_types is not None:  # stored whole, defaults included
+        changes["appointment_types"] = [t.model_dump(mode="json") for t in patch.appointment_types]
+    # the hours' locations are checked when the hours or the doctor's zone change (each must have it)
+    checking = "working_hours" in changes or "time_zone" in changes
     store = records.doctors()
     for _ in range(_UPDATE_ATTEMPTS):
         current = load(doctor_id)
         merged = {**current, **changes}
         _revalidate(merged)
-        merged.update(updated_at=utc_iso(now_utc()), specialty_key=specialty_key(merged["specialty"]))
+        before, _ = sites_of(current.get("working_hours") or {})
+        after, unlocated = sites_of(merged.get("working_hours") or {})
+        merged.update(
+            updated_at=utc_iso(now_utc()),
+            specialty_key=specialty_key(merged["specialty"]),
+            sites=sorted(set(current.get("sites", [])) | after),
+            sites_none=bool(current.get("sites_none", True)) or unlocated,
+        )
         try:
-            saved = store.replace(merged, expected_version=current["version"])
+            saved = places.save_doctor(
+                store,
+                merged,
+                current["version"],
+                check=dict.fromkeys(after, merged["time_zone"]) if checking else {},
+                join=after - before,
+                leave=before - after,
+            )
         except records.VersionConflict:
             continue
+        except places.LocationsRefused as refused:
+            raise _refusal(refused, merged["working_hours"]) from None
         return to_out(remember(saved))
     raise ServiceUnavailable(detail="the record is being changed concurrently; retry", headers={"Retry-After": "1"})
 
@@ -148,9 +247,18 @@ def _revalidate(merged: dict[str, Any]) -> None:
         ) from None
 
 
-def list_page(limit: int, next_token: str | None, specialty: str | None) -> dict[str, Any]:
+def list_page(
+    limit: int, next_token: str | None, specialty: str | None, location_id: str | None = None
+) -> dict[str, Any]:
     store = records.doctors()
-    if specialty:
+    if location_id is not None:
+        # a page of the location's doctors (its membership items, by id), their records, then the specialty
+        key = specialty_key(specialty) if specialty else None
+        scope = pagination.scope_of("doctors:by_location", location_id, key)
+        ids, last_key = places.members_page(location_id, limit, pagination.decode(next_token, scope))
+        found = store.get_many(ids) if ids else {}
+        items = [found[i] for i in ids if i in found and key in (None, found[i].get("specialty_key"))]
+    elif specialty:
         key = specialty_key(specialty)
         scope = pagination.scope_of("doctors:by_specialty", key)
         index, condition = records.doctors_by_specialty_condition(key)
@@ -159,3 +267,17 @@ def list_page(limit: int, next_token: str | None, specialty: str | None) -> dict
         scope = pagination.scope_of("doctors:list")
         items, last_key = store.scan_page(limit, pagination.decode(next_token, scope))
     return {"items": [to_out(i) for i in items], "next_token": pagination.encode(last_key, scope)}
+
+
+def at_location(location_id: str) -> list[dict[str, Any]]:
+    """The records of every doctor whose working hours name the location now (all pages of its membership
+    items, then the records, read consistently), in id order."""
+    ids: list[str] = []
+    start: dict | None = None
+    while True:
+        page, start = places.members_page(location_id, _MEMBERS_PAGE, start)
+        ids += page
+        if not start:
+            break
+    found = records.doctors().get_many(ids) if ids else {}
+    return [found[i] for i in ids if i in found]

@@ -19,12 +19,20 @@ from clinic.data import quota
 from clinic.data.appointments import Occupancy, iso
 from clinic.data.transactions import Failed, StillConflicting
 from clinic.domain import booking
-from clinic.errors import ApiError, HoldExpired, InvalidTransition, NotFound, TooManyAppointments, TooManyHolds
+from clinic.errors import (
+    ApiError,
+    HoldExpired,
+    InvalidTransition,
+    NotFound,
+    ResourceUnavailable,
+    TooManyAppointments,
+    TooManyHolds,
+)
 from clinic.identity import Caller
 from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.models.holds import HoldConfirm, HoldCreate, HoldOut
 from clinic.observability import count
-from clinic.services import appointments, clinic_settings, doctors, in_a_keyed_request, new_id, require_id
+from clinic.services import allocation, appointments, clinic_settings, doctors, in_a_keyed_request, new_id, require_id
 
 _ATTEMPTS = 3
 SYSTEM_EXPIRY = "hold-expiry"  # the actor of an expiry the service records (the audit trail's actor_sub)
@@ -67,6 +75,7 @@ def place(body: HoldCreate, who: Caller, *, entry: dict[str, Any] | None = None)
     values, settings_fresh = clinic_settings.for_write(), False
     doctor, fresh = doctors.for_booking(doctor_id)
     held = quota.read(patient_id, quota.HOLDS) if entry is None else {}
+    places_fresh = False
     for _ in range(_ATTEMPTS + 1 + quota_rounds()):
         now = now_utc()
         policy = clinic_settings.policy_of(values)
@@ -79,13 +88,28 @@ def place(body: HoldCreate, who: Caller, *, entry: dict[str, Any] | None = None)
                 type_code=body.appointment_type,
                 policy=policy,
                 notice_applies=who.system or not who.is_staff,  # an offer: the patient confirms it
+                inactive_locations=allocation.inactive_locations(doctor, places_fresh),
             )
+            own = allocation.chosen(plan, body.resource_ids, "resource_ids")
         except ApiError:
-            if fresh and settings_fresh:
+            if fresh and settings_fresh and places_fresh:
                 raise
             doctor, fresh = doctors.load(doctor_id), True  # refused on copies: check fresh ones first
             values, settings_fresh = clinic_settings.fresh(), True
+            allocation.forget()
+            places_fresh = True
             continue
+        taking: list[dict[str, str]] = []
+        if plan.resource_kinds:  # one free resource of each kind it needs: a read to choose
+            read = allocation.occupancy([plan], doctor_id, patient_id, now, with_resources=True)
+            refused = allocation.first_refusal([plan], read, doctor_id, patient_id, None, needs=[own])
+            if refused is not None:
+                if isinstance(refused[1], ResourceUnavailable) and not places_fresh:
+                    allocation.forget()
+                    places_fresh = True
+                    continue
+                raise refused[1]
+            taking = own or allocation.first_free(plan, read) or []
         # Kept to the second, as the slot locks compare whole epoch seconds: expires_at as answered is
         # exactly the instant the time is free again.
         now = now.replace(microsecond=0)
@@ -108,6 +132,9 @@ def place(body: HoldCreate, who: Caller, *, entry: dict[str, Any] | None = None)
         }
         if plan.appointment_type:
             hold["appointment_type"] = plan.appointment_type
+        if plan.location_id:
+            hold["location_id"] = plan.location_id
+        hold["resources"] = taking
         extra = [(clinic_settings.check(doctor_id, values), "settings")]
         offer = None
         if entry is None:
@@ -167,6 +194,13 @@ def place(body: HoldCreate, who: Caller, *, entry: dict[str, Any] | None = None)
                 if failed.has("quota"):  # another hold of the patient's was placed or ended: as it is now
                     held = failed.item("quota") or quota.read(patient_id, quota.HOLDS)
                 continue
+            if failed.has("location") or failed.has("resource"):  # closed or deactivated meanwhile
+                allocation.forget()
+                places_fresh = True
+                continue
+            time_taken = failed.has("doctor_cells") or failed.has("patient_cells")
+            if failed.has("resource_cells") and not own and not time_taken:
+                continue  # the room went meanwhile: another may still be free
             if failed.has("entry") or failed.has("entry_quota"):
                 raise InvalidTransition(detail="the waitlist entry is no longer waiting") from None
             if failed.has("open") and not (failed.has("doctor_cells") or failed.has("patient_cells")):
@@ -241,9 +275,10 @@ def confirm(hold_id: str, body: HoldConfirm, who: Caller) -> dict[str, Any]:
             "buffer_after": hold.get("buffer_after", 0),
             "hold_id": hold["id"],
         }
-        for key in ("appointment_type",):
+        for key in ("appointment_type", "location_id"):
             if hold.get(key):
                 appointment[key] = hold[key]
+        appointment["resources"] = hold.get("resources") or []
         if body.reason is not None:
             appointment["reason"] = body.reason
         records = audit.in_transaction(

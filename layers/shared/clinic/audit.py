@@ -49,6 +49,9 @@ class _Marks:
     route: Route | None = None
     event: Mapping[str, Any] = field(default_factory=dict)
     caller: Caller | None = None
+    # the action this request records, when its route serves several (the FHIR operations); None: the route's
+    action: str | None = None
+    unaudited: bool = False  # this request of an audited route touched no patient data (FHIR $find)
 
 
 _marks: ContextVar[_Marks] = ContextVar("audit_marks")
@@ -80,6 +83,13 @@ def touched(patient_id: str | None = None, *, appointment_id: str | None = None,
         marks.appointment_id = marks.appointment_id or appointment_id
     if doctor_id:
         marks.doctor_id = marks.doctor_id or doctor_id
+
+
+def act_as(action: str | None) -> None:
+    """Called by a use case whose route serves several actions (clinic.services.fhir_operations): the action
+    this request records on the trail; None: this request touches no patient data and records nothing."""
+    marks = _current()
+    marks.action, marks.unaudited = action, action is None
 
 
 def mark_denied() -> None:
@@ -171,7 +181,7 @@ def build_records(
     common = {
         "at": f"{at}#{request_id}",
         "recorded_at": at,
-        "action": route.audit,
+        "action": marks.action or route.audit,
         "outcome": outcome_of(status),
         "status": status,
         "actor_sub": who.sub or "anonymous",
@@ -200,7 +210,7 @@ def minimal_record(route: Route, event: Mapping[str, Any], who: Caller, status: 
         "patient_id": NO_PATIENT,
         "at": f"{at}#{request_id}",
         "recorded_at": at,
-        "action": route.audit or f"{route.method} {route.path}",
+        "action": _current().action or route.audit or f"{route.method} {route.path}",
         "outcome": "allowed" if status < 400 else "denied" if status in DENIED_STATUSES else "failed",
         "status": status,
         "actor_sub": str(who.sub or "anonymous"),
@@ -212,6 +222,8 @@ def minimal_record(route: Route, event: Mapping[str, Any], who: Caller, status: 
 
 def record(route: Route, event: Mapping[str, Any], who: Caller, status: int) -> None:
     """Write this request's audit records (raises the storage error if they cannot be written)."""
+    if _current().unaudited:
+        return
     try:
         records = build_records(route, event, who, status)
     except Exception as error:

@@ -52,6 +52,7 @@ class _Marks:
     # the action this request records, when its route serves several (the FHIR operations); None: the route's
     action: str | None = None
     unaudited: bool = False  # this request of an audited route touched no patient data (FHIR $find)
+    status: int | None = None  # the status this request answers when it succeeds, if not its use case's own
 
 
 _marks: ContextVar[_Marks] = ContextVar("audit_marks")
@@ -85,11 +86,13 @@ def touched(patient_id: str | None = None, *, appointment_id: str | None = None,
         marks.doctor_id = marks.doctor_id or doctor_id
 
 
-def act_as(action: str | None) -> None:
+def act_as(action: str | None, *, answers: int | None = None) -> None:
     """Called by a use case whose route serves several actions (clinic.services.fhir_operations): the action
-    this request records on the trail; None: this request touches no patient data and records nothing."""
+    this request records on the trail (None: it touches no patient data and records nothing), and the status
+    it answers on success when that is not its native twin's (a FHIR operation answers 200 where POST /holds
+    answers 201): the record written inside the twin's transaction then says what the client was answered."""
     marks = _current()
-    marks.action, marks.unaudited = action, action is None
+    marks.action, marks.unaudited, marks.status = action, action is None, answers
 
 
 def mark_denied() -> None:
@@ -122,6 +125,7 @@ def in_transaction(
     touched(patient_id, appointment_id=appointment_id, doctor_id=doctor_id)
     if marks.route is None or marks.route.audit is None or marks.caller is None:
         return []
+    status = marks.status or status
     (record,) = [
         r
         for r in build_records(marks.route, marks.event, marks.caller, status, _all=True)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from clinic.models.common import RequestModel, ResponseModel
+from clinic.models.common import RequestModel, ResponseModel, free_text, plain_text
 
 
 def _listed(value: Any) -> Any:
@@ -191,11 +191,11 @@ class ParameterIn(RequestModel):
     """One ``Parameters.parameter``: a name and one value (the value types the operations read), or a resource."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    valueString: str | None = Field(default=None, max_length=10000)
-    valueCode: str | None = Field(default=None, max_length=200)
-    valueDateTime: str | None = Field(default=None, max_length=40)
-    valueInstant: str | None = Field(default=None, max_length=40)
+    name: plain_text(100)
+    valueString: free_text(4000) | None = None
+    valueCode: plain_text(200) | None = None
+    valueDateTime: plain_text(40) | None = None
+    valueInstant: plain_text(40) | None = None
     valueInteger: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
     valuePositiveInt: int | None = Field(default=None, ge=1, le=2**31 - 1)
     valueUnsignedInt: int | None = Field(default=None, ge=0, le=2**31 - 1)
@@ -205,10 +205,13 @@ class ParameterIn(RequestModel):
 
 
 class ParametersIn(RequestModel):
-    """A FHIR R4 Parameters resource: the input of $find, $hold and $book."""
+    """A FHIR R4 Parameters resource: the input of $find, $hold and $book (its elements; any other is a 422)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     resourceType: Literal["Parameters"]
+    id: plain_text(64) | None = None
+    meta: dict[str, Any] | None = None
+    language: plain_text(40) | None = None
     parameter: list[ParameterIn] = Field(default_factory=list, max_length=50)
 
 

@@ -368,7 +368,7 @@ def _require_booker(who: Caller) -> None:
 def hold(parameters: ParametersIn, who: Caller) -> dict[str, Any]:
     """Hold a proposed Appointment for its Patient: POST /holds with the same rules and codes. Answers the
     ``pending`` Appointment whose id is the hold's; it expires as the hold does (extension hold-expires)."""
-    audit.act_as("fhir.appointment.hold")
+    audit.act_as("fhir.appointment.hold", answers=200)
     _require_booker(who)
     asked = _appointment(_given(parameters, WRITE_PARAMETERS, strict=False, lenient=False))
     if asked.appointment.status != "proposed":
@@ -406,7 +406,7 @@ def book(parameters: ParametersIn, who: Caller, base: str | None) -> dict[str, A
     """Book: a ``pending`` Appointment confirms its hold; a ``proposed`` one with its Patient books directly; a
     booked one sent back ``cancelled`` with a ``cancelationReason`` cancels it. Answers a ``collection``
     Bundle holding the Appointment as it now is (id = the native appointment's)."""
-    audit.act_as("fhir.appointment.book")
+    audit.act_as("fhir.appointment.book", answers=200)
     _require_booker(who)
     asked = _appointment(_given(parameters, WRITE_PARAMETERS, strict=False, lenient=False))
     status = asked.appointment.status
@@ -418,7 +418,7 @@ def book(parameters: ParametersIn, who: Caller, base: str | None) -> dict[str, A
                 parsing.model(AppointmentCreate, {**_time_request(asked), **_reason(asked)}), who
             )
         elif status == "cancelled":
-            audit.act_as("fhir.appointment.cancel")
+            audit.act_as("fhir.appointment.cancel", answers=200)
             booked = _cancel(asked, who)
         else:
             raise invalid(

@@ -24,6 +24,7 @@ from clinic.services import fhir_operations as operations
     conflicts="SLOT_UNAVAILABLE, PATIENT_UNAVAILABLE, RESOURCE_UNAVAILABLE, TOO_MANY_APPOINTMENTS, TOO_MANY_HOLDS, "
     "HOLD_EXPIRED, INVALID_TRANSITION or TOO_LATE_TO_CHANGE (issue code conflict)",
     keyed_when=lambda request: operations.takes_a_key(request.path.get("appointment_id", "")),
+    path_values={"appointment_id": operations.OPERATIONS},
 )
 def fhir_appointment_operation(request: Request):
     operation = operations.operation_of(request.path.get("appointment_id", ""))

@@ -124,6 +124,8 @@ class Endpoint:
     # On a keyed route, whether this request takes its Idempotency-Key (``endpoint(keyed_when=...)``; FHIR: one
     # route serves $find, which changes nothing, and $hold and $book, which do). None: every request does.
     keyed_when: Callable[[Request], bool] | None = None
+    # A path parameter that takes named values rather than an id (for the OpenAPI document; FHIR: the operations)
+    path_values: dict[str, tuple[str, ...]] | None = None
 
     def __init__(
         self,
@@ -254,6 +256,7 @@ def endpoint(
     problem: Callable[[ApiError], Answer] | None = None,
     problem_answers: type | None = None,
     keyed_when: Callable[[Request], bool] | None = None,
+    path_values: dict[str, tuple[str, ...]] | None = None,
 ) -> Callable[[Callable[[Request], Answer]], Endpoint]:
     """Declare a function's endpoint. ``function`` names its route in clinic.routes; ``body`` and
     ``query`` are the pydantic models its input must pass; ``answers`` (a model) and ``status`` its
@@ -261,7 +264,8 @@ def endpoint(
     with which codes — all for the OpenAPI document. ``problem`` answers the endpoint's errors in another
     format than problem+json (same status and headers; FHIR: OperationOutcome), ``problem_answers`` is that
     body's model; without them, errors are problem+json as everywhere else. ``keyed_when`` narrows a keyed
-    route's Idempotency-Key to the requests it says (default: all)."""
+    route's Idempotency-Key to the requests it says (default: all); ``path_values`` documents a path parameter
+    that takes named values, not an id."""
 
     def declare(handle: Callable[[Request], Answer]) -> Endpoint:
         made = Endpoint(
@@ -278,6 +282,7 @@ def endpoint(
             other_answers=dict(other_answers or {}),
         )
         made.problem, made.problem_answers, made.keyed_when = problem, problem_answers, keyed_when
+        made.path_values = path_values
         return made
 
     return declare

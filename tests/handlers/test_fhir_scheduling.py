@@ -593,3 +593,23 @@ def test_hold_and_book_take_an_idempotency_key_and_find_does_not(invoke, site, f
     parameters = find_parameters(days.at(day, "08:00"), days.at(day, "18:00"), _count=3)
     found = operate(invoke, "$find", parameters, headers=key)
     assert valid(found, fhir_validator)["type"] == "searchset" and "Idempotent-Replayed" not in found["headers"]
+
+
+def test_a_keyed_hold_whose_answer_was_lost_finds_its_own_hold(invoke, site, aws, fhir_validator):
+    """The first $hold committed, then its invocation died before the idempotency record was completed (the
+    record is gone with it): the retry with the same key derives the same hold id, is refused the time its own
+    hold holds, and answers that hold instead of a conflict."""
+    patient = site["patients"][2]
+    proposal = first_proposal(invoke, site, fhir_validator, visit_type="check-up", doctor="third")
+    resource = with_patient(proposal, patient)
+    key = {"Idempotency-Key": f"lost-{uuid.uuid4()}"}
+    first = valid(
+        operate(invoke, "$hold", [{"name": "appointment", "resource": resource}], headers=key), fhir_validator
+    )
+    table = next(n for n in aws.list_tables()["TableNames"] if n.endswith("IdempotencyTable"))
+    for item in aws.scan(TableName=table)["Items"]:
+        aws.delete_item(TableName=table, Key={"id": item["id"]})
+    retried = operate(invoke, "$hold", [{"name": "appointment", "resource": resource}], headers=key)
+    assert valid(retried, fhir_validator)["id"] == first["id"] and "Idempotent-Replayed" not in retried["headers"]
+    other = operate(invoke, "$hold", [{"name": "appointment", "resource": resource}])  # no key: a conflict
+    outcome(other, fhir_validator, 409, "SLOT_UNAVAILABLE", "conflict")

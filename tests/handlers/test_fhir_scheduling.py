@@ -15,8 +15,6 @@ import uuid
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
-
 from clinic.fhir import ERROR_CODE_SYSTEM, HOLD_EXPIRES_EXTENSION
 from tests import days
 from tests.claims import claims_of
@@ -303,7 +301,6 @@ def as_native(proposal: dict) -> dict:
     }
 
 
-@pytest.mark.clock_sensitive
 def test_find_answers_exactly_what_get_availability_answers_page_by_page(invoke, site, fhir_validator):
     from tests.handlers.test_rooms import book
 

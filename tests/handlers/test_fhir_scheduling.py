@@ -544,6 +544,8 @@ def test_the_writes_keep_the_native_rules_access_and_codes(invoke, site, fhir_va
             "appointment.participant",
         ),
         ({**mine, "start": "2027-01-01T10:00:00"}, "appointment.start"),
+        ({**mine, "resourceType": "Patient"}, "appointment.resourceType"),
+        ({**mine, "participant": "everyone"}, "appointment.participant"),
     ]
     for resource, field in invalid:
         body = outcome(hold(resource), fhir_validator, 422, "VALIDATION_ERROR", "invalid")

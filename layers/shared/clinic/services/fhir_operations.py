@@ -261,7 +261,11 @@ def _appointment(given: Given) -> Asked:
     parameter = given.one("appointment")
     if parameter is None or parameter.resource is None:
         raise invalid("appointment", "give the Appointment as the resource of the parameter appointment")
-    appointment = parsing.model(AppointmentIn, parameter.resource, where="appointment")
+    try:
+        appointment = parsing.model(AppointmentIn, parameter.resource, where="appointment")
+    except ValidationFailed as error:  # its fields named as the operation's input names them
+        error.errors = [FieldError(f"appointment.{e.field}", e.message) for e in error.errors]
+        raise
     found: dict[str, list[str]] = {"Patient": [], "Practitioner": [], "Location": [], "Device": []}
     for participant in appointment.participant:
         reference = (participant.actor.reference if participant.actor else None) or ""

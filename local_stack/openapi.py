@@ -175,8 +175,16 @@ def _operation(endpoint, route, answer_refs: dict, body_refs: dict) -> dict[str,
 
     authorized = route.roles is not ANYONE
     has_body, has_query = endpoint.body_model is not None, endpoint.query_model is not None
+    named = getattr(endpoint, "path_values", None) or {}  # a parameter of named values (the FHIR operations)
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": list(named[name])}
+            if name in named
+            else {"type": "string", "format": "uuid"},
+        }
         for name in re.findall(r"\{(\w+)\}", route.path)
     ]
     if has_query:

@@ -275,6 +275,12 @@ class World:
         return self.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))["id"]
 
     @cached_property
+    def device(self) -> str:
+        """A piece of equipment at ``site``: read as a FHIR Device."""
+        body = {"location_id": self.site, "name": "Bench echo", "kind": "ultrasound", "category": "equipment"}
+        return self.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))["id"]
+
+    @cached_property
     def sited_doctor(self) -> str:
         """Works at ``site`` (so GET /doctors?location_id= finds someone)."""
         return self.new_doctor(working_hours=hours_at(self.site))
@@ -666,6 +672,14 @@ class World:
                 {},
                 {"patient": f"Patient/{me.calendar['patient']}", "date": me.fhir_window(), "_count": "100"},
             )(),
+            "FhirReadLocation": lambda: read(
+                "FhirReadLocation", "/fhir/Location/{location_id}", {"location_id": me.site}
+            )(),
+            "FhirSearchLocation": lambda: read(
+                "FhirSearchLocation", "/fhir/Location", {}, {"partof": f"Location/{me.site}", "_count": "20"}
+            )(),
+            "FhirReadDevice": lambda: read("FhirReadDevice", "/fhir/Device/{device_id}", {"device_id": me.device})(),
+            "FhirAppointmentOperation": me.fhir_find,
             # locations, rooms and equipment
             "CreateLocation": lambda: Req(
                 "CreateLocation",
@@ -737,6 +751,10 @@ class World:
             ),
             "UpdateDoctor+location": me.move,
             "ListDoctors+location": me.doctors_at_site,
+            "FhirAppointmentOperation+hold": me.fhir_hold,
+            "FhirAppointmentOperation+book": me.fhir_book,
+            "FhirAppointmentOperation+confirm": me.fhir_confirm,
+            "FhirAppointmentOperation+cancel": me.fhir_cancel,
             "FhirSearchAppointment+practitioner": lambda: read(
                 "FhirSearchAppointment",
                 "/fhir/Appointment",
@@ -744,6 +762,69 @@ class World:
                 {"practitioner": f"Practitioner/{me.calendar['doctor']}", "date": me.fhir_window(), "_count": "100"},
             )(),
         }
+
+    # ------------------------------------------------------------------ the FHIR scheduling operations
+    def fhir_operation(self, operation: str, parameters: list[dict[str, Any]]) -> Req:
+        body = {"resourceType": "Parameters", "parameter": parameters}
+        return Req(
+            "FhirAppointmentOperation",
+            "POST",
+            "/fhir/Appointment/{appointment_id}",
+            {"appointment_id": operation},
+            body=body,
+        )
+
+    def fhir_find(self) -> Req:
+        """$find at ``site`` over ``window()``: GET /availability's query, with the total."""
+        window = self.window()
+        return self.fhir_operation(
+            "$find",
+            [
+                {"name": "start", "valueDateTime": window["from"]},
+                {"name": "end", "valueDateTime": window["to"]},
+                {"name": "location", "valueReference": {"reference": f"Location/{self.site}"}},
+                {"name": "_count", "valueInteger": 20},
+            ],
+        )
+
+    def _proposal(self, doctor: str, start: datetime, patient: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Appointment",
+            "status": "proposed",
+            "start": iso(start),
+            "end": iso(start + SLOT),
+            "participant": [
+                {"actor": {"reference": f"Practitioner/{doctor}"}, "status": "needs-action"},
+                {"actor": {"reference": f"Patient/{patient}"}, "status": "accepted"},
+            ],
+        }
+
+    def fhir_hold(self) -> Req:
+        """$hold of a proposed time of ``hold_doctor`` (the holds' own days, as PlaceHold's)."""
+        start = self.far_slot(HOLD_FIRST_DAY, next(self._holds))
+        proposal = self._proposal(self.hold_doctor, start, self.patient())
+        return self.fhir_operation("$hold", [{"name": "appointment", "resource": proposal}])
+
+    def fhir_book(self) -> Req:
+        """$book of a proposed time of ``doctor`` with its patient: POST /appointments's booking."""
+        proposal = self._proposal(self.doctor, self.slot(), self.patient())
+        return self.fhir_operation("$book", [{"name": "appointment", "resource": proposal}])
+
+    def fhir_confirm(self) -> Req:
+        """$book of a pending Appointment: a fresh hold, confirmed."""
+        pending = {"resourceType": "Appointment", "id": self.held(), "status": "pending"}
+        return self.fhir_operation("$book", [{"name": "appointment", "resource": pending}])
+
+    def fhir_cancel(self) -> Req:
+        """$book of a booked Appointment sent back cancelled: POST /appointments/{id}/cancel."""
+        booked = self.booked()
+        sent_back = {
+            "resourceType": "Appointment",
+            "id": booked["id"],
+            "status": "cancelled",
+            "cancelationReason": {"text": "bench"},
+        }
+        return self.fhir_operation("$book", [{"name": "appointment", "resource": sent_back}])
 
     def fhir_window(self) -> list[str]:
         """``window()`` as FHIR date bounds: [ge<from>, lt<to>] (the parameter repeated)."""
@@ -761,6 +842,10 @@ VARIANTS: dict[str, str] = {
     "CreateDoctor+location": "CreateDoctor",  # hours at a location: checked, and the location's doctors joined
     "UpdateDoctor+location": "UpdateDoctor",  # hours moved to another location: one left, one joined
     "ListDoctors+location": "ListDoctors",  # ?location_id=: the location's doctors
+    "FhirAppointmentOperation+hold": "FhirAppointmentOperation",  # $hold: POST /holds's
+    "FhirAppointmentOperation+book": "FhirAppointmentOperation",  # $book of a proposal: POST /appointments's
+    "FhirAppointmentOperation+confirm": "FhirAppointmentOperation",  # $book of a pending one: the hold confirmed
+    "FhirAppointmentOperation+cancel": "FhirAppointmentOperation",  # $book of a booked one sent back cancelled
 }
 
 # What a route's reads must find, so that they read something (a list of no patients costs less).
@@ -777,6 +862,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "EarliestAvailability": ("sited_doctor", "room_doctor"),
     "LocationDay": ("sited_doctor", "room"),
     "ResourceSchedule": ("room",),
+    "FhirAppointmentOperation": ("sited_doctor", "room_doctor"),
+    "FhirSearchLocation": ("room",),
+    "FhirAppointmentOperation+hold": ("hold_doctor",),  # the clinic's hold_minutes set before any hold
 }
 
 

@@ -84,6 +84,11 @@ class LazyWorld(dict):
             ),
             "L": lambda: self.make("CreateLocationFunction", "/locations", {**LOCATION, "name": f"Site{n}"}),
             "R": lambda: self.make("CreateResourceFunction", "/resources", room(self["L" + n])),
+            "E": lambda: self.make(
+                "CreateResourceFunction",
+                "/resources",
+                {**room(self["L" + n]), "kind": "ultrasound", "category": "equipment"},
+            ),
         }
         self[key] = makers[key[0]]()
         return self[key]
@@ -704,6 +709,30 @@ FHIR_CASES = [
         {"staff": OK, "doctor": OK, "patient": FORBIDDEN, "nobody": FORBIDDEN},
         {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN},
     ),
+    (
+        "fhir location",  # a site (own) or a room (other): not patient data, anyone signed in
+        "FhirReadLocationFunction",
+        "/fhir/Location/{location_id}",
+        lambda w, own: ({"location_id": w["L1"] if own else w["R2"]}, None),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "fhir location search",
+        "FhirSearchLocationFunction",
+        "/fhir/Location",
+        lambda w, own: (None, {"partof": f"Location/{w['L1' if own else 'L2']}"}),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "fhir device",
+        "FhirReadDeviceFunction",
+        "/fhir/Device/{device_id}",
+        lambda w, own: ({"device_id": w["E1" if own else "E2"]}, None),
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
 ]
 
 
@@ -727,6 +756,110 @@ def test_fhir_route_role_and_record(module_invoke, name, function, resource, req
         for is_own, expected in ((True, own[role]), (False, other[role])):
             path, query = request_for(world, is_own)
             response = invoke(function, event_for("GET", resource, path, query=query, claims=claims(role, world)))
+            where = f"{name}-{role}-{'own' if is_own else 'other'}"
+            if expected == OK:
+                assert response["statusCode"] == 200, (where, response)
+            else:
+                assert response["statusCode"] == expected, (where, response)
+                assert error_code(response) == ("FORBIDDEN" if expected == FORBIDDEN else "NOT_FOUND"), where
+
+
+# The FHIR scheduling operations (one route, POST /fhir/Appointment/{appointment_id}, the path value naming the
+# operation): (name, operation, Parameters body (world, own?, the request's own time), expected by role for own /
+# other). $find is anyone's (as GET /availability); $hold and $book are staff's and the patient's for themself (as
+# POST /holds, POST /appointments), and cancelling through $book is its patient's (as POST .../cancel: another's
+# appointment is hidden, 404).
+def _proposal(w, own: bool, at_time: str) -> dict:
+    n = "1" if own else "2"
+    start = datetime.fromisoformat(at(w["day"], at_time))
+    return {
+        "resourceType": "Appointment",
+        "status": "proposed",
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=15)).isoformat(),
+        "participant": [
+            {"actor": {"reference": f"Practitioner/{w['D' + n]}"}, "status": "needs-action"},
+            {"actor": {"reference": f"Patient/{w['P' + n]}"}, "status": "accepted"},
+        ],
+    }
+
+
+def _booked_to_cancel(w, own: bool, at_time: str) -> dict:
+    n = "1" if own else "2"
+    booked = w.make(
+        "BookAppointmentFunction",
+        "/appointments",
+        {"patient_id": w["P" + n], "doctor_id": w["D" + n], "start": at(w["day"], at_time)},
+    )
+    return {
+        "resourceType": "Appointment",
+        "id": booked,
+        "status": "cancelled",
+        "cancelationReason": {"text": "cannot come"},
+        "start": at(w["day"], at_time),
+        "end": (datetime.fromisoformat(at(w["day"], at_time)) + timedelta(minutes=15)).isoformat(),
+        "participant": [{"actor": {"reference": f"Patient/{w['P' + n]}"}, "status": "accepted"}],
+    }
+
+
+BOOKERS_OWN = {"staff": OK, "doctor": FORBIDDEN, "patient": OK, "nobody": FORBIDDEN}
+BOOKERS_OTHER = {"staff": OK, "doctor": FORBIDDEN, "patient": FORBIDDEN, "nobody": FORBIDDEN}
+FHIR_OPERATION_CASES = [
+    (
+        "fhir $find",
+        "$find",
+        lambda w, own, at_time: [
+            {"name": "start", "valueDateTime": at(w["day"], "00:00")},
+            {"name": "end", "valueDateTime": at(w["day"], "23:00")},
+            {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{w['D1' if own else 'D2']}"}},
+        ],
+        dict.fromkeys(ROLES, OK),
+        dict.fromkeys(ROLES, OK),
+    ),
+    (
+        "fhir $hold",
+        "$hold",
+        lambda w, own, at_time: [{"name": "appointment", "resource": _proposal(w, own, at_time)}],
+        BOOKERS_OWN,
+        BOOKERS_OTHER,
+    ),
+    (
+        "fhir $book",
+        "$book",
+        lambda w, own, at_time: [{"name": "appointment", "resource": _proposal(w, own, at_time)}],
+        BOOKERS_OWN,
+        BOOKERS_OTHER,
+    ),
+    (
+        "fhir $book cancelled",
+        "$book",
+        lambda w, own, at_time: [{"name": "appointment", "resource": _booked_to_cancel(w, own, at_time)}],
+        BOOKERS_OWN,
+        {"staff": OK, "doctor": FORBIDDEN, "patient": HIDDEN, "nobody": FORBIDDEN},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, operation, parameters_for, own, other", FHIR_OPERATION_CASES, ids=[case[0] for case in FHIR_OPERATION_CASES]
+)
+def test_fhir_operation_role_and_record(module_invoke, name, operation, parameters_for, own, other):
+    """The same matrix for $find, $hold and $book: every role, on its own patient's time and another's; each
+    request at a time of its own (a hold or a booking takes its time)."""
+    empty_tables()
+    invoke, world = module_invoke, LazyWorld(module_invoke)
+    times = iter(f"{hour:02d}:{minute:02d}" for hour in (10, 11, 15, 16) for minute in (0, 15, 30, 45))
+    for role in ROLES:
+        for is_own, expected in ((True, own[role]), (False, other[role])):
+            body = {"resourceType": "Parameters", "parameter": parameters_for(world, is_own, next(times))}
+            event = event_for(
+                "POST",
+                "/fhir/Appointment/{appointment_id}",
+                {"appointment_id": operation},
+                body=body,
+                claims=claims(role, world),
+            )
+            response = invoke("FhirAppointmentOperationFunction", event)
             where = f"{name}-{role}-{'own' if is_own else 'other'}"
             if expected == OK:
                 assert response["statusCode"] == 200, (where, response)
@@ -777,6 +910,10 @@ def test_route_role_and_record(
 def test_the_matrix_covers_every_route_of_the_template():
     from local_stack import template as tpl
 
-    covered = {(c[2], c[3]) for c in CASES} | {("GET", c[2]) for c in FHIR_CASES}
+    covered = (
+        {(c[2], c[3]) for c in CASES}
+        | {("GET", c[2]) for c in FHIR_CASES}
+        | ({("POST", "/fhir/Appointment/{appointment_id}")} if FHIR_OPERATION_CASES else set())
+    )
     routes = {(r.method, r.path) for f in tpl.functions() for r in f.routes if r.authorized}
     assert routes == covered

@@ -105,6 +105,19 @@ EXPECTED: dict[str, Counter] = {
     "FhirReadAppointment": Counter(GetItem=1, PutItem=1),  # = GetAppointment
     "FhirSearchAppointment": Counter(GetItem=1, Query=1, PutItem=1),  # by patient: = PatientAppointments
     "FhirSearchAppointment+practitioner": Counter(GetItem=1, Query=1, TransactWriteItems=1),  # = DoctorSchedule
+    # v1.2: sites, rooms and equipment (= GetLocation, ListResources?location_id=, GetResource)
+    "FhirReadLocation": Counter(GetItem=1),
+    "FhirSearchLocation": Counter(GetItem=1, Query=1),  # the site (is it there?), its resources by name
+    "FhirReadDevice": Counter(GetItem=1),
+    # $find at a location over a week: GET /availability's reads (the settings, the location; its doctors: their
+    # membership Query, then their records), but the whole window, a day at a time, for the total: one Query of
+    # the site index per day with working hours (five weekdays), where the first page alone needs one
+    "FhirAppointmentOperation": Counter(GetItem=2, Query=6, BatchGetItem=1),
+    "FhirAppointmentOperation+hold": Counter(GetItem=1, TransactWriteItems=1),  # = PlaceHold
+    "FhirAppointmentOperation+book": Counter(TransactWriteItems=1),  # = BookAppointment
+    # the hold (is it the one the pending Appointment says?), then ConfirmHold's: the hold, the transaction
+    "FhirAppointmentOperation+confirm": Counter(GetItem=2, TransactWriteItems=1),
+    "FhirAppointmentOperation+cancel": Counter(GetItem=1, TransactWriteItems=1),  # = CancelAppointment
 }
 # The targets, as (most calls, what the target says).
 TARGETS: dict[str, tuple[int, str]] = {

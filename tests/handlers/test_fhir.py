@@ -44,6 +44,9 @@ FUNCTIONS = {
     "/fhir/Slot": "FhirSearchSlotFunction",
     "/fhir/Appointment/{appointment_id}": "FhirReadAppointmentFunction",
     "/fhir/Appointment": "FhirSearchAppointmentFunction",
+    "/fhir/Location/{location_id}": "FhirReadLocationFunction",
+    "/fhir/Location": "FhirSearchLocationFunction",
+    "/fhir/Device/{device_id}": "FhirReadDeviceFunction",
 }
 
 
@@ -185,6 +188,7 @@ def audit_records(aws, action: str) -> list[dict]:
 def test_the_capability_statement_lists_exactly_what_the_routes_serve(get, fhir_validator):
     from clinic import routes
     from clinic.services.fhir import SEARCHES
+    from clinic.services.fhir_operations import OPERATIONS
 
     response = get("/fhir/metadata", claims=None)  # no token needed
     statement = valid(response, fhir_validator)
@@ -193,14 +197,27 @@ def test_the_capability_statement_lists_exactly_what_the_routes_serve(get, fhir_
     (rest,) = statement["rest"]
     assert rest["mode"] == "server" and rest["security"]["service"][0]["coding"][0]["code"] == "OAuth"
     served: dict[str, set[str]] = {}
+    operated: dict[str, set[str]] = {}
     for route in routes.ROUTES:
         parts = route.path.split("/")
         if parts[1] == "fhir" and parts[2] != "metadata":
+            if route.method == "POST":  # the operations' route (clinic.services.fhir_operations)
+                operated[parts[2]] = {name.lstrip("$") for name in OPERATIONS}
+                continue
             served.setdefault(parts[2], set()).add("read" if len(parts) == 4 else "search-type")
     assert {r["type"]: {i["code"] for i in r["interaction"]} for r in rest["resource"]} == served
     for resource in rest["resource"]:
         names = {p["name"] for p in resource.get("searchParam", [])}
         assert names == set(SEARCHES.get(resource["type"], ())) - {"_page_token"}, resource["type"]
+    # the operations, each with the IHE ITI Scheduling OperationDefinition it implements
+    assert {r["type"]: {o["name"] for o in r.get("operation", [])} for r in rest["resource"] if "operation" in r} == (
+        operated
+    )
+    (appointment,) = [r for r in rest["resource"] if r["type"] == "Appointment"]
+    assert {o["name"]: o["definition"] for o in appointment["operation"]} == {
+        name: f"https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-{name}"
+        for name in ("find", "hold", "book")
+    }
 
 
 def test_the_base_url_on_api_gateways_own_domain_holds_the_stage(get, fhir_validator):

@@ -119,6 +119,11 @@ def world(invoke):
     )
     w["location_id"] = make("CreateLocationFunction", "/locations", LOCATION)
     w["resource_id"] = make("CreateResourceFunction", "/resources", {**ROOM, "location_id": w["location_id"]})
+    w["device_id"] = make(  # a piece of equipment: the FHIR Device read's id
+        "CreateResourceFunction",
+        "/resources",
+        {"name": "Echo", "kind": "ultrasound", "category": "equipment", "location_id": w["location_id"]},
+    )
     w["entry_id"] = make(
         "JoinWaitlistFunction",
         "/waitlist",
@@ -186,6 +191,14 @@ def base_body(route: clinic_routes.Route, w: dict) -> dict[str, Any]:
         "UpdateLocation": {"name": "Northside East", "phone": "+14135550199"},
         "CreateResource": {**ROOM, "location_id": w["location_id"]},
         "UpdateResource": {"name": "Exam room 1 (east)", "active": True},
+        "FhirAppointmentOperation": {
+            "resourceType": "Parameters",
+            "parameter": [
+                {"name": "start", "valueDateTime": at(w["day"], "08:00")},
+                {"name": "end", "valueDateTime": at(w["day"], "18:00")},
+                {"name": "specialty", "valueString": "family medicine"},
+            ],
+        },
     }[route.function]
 
 
@@ -229,7 +242,10 @@ def refused(
     in the audit table."""
     statuses = (status,) if isinstance(status, int) else status
     assert response["statusCode"] in statuses, response
-    body = problem(response, response["statusCode"], code or response["json"]["code"])
+    if route.path.startswith("/fhir/"):
+        body = fhir_problem(response, code)
+    else:
+        body = problem(response, response["statusCode"], code or response["json"]["code"])
     if before is not None:
         assert snapshot(aws) == before
     if route.audit:
@@ -237,6 +253,22 @@ def refused(
         assert records and {r["outcome"] for r in records} <= {"failed", "denied"}, records
         assert {r["status"] for r in records} == {str(response["statusCode"])}
     return body
+
+
+def fhir_problem(response: dict, code: str | None) -> dict:
+    """A FHIR route's refusal: an OperationOutcome (application/fhir+json) with the native code in each issue's
+    details; answered as the problem+json it stands for (code, status, errors[].field from the diagnostics)."""
+    assert response["headers"].get("Content-Type") == "application/fhir+json", response
+    outcome = response["json"]
+    assert outcome["resourceType"] == "OperationOutcome" and "Traceback" not in response["body"], outcome
+    codes = {issue["details"]["coding"][0]["code"] for issue in outcome["issue"]}
+    assert len(codes) == 1 and (code is None or codes == {code}), outcome
+    fields = [issue["diagnostics"].split(": ", 1) for issue in outcome["issue"]]
+    return {
+        "code": codes.pop(),
+        "status": response["statusCode"],
+        "errors": [{"field": f[0], "message": f[1]} for f in fields if len(f) == 2],
+    }
 
 
 def with_raw(body: dict, key: str, raw_value: str) -> str:

@@ -501,6 +501,91 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
             invoke.worker(worker, {"Records": [record]})
     assert call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": waiting})["offer"]
 
+    # the FHIR view, v1.2: sites, rooms and equipment; rooms' and devices' Schedules; an appointment's rooms
+    echo = call(
+        "CreateResourceFunction",
+        "POST",
+        "/resources",
+        body={**room, "name": "Echo", "kind": "ultrasound", "category": "equipment"},
+    )["id"]
+    call("FhirReadLocationFunction", "GET", "/fhir/Location/{location_id}", {"location_id": north})
+    call("FhirReadLocationFunction", "GET", "/fhir/Location/{location_id}", {"location_id": resource})  # a room
+    call("FhirSearchLocationFunction", "GET", "/fhir/Location")
+    call("FhirSearchLocationFunction", "GET", "/fhir/Location", query={"partof": f"Location/{north}"})
+    call("FhirReadDeviceFunction", "GET", "/fhir/Device/{device_id}", {"device_id": echo})
+    call("FhirReadScheduleFunction", "GET", "/fhir/Schedule/{doctor_id}", {"doctor_id": resource})
+    call("FhirSearchScheduleFunction", "GET", "/fhir/Schedule", query={"actor": f"Device/{echo}"})
+    call("FhirSearchScheduleFunction", "GET", "/fhir/Schedule", query={"actor": f"Location/{north}"})  # a site: none
+    call("FhirReadAppointmentFunction", "GET", "/fhir/Appointment/{appointment_id}", {"appointment_id": in_room["id"]})
+    call("FhirSearchAppointmentFunction", "GET", "/fhir/Appointment", query={"patient": f"Patient/{roomer}"})
+    # the scheduling operations: $find (as GET /availability, and of one practitioner), $hold, $book (a hold, a
+    # proposal, a cancellation), keyed and replayed
+    operation = "/fhir/Appointment/{appointment_id}"
+
+    def parameters(*pairs):
+        return {"resourceType": "Parameters", "parameter": list(pairs)}
+
+    span = ({"name": "start", "valueDateTime": at(day, "00:00")}, {"name": "end", "valueDateTime": at(day, "23:00")})
+    at_north = {"name": "location", "valueReference": {"reference": f"Location/{north}"}}
+    by_type = {"name": "visit-type", "valueCode": "room-visit"}
+    find = {"appointment_id": "$find"}
+    call("FhirAppointmentOperationFunction", "POST", operation, find, body=parameters(*span))
+    call("FhirAppointmentOperationFunction", "POST", operation, find, body=parameters(*span, at_north, by_type))
+    specialty = {"name": "specialty", "valueString": DOCTOR["specialty"]}
+    call("FhirAppointmentOperationFunction", "POST", operation, find, body=parameters(*span, specialty, by_type))
+    mine = {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{roomy}"}}
+    found = call("FhirAppointmentOperationFunction", "POST", operation, find, body=parameters(*span, mine, by_type))
+    proposals = [e["resource"] for e in found["entry"]]
+
+    def for_roomer(proposal):
+        with_patient = [*proposal["participant"], {"actor": {"reference": f"Patient/{roomer}"}}]
+        return parameters({"name": "appointment", "resource": {**proposal, "participant": with_patient}})
+
+    held = twice(
+        "FhirAppointmentOperationFunction",
+        "POST",
+        operation,
+        {"appointment_id": "$hold"},
+        body=for_roomer(proposals[0]),
+        key="fhir-hold-1",
+    )
+    booked_fhir = twice(
+        "FhirAppointmentOperationFunction",
+        "POST",
+        operation,
+        {"appointment_id": "$book"},
+        body=parameters({"name": "appointment", "resource": held}),
+        key="fhir-book-1",
+    )["entry"][0]["resource"]
+    call(
+        "FhirAppointmentOperationFunction",
+        "POST",
+        operation,
+        {"appointment_id": "$book"},
+        body=for_roomer(proposals[-1]),
+    )
+    offered = call("GetWaitlistEntryFunction", "GET", "/waitlist/{entry_id}", {"entry_id": waiting})["offer"]
+    call(  # a waitlist offer is a hold too: $book confirms it, and the entry is booked
+        "FhirAppointmentOperationFunction",
+        "POST",
+        operation,
+        {"appointment_id": "$book"},
+        body=parameters(
+            {
+                "name": "appointment",
+                "resource": {"resourceType": "Appointment", "id": offered["hold_id"], "status": "pending"},
+            }
+        ),
+    )
+    cancelled = {**booked_fhir, "status": "cancelled", "cancelationReason": {"text": "cannot come"}}
+    call(
+        "FhirAppointmentOperationFunction",
+        "POST",
+        operation,
+        {"appointment_id": "$book"},
+        body=parameters({"name": "appointment", "resource": cancelled}),
+    )
+
     # every route a doctor may call reads the doctor's record first (a deactivated doctor's token is refused):
     # each once as the doctor, whatever it then answers for made-up ids and no body
     as_the_doctor = claims_of("doctor", doctor, sub="d")
@@ -528,6 +613,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "ConfirmHoldFunction",
         "CreateLocationFunction",
         "CreateResourceFunction",
+        "FhirAppointmentOperationFunction",
     ):
         seen[function] |= {("DeleteItem", "IdempotencyTable", None), ("GetItem", "IdempotencyTable", None)}
     # a keyed confirm whose answer was lost reads the appointment its first attempt made (test_faults-style)

@@ -247,6 +247,37 @@ def test_the_readme_fhir_examples_work_as_written(stack, tmp_path):
     assert f"Patient/{made['patients'][0]}" in {p["actor"]["reference"] for p in appointments[0]["participant"]}
 
 
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("make") is None, reason="needs curl and make")
+def test_the_readme_fhir_booking_block_works_as_written(stack, tmp_path):
+    """ "Booking over FHIR", as written, on the session's stack (a doctor and a patient made here, in a demo ids
+    file): $find, $hold, $book of the pending Appointment, the same proposal again (409 conflict), the cancel."""
+    from tests.handlers.test_appointments import DOCTOR, PATIENT
+
+    made = {}
+    for kind, body in (("doctors", DOCTOR), ("patients", {**PATIENT, "given_name": "Readme"})):
+        response = requests.post(f"{stack.url}/{kind}", json=body, headers=stack.headers("staff"), timeout=30)
+        assert response.status_code == 201, response.text
+        made[kind] = [response.json()["id"]]
+    ids_file = tmp_path / "demo-ids.json"
+    ids_file.write_text(json.dumps(made), encoding="utf-8")
+    booked_id = 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])'
+    trailer = f'printf "\\nVARS %s\\n" "$(echo "$BOOKED" | python3 -c \'{booked_id}\')"\n'
+    statuses, output = run_blocks(
+        stack, ids_file, [bash_block_after("### Booking over FHIR: `$find`, `$hold`, `$book`")], tmp_path, trailer
+    )
+    assert [code for code, _ in statuses] == [200, 200, 200, 409, 200], statuses  # find, hold, book, again, cancel
+    conflict = json.loads((tmp_path / "curl.log.3").read_text())
+    assert conflict["issue"][0]["code"] == "conflict"
+    assert conflict["issue"][0]["details"]["coding"][0]["code"] == "SLOT_UNAVAILABLE"
+    booked = output.rsplit("VARS ", 1)[1].split()[0]
+    stored = requests.get(f"{stack.url}/appointments/{booked}", headers=stack.headers("staff"), timeout=30).json()
+    assert (stored["status"], stored["patient_id"], stored["doctor_id"]) == (
+        "cancelled",
+        made["patients"][0],
+        made["doctors"][0],
+    )
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_the_readme_invoke_example_finds_the_demo_patient(demo_stack):
     """`make invoke FUNCTION=GetPatientFunction EVENT=events/get_patient.json`, as the README shows it, on a

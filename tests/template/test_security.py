@@ -754,6 +754,7 @@ def test_given_the_slot_locks_table_then_writes_on_every_item_are_granted_only_w
         "ExpireHoldFunction",
         "OfferWaitlistFunction",
         "OfferWaitlistOnChangeFunction",
+        "FhirAppointmentOperationFunction",  # $hold and $book (a hold, a booking, a cancellation), as the natives
     }
     everywhere = {
         name

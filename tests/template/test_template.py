@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -291,3 +292,26 @@ def test_a_stale_pyc_is_never_run(built, natives, tmp_path):
     loaded = load(runtime_python(), tmp_path, built / "SharedLayer" / "python", natives, [function])
     assert loaded["compiled"] == [str(app)]
     assert loaded["changed"] == [str(function)]
+
+
+# API Gateway (REST) refuses, at deploy time, a resource path part other than [A-Za-z0-9._-]+ or a whole
+# {parameter} ("Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an
+# optional plus sign before the closing brace"), and a resource whose siblings name another path parameter ("only
+# one is allowed"). Neither cfn-lint nor `sam validate` catches them; the local gateway would serve both.
+PATH_PART = re.compile(r"^([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\})$")
+
+
+def test_every_route_path_is_one_api_gateway_rest_deploys():
+    """Which is why the FHIR operations ($find, $hold, $book) are one route, POST /fhir/Appointment/{appointment_id},
+    rather than three with a "$" in the path (clinic.routes, docs/fhir.md)."""
+    routes = [route for function in tpl.functions() for route in function.routes]
+    parameters_under: dict[str, set[str]] = {}
+    for route in routes:
+        parts = route.path.strip("/").split("/")
+        for index, part in enumerate(parts):
+            assert PATH_PART.match(part), (route.path, part)
+            if part.startswith("{"):
+                parameters_under.setdefault("/".join(parts[:index]), set()).add(part)
+    assert {parent: names for parent, names in parameters_under.items() if len(names) > 1} == {}
+    assert ("POST", "/fhir/Appointment/{appointment_id}") in {(r.method, r.path) for r in routes}
+    assert not PATH_PART.match("$find")

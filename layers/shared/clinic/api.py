@@ -121,6 +121,11 @@ class Endpoint:
     # the function from the error to the answer, and the answer body's model for the OpenAPI document.
     problem: Callable[[ApiError], Answer] | None = None
     problem_answers: type | None = None
+    # On a keyed route, whether this request takes its Idempotency-Key (``endpoint(keyed_when=...)``; FHIR: one
+    # route serves $find, which changes nothing, and $hold and $book, which do). None: every request does.
+    keyed_when: Callable[[Request], bool] | None = None
+    # A path parameter that takes named values rather than an id (for the OpenAPI document; FHIR: the operations)
+    path_values: dict[str, tuple[str, ...]] | None = None
 
     def __init__(
         self,
@@ -183,7 +188,7 @@ class Endpoint:
             access.check_route(caller, self.route)
             access.require_active_doctor(caller, self.route, _doctor_is_active)
             request = self._request(event, caller)
-            if self.route.keyed:
+            if self.route.keyed and (self.keyed_when is None or self.keyed_when(request)):
                 return self._once(request, context)
             return self.handle(request)
         except Exception as error:
@@ -223,7 +228,7 @@ class Endpoint:
         headers = dict(outcome.get("headers") or {})
         if outcome.get("replayed"):
             headers["Idempotent-Replayed"] = "true"
-        return Answer(outcome["status"], outcome["body"], headers)
+        return Answer(outcome["status"], outcome["body"], headers, self.content_type)
 
     def _audited(self, event: dict[str, Any], caller: Caller, answer: Answer) -> Answer:
         """Leave the audit records of a patient-data route; without them, the answer is not given."""
@@ -250,13 +255,17 @@ def endpoint(
     other_answers: dict[int, str] | None = None,
     problem: Callable[[ApiError], Answer] | None = None,
     problem_answers: type | None = None,
+    keyed_when: Callable[[Request], bool] | None = None,
+    path_values: dict[str, tuple[str, ...]] | None = None,
 ) -> Callable[[Callable[[Request], Answer]], Endpoint]:
     """Declare a function's endpoint. ``function`` names its route in clinic.routes; ``body`` and
     ``query`` are the pydantic models its input must pass; ``answers`` (a model) and ``status`` its
     success, ``other_answers`` other statuses with the same body, ``conflicts`` when it answers 409 and
     with which codes — all for the OpenAPI document. ``problem`` answers the endpoint's errors in another
     format than problem+json (same status and headers; FHIR: OperationOutcome), ``problem_answers`` is that
-    body's model; without them, errors are problem+json as everywhere else."""
+    body's model; without them, errors are problem+json as everywhere else. ``keyed_when`` narrows a keyed
+    route's Idempotency-Key to the requests it says (default: all); ``path_values`` documents a path parameter
+    that takes named values, not an id."""
 
     def declare(handle: Callable[[Request], Answer]) -> Endpoint:
         made = Endpoint(
@@ -272,7 +281,8 @@ def endpoint(
             content_type=content_type,
             other_answers=dict(other_answers or {}),
         )
-        made.problem, made.problem_answers = problem, problem_answers
+        made.problem, made.problem_answers, made.keyed_when = problem, problem_answers, keyed_when
+        made.path_values = path_values
         return made
 
     return declare

@@ -49,6 +49,10 @@ class _Marks:
     route: Route | None = None
     event: Mapping[str, Any] = field(default_factory=dict)
     caller: Caller | None = None
+    # the action this request records, when its route serves several (the FHIR operations); None: the route's
+    action: str | None = None
+    unaudited: bool = False  # this request of an audited route touched no patient data (FHIR $find)
+    status: int | None = None  # the status this request answers when it succeeds, if not its use case's own
 
 
 _marks: ContextVar[_Marks] = ContextVar("audit_marks")
@@ -82,6 +86,15 @@ def touched(patient_id: str | None = None, *, appointment_id: str | None = None,
         marks.doctor_id = marks.doctor_id or doctor_id
 
 
+def act_as(action: str | None, *, answers: int | None = None) -> None:
+    """Called by a use case whose route serves several actions (clinic.services.fhir_operations): the action
+    this request records on the trail (None: it touches no patient data and records nothing), and the status
+    it answers on success when that is not its native twin's (a FHIR operation answers 200 where POST /holds
+    answers 201): the record written inside the twin's transaction then says what the client was answered."""
+    marks = _current()
+    marks.action, marks.unaudited, marks.status = action, action is None, answers
+
+
 def mark_denied() -> None:
     """The access rules hid a record (404): the client sees "not found", the trail says denied."""
     _current().denied = True
@@ -112,6 +125,7 @@ def in_transaction(
     touched(patient_id, appointment_id=appointment_id, doctor_id=doctor_id)
     if marks.route is None or marks.route.audit is None or marks.caller is None:
         return []
+    status = marks.status or status
     (record,) = [
         r
         for r in build_records(marks.route, marks.event, marks.caller, status, _all=True)
@@ -171,7 +185,7 @@ def build_records(
     common = {
         "at": f"{at}#{request_id}",
         "recorded_at": at,
-        "action": route.audit,
+        "action": marks.action or route.audit,
         "outcome": outcome_of(status),
         "status": status,
         "actor_sub": who.sub or "anonymous",
@@ -200,7 +214,7 @@ def minimal_record(route: Route, event: Mapping[str, Any], who: Caller, status: 
         "patient_id": NO_PATIENT,
         "at": f"{at}#{request_id}",
         "recorded_at": at,
-        "action": route.audit or f"{route.method} {route.path}",
+        "action": _current().action or route.audit or f"{route.method} {route.path}",
         "outcome": "allowed" if status < 400 else "denied" if status in DENIED_STATUSES else "failed",
         "status": status,
         "actor_sub": str(who.sub or "anonymous"),
@@ -212,6 +226,8 @@ def minimal_record(route: Route, event: Mapping[str, Any], who: Caller, status: 
 
 def record(route: Route, event: Mapping[str, Any], who: Caller, status: int) -> None:
     """Write this request's audit records (raises the storage error if they cannot be written)."""
+    if _current().unaudited:
+        return
     try:
         records = build_records(route, event, who, status)
     except Exception as error:

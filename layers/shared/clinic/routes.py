@@ -389,8 +389,23 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/fhir/Practitioner/{doctor_id}", "FhirReadPractitioner", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)
     ),
-    Route("GET", "/fhir/Schedule/{doctor_id}", "FhirReadSchedule", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)),
-    Route("GET", "/fhir/Schedule", "FhirSearchSchedule", ANY_USER, NOT_PATIENT_DATA, ("doctors.read",)),
+    # a Schedule's id is a doctor's, or a room's or a device's (v1.2)
+    Route(
+        "GET",
+        "/fhir/Schedule/{doctor_id}",
+        "FhirReadSchedule",
+        ANY_USER,
+        NOT_PATIENT_DATA,
+        ("doctors.read", "resources.read"),
+    ),
+    Route(
+        "GET",
+        "/fhir/Schedule",
+        "FhirSearchSchedule",
+        ANY_USER,
+        NOT_PATIENT_DATA,
+        ("doctors.read", "resources.read", "locations.read"),
+    ),
     Route(
         "GET",
         "/fhir/Slot",
@@ -405,7 +420,7 @@ ROUTES: tuple[Route, ...] = (
         "FhirReadAppointment",
         _roles(S, P, D),
         "fhir.appointment.read",
-        ("appointments.read",),
+        ("appointments.read", "resources.by_location"),
     ),
     Route(
         "GET",
@@ -413,7 +428,69 @@ ROUTES: tuple[Route, ...] = (
         "FhirSearchAppointment",
         _roles(S, P, D),
         "fhir.appointment.search",
-        ("patients.read", "appointments.by_patient", "doctors.read", "appointments.by_doctor", "pagination"),
+        (
+            "patients.read",
+            "appointments.by_patient",
+            "doctors.read",
+            "appointments.by_doctor",
+            "pagination",
+            "resources.by_location",
+        ),
+    ),
+    # v1.2: sites and rooms (Location), equipment (Device)
+    Route(
+        "GET",
+        "/fhir/Location/{location_id}",
+        "FhirReadLocation",
+        ANY_USER,
+        NOT_PATIENT_DATA,
+        ("locations.read", "resources.read"),
+    ),
+    Route(
+        "GET",
+        "/fhir/Location",
+        "FhirSearchLocation",
+        ANY_USER,
+        NOT_PATIENT_DATA,
+        ("locations.read", "locations.list", "resources.list", "pagination"),
+    ),
+    Route("GET", "/fhir/Device/{device_id}", "FhirReadDevice", ANY_USER, NOT_PATIENT_DATA, ("resources.read",)),
+    # v1.2: the scheduling operations $find, $hold and $book (IHE ITI Scheduling). API Gateway (REST) takes no
+    # "$" in a resource path (a path part is [A-Za-z0-9._-] or a {parameter}), and one resource has one path
+    # parameter name: so the operations are the POST of the instance read's resource, the path value naming
+    # the operation (POST /fhir/Appointment/$find arrives with appointment_id = "$find"). One function serves
+    # the three; each records its own audit action (fhir.appointment.hold, .book, .cancel; $find none), and
+    # only $hold and $book take an Idempotency-Key (clinic.services.fhir_operations).
+    Route(
+        "POST",
+        "/fhir/Appointment/{appointment_id}",
+        "FhirAppointmentOperation",
+        ANY_USER,
+        "fhir.appointment.operation",
+        (
+            # $find: GET /availability's (and one doctor's record, for practitioner)
+            "settings.read",
+            "doctors.list",
+            "doctors.by_location",
+            "doctors.read",
+            "places.read",
+            "slots.by_site",
+            "slots.read",
+            "pagination",
+            # $hold: POST /holds's
+            "settings.check",
+            "quota.read",
+            "holds.place",
+            "places.check",
+            "slots.read_many",
+            # $book: POST /holds/{id}/confirm's, POST /appointments's, POST /appointments/{id}/cancel's
+            "holds.read",
+            "holds.confirm",
+            "appointments.read",
+            "appointments.book",
+            "appointments.cancel",
+        ),
+        keyed=True,
     ),
 )
 

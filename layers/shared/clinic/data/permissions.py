@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
         Grant("ResourcesTable", ("Query",), "by_location"),
     ),
     "resources.read": (Grant("ResourcesTable", ("GetItem",)),),
+    # a location's resources, by name (the FHIR view tells a room's participants from a device's by them)
+    "resources.by_location": (Grant("ResourcesTable", ("Query",), "by_location"),),
     "resources.update": (Grant("ResourcesTable", ("GetItem", "PutItem")),),
     # where a booking happens and what it takes (clinic.services.allocation): the locations and a
     # location's resources as read to plan; their active checks in the write; the read that chooses free

@@ -20,3 +20,10 @@ FHIR_VERSION = "4.0.1"
 CODE_SYSTEMS = "https://clinic.example.org/fhir/CodeSystem"
 APPOINTMENT_TYPE_SYSTEM = f"{CODE_SYSTEMS}/appointment-type"  # a doctor's appointment type codes
 ERROR_CODE_SYSTEM = f"{CODE_SYSTEMS}/error-code"  # the native API's stable error codes (VALIDATION_ERROR, ...)
+RESOURCE_KIND_SYSTEM = f"{CODE_SYSTEMS}/resource-kind"  # a room's or a device's kind (exam-room, ultrasound, ...)
+# Extensions of our own (their StructureDefinitions are not published: identifiers, like the code systems)
+HOLD_EXPIRES_EXTENSION = "https://clinic.example.org/fhir/StructureDefinition/hold-expires"
+# FHIR's own extension for a location's IANA time zone (the extensions pack; R4 Location has no element for it)
+TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone"
+# IHE ITI Scheduling (FHIR R4) OperationDefinitions of the operations this server implements
+IHE_OPERATIONS = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition"

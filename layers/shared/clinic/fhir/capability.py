@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinic.fhir import FHIR_JSON, FHIR_VERSION
+from clinic.fhir import FHIR_JSON, FHIR_VERSION, IHE_OPERATIONS
 
-PUBLISHED = "2026-11-25"  # when this statement last changed (CapabilityStatement.date)
+PUBLISHED = "2026-12-07"  # when this statement last changed (CapabilityStatement.date)
 SPEC = "http://hl7.org/fhir/SearchParameter"
 COUNT = ("_count", "number", None, "Page size: 1 to 100, default 20.")
 
@@ -21,10 +21,16 @@ RESOURCES: dict[str, tuple[tuple[str, ...], list[tuple[str, str, str | None, str
     "Schedule": (
         ("read", "search-type"),
         [
-            ("actor", "reference", f"{SPEC}/Schedule-actor", "Practitioner/<id>: that doctor's Schedule. Required."),
+            (
+                "actor",
+                "reference",
+                f"{SPEC}/Schedule-actor",
+                "Practitioner/<id> (a doctor's Schedule), Location/<id> (a room's) or Device/<id> (a device's). "
+                "Required.",
+            ),
             COUNT,
         ],
-        "One Schedule per doctor, with the doctor's id (any signed-in user).",
+        "One Schedule per doctor, room and device, with its id (any signed-in user).",
     ),
     "Slot": (
         ("search-type",),
@@ -73,8 +79,45 @@ RESOURCES: dict[str, tuple[tuple[str, ...], list[tuple[str, str, str | None, str
             COUNT,
         ],
         "Read: the same access and audit as GET /appointments/{id}. Search: give patient or practitioner; pages "
-        "follow link next.",
+        "follow link next. Operations $find, $hold and $book (IHE ITI Scheduling): the native rules, codes, access "
+        "and audit; $hold and $book take an Idempotency-Key.",
     ),
+    "Location": (
+        ("read", "search-type"),
+        [
+            ("partof", "reference", f"{SPEC}/Location-partof", "Location/<site id>: that site's rooms."),
+            COUNT,
+        ],
+        "A site (physicalType si) or a room (physicalType ro, partOf its site); the search lists every site, then "
+        "every room, by name; pages follow link next (any signed-in user).",
+    ),
+    "Device": (("read",), [], "A piece of equipment; location is its site (any signed-in user)."),
+}
+
+# resource → its operations: (name, the IHE ITI Scheduling OperationDefinition, documentation)
+OPERATIONS: dict[str, list[tuple[str, str, str]]] = {
+    "Appointment": [
+        (
+            "find",
+            f"{IHE_OPERATIONS}/appointment-find",
+            "ITI-115. Parameters start, end (required), specialty, location, practitioner, visit-type, _count, "
+            "_page_token → a searchset Bundle of proposed Appointments, one per free slot as GET /availability "
+            "finds them, with total. Any signed-in user.",
+        ),
+        (
+            "hold",
+            f"{IHE_OPERATIONS}/appointment-hold",
+            "ITI-116. Parameters appointment: a proposed Appointment with its Patient participant → the pending "
+            "Appointment (its id the hold's; it expires as the hold does). Staff, or the patient for themself.",
+        ),
+        (
+            "book",
+            f"{IHE_OPERATIONS}/appointment-book",
+            "ITI-117. Parameters appointment: a pending Appointment (confirms the hold), a proposed one with its "
+            "Patient (books it), or a booked one sent back cancelled with a cancelationReason (cancels it) → a "
+            "collection Bundle holding the Appointment. Staff, or the patient for themself.",
+        ),
+    ],
 }
 
 
@@ -96,12 +139,19 @@ def _resource(kind: str) -> dict[str, Any]:
             if definition:
                 parameter["definition"] = definition
             resource["searchParam"].append(parameter)
+    if kind in OPERATIONS:
+        resource["operation"] = [
+            {"name": name, "definition": definition, "documentation": text}
+            for name, definition, text in OPERATIONS[kind]
+        ]
     return resource
 
 
 def statement(base_url: str | None, *, version: str, cors: bool) -> dict[str, Any]:
     """This server's CapabilityStatement (an ``instance``: the service at ``base_url``)."""
-    implementation: dict[str, Any] = {"description": "Clinic appointments service: a read-only FHIR R4 view"}
+    implementation: dict[str, Any] = {
+        "description": "Clinic appointments service: a FHIR R4 view, with the IHE ITI Scheduling operations"
+    }
     if base_url:
         implementation["url"] = base_url
     return {
@@ -118,7 +168,9 @@ def statement(base_url: str | None, *, version: str, cors: bool) -> dict[str, An
             {
                 "mode": "server",
                 "documentation": (
-                    "Read-only. Unknown search parameters are ignored and reported in the Bundle as a warning "
+                    "Reads and searches; no create, update or delete: appointments are found, held, booked and "
+                    "cancelled with the operations $find, $hold and $book on Appointment. Unknown search parameters "
+                    "are ignored and reported in the Bundle as a warning "
                     "OperationOutcome (search.mode outcome), or refused with 400 under Prefer: handling=strict. Errors "
                     "are OperationOutcome with the native API's HTTP status."
                 ),

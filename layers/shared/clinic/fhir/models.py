@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from clinic.models.common import RequestModel, ResponseModel
+from clinic.models.common import RequestModel, ResponseModel, free_text, plain_text
 
 
 def _listed(value: Any) -> Any:
@@ -143,3 +143,99 @@ class FhirOperationOutcome(_Resource):
 
     resourceType: Literal["OperationOutcome"]
     issue: list[FhirIssue]
+
+
+# ---------------------------------------------------------------------- the scheduling operations
+class LocationSearch(_Search):
+    partof: str | None = Field(default=None, description="Location/<site id>: that site's rooms")
+    count: Count | None = Field(default=None, alias="_count", description="Page size: 1 to 100, default 20")
+    page_token: str | None = Field(
+        default=None, alias="_page_token", description="Opaque: from the previous page's link next"
+    )
+
+
+class FhirLocation(_Resource):
+    """A FHIR R4 Location: a site (physicalType si) or a room (physicalType ro, partOf its site)."""
+
+    resourceType: Literal["Location"]
+
+
+class FhirDevice(_Resource):
+    """A FHIR R4 Device: a piece of equipment (location: its site)."""
+
+    resourceType: Literal["Device"]
+
+
+class _Element(RequestModel):
+    """A FHIR element of a request body: its elements named here are read; FHIR elements this service does not
+    read (extension, display, ...) are let through unread, and are not stored or echoed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ReferenceIn(_Element):
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class CodingIn(_Element):
+    system: str | None = Field(default=None, max_length=200)
+    code: str | None = Field(default=None, max_length=100)
+
+
+class ConceptIn(_Element):
+    coding: list[CodingIn] = Field(default_factory=list, max_length=10)
+    text: str | None = Field(default=None, max_length=1000)
+
+
+class ParameterIn(RequestModel):
+    """One ``Parameters.parameter``: a name and one value (the value types the operations read), or a resource."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: plain_text(100)
+    valueString: free_text(4000) | None = None
+    valueCode: plain_text(200) | None = None
+    valueDateTime: plain_text(40) | None = None
+    valueInstant: plain_text(40) | None = None
+    valueInteger: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    valuePositiveInt: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    valueUnsignedInt: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    valueReference: ReferenceIn | None = None
+    valueCoding: CodingIn | None = None
+    resource: dict[str, Any] | None = Field(default=None, description="A FHIR resource (the Appointment)")
+
+
+class ParametersIn(RequestModel):
+    """A FHIR R4 Parameters resource: the input of $find, $hold and $book (its elements; any other is a 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    resourceType: Literal["Parameters"]
+    id: plain_text(64) | None = None
+    meta: dict[str, Any] | None = None
+    language: plain_text(40) | None = None
+    parameter: list[ParameterIn] = Field(default_factory=list, max_length=50)
+
+
+class ParticipantIn(_Element):
+    actor: ReferenceIn | None = None
+
+
+class AppointmentIn(_Element):
+    """The Appointment an operation is given (from $find, $hold or $book, perhaps changed by the client): the
+    elements read are named here; the others are let through unread."""
+
+    resourceType: Literal["Appointment"]
+    id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=40)
+    start: str | None = Field(default=None, max_length=40)
+    end: str | None = Field(default=None, max_length=40)
+    serviceType: list[ConceptIn] = Field(default_factory=list, max_length=10)
+    participant: list[ParticipantIn] = Field(default_factory=list, max_length=20)
+    reasonCode: list[ConceptIn] = Field(default_factory=list, max_length=10)
+    cancelationReason: ConceptIn | None = None
+
+
+class FhirOperationAnswer(_Resource):
+    """$find: a searchset Bundle of proposed Appointments; $hold: the pending Appointment; $book: a collection
+    Bundle holding the booked (or cancelled) Appointment."""
+
+    resourceType: Literal["Bundle", "Appointment"]

@@ -36,7 +36,9 @@ def issue_type(error: ApiError) -> str:
     if error.code in ISSUE_TYPES:
         return ISSUE_TYPES[error.code]
     if error.status == 409:
-        return "conflict"
+        return "conflict"  # a time no longer free, a hold expired, a transition refused: the native 409s
+    if error.status == 422:
+        return "processing"  # a booking rule refused it (OUTSIDE_WORKING_HOURS, TOO_SOON, DOCTOR_AWAY, ...)
     return "business-rule" if error.status < 500 else "exception"
 
 

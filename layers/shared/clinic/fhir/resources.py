@@ -13,7 +13,13 @@ Every mapping decision (and what is deliberately not mapped) is written down in 
 - Slot: a free bookable time of a Schedule, status ``free``;
 - Appointment: statuses one to one, both participants ``required``/``accepted``, ``minutesDuration``,
   ``start``/``end`` always (app-2, app-3), ``reasonCode.text`` = ``reason``, ``cancelationReason.text`` only
-  when cancelled, ``serviceType`` = the appointment type.
+  when cancelled, ``serviceType`` = the appointment type; its site, rooms (``Location``) and equipment
+  (``Device``) as participants too (v1.2);
+- Location: a site (``mode`` instance, ``physicalType`` ``si``), or a room (``physicalType`` ``ro``,
+  ``partOf`` its site); Device: a piece of equipment (``location`` its site); a room's or a device's
+  calendar is a Schedule with the resource's id;
+- the scheduling operations (``$find``, ``$hold``, ``$book``): a free slot as a ``proposed`` Appointment, a
+  hold as a ``pending`` one (its id the hold's, its expiry an extension), a booking as the Appointment.
 """
 
 from __future__ import annotations
@@ -21,7 +27,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from clinic.fhir import APPOINTMENT_TYPE_SYSTEM
+from clinic.fhir import (
+    APPOINTMENT_TYPE_SYSTEM,
+    HOLD_EXPIRES_EXTENSION,
+    RESOURCE_KIND_SYSTEM,
+    TIMEZONE_EXTENSION,
+)
 
 # booked → booked, arrived → arrived, ...: the native lifecycle is a subset of FHIR's AppointmentStatus
 APPOINTMENT_STATUS = {s: s for s in ("booked", "arrived", "fulfilled", "cancelled", "noshow")}
@@ -145,10 +156,33 @@ def slot(doctor_id: str, free: dict[str, str], type_code: str | None = None) -> 
     return resource
 
 
-def appointment(record: dict[str, Any]) -> dict[str, Any]:
+def _participant(reference: str, status: str = "accepted", display: str | None = None) -> dict[str, Any]:
+    actor: dict[str, Any] = {"reference": reference}
+    if display:
+        actor["display"] = display
+    return {"actor": actor, "required": "required", "status": status}
+
+
+def resource_reference(resource_id: str, category: str | None) -> str:
+    """A room is a Location, a piece of equipment a Device."""
+    return f"{'Device' if category == 'equipment' else 'Location'}/{resource_id}"
+
+
+def _places(record: dict[str, Any], categories: dict[str, str], status: str) -> list[dict[str, Any]]:
+    """The site (a Location) and the rooms (Locations) and equipment (Devices) a booking or hold takes."""
+    found = []
+    if record.get("location_id"):
+        found.append(_participant(f"Location/{record['location_id']}", status))
+    for taken in record.get("resources") or []:
+        found.append(_participant(resource_reference(taken["id"], categories.get(taken["id"])), status))
+    return found
+
+
+def appointment(record: dict[str, Any], categories: dict[str, str] | None = None) -> dict[str, Any]:
     """A native appointment (``GET /appointments/{id}``'s answer) as a FHIR Appointment. ``reason`` is
     free text that may be PHI: it is in the resource, for callers allowed to read the appointment, as in
-    the native answer, and never in a log line."""
+    the native answer, and never in a log line. ``categories`` (resource id → room | equipment) tells a room
+    (a Location participant) from a piece of equipment (a Device)."""
     resource: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": record["id"],
@@ -159,12 +193,9 @@ def appointment(record: dict[str, Any]) -> dict[str, Any]:
         "minutesDuration": int(record["duration_minutes"]),
         "created": instant(record["created_at"]),
         "participant": [
-            {"actor": {"reference": f"Patient/{record['patient_id']}"}, "required": "required", "status": "accepted"},
-            {
-                "actor": {"reference": f"Practitioner/{record['doctor_id']}"},
-                "required": "required",
-                "status": "accepted",
-            },
+            _participant(f"Patient/{record['patient_id']}"),
+            _participant(f"Practitioner/{record['doctor_id']}"),
+            *_places(record, categories or {}, "accepted"),
         ],
     }
     cancellation = _text(record.get("cancellation_reason")) if record["status"] == "cancelled" else None
@@ -176,3 +207,143 @@ def appointment(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("appointment_type"):
         resource["serviceType"] = [appointment_type_concept(record["appointment_type"])]
     return resource
+
+
+def proposal_id(doctor_id: str, start: str, end: str) -> str:
+    """A proposed appointment's id: the doctor, the UTC start and the length (the same time, the same id;
+    like a Slot's). Proposals are not stored: the id names a time, it is not a record to read."""
+    return slot(doctor_id, {"start": start, "end": end})["id"]
+
+
+def proposed(free: dict[str, Any]) -> dict[str, Any]:
+    """A free slot across doctors (``GET /availability``'s ``items[]``) as a ``proposed`` Appointment: the
+    Practitioner and the site (when the working hours name one), each ``needs-action``; no patient yet.
+    Which room or device a booking would take is decided when it is booked, so none is named here."""
+    start, end = instant(free["start"]), instant(free["end"])
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": proposal_id(free["doctor_id"], start, end),
+        "status": "proposed",
+        "start": start,
+        "end": end,
+        "minutesDuration": _minutes(start, end),
+        "participant": [
+            _participant(f"Practitioner/{free['doctor_id']}", "needs-action"),
+            *([_participant(f"Location/{free['location_id']}", "needs-action")] if free.get("location_id") else []),
+        ],
+    }
+    if free.get("appointment_type"):
+        resource["serviceType"] = [appointment_type_concept(free["appointment_type"])]
+    return resource
+
+
+def pending(hold: dict[str, Any], categories: dict[str, str] | None = None) -> dict[str, Any]:
+    """A hold (``GET /holds/{id}``'s answer) as a ``pending`` Appointment whose id is the hold's; when it
+    expires (and the time is free again) is the extension ``hold-expires``. A hold that is no longer held
+    (released, expired, confirmed) is ``cancelled``."""
+    held = hold["status"] == "held"
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": hold["id"],
+        "extension": [{"url": HOLD_EXPIRES_EXTENSION, "valueInstant": instant(hold["expires_at"])}],
+        "status": "pending" if held else "cancelled",
+        "start": instant(hold["start"]),
+        "end": instant(hold["end"]),
+        "minutesDuration": int(hold["duration_minutes"]),
+        "created": instant(hold["created_at"]),
+        "participant": [
+            _participant(f"Patient/{hold['patient_id']}", "tentative"),
+            _participant(f"Practitioner/{hold['doctor_id']}", "tentative"),
+            *_places(hold, categories or {}, "tentative"),
+        ],
+    }
+    if hold.get("appointment_type"):
+        resource["serviceType"] = [appointment_type_concept(hold["appointment_type"])]
+    return resource
+
+
+def _minutes(start: str, end: str) -> int:
+    parsed = [datetime.fromisoformat(v.replace("Z", "+00:00")) for v in (start, end)]
+    return int((parsed[1] - parsed[0]).total_seconds() // 60)
+
+
+# ---------------------------------------------------------------------- sites, rooms and equipment
+SITE = {"system": "http://terminology.hl7.org/CodeSystem/location-physical-type", "code": "si", "display": "Site"}
+ROOM = {"system": "http://terminology.hl7.org/CodeSystem/location-physical-type", "code": "ro", "display": "Room"}
+
+
+def _kind(kind: str) -> dict[str, Any]:
+    return {"coding": [{"system": RESOURCE_KIND_SYSTEM, "code": kind}], "text": kind}
+
+
+def site(record: dict[str, Any]) -> dict[str, Any]:
+    """A native location (``GET /locations/{id}``'s answer) as a FHIR Location: a site, ``mode`` instance,
+    ``physicalType`` si; its IANA time zone in FHIR's ``timezone`` extension."""
+    resource: dict[str, Any] = {
+        "resourceType": "Location",
+        "id": record["id"],
+        "meta": _meta(record),
+        "extension": [{"url": TIMEZONE_EXTENSION, "valueCode": record["time_zone"]}],
+        "status": "active" if record["active"] else "inactive",
+        "name": record["name"],
+        "mode": "instance",
+        "physicalType": {"coding": [SITE], "text": "Site"},
+    }
+    if record.get("phone"):
+        resource["telecom"] = [{"system": "phone", "value": record["phone"]}]
+    address = record.get("address")
+    if address:
+        resource["address"] = {
+            "line": [address["line"]],
+            "city": address["city"],
+            "postalCode": address["postal_code"],
+            "country": address["country"],
+        }
+    return resource
+
+
+def room(record: dict[str, Any]) -> dict[str, Any]:
+    """A native resource of category room as a FHIR Location: ``physicalType`` ro, ``partOf`` its site,
+    its kind as ``type``."""
+    return {
+        "resourceType": "Location",
+        "id": record["id"],
+        "meta": _meta(record),
+        "status": "active" if record["active"] else "inactive",
+        "name": record["name"],
+        "mode": "instance",
+        "type": [_kind(record["kind"])],
+        "physicalType": {"coding": [ROOM], "text": "Room"},
+        "partOf": {"reference": f"Location/{record['location_id']}"},
+    }
+
+
+def device(record: dict[str, Any]) -> dict[str, Any]:
+    """A native resource of category equipment as a FHIR Device: its name, its kind as ``type``, ``location``
+    its site."""
+    return {
+        "resourceType": "Device",
+        "id": record["id"],
+        "meta": _meta(record),
+        "status": "active" if record["active"] else "inactive",
+        "deviceName": [{"name": record["name"], "type": "user-friendly-name"}],
+        "type": _kind(record["kind"]),
+        "location": {"reference": f"Location/{record['location_id']}"},
+    }
+
+
+def resource_schedule(record: dict[str, Any]) -> dict[str, Any]:
+    """A room's or a device's calendar as a FHIR Schedule, with the resource's id (as a doctor's Schedule has
+    the doctor's)."""
+    return {
+        "resourceType": "Schedule",
+        "id": record["id"],
+        "meta": _meta(record),
+        "active": bool(record["active"]),
+        "actor": [{"reference": resource_reference(record["id"], record["category"]), "display": record["name"]}],
+        "serviceType": [_kind(record["kind"])],
+        "comment": (
+            f"The calendar of a {record['category']} ({record['kind']}): bookings take it with an appointment "
+            "type that needs its kind; its bookings are listed to staff by GET /resources/{id}/schedule."
+        ),
+    }

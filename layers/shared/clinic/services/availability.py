@@ -53,9 +53,14 @@ def search(
     limit: int,
     next_token: str | None,
     who: Caller,
+    doctor_id: str | None = None,
+    count_total: bool = False,
 ) -> dict[str, Any]:
+    """The page of free slots after ``next_token``. ``doctor_id`` keeps one doctor's slots only (the FHIR
+    ``$find``'s practitioner: the same slots, filtered); ``count_total`` also counts every slot of the
+    window (``total``), which reads the whole window instead of stopping once the page is full."""
     booking.check_span(window_start, window_end, MAX_DAYS)
-    scope = pagination.scope_of(
+    parts: tuple[Any, ...] = (
         "availability",
         utc_iso(window_start),
         utc_iso(window_end),
@@ -63,23 +68,26 @@ def search(
         location_id,
         type_code,
     )
+    scope = pagination.scope_of(*parts, *((doctor_id,) if doctor_id else ()))
     after = pagination.decode(next_token, scope)
     values = clinic_settings.fresh()  # a read: a settings change that has answered decides at once
     policy = clinic_settings.policy_of(values)
-    matching = _doctors(specialty, location_id, type_code)
+    matching = _doctors(specialty, location_id, type_code, doctor_id)
     closed = _closed_locations(matching)
     now = now_utc()
     notice_applies = not who.is_staff
     last = (parse_utc(after["start"]), after["doctor_id"]) if after else None
     found: list[tuple[datetime, str, booking.Booking]] = []
-    chunk_start = max(window_start, last[0]) if last else window_start
-    while chunk_start < window_end and len(found) <= limit:
+    total = 0
+    chunk_start = max(window_start, last[0]) if last and not count_total else window_start
+    while chunk_start < window_end and (count_total or len(found) <= limit):
         chunk_end = min(chunk_start + CHUNK, window_end)
-        for start, doctor_id, plan in _slots(
+        for start, found_doctor, plan in _slots(
             matching, chunk_start, chunk_end, window_end, now, type_code, location_id, policy, notice_applies, closed
         ):
-            if last is None or (start, doctor_id) > last:
-                found.append((start, doctor_id, plan))
+            total += 1
+            if last is None or (start, found_doctor) > last:
+                found.append((start, found_doctor, plan))
         chunk_start = chunk_end
     found.sort(key=lambda f: (f[0], f[1]))
     page = found[:limit]
@@ -98,12 +106,18 @@ def search(
             for _, doctor_id, plan in page
         ],
         "next_token": token,
+        **({"total": total} if count_total else {}),
     }
 
 
-def _doctors(specialty: str | None, location_id: str | None, type_code: str | None) -> list[dict[str, Any]]:
+def _doctors(
+    specialty: str | None, location_id: str | None, type_code: str | None, doctor_id: str | None = None
+) -> list[dict[str, Any]]:
     """The active doctors who match, read now (time off created a moment ago is never offered)."""
-    found = doctors.at_location(location_id) if location_id else doctors.all_current(specialty)
+    if doctor_id is not None:
+        found = [doctors.load(doctor_id)]  # 404 when there is no such doctor
+    else:
+        found = doctors.at_location(location_id) if location_id else doctors.all_current(specialty)
     key = doctors.specialty_key(specialty) if specialty else None
     return [
         d

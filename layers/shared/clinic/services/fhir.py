@@ -10,6 +10,12 @@ search parameters read the FHIR way (clinic.fhir.search).
 | Appointment read | GET /appointments/{id} |
 | Appointment search by patient | GET /patients/{id}/appointments (every status) |
 | Appointment search by practitioner | GET /doctors/{id}/schedule (not cancelled, span ≤ 31 days) |
+| Location read (a site, or a room) | GET /locations/{id}, GET /resources/{id} |
+| Location search | GET /locations, then GET /resources (rooms); ``partof``: GET /resources?location_id= |
+| Device read | GET /resources/{id} (equipment) |
+| Schedule read/search of a room or a device | GET /resources/{id} |
+
+The scheduling operations (``$find``, ``$hold``, ``$book``) are in clinic.services.fhir_operations.
 """
 
 from __future__ import annotations
@@ -18,20 +24,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from clinic import audit
+from clinic import audit, pagination
 from clinic.domain.booking import MAX_DURATION_MINUTES
 from clinic.errors import ApiError, FieldError, Forbidden, NotFound, ValidationFailed, invalid
 from clinic.fhir import APPOINTMENT_TYPE_SYSTEM, resources
 from clinic.fhir.search import Params, Window, count, reference, tokens, window
 from clinic.identity import Caller
 from clinic.models.common import parse_utc
-from clinic.services import appointments, doctors, patients, require_id
+from clinic.services import allocation, appointments, doctors, locations, patients, require_id
+from clinic.services import resources as places
 
 # The parameters each search reads (anything else is "unknown": ignored with a warning, or 400 when strict).
 SEARCHES: dict[str, tuple[str, ...]] = {
     "Schedule": ("actor", "_count"),
     "Slot": ("schedule", "start", "status", "service-type", "_count"),
     "Appointment": ("patient", "practitioner", "date", "_count", "_page_token"),
+    "Location": ("partof", "_count", "_page_token"),
 }
 SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 SLOT_STATUS_SYSTEM = "http://hl7.org/fhir/slotstatus"
@@ -61,24 +69,146 @@ def read_practitioner(doctor_id: str) -> dict[str, Any]:
     return resources.practitioner(doctors.get(doctor_id))
 
 
-def read_schedule(doctor_id: str) -> dict[str, Any]:
-    return resources.schedule(doctors.get(doctor_id))
+def read_schedule(schedule_id: str) -> dict[str, Any]:
+    """A doctor's Schedule (id = the doctor's), or a room's or a device's (id = the resource's)."""
+    try:
+        return resources.schedule(doctors.get(schedule_id))
+    except NotFound:
+        pass
+    try:
+        return resources.resource_schedule(places.load(schedule_id))
+    except NotFound:
+        raise NotFound(detail="schedule not found") from None
 
 
 def read_appointment(appointment_id: str, who: Caller) -> dict[str, Any]:
-    return resources.appointment(appointments.get(appointment_id, who))
+    appointment = appointments.get(appointment_id, who)
+    return resources.appointment(appointment, categories([appointment]))
+
+
+def categories(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Resource id → room | equipment for the resources the records (appointments, holds) take: from this
+    container's copy of each location's resources (a resource's category is fixed once created, so a copy is
+    never wrong about it), read again when it misses one (a resource created since)."""
+    found: dict[str, str] = {}
+    for record in records:
+        taken = [t["id"] for t in record.get("resources") or [] if t["id"] not in found]
+        location_id = record.get("location_id")
+        if not taken or not location_id:
+            continue
+        known = {r["id"]: r["category"] for r in allocation.resources_at(location_id)}
+        if any(t not in known for t in taken):
+            known = {r["id"]: r["category"] for r in allocation.resources_at(location_id, fresh=True)}
+        found.update(known)
+    return found
+
+
+# ---------------------------------------------------------------------- Location and Device
+def read_location(location_id: str) -> dict[str, Any]:
+    """A site (a native location) or a room (a native resource of category room), by id."""
+    try:
+        return resources.site(locations.load(location_id))
+    except NotFound:
+        pass
+    try:
+        record = places.load(location_id)
+    except NotFound:
+        record = None
+    if record is None or record["category"] != "room":
+        raise NotFound(detail="location not found")
+    return resources.room(record)
+
+
+def read_device(device_id: str) -> dict[str, Any]:
+    """A piece of equipment (a native resource of category equipment), by id."""
+    try:
+        record = places.load(device_id)
+    except NotFound:
+        record = None
+    if record is None or record["category"] != "equipment":
+        raise NotFound(detail="device not found")
+    return resources.device(record)
+
+
+def search_locations(found: Params) -> Page:
+    """Location: every site by name, then every room by name; ``partof=Location/<site>``: that site's rooms,
+    by name (a site that does not exist is a 404). Paged by an opaque token (``_page_token``) holding the
+    native list's token and which list it is in. Equipment is not a Location (it is a Device), so a page of
+    rooms may hold fewer than ``_count``."""
+    page_size = count(found)
+    site = reference(found, "partof", "Location")
+    if site is not None:
+        locations.load(site)  # 404 when there is no such site
+    scope = pagination.scope_of("fhir:Location", site)
+    token = found.one("_page_token")
+    try:
+        state = pagination.decode(token, scope) or {"list": "rooms" if site else "sites", "token": None}
+        matches: list[dict[str, Any]] = []
+        if state["list"] == "sites":
+            listed = locations.list_page(page_size, state["token"])
+            matches += [resources.site(item) for item in listed["items"]]
+            next_sites = listed["next_token"]
+            state = {"list": "sites", "token": next_sites} if next_sites else {"list": "rooms", "token": None}
+        if state["list"] == "rooms" and len(matches) < page_size:
+            listed = places.list_page(page_size - len(matches), state["token"], site, None)
+            matches += [resources.room(item) for item in listed["items"] if item["category"] == "room"]
+            state = {"list": "rooms", "token": listed["next_token"]} if listed["next_token"] else None
+    except ValidationFailed as error:
+        raise _renamed(error, {"next_token": "_page_token"}) from None
+    used = _used(found, ("partof", "_count"))
+    next_token = pagination.encode(state, scope) if state else None
+    next_pairs = [*used, ("_page_token", next_token)] if next_token else None
+    total = len(matches) if token is None and next_pairs is None else None  # known for free: one page holds all
+    return Page(matches, [*used, *([("_page_token", token)] if token else [])], next_pairs, total)
 
 
 # ---------------------------------------------------------------------- Schedule
+ACTOR_TYPES = ("Practitioner", "Location", "Device")
+
+
 def search_schedules(found: Params) -> Page:
-    """Schedule?actor=Practitioner/<id>: that doctor's Schedule. A practitioner that does not exist is a
-    404, as in every search here that names a record (the native routes' rule)."""
-    actor = reference(found, "actor", "Practitioner")
-    if actor is None:
-        raise invalid("actor", "give actor=Practitioner/<id>")
+    """Schedule?actor=Practitioner/<id> (a doctor's Schedule), Location/<id> (a room's) or Device/<id> (a
+    device's). A record that does not exist is a 404, as in every search here that names a record (the
+    native routes' rule); a site exists but keeps no calendar of its own: no Schedule."""
+    kind, actor = _actor(found)
     count(found)
-    matches = [read_schedule(actor)]
+    if kind in (None, "Practitioner"):
+        try:
+            matches = [resources.schedule(doctors.get(actor))]
+        except NotFound:
+            if kind == "Practitioner":
+                raise
+            matches = _resource_schedules(actor, None)
+    else:
+        matches = _resource_schedules(actor, kind)
     return Page(matches, _used(found, SEARCHES["Schedule"]), total=len(matches))
+
+
+def _resource_schedules(resource_id: str, kind: str | None) -> list[dict[str, Any]]:
+    """A room's (kind Location) or a device's (Device) Schedule; a site's: none; anything else: 404."""
+    try:
+        record = places.load(resource_id)
+    except NotFound:
+        record = None
+    if record is not None and kind in (None, "Device" if record["category"] == "equipment" else "Location"):
+        return [resources.resource_schedule(record)]
+    if kind in (None, "Location") and record is None:
+        try:
+            locations.load(resource_id)
+        except NotFound:
+            raise NotFound(detail="schedule not found") from None
+        return []  # a site keeps no calendar of its own
+    raise NotFound(detail=f"{(kind or 'schedule').lower()} not found")
+
+
+def _actor(found: Params) -> tuple[str | None, str]:
+    value = found.one("actor")
+    if value is None:
+        raise invalid("actor", "give actor=Practitioner/<id>, Location/<id> or Device/<id>")
+    kind, slash, _ = value.rpartition("/")
+    if slash and kind not in ACTOR_TYPES:
+        raise invalid("actor", "must be a reference to a Practitioner, a Location or a Device: <type>/<id>")
+    return (kind or None), reference(found, "actor", kind) if slash else reference(found, "actor", "Practitioner")
 
 
 # ---------------------------------------------------------------------- Slot
@@ -213,7 +343,8 @@ def search_appointments(found: Params, who: Caller) -> Page:
     except ValidationFailed as error:
         raise _renamed(error, {"next_token": "_page_token", "from": "date", "to": "date"}) from None
     used = _used(found, ("patient", "practitioner", "date", "_count"))
-    items = [resources.appointment(a) for a in page["items"]]
+    kinds = categories(page["items"])
+    items = [resources.appointment(a, kinds) for a in page["items"]]
     next_pairs = [*used, ("_page_token", page["next_token"])] if page["next_token"] else None
     # the total is known for free only when the first page holds everything
     total = len(items) if token is None and next_pairs is None else None

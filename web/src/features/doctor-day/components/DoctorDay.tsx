@@ -59,7 +59,7 @@ export function DoctorDay({ doctorId }: { doctorId: string }) {
         <>
           <form className="toolbar" aria-label="Choose the day" onSubmit={(e) => e.preventDefault()}>
             <div className="field">
-              <label htmlFor={`${id}-date`}>Day</label>
+              <label htmlFor={`${id}-date`}>Date</label>
               <input id={`${id}-date`} type="date" value={day} onChange={(e) => e.target.value && setDate(e.target.value)} />
             </div>
             <fieldset className="view-switch">

@@ -132,7 +132,13 @@ export function FrontDesk() {
             </fieldset>
           </form>
           <h2 className="day-title">
-            {location.name}, {date ? longDate(date) : ""} <span className="zone">Times in {zoneLabel(zone, date ? instantAt(date, "12:00", zone) : new Date())}</span>
+            {location.name}, {date ? longDate(date) : ""}{" "}
+            <span className="zone">
+              Times in {zoneLabel(zone, date ? instantAt(date, "12:00", zone) : new Date())}
+              <span className="updating" role="status">
+                {sheet.data && (sheet.loading || slots.loading) ? " · updating…" : ""}
+              </span>
+            </span>
           </h2>
           <div aria-live="polite" className="messages">
             {problem ? (
@@ -147,9 +153,8 @@ export function FrontDesk() {
           <ErrorMessage error={slots.error} prefix="Free times could not be loaded:" />
           <div className="desk-layout">
             {sheet.data ? (
-              <div className="desk-main">
-                {sheet.data.appointments.length === 0 && !sheet.loading ? <Empty>No appointments on this day yet.</Empty> : null}
-                {sheet.loading ? <Loading label="Updating…" /> : null}
+              <div className="desk-main" aria-busy={sheet.loading || slots.loading}>
+                {sheet.data.appointments.length === 0 ? <Empty>No appointments on this day yet.</Empty> : null}
                 <DayGrid
                   sheet={sheet.data}
                   slots={view === "doctor" ? (slots.data ?? []) : []}

@@ -149,7 +149,7 @@ export function PatientBooking({ patientId }: { patientId: string }) {
         <section className="panel" aria-labelledby={`${id}-held`}>
           <h2 id={`${id}-held`}>Your held time</h2>
           <p>
-            {heldView.when} ({heldView.zone}) with {heldView.who}
+            {heldView.when}, {heldView.zone}, with {heldView.who}
             {heldView.where ? ` at ${heldView.where}` : ""}, {heldView.what}.
           </p>
           <form
@@ -161,7 +161,7 @@ export function PatientBooking({ patientId }: { patientId: string }) {
                 await confirm(held.id, reason);
                 setHeld(null);
                 setReason("");
-                setNotice(`Your appointment is booked: ${heldView.when} (${heldView.zone}) with ${heldView.who}.`);
+                setNotice(`Your appointment is booked: ${heldView.when}, ${heldView.zone}, with ${heldView.who}.`);
                 mine.reload();
                 void search();
               });

@@ -35,7 +35,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help run test test-fast clock lint fuzz token invoke reset template build validate bench openapi clean web chromium
+.PHONY: help run test test-fast clock lint fuzz token invoke reset template build validate bench openapi clean web chromium deploy-site
 
 help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,6 +78,10 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 chromium: $(CHROMIUM)  ## install Debian's chromium for the browser tests (apt-get, as root)
+
+deploy-site: $(TOOLS)/sam/.installed $(WEB_BUILD)  ## after sam deploy: upload web/dist and its config.json to STACK=<name>'s site bucket
+	@test -n "$(STACK)" || (echo "usage: make deploy-site STACK=<stack name>"; exit 2)
+	$(TOOLS)/sam/bin/python -m infra.deploy_site --stack $(STACK)
 
 run: $(APP_STAMP) $(WEB_BUILD)  ## serve the API and the web app (/app/) on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data [IN_MEMORY=1]
 	$(VENV)/bin/python -m local_stack serve$(if $(filter-out 0,$(IN_MEMORY)), --in-memory)

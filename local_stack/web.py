@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from infra.site import content_security_policy
 from local_stack import ROOT, tokens
 
 DIST = ROOT / "web" / "dist"
@@ -35,12 +36,9 @@ SIGN_IN_RECORDS = "/_local/sign-in/records"
 TOKEN = "/_local/token"
 LOCAL_PATHS = (SIGN_IN, SIGN_IN_SCRIPT, SIGN_IN_RECORDS, TOKEN)
 
-# The deployed site's policy (infra/generate.py, SiteHeadersPolicy) with connect-src 'self': locally the
-# API is served from the app's own origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
+# The deployed site's policy (infra/site.py, SiteHeadersPolicy) with connect-src 'self': locally the API
+# is served from the app's own origin.
+CONTENT_SECURITY_POLICY = content_security_policy("'self'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",

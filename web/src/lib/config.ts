@@ -16,7 +16,7 @@ export type AppConfig =
     };
 
 export async function loadConfig(): Promise<AppConfig> {
-  const response = await fetch(new URL("config.json", document.baseURI), { cache: "no-store" });
+  const response = await fetch(`${import.meta.env.BASE_URL}config.json`, { cache: "no-store" });
   if (!response.ok) {
     throw new Error(`The app's settings could not be loaded (HTTP ${response.status}).`);
   }

@@ -21,29 +21,15 @@
 
 from __future__ import annotations
 
-# The Content-Security-Policy of every page, locally (local_stack/web.py, connect-src 'self': the API is the
-# page's own origin there) and in AWS (below, connect-src naming the API and the sign-in domains).
-CSP_DIRECTIVES = (
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src {connect}",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-)
+from local_stack.web import content_security_policy
+
+# The Content-Security-Policy of every page is written once, in local_stack/web.py (the local stack sends it
+# with connect-src 'self'); here connect-src names the API and the sign-in domains.
 API_ORIGIN = "https://${ClinicApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 SIGN_IN_ORIGINS = (
     "https://${WorkforceUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com",
     "https://${PatientUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com",
 )
-
-
-def content_security_policy(connect: str) -> str:
-    return "; ".join(d.format(connect=connect) for d in CSP_DIRECTIVES)
 
 
 AWS_CSP = content_security_policy(" ".join(("'self'", API_ORIGIN, *SIGN_IN_ORIGINS)))

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from infra.site import content_security_policy
 from local_stack import ROOT, tokens
 
 DIST = ROOT / "web" / "dist"
@@ -36,8 +35,27 @@ SIGN_IN_RECORDS = "/_local/sign-in/records"
 TOKEN = "/_local/token"
 LOCAL_PATHS = (SIGN_IN, SIGN_IN_SCRIPT, SIGN_IN_RECORDS, TOKEN)
 
-# The deployed site's policy (infra/site.py, SiteHeadersPolicy) with connect-src 'self': locally the API
-# is served from the app's own origin.
+# The pages' Content-Security-Policy, here and in AWS (infra/site.py's SiteHeadersPolicy): no inline script
+# or style, nothing from another site. Locally the API is the app's own origin (connect-src 'self'); in AWS
+# connect-src names the API's origin and the two pools' sign-in domains.
+CSP_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src {connect}",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+)
+
+
+def content_security_policy(connect: str) -> str:
+    return "; ".join(d.format(connect=connect) for d in CSP_DIRECTIVES)
+
+
 CONTENT_SECURITY_POLICY = content_security_policy("'self'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

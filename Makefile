@@ -5,6 +5,7 @@
 #   .venv-tools/openapi-client  openapi-python-client (+ httpx, attrs)     (requirements/tools-openapi-client.txt)
 #   tools/fhir-validator/node_modules  the FHIR validator the tests call   (package-lock.json, npm ci)
 #   tools/openapi-lint/node_modules    Redocly CLI, the OpenAPI linter     (package-lock.json, npm ci)
+#   web/node_modules                   the web app's build tools and axe-core (package-lock.json, npm ci)
 # They are apart on purpose: the app, sam, checkov and openapi-python-client each pin pydantic, httpx
 # or boto3 differently.
 # requirements/constraints-*.txt pin every transitive package too, so an install is reproducible.
@@ -19,13 +20,22 @@ FHIR_VALIDATOR := tools/fhir-validator
 FHIR_STAMP := $(FHIR_VALIDATOR)/node_modules/.installed
 OPENAPI_LINT := tools/openapi-lint
 OPENAPI_LINT_STAMP := $(OPENAPI_LINT)/node_modules/.installed
+# The web app (web/): npm ci when its lockfile changes; built into web/dist when its sources or the API's
+# OpenAPI document (docs/openapi.json, which its types are generated from) change.
+WEB := web
+WEB_STAMP := $(WEB)/node_modules/.installed
+WEB_BUILD := $(WEB)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src -type f -not -name schema.d.ts 2>/dev/null) $(addprefix $(WEB)/,index.html callback.html vite.config.ts tsconfig.json)
+OPENAPI_SOURCES := $(shell find layers/shared/clinic functions -name '*.py' 2>/dev/null) local_stack/openapi.py
+# The browser tests drive Debian's chromium (never a browser a test library downloads).
+CHROMIUM := /usr/bin/chromium
 # sam build for runtime python3.12 needs a python3.12 on PATH (pyenv's, where there is one).
 PY312_DIR := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
 SAM_BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help run test test-fast clock lint fuzz token invoke reset template build validate bench openapi clean
+.PHONY: help run test test-fast clock lint fuzz token invoke reset template build validate bench openapi clean web chromium deploy-site
 
 help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,13 +59,37 @@ $(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock
 	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund
 	touch $@
 
-run: $(APP_STAMP)  ## serve the API on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data [IN_MEMORY=1]
+# --ignore-scripts: nothing the app builds with needs an install script.
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+docs/openapi.json: $(APP_STAMP) $(OPENAPI_SOURCES)
+	$(VENV)/bin/python -m local_stack openapi --out $@
+
+$(WEB_BUILD): $(WEB_STAMP) docs/openapi.json $(WEB_SOURCES)
+	cd $(WEB) && npm run build --silent
+
+web: $(WEB_BUILD)  ## build the web app into web/dist (types from docs/openapi.json, typecheck, vite build)
+
+# Debian's chromium, for the browser tests; installed when missing (CI runs as root on a fresh machine).
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || (echo "the browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 2)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+chromium: $(CHROMIUM)  ## install Debian's chromium for the browser tests (apt-get, as root)
+
+deploy-site: $(TOOLS)/sam/.installed $(WEB_BUILD)  ## after sam deploy: upload web/dist and its config.json to STACK=<name>'s site bucket
+	@test -n "$(STACK)" || (echo "usage: make deploy-site STACK=<stack name>"; exit 2)
+	$(TOOLS)/sam/bin/python -m infra.deploy_site --stack $(STACK)
+
+run: $(APP_STAMP) $(WEB_BUILD)  ## serve the API and the web app (/app/) on http://127.0.0.1:$PORT (3000): DynamoDB Local, demo data [IN_MEMORY=1]
 	$(VENV)/bin/python -m local_stack serve$(if $(filter-out 0,$(IN_MEMORY)), --in-memory)
 
 # Tests that need no local stack run on both cores, a file per worker (module fixtures stay whole);
 # then the clock sweep: the tests marked clock_sensitive again, at each instant of tests/clock_sweep.py;
 # the integration tests share one local stack and run after them, one at a time.
-test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP)  ## install what is needed, then run every linter, test and scanner
+test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP) $(WEB_BUILD) $(CHROMIUM)  ## install what is needed, then run every linter, test and scanner
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -m "not integration" -n 2 --dist loadfile --durations=10
@@ -103,4 +137,4 @@ bench: $(APP_STAMP)  ## measure latency, DynamoDB calls, throughput and contenti
 	$(VENV)/bin/python -m tests.bench
 
 clean:  ## remove every environment and build output
-	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules $(OPENAPI_LINT)/node_modules .aws-sam .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(FHIR_VALIDATOR)/node_modules $(OPENAPI_LINT)/node_modules .aws-sam .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist

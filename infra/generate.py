@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "layers" / "shared"))
 from clinic import business_metrics, routes, workers
 from clinic.data.permissions import RESOURCES, SECRETS, TABLE_VARIABLES, grants_of, tables_of
 from clinic.events import SOURCE
+from infra import site
 
 BASE = ROOT / "infra" / "base.yaml"
 SKIPS = ROOT / "infra" / "checkov-skips.yaml"
@@ -784,6 +785,7 @@ def render() -> str:
     tables = table_ids(base)
     text = base.replace("  #@generated functions\n", functions_section() + "\n")
     text = text.replace("  #@generated operations\n", operations_section(tables) + "\n")
+    text = site.apply(text)  # the web app's site: bucket, distribution, sign-in domains (infra/site.py)
     text = apply_table_defaults(text)
     text = apply_skips(text)
     first_line = text.index("AWSTemplateFormatVersion")

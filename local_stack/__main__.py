@@ -167,6 +167,7 @@ def banner(url: str, store: dynamodb.Store, demo: dict | None, seconds: float, b
         f"  Clinic appointments API  {url}   (ready in {seconds:.1f} s)",
         f"  DynamoDB   {store.endpoint}  — {store.mode}",
         f"  Docs       {url}/docs   ·   {url}/openapi.json",
+        f"  App        {url}/app/   (front desk, patients, doctors; sign in with the local sign-in page)",
         f"  Metrics    {url}/_local/metrics   ·   {url}/_local/metrics.json",
         f"  Events     {url}/_local/events   ·   {url}/_local/dead-letters   ·   {url}/_local/schedules",
         "  Token      TOKEN=$(make -s token ROLE=staff)      # or ROLE=doctor|patient ID=<id>",

@@ -5,7 +5,8 @@ Besides the API it serves ``/openapi.json`` (generated from the code), ``/docs``
 served from a pinned npm package under ``/docs/assets/``: see local_stack/swagger_ui.py), given a
 ``LocalMetrics``, ``/_local/metrics`` and ``/_local/metrics.json`` (see local_stack/metrics.py), the
 local views it is given (``/_local/events``, ``/_local/dead-letters``, ``/_local/schedules``: JSON, no
-token, like the metrics) and the local AWS endpoints the functions' boto3 clients use
+token, like the metrics), the web app at ``/app/`` with its local sign-in page (local_stack/web.py)
+and the local AWS endpoints the functions' boto3 clients use
 (``/_aws/events``: EventBridge, ``/_aws/scheduler``: EventBridge Scheduler).
 """
 
@@ -25,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from local_stack import events, swagger_ui, tokens
+from local_stack import events, swagger_ui, tokens, web
 from local_stack import template as tpl
 from local_stack.functions import FunctionFailed, Functions
 
@@ -264,6 +265,9 @@ class Gateway:
                 )
             if method in ("GET", "HEAD") and swagger_ui.serves(url.path):
                 return self._send(request, request_id, started, *self.docs(url.path), None)
+            if web.serves(url.path):  # the web app at /app/ and the local sign-in page (local_stack/web.py)
+                answer = web.answer(method, url.path, request.headers, payload, self.url)
+                return self._send(request, request_id, started, *answer, None)
             if url.path.startswith("/_aws/"):
                 prefix = "/".join(url.path.split("/", 3)[:3])  # /_aws/<service>
                 service = self.aws_services.get(prefix)

@@ -57,7 +57,10 @@ def test_a_stack_names_itself_unless_another_live_one_already_has(tmp_path):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 @pytest.mark.parametrize(("variables", "in_memory"), [((), False), (("IN_MEMORY=1",), True), (("IN_MEMORY=0",), False)])
 def test_make_run_passes_in_memory(variables, in_memory):
-    dry_run = subprocess.run(["make", "-n", "run", *variables], cwd=ROOT, capture_output=True, text=True, check=True)
+    # --no-print-directory: under `make test` this make is a sub-make, which would print "Leaving directory" last
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     command = dry_run.stdout.strip().splitlines()[-1]
     assert command.split()[-2:] == (["serve", "--in-memory"] if in_memory else ["local_stack", "serve"])
 

@@ -1,0 +1,1 @@
+export { DoctorDay } from "./components/DoctorDay";

@@ -1,0 +1,1 @@
+export { PatientBooking } from "./components/PatientBooking";

@@ -106,7 +106,8 @@ def serve(args: argparse.Namespace) -> int:
             },
         )
         functions.services.update(service_endpoints(gateway.url))  # before any worker starts
-        functions.warm()
+        if os.environ.get("LOCAL_WARM", "1") != "0":  # one worker per function, in the background
+            functions.warm()
         streams = Streams(
             store.endpoint,
             functions,

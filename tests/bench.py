@@ -25,6 +25,10 @@ functions  one row per function of the route declaration (clinic.routes), each f
            - DynamoDB calls, capacity and items read per warm request, and its latency, over HTTP;
            - peak RSS (VmHWM) of the function's worker processes in the stack, after its requests;
            then where the cold starts go, phase by phase, for every function over a target.
+scale      issue 19's rows (tests/benchkit/scale.py): one doctor's availability over 14 days, the earliest
+           search over 20 and over 200 doctors at one location (and over 200 whose first slot is days
+           in), a booking that takes a room, the day sheet of a location with 300 appointments: our CPU
+           per request (the warm probe: DynamoDB stubbed), DynamoDB calls, items read and latency over HTTP.
 cold       the functions section's cold starts alone (not in the default list): BENCH_SECTIONS=cold.
 contention hot items: clients booking different slots of ONE doctor's same UTC hour (one slot-lock
            item, one doctor item) vs the same number of clients booking different doctors.
@@ -47,7 +51,7 @@ local stack runs the functions in worker processes on this machine; AWS adds net
 removes the proxy, so read the figures as relative costs, not as production latencies.) Knobs:
 
     BENCH_QUICK=1            quick run: 10,000 instead of 100,000 appointments, N=3 cold runs, fewer requests
-    BENCH_SECTIONS=...       size,latency,functions,contention (default: all); cold: cold starts only
+    BENCH_SECTIONS=...       size,latency,functions,scale,contention (default: all); cold: cold starts only
     BENCH_FUNCTIONS=A,B      the cold section: these functions only (route names, e.g. BookAppointment)
     RUNTIME_PYTHON=...       the runtime's interpreter, if not pyenv's python3.12 or one on PATH
     BENCH_COLD_RUNS=5        fresh processes per function (and as many baseline processes)
@@ -85,7 +89,7 @@ import requests
 from local_stack import background, dynamodb, tokens
 from local_stack import template as tpl
 from local_stack.functions import worker_environment
-from tests.benchkit import bulk, shipped, workers
+from tests.benchkit import bulk, scale, shipped, workers
 from tests.benchkit.world import VARIANTS, Req, World, iso
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -106,7 +110,9 @@ SIZE_LARGE = knob("BENCH_SIZE", 100_000, 10_000)
 SIZE_ROUNDS = knob("BENCH_SIZE_ROUNDS", 40, 15)
 HOT_CLIENTS = knob("BENCH_HOT_CLIENTS", 12, 12)
 HOT_ROUNDS = knob("BENCH_HOT_ROUNDS", 10, 5)
-SECTIONS = [s.strip() for s in (os.environ.get("BENCH_SECTIONS") or "size,latency,functions,contention").split(",")]
+SECTIONS = [
+    s.strip() for s in (os.environ.get("BENCH_SECTIONS") or "size,latency,functions,scale,contention").split(",")
+]
 ONLY = {f.strip() for f in (os.environ.get("BENCH_FUNCTIONS") or "").split(",") if f.strip()}
 RACERS, RACE_ROUNDS = 50, 5
 SLOT = timedelta(minutes=15)
@@ -1039,6 +1045,52 @@ def functions(
         cold.xray.close()
 
 
+# The issue's targets for the scale rows: our CPU per warm request (ms) and DynamoDB calls per request.
+SCALE_CPU_MAX = {"DoctorAvailability+14d": 1.0, f"EarliestAvailability+{scale.DOCTORS}": 20.0}
+SCALE_CALLS_MAX = {"BookAppointment+room": 2}
+
+
+def at_scale(client: Client, recorder: Recorder, proxy_url: str) -> None:
+    """Issue 19's rows: what a search across many doctors, a room booking and a full day sheet cost."""
+    section(
+        f"scale: {scale.DOCTORS} doctors at one location, a day of {scale.DAY_SHEET} appointments, rooms "
+        f"(our CPU: median of {WARM_ITERATIONS} in-process requests, DynamoDB stubbed; {CALLS} over HTTP)"
+    )
+    world = scale.ScaleWorld(client.send)
+    began = time.monotonic()
+    for name in scale.ROWS:
+        world.requests(name, 1)  # builds what the row needs, through the API
+    print(f"  set up through the API: {time.monotonic() - began:.0f} s", flush=True)
+    print(
+        f"  {'':<66} {'ours CPU':>9} {'total':>7} {'calls':>6} {'items':>6} {'p50 HTTP':>9}  target\n"
+        f"  {'':<66} {'ms':>9} {'ms':>7} {'':>6} {'':>6} {'ms':>9}"
+    )
+    calls: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-scale-") as scratch_dir:
+        for name, what in scale.ROWS.items():
+            http = over_http(client, recorder, world, name)
+            warm = warm_overhead(world, proxy_url, Path(scratch_dir), name)
+            calls[name] = http["calls"]
+            targets = []
+            if name in SCALE_CPU_MAX:
+                met = warm["overhead_ms"] <= SCALE_CPU_MAX[name]
+                targets.append(f"≤ {SCALE_CPU_MAX[name]:g} ms CPU {'met' if met else 'MISSED'}")
+            if name in SCALE_CALLS_MAX:
+                met = http["calls"] <= SCALE_CALLS_MAX[name]
+                targets.append(f"≤ {SCALE_CALLS_MAX[name]} calls {'met' if met else 'MISSED'}")
+            print(
+                f"  {what:<66} {warm['overhead_ms']:>9.2f} {warm['ours_ms']:>7.2f} {http['calls']:>6g} "
+                f"{http['items']:>6.0f} {http['p50_ms']:>9.1f}  {', '.join(targets)}"
+            )
+            print(f"  {'':<66} {' '.join(warm['operations'])}", flush=True)
+    small, large = (calls[f"EarliestAvailability+{n}"] for n in (scale.SMALL, scale.DOCTORS))
+    print(
+        f"  the search's DynamoDB calls: {small:g} over {scale.SMALL} doctors, {large:g} over {scale.DOCTORS} "
+        f"({'they do not grow with the doctors' if large <= small else 'MISSED: they grow with the doctors'}); "
+        "'ours CPU' is our code's time beyond a bare handler making the same calls"
+    )
+
+
 def cold_only(client: Client, store_url: str) -> None:
     """BENCH_SECTIONS=cold: the functions section's cold starts alone (no HTTP, no warm overhead)."""
     from clinic import routes
@@ -1313,6 +1365,8 @@ def main() -> int:
                 functions(client, recorder, stack, proxy_url, store.endpoint, size)
             elif name == "cold":
                 cold_only(client, store.endpoint)
+            elif name == "scale":
+                at_scale(client, recorder, proxy_url)
             elif name == "contention":
                 hot_items(client, recorder)
             else:

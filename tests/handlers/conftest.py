@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
 import pytest
 from moto import mock_aws
 
@@ -61,6 +62,33 @@ class LambdaContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return HARNESS_REMAINING_MS
+
+
+# moto's mock resets boto3's default session, so every test's clients load botocore's data files
+# (endpoints, the service models, waiters) again: JSON parsing was half of a fake world's set-up
+# (~100 of ~200 ms per test). The files do not change during a run, so they are parsed once per process.
+_parsed_data_files: dict[str, Any] = {}
+_load_data_file = botocore.loaders.JSONFileLoader.load_file
+
+
+def _load_data_file_once(self, file_path: str) -> Any:
+    if file_path not in _parsed_data_files:
+        _parsed_data_files[file_path] = _load_data_file(self, file_path)
+    return _parsed_data_files[file_path]
+
+
+_available_services: dict[str, list[str]] = {}
+_list_available_services = botocore.loaders.Loader.list_available_services
+
+
+def _list_available_services_once(self, type_name: str) -> list[str]:  # a walk of botocore's data folders
+    if type_name not in _available_services:
+        _available_services[type_name] = _list_available_services(self, type_name)
+    return list(_available_services[type_name])
+
+
+botocore.loaders.JSONFileLoader.load_file = _load_data_file_once
+botocore.loaders.Loader.list_available_services = _list_available_services_once
 
 
 def _reset_layer_caches() -> None:

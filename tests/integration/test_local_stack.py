@@ -299,6 +299,9 @@ def clone(folder: Path) -> Path:
     return folder
 
 
+COLD = {"LOCAL_WARM": "0"}  # workers start on first use: warming ~70 functions each would be most of the test's CPU
+
+
 def test_two_clones_run_side_by_side_each_on_its_own_store(tmp_path):
     """Given two clones' `make run`s (persistent stores, no LOCAL_DYNAMODB_PORT), Then each starts its own
     DynamoDB Local on a free port, a patient registered in one is not in the other, and a second stack on a
@@ -306,7 +309,9 @@ def test_two_clones_run_side_by_side_each_on_its_own_store(tmp_path):
     dynamodb.dynamodb_local_dir()  # fetched once, before two stacks want it
     roots = [clone(tmp_path / name) for name in ("a", "b")]
     with ThreadPoolExecutor(2) as pool:
-        starting = [pool.submit(background.start, tmp_path / f"{r.name}.log", root=r, in_memory=False) for r in roots]
+        starting = [
+            pool.submit(background.start, tmp_path / f"{r.name}.log", root=r, in_memory=False, env=COLD) for r in roots
+        ]
     running = [s.result() for s in starting if s.exception() is None]
     try:
         assert len(running) == 2, [str(s.exception()) for s in starting if s.exception()]

@@ -31,7 +31,7 @@ Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, description="A mu
 ResourceIds = Annotated[list[Id], Field(min_length=1, max_length=3)]
 
 
-class ResourceOut(ResponseModel):
+class AppointmentResource(ResponseModel):
     id: IdOut
     kind: str
 
@@ -107,7 +107,7 @@ class AppointmentOut(ResponseModel):
     appointment_type: str | None = None
     series_id: IdOut | None = None
     location_id: IdOut | None = Field(default=None, description="The location of its working interval, or null")
-    resources: list[ResourceOut] = Field(default_factory=list, description="The rooms and equipment it takes")
+    resources: list[AppointmentResource] = Field(default_factory=list, description="The rooms and equipment it takes")
     status: Status
     cancellation_reason: str | None = None
     created_at: datetime

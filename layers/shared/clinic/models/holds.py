@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clinic.models.appointments import Reason, ResourceOut, TimeRequest
+from clinic.models.appointments import AppointmentResource, Reason, TimeRequest
 from clinic.models.common import IdOut, RequestModel, ResponseModel
 
 HoldStatus = Literal["held", "confirmed", "released", "expired"]
@@ -30,7 +30,7 @@ class HoldOut(ResponseModel):
     duration_minutes: int
     appointment_type: str | None = None
     location_id: IdOut | None = Field(default=None, description="The location of its working interval, or null")
-    resources: list[ResourceOut] = Field(default_factory=list, description="The rooms and equipment it holds")
+    resources: list[AppointmentResource] = Field(default_factory=list, description="The rooms and equipment it holds")
     status: HoldStatus = Field(description="expired as soon as expires_at has passed")
     expires_at: datetime
     appointment_id: IdOut | None = Field(default=None, description="Once confirmed")

@@ -126,24 +126,7 @@ def patients(api):
         return list(pool.map(api.patient, range(2000, 2055)))
 
 
-@pytest.fixture(scope="module")
-def pending_reminder(api, local, patients):
-    """An appointment whose reminder falls due about a minute from now (checked by the last test)."""
-    doctor = api.doctor(family_name="Reminder", slot_minutes=5)
-    now = datetime.now(UTC)
-    start = (now + timedelta(minutes=15)).replace(second=0, microsecond=0)
-    start -= timedelta(minutes=start.minute % 5)
-    lead = int((start - now - timedelta(seconds=70)).total_seconds() // 60)
-    assert api.patch("/settings", {"reminder_lead_minutes": lead}).status_code == 200  # decides at once
-    booked = api.book(doctor, patients[54], start, minutes=5)
-    assert booked.status_code == 201, booked.text
-    # the lead back to its default only once the reminder is set (the timer reads the settings too)
-    assert until(lambda: [s for s in local.schedules() if s["name"] == f"reminder-{booked.json()['id']}"])
-    assert api.patch("/settings", {"reminder_lead_minutes": 1440}).status_code == 200
-    return {"id": booked.json()["id"], "due": start - timedelta(minutes=lead), "start": utc_iso(start)}
-
-
-def test_a_hold_blocks_racing_bookings_and_frees_at_expiry_to_one_winner(api, local, patients, pending_reminder):
+def test_a_hold_blocks_racing_bookings_and_frees_at_expiry_to_one_winner(api, local, patients):
     doctor, slot = api.doctor(family_name="Holder"), day_after(12) + timedelta(hours=9)
     hold = api.post("/holds", {"doctor_id": doctor, "patient_id": patients[0], "start": utc_iso(slot)})
     assert hold.status_code == 201, hold.text
@@ -310,6 +293,7 @@ def test_a_reminder_moves_with_a_reschedule_and_vanishes_with_a_cancel(api, loca
 
 
 def test_the_pending_reminder_fired_once_at_its_time(local, pending_reminder):
+    """The reminder of tests/integration/conftest.py's pending_reminder (made when the run began)."""
     wait = (pending_reminder["due"] - datetime.now(UTC)).total_seconds()
     time.sleep(max(0.0, wait))
     fired = until(

@@ -89,7 +89,11 @@ run: $(APP_STAMP) $(WEB_BUILD)  ## serve the API and the web app (/app/) on http
 # Tests that need no local stack run on both cores, a file per worker (module fixtures stay whole);
 # then the clock sweep: the tests marked clock_sensitive again, at each instant of tests/clock_sweep.py;
 # the integration tests share one local stack and run after them, one at a time.
-test: $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP) $(WEB_BUILD) $(CHROMIUM)  ## install what is needed, then run every linter, test and scanner
+# What make test needs, installed side by side (pip, npm and apt wait on the network and the disk).
+TEST_NEEDS := $(APP_STAMP) $(TOOLS_STAMP) $(FHIR_STAMP) $(OPENAPI_LINT_STAMP) $(WEB_BUILD) $(CHROMIUM)
+
+test:  ## install what is needed, then run every linter, test and scanner
+	@$(MAKE) --no-print-directory -j4 $(TEST_NEEDS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -m "not integration" -n 2 --dist loadfile --durations=10

@@ -138,6 +138,12 @@ def clinic(stack):
         made.doctors[key] = _created(made.api("POST", "/doctors", json=doctor))
     for key, patient in PATIENTS.items():
         made.patients[key] = _created(made.api("POST", "/patients", json=patient))
+    # more doctors than one page of GET /doctors (100) in the clinic, as after the other tests: the app's
+    # lists read every page (the patient's visit types once came from the first 100 doctors only)
+    while made.api("GET", "/doctors", params={"limit": 100}).json()["next_token"] is None:
+        for i in range(50):
+            body = {"given_name": "Other", "family_name": f"Doctor{i}", "specialty": "Elsewhere", "time_zone": ZONE}
+            _created(made.api("POST", "/doctors", json=body))
     yield made
     made.api("PATCH", "/settings", json={k: before[k] for k in wanted})
 

@@ -1,4 +1,5 @@
 import { api, call, type Schemas } from "@/lib/api/client";
+import { after, allPages } from "@/lib/api/pages";
 
 export type Doctor = Schemas["DoctorOut"];
 export type Appointment = Schemas["AppointmentOut"];
@@ -9,8 +10,8 @@ export function getDoctor(doctorId: string): Promise<Doctor> {
   return call(api().GET("/doctors/{doctor_id}", { params: { path: { doctor_id: doctorId } } }));
 }
 
-export async function listLocations(): Promise<Location[]> {
-  return (await call(api().GET("/locations", { params: { query: { limit: 100 } } }))).items;
+export function listLocations(): Promise<Location[]> {
+  return allPages((next) => call(api().GET("/locations", { params: { query: { limit: 100, ...after(next) } } })));
 }
 
 export async function schedule(doctorId: string, from: string, to: string): Promise<Appointment[]> {

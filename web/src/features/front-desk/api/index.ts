@@ -1,5 +1,6 @@
 // The front desk's calls. Types come from the generated schema; nothing here describes a request by hand.
 import { api, call, type Schemas } from "@/lib/api/client";
+import { after, allPages } from "@/lib/api/pages";
 
 export type Location = Schemas["LocationOut"];
 export type DaySheet = Schemas["DaySheet"];
@@ -20,18 +21,18 @@ export type PatientSearch = Schemas["PatientSearch"];
 
 const key = () => ({ "Idempotency-Key": crypto.randomUUID() });
 
-export async function listLocations(): Promise<Location[]> {
-  const page = await call(api().GET("/locations", { params: { query: { limit: 100 } } }));
-  return page.items;
+export function listLocations(): Promise<Location[]> {
+  return allPages((next) => call(api().GET("/locations", { params: { query: { limit: 100, ...after(next) } } })));
 }
 
 export function daySheet(locationId: string, date: string): Promise<DaySheet> {
   return call(api().GET("/locations/{location_id}/day", { params: { path: { location_id: locationId }, query: { date } } }));
 }
 
-export async function doctorsAt(locationId: string): Promise<Doctor[]> {
-  const page = await call(api().GET("/doctors", { params: { query: { location_id: locationId, limit: 100 } } }));
-  return page.items;
+export function doctorsAt(locationId: string): Promise<Doctor[]> {
+  return allPages((next) =>
+    call(api().GET("/doctors", { params: { query: { location_id: locationId, limit: 100, ...after(next) } } })),
+  );
 }
 
 /** Every free slot at a location in [from, to), each doctor's own grid slots (paged through). */

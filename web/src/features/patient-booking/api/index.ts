@@ -1,4 +1,5 @@
 import { api, call, type Schemas } from "@/lib/api/client";
+import { after, allPages } from "@/lib/api/pages";
 
 export type Location = Schemas["LocationOut"];
 export type Doctor = Schemas["DoctorOut"];
@@ -8,12 +9,13 @@ export type Appointment = Schemas["AppointmentOut"];
 
 const key = () => ({ "Idempotency-Key": crypto.randomUUID() });
 
-export async function listLocations(): Promise<Location[]> {
-  return (await call(api().GET("/locations", { params: { query: { limit: 100 } } }))).items;
+export function listLocations(): Promise<Location[]> {
+  return allPages((next) => call(api().GET("/locations", { params: { query: { limit: 100, ...after(next) } } })));
 }
 
-export async function listDoctors(): Promise<Doctor[]> {
-  return (await call(api().GET("/doctors", { params: { query: { limit: 100 } } }))).items;
+// every doctor: the specialties and visit types offered come from all of them
+export function listDoctors(): Promise<Doctor[]> {
+  return allPages((next) => call(api().GET("/doctors", { params: { query: { limit: 100, ...after(next) } } })));
 }
 
 export async function earliest(query: { from: string; to: string; specialty?: string; location_id?: string; appointment_type?: string }): Promise<Slot[]> {

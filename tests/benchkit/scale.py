@@ -111,6 +111,15 @@ class ScaleWorld:
 
     @cached_property
     def patients(self) -> list[str]:
+        """The day sheet's and the room bookings' patients."""
+        return self._new_patients()
+
+    @cached_property
+    def busy_doctors_patients(self) -> list[str]:
+        """The 14-day doctor's (never wanted elsewhere at the same time)."""
+        return self._new_patients()
+
+    def _new_patients(self) -> list[str]:
         def patient() -> str:
             body = {
                 "given_name": "Scale",
@@ -153,7 +162,12 @@ class ScaleWorld:
             for s in range(0, SLOTS_PER_DAY, BUSY_EVERY)
         ]
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
-            list(pool.map(lambda i: self._book(doctor, starts[i], self.patients[i % PATIENTS]), range(len(starts))))
+            list(
+                pool.map(
+                    lambda i: self._book(doctor, starts[i], self.busy_doctors_patients[i % PATIENTS]),
+                    range(len(starts)),
+                )
+            )
         return doctor
 
     @cached_property

@@ -57,6 +57,7 @@ removes the proxy, so read the figures as relative costs, not as production late
     BENCH_COLD_RUNS=5        fresh processes per function (and as many baseline processes)
     BENCH_WARM_ITERATIONS=300  in-process requests per function (and as many bare ones)
     BENCH_CALLS=10           warm requests per function over HTTP
+    BENCH_PROFILE=25         print the warm probe's cProfile (that many lines) of every measured row
     BENCH_SIZE=100000 BENCH_SIZE_SMALL=1000 BENCH_SIZE_ROUNDS=40
     BENCH_BOOKINGS=200 BENCH_CLIENTS=8 BENCH_READS=100 BENCH_HOT_CLIENTS=12 BENCH_HOT_ROUNDS=10
 """
@@ -935,7 +936,10 @@ def warm_overhead(world: World, endpoint: str, scratch: Path, function: str) -> 
             str(result_file),
             *(str(p) for p in tpl.layer_dirs()),
         ],
-        env=probe_environment(logical_id, endpoint, scratch / "pycache"),
+        env={
+            **probe_environment(logical_id, endpoint, scratch / "pycache"),
+            **({"BENCH_PROFILE": os.environ["BENCH_PROFILE"]} if os.environ.get("BENCH_PROFILE") else {}),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -944,6 +948,8 @@ def warm_overhead(world: World, endpoint: str, scratch: Path, function: str) -> 
     )
     if answer.returncode != 0:
         raise SystemExit(f"warm probe of {function} failed:\n{answer.stderr[-3000:]}")
+    if os.environ.get("BENCH_PROFILE"):  # the probe's cProfile of our code, per row
+        print(f"--- profile of {function} (BENCH_PROFILE)\n{answer.stderr}", file=sys.stderr)
     return json.loads(result_file.read_text())
 
 

@@ -90,7 +90,9 @@ export function PatientBooking({ patientId }: { patientId: string }) {
           ...(slot.appointment_type ? { appointment_type: slot.appointment_type } : {}),
         });
         setHeld(placed);
-        setNotice(`This time is held for you until ${dateTimeIn(placed.expires_at, zoneOf(placed))}. Confirm it to book it.`);
+        setNotice(
+          `This time is held for you until ${dateTimeIn(placed.expires_at, zoneOf(placed))} ${zoneLabel(zoneOf(placed), placed.expires_at)}. Confirm it to book it.`,
+        );
       } catch (failure) {
         void search(); // what is free now
         throw failure;

@@ -16,8 +16,10 @@ the number of doctors:
   locks, one Query each: their hour items may carry no location;
 - the rooms and equipment at a location: their records, and their occupied time from the same Query.
 
-Slots are found a day at a time, from the window's start (or the page's), until the page is full:
-the earliest slots cost a day's reads, not the whole window's. The index is eventually consistent (a
+Slots are found a day at a time (with more doctors than the page holds: 3 hours first, each next
+stretch twice as long, up to a day), from the window's start (or the page's), until the page is full:
+the earliest slots cost the reads of the stretches that hold them, not the whole window's, and many
+free doctors cost their first hours' slots, not their whole day's. The index is eventually consistent (a
 booking of the last moment may still be offered; booking it answers 409, as it would after a race).
 """
 
@@ -38,7 +40,12 @@ from clinic.models.common import now_utc, parse_utc, utc_iso
 from clinic.services import allocation, clinic_settings, doctors
 
 MAX_DAYS = 14
-CHUNK = timedelta(days=1)
+# Slots are found a stretch of time at a time, from the window's (or the page's) start, until the page is
+# full: a day at a time; with at least as many doctors as the page holds, first FIRST_CHUNK and each next
+# stretch twice as long, up to a day. Short first stretches: with many free doctors the page fills in its
+# first hours (200 doctors' whole first day was 8,000 slots built for a page of 100); growing ones: each
+# stretch that has candidates costs a read of its occupied time, so a sparse calendar costs a few a day.
+FIRST_CHUNK, LONGEST_CHUNK = timedelta(hours=3), timedelta(days=1)
 # how far an occupied interval may reach from its start: the longest appointment and both buffers
 REACH = timedelta(minutes=booking.MAX_DURATION_MINUTES + 2 * 120)
 
@@ -80,8 +87,11 @@ def search(
     found: list[tuple[datetime, str, booking.Booking]] = []
     total = 0
     chunk_start = max(window_start, last[0]) if last and not count_total else window_start
+    # short first stretches only where they pay: more doctors than the page holds (a total reads it all)
+    chunk = FIRST_CHUNK if len(matching) >= limit and not count_total else LONGEST_CHUNK
     while chunk_start < window_end and (count_total or len(found) <= limit):
-        chunk_end = min(chunk_start + CHUNK, window_end)
+        chunk_end = min(chunk_start + chunk, window_end)
+        chunk = min(2 * chunk, LONGEST_CHUNK)
         for start, found_doctor, plan in _slots(
             matching, chunk_start, chunk_end, window_end, now, type_code, location_id, policy, notice_applies, closed
         ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -69,6 +70,22 @@ class RequestModel(BaseModel):
     """Base of every request body: unknown fields are a 422 (no mass assignment)."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class PartialUpdate(RequestModel):
+    """A partial update (PATCH): only the fields present change; at least one must be, and none may be
+    null but the ``clearable`` ones (optional fields a null clears)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _something_and_not_null(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("at least one field is required")
+        for name in self.model_fields_set:
+            if name not in self.clearable and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class ResponseModel(BaseModel):

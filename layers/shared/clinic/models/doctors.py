@@ -15,6 +15,7 @@ from clinic.models.common import (
     IdOut,
     Name,
     PageQuery,
+    PartialUpdate,
     RequestModel,
     ResourceKind,
     ResponseModel,
@@ -131,7 +132,7 @@ class DoctorCreate(RequestModel):
         return self
 
 
-class DoctorUpdate(RequestModel):
+class DoctorUpdate(PartialUpdate):
     """A partial update; the merged doctor is validated again as a whole (grid and overlaps)."""
 
     given_name: Name | None = None
@@ -142,15 +143,6 @@ class DoctorUpdate(RequestModel):
     working_hours: WorkingHoursMap | None = None
     appointment_types: Annotated[list[AppointmentType], Field(max_length=MAX_APPOINTMENT_TYPES)] | None = None
     active: bool | None = None
-
-    @model_validator(mode="after")
-    def _not_null_not_empty(self) -> DoctorUpdate:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
 
 
 class IntervalOut(ResponseModel):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from clinic.models.common import (
     Country,
     IdOut,
     Name,
     PageQuery,
+    PartialUpdate,
     Phone,
     RequestModel,
     ResponseModel,
@@ -33,23 +34,16 @@ class LocationCreate(RequestModel):
     phone: Phone | None = Field(default=None, description="E.164, e.g. +15550100000")
 
 
-class LocationUpdate(RequestModel):
+class LocationUpdate(PartialUpdate):
     """A partial update of name, address, phone and active; address and phone accept null to clear them.
     time_zone is fixed once created: sending it (like any other field) is a 422."""
+
+    clearable = frozenset({"address", "phone"})
 
     name: Name | None = None
     address: Address | None = None
     phone: Phone | None = None
     active: bool | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_null(self) -> LocationUpdate:
-        for name in ("name", "active"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
 
 
 class AddressOut(ResponseModel):

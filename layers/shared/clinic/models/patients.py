@@ -14,6 +14,7 @@ from clinic.models.common import (
     Name,
     NextToken,
     PageQuery,
+    PartialUpdate,
     Phone,
     RequestModel,
     ResponseModel,
@@ -60,8 +61,10 @@ class PatientCreate(RequestModel):
     conditions: Conditions = Field(default_factory=list)
 
 
-class PatientUpdate(RequestModel):
+class PatientUpdate(PartialUpdate):
     """A partial update: only the fields present change. Optional fields accept null to clear them."""
+
+    clearable = frozenset({"phone", "email", "conditions"})
 
     given_name: Name | None = None
     family_name: Name | None = None
@@ -71,15 +74,6 @@ class PatientUpdate(RequestModel):
     email: Email | None = None
     conditions: Conditions | None = None
     active: bool | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_null(self) -> PatientUpdate:
-        for name in ("given_name", "family_name", "birth_date", "sex", "active"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
 
 
 class PatientSearch(RequestModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from clinic.models.common import Id, IdOut, Name, PageQuery, RequestModel, ResourceKind, ResponseModel
+from clinic.models.common import Id, IdOut, Name, PageQuery, PartialUpdate, RequestModel, ResourceKind, ResponseModel
 
 Category = Literal["room", "equipment"]
 
@@ -19,20 +19,11 @@ class ResourceCreate(RequestModel):
     category: Category = Field(description="Fixed once created")
 
 
-class ResourceUpdate(RequestModel):
+class ResourceUpdate(PartialUpdate):
     """A partial update of name and active. location_id, kind and category are fixed: sending one is a 422."""
 
     name: Name | None = None
     active: bool | None = None
-
-    @model_validator(mode="after")
-    def _not_null_not_empty(self) -> ResourceUpdate:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
 
 
 class ResourceOut(ResponseModel):

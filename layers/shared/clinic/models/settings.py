@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from clinic.models.common import RequestModel, ResponseModel
+from clinic.models.common import PartialUpdate, ResponseModel
 
 # field: (minimum, maximum, default, what it does) — API.md "Clinic settings"
 BOUNDS: dict[str, tuple[int, int, int, str]] = {
@@ -55,7 +55,7 @@ def _field(name: str, optional: bool):
     return Field(default=None if optional else default, ge=low, le=high, description=description)
 
 
-class SettingsUpdate(RequestModel):
+class SettingsUpdate(PartialUpdate):
     """A partial update: only the fields present change."""
 
     min_notice_minutes: int | None = _field("min_notice_minutes", True)
@@ -68,15 +68,6 @@ class SettingsUpdate(RequestModel):
     doctor_access_days: int | None = _field("doctor_access_days", True)
     max_holds_per_patient: int | None = _field("max_holds_per_patient", True)
     max_waitlist_entries_per_patient: int | None = _field("max_waitlist_entries_per_patient", True)
-
-    @model_validator(mode="after")
-    def _something_not_null(self) -> SettingsUpdate:
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
 
 class SettingsOut(ResponseModel):

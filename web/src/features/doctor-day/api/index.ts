@@ -14,20 +14,16 @@ export function listLocations(): Promise<Location[]> {
   return allPages((next) => call(api().GET("/locations", { params: { query: { limit: 100, ...after(next) } } })));
 }
 
-export async function schedule(doctorId: string, from: string, to: string): Promise<Appointment[]> {
-  const items: Appointment[] = [];
-  let next: string | undefined;
-  for (let page = 0; page < 10; page += 1) {
-    const found = await call(
-      api().GET("/doctors/{doctor_id}/schedule", {
-        params: { path: { doctor_id: doctorId }, query: { from, to, limit: 100, ...(next ? { next_token: next } : {}) } },
-      }),
-    );
-    items.push(...found.items);
-    if (!found.next_token) break;
-    next = found.next_token;
-  }
-  return items;
+export function schedule(doctorId: string, from: string, to: string): Promise<Appointment[]> {
+  return allPages(
+    (next) =>
+      call(
+        api().GET("/doctors/{doctor_id}/schedule", {
+          params: { path: { doctor_id: doctorId }, query: { from, to, limit: 100, ...after(next) } },
+        }),
+      ),
+    10,
+  );
 }
 
 export function getPatient(patientId: string): Promise<Patient> {

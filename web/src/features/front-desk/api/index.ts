@@ -36,20 +36,12 @@ export function doctorsAt(locationId: string): Promise<Doctor[]> {
 }
 
 /** Every free slot at a location in [from, to), each doctor's own grid slots (paged through). */
-export async function freeSlots(locationId: string, from: string, to: string): Promise<Slot[]> {
-  const slots: Slot[] = [];
-  let next: string | undefined;
-  for (let page = 0; page < 20; page += 1) {
-    const found = await call(
-      api().GET("/availability", {
-        params: { query: { from, to, location_id: locationId, limit: 100, ...(next ? { next_token: next } : {}) } },
-      }),
-    );
-    slots.push(...found.items);
-    if (!found.next_token) break;
-    next = found.next_token;
-  }
-  return slots;
+export function freeSlots(locationId: string, from: string, to: string): Promise<Slot[]> {
+  return allPages(
+    (next) =>
+      call(api().GET("/availability", { params: { query: { from, to, location_id: locationId, limit: 100, ...after(next) } } })),
+    20,
+  );
 }
 
 export async function searchPatients(criteria: PatientSearch): Promise<Patient[]> {

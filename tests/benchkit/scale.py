@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from tests import days
-from tests.benchkit.world import DAY_START, SLOT, SLOTS_PER_DAY, Req, Send, _monday_on_or_after, hours_at, iso
+from tests.benchkit.world import DAY_START, SLOT, SLOTS_PER_DAY, Req, Send, World, _monday_on_or_after, hours_at, iso
 
 DOCTORS, SMALL, FAR = 200, 20, 200
 DAY_SHEET = 300
@@ -49,30 +49,8 @@ class ScaleWorld:
     def __init__(self, send: Send) -> None:
         self.send = send
         self.monday = _monday_on_or_after(days.midnight())  # UTC, at least two days ahead
-        self._names = itertools.count()
+        self.world = World(send)  # its records made through the API: doctors, patients, sites
         self._rooms = itertools.count()
-
-    def create(self, req: Req) -> dict:
-        status, body = self.send(req)
-        if status != req.expect:
-            raise RuntimeError(f"set-up {req.method} {req.path}: expected {req.expect}, got {status} {body}")
-        return body
-
-    def _site(self) -> str:
-        body = {"name": f"Scale site {next(self._names)}", "time_zone": "UTC"}
-        return self.create(Req("CreateLocation", "POST", "/locations", body=body, expect=201))["id"]
-
-    def _doctor(self, working_hours: dict, **fields) -> str:
-        body = {
-            "given_name": "Scale",
-            "family_name": f"Doctor{next(self._names)}",
-            "specialty": "Scale",
-            "time_zone": "UTC",
-            "slot_minutes": 15,
-            "working_hours": working_hours,
-            **fields,
-        }
-        return self.create(Req("CreateDoctor", "POST", "/doctors", body=body, expect=201))["id"]
 
     def _in_parallel(self, make, count: int) -> list[str]:
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
@@ -80,15 +58,15 @@ class ScaleWorld:
 
     @cached_property
     def site(self) -> str:
-        return self._site()
+        return self.world.new_site()
 
     @cached_property
     def small_site(self) -> str:
-        return self._site()
+        return self.world.new_site()
 
     @cached_property
     def far_site(self) -> str:
-        return self._site()
+        return self.world.new_site()
 
     @cached_property
     def doctors(self) -> list[str]:
@@ -101,13 +79,15 @@ class ScaleWorld:
             ]
             for day in ("mon", "tue", "wed", "thu", "fri")
         }
-        first = self._in_parallel(lambda: self._doctor(split), SMALL)
-        return first + self._in_parallel(lambda: self._doctor(hours_at(self.site)), DOCTORS - SMALL)
+        first = self._in_parallel(lambda: self.world.new_doctor(working_hours=split), SMALL)
+        return first + self._in_parallel(
+            lambda: self.world.new_doctor(working_hours=hours_at(self.site)), DOCTORS - SMALL
+        )
 
     @cached_property
     def far_doctors(self) -> list[str]:
         sundays = {"sun": [{"start": "08:00", "end": "18:00", "location_id": self.far_site}]}
-        return self._in_parallel(lambda: self._doctor(sundays), FAR)
+        return self._in_parallel(lambda: self.world.new_doctor(working_hours=sundays), FAR)
 
     @cached_property
     def patients(self) -> list[str]:
@@ -120,20 +100,11 @@ class ScaleWorld:
         return self._new_patients()
 
     def _new_patients(self) -> list[str]:
-        def patient() -> str:
-            body = {
-                "given_name": "Scale",
-                "family_name": f"Patient{next(self._names)}",
-                "birth_date": "1990-01-01",
-                "sex": "unknown",
-            }
-            return self.create(Req("RegisterPatient", "POST", "/patients", body=body, expect=201))["id"]
-
-        return self._in_parallel(patient, PATIENTS)
+        return self._in_parallel(self.world.new_patient, PATIENTS)
 
     def _book(self, doctor: str, start: datetime, patient: str, **fields) -> None:
         body = {"doctor_id": doctor, "patient_id": patient, "start": iso(start), **fields}
-        self.create(Req("BookAppointment", "POST", "/appointments", body=body, expect=201))
+        self.world.create(Req("BookAppointment", "POST", "/appointments", body=body, expect=201))
 
     @cached_property
     def busy_day(self) -> datetime:
@@ -154,7 +125,7 @@ class ScaleWorld:
     @cached_property
     def busy_doctor(self) -> str:
         """Works at a site of its own, 14 days of hours with an appointment every BUSY_EVERY-th slot."""
-        doctor = self._doctor(hours_at(self._site()))
+        doctor = self.world.new_doctor(working_hours=hours_at(self.world.new_site()))
         starts = [
             (self.monday + timedelta(days=d)).replace(hour=DAY_START) + s * SLOT
             for d in range(14)
@@ -173,11 +144,11 @@ class ScaleWorld:
     @cached_property
     def room_doctor(self) -> str:
         """Works at a site of its own with two scan rooms and a type that needs one."""
-        site = self._site()
+        site = self.world.new_site()
         for name in ("Scan room 1", "Scan room 2"):
             body = {"location_id": site, "name": name, "kind": "scan-room", "category": "room"}
-            self.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))
-        return self._doctor(hours_at(site), appointment_types=[ROOM_TYPE])
+            self.world.create(Req("CreateResource", "POST", "/resources", body=body, expect=201))
+        return self.world.new_doctor(working_hours=hours_at(site), appointment_types=[ROOM_TYPE])
 
     def window(self) -> dict[str, str]:
         return {"from": iso(self.monday), "to": iso(self.monday + SPAN)}

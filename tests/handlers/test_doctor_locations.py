@@ -62,6 +62,16 @@ def members(location_id: str) -> set[str]:
     return {i["doctor_id"] for i in items}
 
 
+def copies(location_id: str) -> dict[str, dict]:
+    """The copies of the doctors that the location's membership items carry, by doctor id."""
+    from clinic.config import settings
+    from clinic.data.dynamo import plain
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(settings().slot_locks_table)
+    items = table.query(KeyConditionExpression=Key("owner").eq(f"location#{location_id}"))["Items"]
+    return {i["doctor_id"]: plain(i.get("doctor")) for i in items}
+
+
 def listed_doctors(invoke, query: dict) -> list[str]:
     ids, token = [], None
     while True:
@@ -301,6 +311,64 @@ def test_time_off_leaves_membership_and_sites_alone(invoke, places):
     after = stored_doctor(doctor["id"])
     assert (after["sites"], after["sites_none"]) == (before["sites"], before["sites_none"])
     assert members(places["north"]) == {doctor["id"]}
+
+
+def test_every_write_of_a_doctor_leaves_the_copies_on_its_membership_items_equal_to_it(invoke, places):
+    """Given a doctor at North and South, after each kind of write — create, a PATCH of other fields, time
+    off added and deleted, deactivation, hours moved off North — every membership item of the doctor
+    carries a copy equal to the doctor as stored (the search and the day sheet read the copies alone)."""
+    from clinic.data.dynamo import plain
+
+    doctor = create_doctor(invoke, {"mon": [at(places["north"])], "tue": [at(places["south"])]})
+    path = {"doctor_id": doctor["id"]}
+
+    def copies_match(where: tuple[str, ...]) -> None:
+        stored = plain(stored_doctor(doctor["id"]))
+        for name in ("north", "south"):
+            expected = {doctor["id"]: stored} if name in where else {}
+            assert copies(places[name]) == expected, name
+
+    copies_match(("north", "south"))
+    assert patch_doctor(invoke, doctor["id"], {"given_name": "Joe"})["statusCode"] == 200
+    copies_match(("north", "south"))
+    away = {"start": "2099-01-05T00:00:00Z", "end": "2099-01-06T00:00:00Z", "kind": "training"}
+    added = invoke("CreateTimeOffFunction", event_for("POST", "/doctors/{doctor_id}/time-off", path, body=away))
+    assert added["statusCode"] == 201, added
+    copies_match(("north", "south"))
+    assert copies(places["north"])[doctor["id"]]["time_off"][0]["id"] == added["json"]["id"]
+    deleted = invoke(
+        "DeleteTimeOffFunction",
+        event_for(
+            "DELETE", "/doctors/{doctor_id}/time-off/{time_off_id}", {**path, "time_off_id": added["json"]["id"]}
+        ),
+    )
+    assert deleted["statusCode"] == 204, deleted
+    copies_match(("north", "south"))
+    assert patch_doctor(invoke, doctor["id"], {"active": False})["statusCode"] == 200
+    copies_match(("north", "south"))
+    assert patch_doctor(invoke, doctor["id"], {"working_hours": {"tue": [at(places["south"])]}})["statusCode"] == 200
+    copies_match(("south",))
+
+
+def test_a_membership_item_without_a_copy_is_read_from_the_doctors_table(invoke, places, monkeypatch):
+    """Membership items written before they carried copies: at_location and the list read those doctors'
+    records instead, and answer the same doctors as with copies."""
+    from clinic.config import settings
+    from clinic.services import doctors
+
+    with_copy, without = (create_doctor(invoke, {"mon": [at(places["north"])]})["id"] for _ in range(2))
+    expected = sorted([with_copy, without])
+    in_function(monkeypatch, "ListDoctorsFunction")
+    before = [d["id"] for d in doctors.at_location(places["north"])]
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(settings().slot_locks_table)
+    table.update_item(
+        Key={"owner": f"location#{places['north']}", "hour": f"#doctor#{without}"}, UpdateExpression="REMOVE doctor"
+    )
+    assert copies(places["north"])[without] is None
+    found = doctors.at_location(places["north"])
+    assert before == [d["id"] for d in found] == expected
+    assert all("version" in d and d["working_hours"]["mon"][0]["location_id"] == places["north"] for d in found)
+    assert listed_doctors(invoke, {"location_id": places["north"]}) == expected
 
 
 def test_a_keyed_create_with_locations_retried_answers_the_same_doctor_once(invoke, aws, places):

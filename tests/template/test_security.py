@@ -726,7 +726,9 @@ def leading_keys(statement: dict) -> list[str] | None:
         ("FhirReadPatientFunction", ["doctor#*"], None),
         ("SearchPatientsFunction", ["doctor#*"], None),
         ("DoctorAvailabilityFunction", ["doctor#*"], ["resource#*"]),  # a doctor's and the rooms' taken cells
-        ("CreateTimeOffFunction", ["doctor#*"], None),
+        # the doctor's taken cells (the appointments it affects); the copies of the doctor at its locations
+        ("CreateTimeOffFunction", ["doctor#*"], ["location#*"]),
+        ("DeleteTimeOffFunction", ["location#*"], None),
         ("JoinWaitlistFunction", ["patient#*"], None),  # the patient's waitlist quota
         ("CreateDoctorFunction", ["location#*"], None),  # the doctors of the locations its hours name
         ("UpdateDoctorFunction", ["location#*"], None),

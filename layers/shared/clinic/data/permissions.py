@@ -72,14 +72,20 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     # doctor–patient links (clinic.data.ledger): may this doctor see this patient; a doctor's patients
     "links.read": (Grant("SlotLocksTable", ("GetItem",), owners=DOCTOR_ITEMS),),
     "links.query": (Grant("SlotLocksTable", ("Query",), owners=DOCTOR_ITEMS),),
-    "doctors.time_off": (Grant("DoctorsTable", ("UpdateItem",)),),
+    # time off: the doctor written again under its version, with the copies on its locations' membership
+    # items (location#<id> / #doctor#<id>), in one transaction
+    "doctors.time_off": (
+        Grant("DoctorsTable", ("PutItem",)),
+        Grant("SlotLocksTable", ("PutItem",), owners=LOCATION_ITEMS),
+    ),
     # doctors at locations (clinic.data.places): a doctor written with hours that name locations checks
     # each one in its transaction (exists, active, the doctor's zone) and keeps the location's membership
-    # items (location#<id> / #doctor#<id>) in step, in that same transaction
+    # items (location#<id> / #doctor#<id>, each with a copy of the doctor) in step, in that same transaction
     "locations.check": (Grant("LocationsTable", ("ConditionCheckItem",)),),
     "doctors.locations.add": (Grant("SlotLocksTable", ("PutItem",), owners=LOCATION_ITEMS),),
     "doctors.locations": (Grant("SlotLocksTable", ("PutItem", "DeleteItem"), owners=LOCATION_ITEMS),),
-    # the doctors working at a location: its membership items, then their records
+    # the doctors working at a location: its membership items (with the doctors' copies), and the records
+    # of those whose item predates the copies
     "doctors.by_location": (
         Grant("SlotLocksTable", ("Query",), owners=LOCATION_ITEMS),
         Grant("DoctorsTable", ("BatchGetItem",)),

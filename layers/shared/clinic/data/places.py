@@ -8,10 +8,13 @@
   meanwhile is never given a new resource.
 - **A location's doctors** are items beside the slot locks (same table, keys that never collide with an
   hour): ``location#<location id>`` / ``#doctor#<doctor id>``, one per doctor whose working hours name the
-  location now. They change only in the doctor's own write (``save_doctor``): the doctor's ``Put``, a
-  ``ConditionCheck`` of every location its hours name (exists, active, the doctor's zone), and the
-  membership items added and deleted — one transaction, so they never disagree with the doctor's hours.
-  Time off (``clinic.data.time_off``) never changes hours, so it leaves them alone.
+  location now, each with a copy of the doctor as stored (``doctor``), so one Query of a location gives its
+  doctors whole (the earliest search and the day sheet: reads that do not grow with the number of doctors).
+  Every write of a doctor goes through ``save_doctor`` — create, update, deactivation, time off: the
+  doctor's ``Put``, a ``ConditionCheck`` of every location its hours name when they are checked (exists,
+  active, the doctor's zone), the membership items (with the new copy) put and those of the locations it
+  left deleted — one transaction, so a copy is never older or newer than the doctor it copies. A
+  membership item written before the copies existed has none: its doctor is read from the Doctors table.
 """
 
 from __future__ import annotations
@@ -118,17 +121,18 @@ def save_doctor(
     item: dict[str, Any],
     expected_version: int | None,
     *,
+    at: Iterable[str] = (),
     check: dict[str, str] | None = None,
-    join: Iterable[str] = (),
     leave: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Write a doctor — new (``expected_version`` None) or replacing that version — and answer it as
-    stored. ``check``: location id → the zone it must have (each must also exist and be active);
-    ``join`` / ``leave``: the locations whose doctors it joins or leaves. Without any of those, one
-    conditional put; otherwise one transaction. Raises AlreadyExists / VersionConflict when the
-    doctor's own condition fails, LocationsRefused when a location's does."""
-    check, join, leave = dict(check or {}), sorted(join), sorted(leave)
-    if not (check or join or leave):
+    stored. ``at``: the locations its hours name now (each gets its membership item, with the copy);
+    ``check``: location id → the zone it must have (each must also exist and be active); ``leave``: the
+    locations whose doctors it leaves. Without any of those, one conditional put; otherwise one
+    transaction. Raises AlreadyExists / VersionConflict when the doctor's own condition fails,
+    LocationsRefused when a location's does."""
+    check, at, leave = dict(check or {}), sorted(at), sorted(leave)
+    if not (check or at or leave):
         if expected_version is None:
             store.create(item)
             return {**item, "version": 1}
@@ -146,8 +150,8 @@ def save_doctor(
     for index, location_id in enumerate(checked):
         transaction.add(location_check(location_id, check[location_id]), "location", index)
     locks = settings().slot_locks_table
-    for location_id in join:
-        member = {**member_key(location_id, item["id"]), "doctor_id": item["id"]}
+    for location_id in at:
+        member = {**member_key(location_id, item["id"]), "doctor_id": item["id"], "doctor": new_item}
         transaction.add({"Put": {"TableName": locks, "Item": member}}, "member")
     for location_id in leave:
         transaction.add({"Delete": {"TableName": locks, "Key": member_key(location_id, item["id"])}}, "member")
@@ -160,11 +164,15 @@ def save_doctor(
     return new_item
 
 
-def members_page(location_id: str, limit: int, start_key: dict | None) -> tuple[list[str], dict | None]:
-    """A page of the ids of the doctors working at the location (by id), and where the next page starts."""
+def members_page(
+    location_id: str, limit: int, start_key: dict | None
+) -> tuple[list[tuple[str, dict[str, Any] | None]], dict | None]:
+    """A page of the doctors working at the location (by id): each one's id and copy (None where its item
+    predates the copies), and where the next page starts. Read consistently: a copy is as new as the
+    doctor's last committed write."""
     args: dict[str, Any] = {
         "KeyConditionExpression": Key("owner").eq(location_owner(location_id)) & Key("hour").begins_with(MEMBER_PREFIX),
-        "ProjectionExpression": "doctor_id, #o, #h",
+        "ProjectionExpression": "doctor_id, doctor, #o, #h",
         "ExpressionAttributeNames": {"#o": "owner", "#h": "hour"},
         "Limit": limit,
         "ConsistentRead": True,
@@ -172,4 +180,5 @@ def members_page(location_id: str, limit: int, start_key: dict | None) -> tuple[
     if start_key:
         args["ExclusiveStartKey"] = start_key
     answer = table(settings().slot_locks_table).query(**args)
-    return [str(i["doctor_id"]) for i in plain(answer.get("Items", []))], answer.get("LastEvaluatedKey")
+    found = [(str(i["doctor_id"]), i.get("doctor")) for i in plain(answer.get("Items", []))]
+    return found, answer.get("LastEvaluatedKey")

@@ -8,9 +8,11 @@ hands back the doctor as it is now — and never a wrong booking.
 
 Working-hour intervals may name a location. Writing a doctor checks, in the write's own transaction, that
 each location its hours name exists (404), is active and has the doctor's zone (422), and keeps each
-location's list of doctors in step (``clinic.data.places``). The item also keeps ``sites`` (every location
-its hours ever named: a union that never shrinks) and ``sites_none`` (an interval without a location was
-stored once); a doctor stored before locations existed has neither (read it as ``sites_none`` true).
+location's list of doctors — with a copy of the doctor — in step (``clinic.data.places``): every write of
+a doctor goes through ``places.save_doctor`` (here and ``save`` for time off). The item also keeps
+``sites`` (every location its hours ever named: a union that never shrinks) and ``sites_none`` (an
+interval without a location was stored once); a doctor stored before locations existed has neither (read
+it as ``sites_none`` true).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from clinic.models.doctors import DoctorCreate, DoctorOut, DoctorUpdate, Interva
 from clinic.services import new_id, require_id
 
 _UPDATE_ATTEMPTS = 3
-_MEMBERS_PAGE = 1000  # a location's doctors read per Query by at_location (ids only: ~1,000 fit in far less than 1 MB)
+_MEMBERS_PAGE = 1000  # a location's doctors per Query by at_location (DynamoDB also ends a page at 1 MB)
 _KNOWN_MAX = 1000
 _known: dict[str, dict[str, Any]] = {}  # this container's doctors, as last read or written
 
@@ -94,9 +96,7 @@ def create(body: DoctorCreate) -> dict[str, Any]:
         "sites_none": unlocated,
     }
     try:
-        saved = places.save_doctor(
-            records.doctors(), item, None, check=dict.fromkeys(named, body.time_zone), join=named
-        )
+        saved = places.save_doctor(records.doctors(), item, None, at=named, check=dict.fromkeys(named, body.time_zone))
     except records.AlreadyExists:  # our own earlier attempt (same Idempotency-Key) committed
         return to_out(records.doctors().get(item["id"]))
     except places.LocationsRefused as refused:
@@ -223,8 +223,8 @@ def update(doctor_id: str, patch: DoctorUpdate) -> dict[str, Any]:
                 store,
                 merged,
                 current["version"],
+                at=after,
                 check=dict.fromkeys(after, merged["time_zone"]) if checking else {},
-                join=after - before,
                 leave=before - after,
             )
         except records.VersionConflict:
@@ -233,6 +233,13 @@ def update(doctor_id: str, patch: DoctorUpdate) -> dict[str, Any]:
             raise _refusal(refused, merged["working_hours"]) from None
         return to_out(remember(saved))
     raise ServiceUnavailable(detail="the record is being changed concurrently; retry", headers={"Retry-After": "1"})
+
+
+def save(item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    """Write the doctor again, changed where its hours are not (time off), replacing that version; the
+    locations its hours name get the new copy in the same transaction. VersionConflict if it changed."""
+    named, _ = sites_of(item.get("working_hours") or {})
+    return remember(places.save_doctor(records.doctors(), item, expected_version, at=named))
 
 
 def _revalidate(merged: dict[str, Any]) -> None:
@@ -255,9 +262,8 @@ def list_page(
         # a page of the location's doctors (its membership items, by id), their records, then the specialty
         key = specialty_key(specialty) if specialty else None
         scope = pagination.scope_of("doctors:by_location", location_id, key)
-        ids, last_key = places.members_page(location_id, limit, pagination.decode(next_token, scope))
-        found = store.get_many(ids) if ids else {}
-        items = [found[i] for i in ids if i in found and key in (None, found[i].get("specialty_key"))]
+        members, last_key = places.members_page(location_id, limit, pagination.decode(next_token, scope))
+        items = [d for d in _records_of(members) if key in (None, d.get("specialty_key"))]
     elif specialty:
         key = specialty_key(specialty)
         scope = pagination.scope_of("doctors:by_specialty", key)
@@ -270,14 +276,20 @@ def list_page(
 
 
 def at_location(location_id: str) -> list[dict[str, Any]]:
-    """The records of every doctor whose working hours name the location now (all pages of its membership
-    items, then the records, read consistently), in id order."""
-    ids: list[str] = []
+    """Every doctor whose working hours name the location now, in id order: all pages of its membership
+    items, which carry the doctors' copies (one Query for up to ~1,000 doctors of ordinary size)."""
+    members: list[tuple[str, dict[str, Any] | None]] = []
     start: dict | None = None
     while True:
         page, start = places.members_page(location_id, _MEMBERS_PAGE, start)
-        ids += page
+        members += page
         if not start:
-            break
-    found = records.doctors().get_many(ids) if ids else {}
-    return [found[i] for i in ids if i in found]
+            return _records_of(members)
+
+
+def _records_of(members: list[tuple[str, dict[str, Any] | None]]) -> list[dict[str, Any]]:
+    """The members' doctors, in their order: their copies, and the records (read consistently) of those
+    whose membership item was written before it carried a copy."""
+    missing = [doctor_id for doctor_id, copy in members if copy is None]
+    found = records.doctors().get_many(missing) if missing else {}
+    return [copy if copy is not None else found[i] for i, copy in members if copy is not None or i in found]

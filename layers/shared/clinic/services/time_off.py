@@ -1,9 +1,12 @@
 """Time off: a doctor away. Availability never offers it; booking, holding or rescheduling into it is
 422 DOCTOR_AWAY (clinic.domain.booking); creating it answers the booked appointments it overlaps.
 
-Race-free by the doctor's calendar version (clinic.data.time_off): once the time off is committed,
-no booking planned before it can commit, and every booking that committed before it holds its slot
-locks — read right after the commit, consistently — so it is in ``affected_appointments``.
+A doctor's time off is kept on the doctor's own item (a list), so one read of the doctor gives everything
+a booking is checked against. Adding or removing an entry writes the doctor again under its calendar
+version (``doctors.save``: the new version, and the copies on its locations' membership items, in one
+transaction) — the version every booking's transaction checks. Race-free by it: once the time off is
+committed, no booking planned before it can commit, and every booking that committed before it holds its
+slot locks — read right after the commit, consistently — so it is in ``affected_appointments``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from clinic import access, audit, pagination
-from clinic.data import time_off as store
 from clinic.data.appointments import AppointmentStore
 from clinic.data.locks import doctor_owner
+from clinic.data.records import VersionConflict
 from clinic.domain.booking import Interval, check_span
 from clinic.errors import NotFound, ServiceUnavailable, invalid
 from clinic.identity import Caller
@@ -54,11 +57,12 @@ def create(doctor_id: str, body: TimeOffCreate, who: Caller) -> dict[str, Any]:
         if len(doctor.get("time_off") or []) >= MAX_ENTRIES:
             raise invalid("start", f"a doctor keeps at most {MAX_ENTRIES} time off entries; delete past ones")
         try:
-            doctors.remember(store.add(doctor["id"], entry, int(doctor["version"]), created_at))
-        except store.VersionConflict:
+            doctors.save(
+                {**doctor, "time_off": [*(doctor.get("time_off") or []), entry], "updated_at": created_at},
+                int(doctor["version"]),
+            )
+        except VersionConflict:  # changed meanwhile (doctors are never deleted: the next load says 404 if so)
             continue
-        except store.DoctorMissing:
-            raise NotFound(detail="doctor not found") from None
         count("TimeOffCreated")
         break
     else:
@@ -127,11 +131,12 @@ def delete(doctor_id: str, time_off_id: str, who: Caller) -> None:
         if index is None:
             raise NotFound(detail="time off not found")
         try:
-            doctors.remember(store.remove(doctor["id"], index, wanted, int(doctor["version"]), utc_iso(now_utc())))
-        except store.VersionConflict:
+            doctors.save(
+                {**doctor, "time_off": entries[:index] + entries[index + 1 :], "updated_at": utc_iso(now_utc())},
+                int(doctor["version"]),
+            )
+        except VersionConflict:
             continue
-        except store.DoctorMissing:
-            raise NotFound(detail="doctor not found") from None
         count("TimeOffDeleted")
         return
     raise ServiceUnavailable(detail="the doctor is being changed concurrently; retry", headers={"Retry-After": "1"})

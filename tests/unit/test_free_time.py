@@ -4,6 +4,7 @@ share a cell — and rooms and equipment needed of every kind."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -65,3 +66,37 @@ def test_a_type_that_needs_rooms_is_free_only_where_every_kind_has_one_free_at_i
     assert free_resources(plan(30, kinds=both, location="L2"), resources) is None  # none at that location
     candidates = [plan(0, kinds=both), plan(30, kinds=both), plan(60, kinds=both), plan(90, kinds=both)]
     assert free(candidates, Busy(), resources) == [candidates[1], candidates[3]]
+
+
+hour_items = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # which hour of the morning
+        st.dictionaries(st.sampled_from(range(0, 60, 5)), st.sampled_from([None, 100, 200]), max_size=12),
+    ),
+    max_size=4,
+    unique_by=lambda i: i[0],
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=hour_items, now=st.sampled_from([50, 150, 250]))
+def test_busy_in_reads_hour_items_as_their_occupied_cells_with_expired_holds_free(items, now):
+    """Given hour items with cells taken by appointments (no expiry) and by holds (expiring at 100 or
+    200), busy_in's intervals cover exactly the cells occupied at ``now`` — each item's adjacent cells
+    as one interval, so no two of one item touch."""
+    stored = []
+    occupied = set()
+    for hour, taken in items:
+        item = {"owner": "doctor#d", "hour": locks.hour_key(at(60 * hour))}
+        for minute, expiry in taken.items():
+            item[f"m{minute:02d}"] = "holder"
+            if expiry is not None:
+                item[f"x{minute:02d}"] = expiry
+            if expiry is None or expiry > now:
+                occupied.add(at(60 * hour + minute))
+        stored.append(item)
+    intervals = locks.busy_in(stored, now)
+    covered = {cell for start, end in intervals for cell in locks.cells(start, end)}
+    assert covered == occupied and sum(len(locks.cells(s, e)) for s, e in intervals) == len(occupied)
+    for (_, end), (start, _) in itertools.pairwise(intervals):
+        assert end != start or locks.hour_key(end - timedelta(minutes=5)) != locks.hour_key(start)

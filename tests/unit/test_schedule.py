@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from clinic.data.locks import cells
@@ -478,3 +478,97 @@ def test_property_a_longer_booking_fits_iff_it_is_consecutive_slots_of_one_inter
             at = slot.end
         expected = len(chain) == count
         assert fits_working_hours(hours, first.start, count * hours.slot_minutes) is expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hours=working_hours(),
+    day=st.sampled_from(TRANSITION_DAYS),
+    offset_hours=st.integers(-36, 12),
+    span_hours=st.integers(12, 96),
+    count=st.integers(1, 3),
+    buffers=st.tuples(st.sampled_from([0, 5, 15]), st.sampled_from([0, 10])),
+    needs_room=st.booleans(),
+    located=st.lists(st.sampled_from([None, "L1", "L2"]), min_size=6, max_size=6),
+    closed=st.sets(st.sampled_from(["L1", "L2"])),
+    now_before=st.sampled_from([-5, 0, 2, 48]),  # hours before the window starts
+    notice=st.sampled_from([0, 90]),
+    advance_days=st.sampled_from([1, 365, 365]),
+    away=st.lists(st.tuples(st.integers(-2, 90), st.integers(1, 10)), max_size=3),  # hours from the window start
+)
+def test_property_candidates_computed_a_day_at_a_time_are_the_windows_runs_the_rules_allow(
+    hours,
+    day,
+    offset_hours,
+    span_hours,
+    count,
+    buffers,
+    needs_room,
+    located,
+    closed,
+    now_before,
+    notice,
+    advance_days,
+    away,
+):
+    """Given any calendar (zones with DST, intervals at locations or none, a type with buffers and maybe a
+    room), window, clock, policy and time off, booking.candidates — each local date's bookings computed
+    once and reused — equals its definition: the window's runs of the type's duration, neither before
+    the notice nor past the horizon, in no time off, at no closed location, and at a location when the
+    type needs a room. Asked twice (the second from the cache), the same."""
+    from clinic.domain.booking import Booking, Interval, Policy, candidates
+    from clinic.domain.schedule import runs
+
+    window_start = datetime.combine(day, time(), tzinfo=UTC) + timedelta(hours=offset_hours)
+    window_end = window_start + timedelta(hours=span_hours)
+    at = lambda hours: window_start + timedelta(hours=hours)
+    now = window_start - timedelta(hours=now_before, minutes=7)
+    kind = {
+        "code": "visit",
+        "duration_minutes": count * hours.slot_minutes,
+        "buffer_before_minutes": buffers[0],
+        "buffer_after_minutes": buffers[1],
+        "resource_kinds": ["room"] if needs_room else [],
+    }
+    doctor = {
+        "time_zone": hours.time_zone,
+        "slot_minutes": hours.slot_minutes,
+        "working_hours": {
+            weekday: [
+                {"start": s, "end": e, **({"location_id": located[i]} if located[i] else {})}
+                for i, (s, e) in enumerate(spans)
+            ]
+            for weekday, spans in hours.intervals.items()
+        },
+        "appointment_types": [kind],
+        "time_off": [{"start": (at(h)).isoformat(), "end": (at(h + n)).isoformat()} for h, n in away],
+    }
+    policy = Policy(min_notice_minutes=notice, max_advance_days=advance_days)
+    expected = []
+    all_runs = runs(hours, window_start, window_end, kind["duration_minutes"])
+    event(f"runs: {'some' if all_runs else 'none'}")
+    for run in all_runs:
+        location = located[run.interval_key[1]]
+        if run.start < now + timedelta(minutes=notice) or run.start > now + timedelta(days=advance_days):
+            continue
+        if any(run.start < at(h + n) and at(h) < run.end for h, n in away):
+            event("a run in time off")
+            continue
+        if (location is not None and location in closed) or (needs_room and location is None):
+            continue
+        expected.append(
+            Booking(Interval(run.start, run.end), "visit", *buffers, location, ("room",) if needs_room else ())
+        )
+    event(f"candidates: {'some' if expected else 'none'}")
+    for _ in range(2):
+        found = candidates(
+            doctor,
+            window_start,
+            window_end,
+            now,
+            type_code="visit",
+            policy=policy,
+            notice_applies=True,
+            inactive_locations=frozenset(closed),
+        )
+        assert found == expected

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 CELL = timedelta(minutes=5)
@@ -178,26 +179,37 @@ def update_action(
     return {"Update": action}
 
 
+@lru_cache(maxsize=4096)
 def hour_start(hour: str) -> datetime:
-    """The UTC instant an hour key (``2026-12-01T14``) names."""
+    """The UTC instant an hour key (``2026-12-01T14``) names (remembered: the same hours are read again)."""
     return datetime(int(hour[0:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=UTC)
 
 
+# each cell of an hour item: its attribute, its expiry's attribute, and where it starts and ends in the hour
+_CELLS = tuple((f"m{m:02d}", f"x{m:02d}", timedelta(minutes=m), timedelta(minutes=m + 5)) for m in range(0, 60, 5))
+
+
 def busy_in(items: list[dict[str, Any]], now: int) -> list[tuple[datetime, datetime]]:
-    """The occupied 5-minute cells of some hour items as intervals (expired holds left out); merging
-    them is clinic.domain.busy's part."""
+    """The occupied time of some hour items as intervals — an item's adjacent occupied cells as one —
+    expired holds left out; merging across items is clinic.domain.busy's part."""
     found = []
     for item in items:
-        base = None
-        for attribute in item:
-            if len(attribute) == 3 and attribute[0] == "m" and attribute[1:].isdigit():
-                expiry = item.get(f"x{attribute[1:]}")
-                if expiry is not None and int(expiry) <= now:
-                    continue
-                if base is None:
-                    base = hour_start(item["hour"])
-                start = base + timedelta(minutes=int(attribute[1:]))
-                found.append((start, start + CELL))
+        base = start = end = None
+        for name, expiry_name, cell_start, cell_end in _CELLS:
+            if name not in item:
+                continue
+            expiry = item.get(expiry_name)
+            if expiry is not None and int(expiry) <= now:
+                continue
+            if base is None:
+                base = hour_start(item["hour"])
+            if end != cell_start:
+                if start is not None:
+                    found.append((base + start, base + end))
+                start = cell_start
+            end = cell_end
+        if start is not None:
+            found.append((base + start, base + end))
     return found
 
 

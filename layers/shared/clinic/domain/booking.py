@@ -9,11 +9,12 @@ Whether the time is free (no double booking, buffers included) is decided atomic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from clinic.domain.busy import Busy
-from clinic.domain.schedule import WEEKDAYS, WorkingHours, is_on_grid, runs, working_run
+from clinic.domain.schedule import WEEKDAYS, WorkingHours, day_runs, is_on_grid, local_days, working_run
 from clinic.errors import DoctorAway, OutsideWorkingHours, TooSoon, invalid
 
 MAX_DURATION_MINUTES = 240
@@ -208,18 +209,47 @@ def candidates(
     after = int(kind.get("buffer_after_minutes", 0)) if kind else 0
     kinds, code = resource_kinds(kind), kind["code"] if kind else None
     away = time_off_of(doctor)
-    where: dict[tuple, str | None] = {}
+    zone, slot_minutes = doctor["time_zone"], int(doctor["slot_minutes"])
+    week = doctor.get("working_hours") or {}
+    lower = max(window_start, earliest)
     found = []
-    for run in runs(hours_of(doctor), window_start, window_end, duration):
-        if run.start < earliest or run.start > latest or away.overlaps(run.start, run.end):
+    for day in local_days(zone, window_start, window_end):
+        spans = week.get(WEEKDAYS[day.weekday()])
+        if not spans:
             continue
-        if run.interval_key not in where:
-            where[run.interval_key] = location_of(doctor, run.interval_key)
-        location = where[run.interval_key]
-        if (location is not None and location in inactive_locations) or (kinds and location is None):
-            continue
-        found.append(Booking(Interval(run.start, run.end), code, before, after, location, kinds))
+        shape_of_day = tuple((i["start"], i["end"], i.get("location_id")) for i in spans)
+        for plan in _day_bookings(zone, slot_minutes, shape_of_day, day, duration, code, before, after, kinds):
+            start, end = plan.interval.start, plan.interval.end
+            if start < lower or start > latest or end > window_end:
+                continue
+            if (away and away.overlaps(start, end)) or plan.location_id in inactive_locations:
+                continue
+            found.append(plan)
     return found
+
+
+@lru_cache(maxsize=2048)
+def _day_bookings(
+    zone: str,
+    slot_minutes: int,
+    spans: tuple[tuple[str, str, str | None], ...],
+    day: date,
+    duration: int,
+    code: str | None,
+    before: int,
+    after: int,
+    kinds: tuple[str, ...],
+) -> tuple[Booking, ...]:
+    """One local date's bookings of a calendar's shape (its hours and locations that weekday, zone, grid,
+    the type), sorted by start, computed once per container: the same for every request and every doctor
+    of that shape, and immutable. A type that needs rooms or equipment has none in hours at no location."""
+    hours = WorkingHours(zone, slot_minutes, {WEEKDAYS[day.weekday()]: [(start, end) for start, end, _ in spans]})
+    found = []
+    for run in day_runs(hours, day, duration):
+        location = spans[run.interval_key[1]][2]
+        if not (kinds and location is None):
+            found.append(Booking(Interval(run.start, run.end), code, before, after, location, kinds))
+    return tuple(found)
 
 
 def check_span(start: datetime, end: datetime, max_days: int) -> None:

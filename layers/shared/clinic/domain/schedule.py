@@ -139,7 +139,34 @@ def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, dura
     count = duration_minutes // hours.slot_minutes
     if count <= 0:
         return []
-    slots = working_slots(hours, window_start, window_end)
+    return _runs_of(working_slots(hours, window_start, window_end), count)
+
+
+def local_days(time_zone: str, window_start: datetime, window_end: datetime) -> list[date]:
+    """The local dates whose working hours may hold slots of [window_start, window_end), in order."""
+    zone = _zone(time_zone)
+    day, last = window_start.astimezone(zone).date() - timedelta(days=1), window_end.astimezone(zone).date()
+    found = []
+    while day <= last + timedelta(days=1):
+        found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def day_runs(hours: WorkingHours, day: date, duration_minutes: int) -> list[Slot]:
+    """``runs`` of one local date, whatever the window: a run is inside a window exactly when its start
+    and end are, and never spans two dates (nor two working intervals)."""
+    count = duration_minutes // hours.slot_minutes
+    if count <= 0:
+        return []
+    found: dict[datetime, Slot] = {}
+    for slot in _day_slots(hours, day, _zone(hours.time_zone)):
+        found.setdefault(slot.start, slot)
+    return _runs_of([found[start] for start in sorted(found)], count)
+
+
+def _runs_of(slots: list[Slot], count: int) -> list[Slot]:
+    """The runs of ``count`` consecutive slots (end to start) of one working interval among sorted slots."""
     if count == 1:
         return slots  # one slot is a run of one
     by_start = {s.start: s for s in slots}

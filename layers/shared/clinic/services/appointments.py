@@ -812,8 +812,8 @@ def free_bookings(
     )
     if not candidates:
         return []
-    start = min(c.occupied[0] for c in candidates)
-    end = max(c.occupied[1] for c in candidates)
+    # sorted by start, one duration and buffers: the first starts and the last ends the occupied span
+    start, end = candidates[0].occupied[0], candidates[-1].occupied[1]
     store, epoch = storage.AppointmentStore(), int(now.timestamp())
     busy = Busy.of(store.busy(doctor_owner(doctor["id"]), start, end, epoch))
     resources: dict[str, dict[str, list[tuple[str, Busy]]]] = {}

@@ -171,7 +171,8 @@ class Filler:
         self.now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.appointments: list[Item] = []
         self.hours: dict[tuple[str, str], Item] = {}
-        self.links: dict[tuple[str, str], int] = defaultdict(int)
+        # (doctor, patient) → the link's counts: n (not cancelled), live (booked or arrived), done
+        self.links: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"n": 0, "live": 0, "done": 0})
         self.open: dict[str, int] = defaultdict(int)
         self.doctors: list[Item] = []
         self.patients: list[Item] = []
@@ -214,7 +215,9 @@ class Filler:
                         (owner, at.strftime("%Y-%m-%dT%H")), {"owner": S(owner), "hour": S(at.strftime("%Y-%m-%dT%H"))}
                     )
                     hour[f"m{at.minute:02d}"] = item["id"]
-            self.links[(doctor, patient)] += 1
+            counts = self.links[(doctor, patient)]
+            counts["n"] += 1
+            counts["done" if status == "fulfilled" else "live"] += 1
         self.appointments.append(item)
         return item
 
@@ -255,19 +258,20 @@ class Filler:
             status = "cancelled" if self.random.random() < 0.1 else "fulfilled" if at < self.now else "booked"
             self._appointment(self.doctors[d]["id"]["S"], patient, at, status)
 
-    def items(self, existing_links: dict[tuple[str, str], int]) -> dict[str, list[Item]]:
+    def items(self, existing_links: dict[tuple[str, str], dict[str, int]]) -> dict[str, list[Item]]:
         """Everything to write, by table name. ``existing_links``: the world's own link counts, which the
         history adds to."""
         names = table_names()
         locks: list[Item] = list(self.hours.values())
-        for (doctor, patient), n in self.links.items():
+        for (doctor, patient), counts in self.links.items():
             link = copy.deepcopy(self.shapes["link"])
+            existing = existing_links.get((doctor, patient), {})
             link.update(
                 {
                     "owner": S(f"doctor#{doctor}"),
                     "hour": S(f"#patient#{patient}"),
                     "patient_id": S(patient),
-                    "n": N(n + existing_links.get((doctor, patient), 0)),
+                    **{key: N(value + existing.get(key, 0)) for key, value in counts.items()},
                 }
             )
             locks.append(link)
@@ -298,10 +302,13 @@ def check_shapes(shapes: dict[str, Item], generated: dict[str, list[Item]]) -> l
     return problems
 
 
-def world_links(tables: dict[str, list[Item]]) -> dict[tuple[str, str], int]:
+def world_links(tables: dict[str, list[Item]]) -> dict[tuple[str, str], dict[str, int]]:
+    """The world's own doctor–patient links' counts (n, live, done), which the filler adds to."""
     names = table_names()
     return {
-        (i["owner"]["S"].removeprefix("doctor#"), i["hour"]["S"].removeprefix("#patient#")): int(i["n"]["N"])
+        (i["owner"]["S"].removeprefix("doctor#"), i["hour"]["S"].removeprefix("#patient#")): {
+            key: int(i[key]["N"]) for key in ("n", "live", "done") if key in i
+        }
         for i in tables[names["SlotLocksTable"]]
         if i["hour"]["S"].startswith("#patient#")
     }

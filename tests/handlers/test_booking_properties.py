@@ -314,6 +314,7 @@ class Booking(RuleBasedStateMachine):
         from clinic.data import locks
         from clinic.data.appointments import Occupancy
         from clinic.data.dynamo import plain
+        from clinic.domain import lifecycle
 
         stored = {}
         for raw in self._scan("APPOINTMENTS_TABLE"):
@@ -328,6 +329,10 @@ class Booking(RuleBasedStateMachine):
         held, counters = {}, {}
         for raw in self._scan("SLOT_LOCKS_TABLE"):
             item = plain({k: _unpack(v) for k, v in raw.items()})
+            if item["hour"].startswith("#patient#"):  # a doctor–patient link: n, live, done
+                if item.get("n") or item.get("live") or item.get("done"):
+                    counters[(item["owner"], item["hour"])] = (item["n"], item["live"], item["done"])
+                continue
             if item["hour"].startswith("#"):
                 if item.get("n"):
                     counters[(item["owner"], item["hour"])] = item["n"]
@@ -343,7 +348,9 @@ class Booking(RuleBasedStateMachine):
             if a["status"] == "cancelled":
                 continue
             key = (locks.doctor_owner(a["doctor"]), "#patient#" + a["patient"])
-            wanted_counters[key] = wanted_counters.get(key, 0) + 1
+            n, live, done = wanted_counters.get(key, (0, 0, 0))
+            is_live = a["status"] in lifecycle.LIVE
+            wanted_counters[key] = (n + 1, live + is_live, done + (not is_live))
             occupancy = Occupancy(a["start"], a["end"], a["before"], a["after"])
             for owner, cells in (
                 (locks.doctor_owner(a["doctor"]), occupancy.doctor_cells()),

@@ -432,6 +432,69 @@ def test_a_doctors_access_lasts_while_an_appointment_is_still_booked_however_old
     assert reads_patient(invoke, world) == 200
 
 
+def _link(world) -> dict:
+    from clinic.config import settings
+
+    locks = boto3.resource("dynamodb", region_name="us-east-1").Table(settings().slot_locks_table)
+    key = {"owner": f"doctor#{world['doctor']}", "hour": f"#patient#{world['patient']}"}
+    return {"table": locks, "key": key, "item": locks.get_item(Key=key)["Item"]}
+
+
+def test_a_live_appointment_answers_from_the_link_without_reading_the_patients_appointments(invoke, world, monkeypatch):
+    """Given a booked appointment, the pair's link counts it live (n 1, live 1, done 0), and a doctor's
+    read, FHIR read and search of the patient read no appointments: the link's count answers."""
+    from botocore.client import BaseClient
+
+    book(invoke, world, at(world["day"], "10:00"))
+    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
+        "n": 1,
+        "live": 1,
+        "done": 0,
+    }
+    queried, original = [], BaseClient._make_api_call
+
+    def record(client, operation, params):
+        if operation == "Query" and params.get("IndexName") == "patient_appointments":
+            queried.append(params)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    assert reads_patient(invoke, world) == 200 and queried == []
+
+
+def test_a_link_that_counted_before_it_kept_live_and_done_is_decided_by_the_appointments(invoke, world, clock):
+    """Given a link written before it kept live and done (n only) for an appointment still booked, a
+    doctor still reads the patient 800 days on (the patient's appointments are read, as before); once
+    that appointment is fulfilled, the link still cannot say (n 1, live -1, done 1) and the appointments
+    decide: none booked or arrived, none in the window, so no access."""
+    booked = book(invoke, world, at(world["day"], "10:00"))["json"]
+    link = _link(world)
+    link["table"].update_item(Key=link["key"], UpdateExpression="REMOVE live, done")  # as written before
+    clock.set_to(instant(world["day"], "10:00") + timedelta(days=800))
+    assert reads_patient(invoke, world) == 200
+    assert mark(invoke, booked["id"], "arrived", STAFF)["statusCode"] == 200
+    assert reads_patient(invoke, world) == 200  # arrived: still live
+    assert mark(invoke, booked["id"], "fulfilled", STAFF)["statusCode"] == 200
+    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
+        "n": 1,
+        "live": -1,
+        "done": 1,
+    }
+    assert reads_patient(invoke, world) == 404
+
+
+def test_a_cancelled_appointment_leaves_the_link_counting_nothing(invoke, world):
+    booked = book(invoke, world, at(world["day"], "10:00"))["json"]
+    response = cancel(invoke, booked["id"])
+    assert response["statusCode"] == 200, response
+    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
+        "n": 0,
+        "live": 0,
+        "done": 0,
+    }
+    assert reads_patient(invoke, world) == 404
+
+
 # ============================================================================ a deactivated doctor's token
 def test_a_deactivated_doctors_token_is_refused_on_every_route_it_used(invoke, world, clock):
     booked = book(invoke, world, at(world["day"], "10:00"))["json"]

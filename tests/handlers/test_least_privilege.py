@@ -240,6 +240,27 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         body={"patient_id": patient, "doctor_id": doctor, "start": at(day, "09:00")},
     )["id"]
     call("GetAppointmentFunction", "GET", "/appointments/{appointment_id}", {"appointment_id": booked})
+    # a patient whose one appointment with the doctor was a no-show: nothing live on their link, so a
+    # doctor's access is decided by the patient's appointments inside the window (a Query)
+    absent = call("RegisterPatientFunction", "POST", "/patients", body={**PATIENT, "given_name": "Absent"})["id"]
+    missed = call(
+        "BookAppointmentFunction",
+        "POST",
+        "/appointments",
+        body={"patient_id": absent, "doctor_id": doctor, "start": at(day, "16:45")},
+    )["id"]
+    call(
+        "UpdateAppointmentFunction",
+        "PATCH",
+        "/appointments/{appointment_id}",
+        {"appointment_id": missed},
+        body={"status": "noshow"},
+    )
+    for function, route in (
+        ("GetPatientFunction", "/patients/{patient_id}"),
+        ("FhirReadPatientFunction", "/fhir/Patient/{patient_id}"),
+    ):
+        call(function, "GET", route, {"patient_id": absent}, claims=claims_of("doctor", doctor, sub="d"))
     call(
         "GetPatientFunction",
         "GET",

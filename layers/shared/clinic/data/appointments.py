@@ -211,14 +211,20 @@ class AppointmentStore:
         )
         return plain(answer.get("Items", [])), answer.get("LastEvaluatedKey")
 
-    def links_doctor(self, patient_id: str, doctor_id: str, since: datetime) -> bool:
+    def links_doctor(self, patient_id: str, doctor_id: str, since: datetime, live: int | None) -> bool:
         """Whether the patient has an appointment with the doctor that is booked or arrived, or one (not
-        cancelled) that starts from ``since`` on: a doctor's access window (API.md v1.2). Queries of the
-        patient's own appointments (an index: eventually consistent, but only a just-made change could
-        be missed, and the doctor–patient link item read before this is consistent)."""
+        cancelled) that starts from ``since`` on: a doctor's access window (API.md v1.2). ``live``: how
+        many of the pair's appointments are booked or arrived, as their link (read consistently just
+        before) counts them, or None where it cannot say. Else queries of the patient's own appointments
+        (an index: eventually consistent, but only a just-made change could be missed): those from
+        ``since`` on, and — only where the link cannot say — those before it."""
+        if live:
+            return True
         recent = Key("patient_id").eq(patient_id) & Key("start_at").gte(iso(since))
         if self._any(recent, Attr("doctor_id").eq(doctor_id) & Attr("status").ne("cancelled")):
             return True
+        if live == 0:  # none booked or arrived, before the window or in it
+            return False
         older = Key("patient_id").eq(patient_id) & Key("start_at").lt(iso(since))
         return self._any(older, Attr("doctor_id").eq(doctor_id) & Attr("status").is_in(["booked", "arrived"]))
 
@@ -394,7 +400,8 @@ class AppointmentStore:
             )
             self._cells(transaction, appointment["id"], None, occupancy, doctor_id, patient_id, now, index)
         transaction.add(ledger.open_change(self.locks_table, patient_id, len(appointments), limit), "open")
-        transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, len(appointments)), "link")
+        count = len(appointments)
+        transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, count, live=count), "link")
         self._audit(transaction, audit_records)
         transaction.run()
 
@@ -525,7 +532,8 @@ class AppointmentStore:
         patient_id = appointments[0]["patient_id"]
         transaction.add(ledger.open_change(self.locks_table, patient_id, -len(appointments)), "open")
         for doctor_id, count in by_doctor.items():
-            transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, -count), "link")
+            # only a booked appointment is cancelled: it was live
+            transaction.add(ledger.link_change(self.locks_table, doctor_id, patient_id, -count, live=-count), "link")
         self._audit(transaction, audit_records)
         transaction.run()
         cancelled = []
@@ -549,12 +557,14 @@ class AppointmentStore:
         target: str,
         allowed_from: frozenset[str],
         frees_a_place: bool,
+        ends_live: bool,
         updated_at: str,
         request_mark: str,
         audit_records: list[dict[str, Any]],
     ) -> dict[str, Any]:
         """A status change that frees no time (arrived, fulfilled, noshow); it gives the patient's place
-        back when the appointment stops being open. ``request_mark`` is stored with it: if the write
+        back when the appointment stops being open, and moves it from live to done on the doctor–patient
+        link when it stops being booked or arrived (``ends_live``). ``request_mark`` is stored with it: if the write
         committed and its answer was lost, the retry's failed condition can be told apart from
         somebody else's change (DynamoDB also answers a retried ClientRequestToken as the same write)."""
         values: dict[str, Any] = {":target": target, ":now": updated_at, ":one": 1, ":mark": request_mark}
@@ -575,6 +585,9 @@ class AppointmentStore:
         )
         if frees_a_place:
             transaction.add(ledger.open_change(self.locks_table, current["patient_id"], -1), "open")
+        if ends_live:  # fulfilled or no-show: still tying them, no longer booked or arrived
+            link = ledger.link_change(self.locks_table, current["doctor_id"], current["patient_id"], 0, live=-1, done=1)
+            transaction.add(link, "link")
         self._audit(transaction, audit_records)
         transaction.run()
         return {

@@ -244,7 +244,7 @@ class HoldStore:
             transaction, hold["id"], occupancy, hold["doctor_id"], hold["patient_id"], now, convert_to=appointment["id"]
         )
         transaction.add(ledger.open_change(self.locks_table, hold["patient_id"], 1, limit), "open")
-        transaction.add(ledger.link_change(self.locks_table, hold["doctor_id"], hold["patient_id"], 1), "link")
+        transaction.add(ledger.link_change(self.locks_table, hold["doctor_id"], hold["patient_id"], 1, live=1), "link")
         self._entry_moves(transaction, hold, "booked", hold["updated_at"])
         self._free_quota(transaction, hold, entry_leaves=True)
         self._audit(transaction, audit_records)

@@ -147,10 +147,11 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
         Grant("SlotLocksTable", ("UpdateItem",)),
     ),
     "appointments.cancel": (Grant("AppointmentsTable", ("UpdateItem",)), Grant("SlotLocksTable", ("UpdateItem",))),
-    # a status change moves no time: only the patient's open-appointment counter
+    # a status change moves no time: only the patient's open-appointment counter and the doctor–patient
+    # link's live and done counts
     "appointments.status": (
         Grant("AppointmentsTable", ("UpdateItem",)),
-        Grant("SlotLocksTable", ("UpdateItem",), owners=PATIENT_ITEMS),
+        Grant("SlotLocksTable", ("UpdateItem",), owners=PATIENT_ITEMS + DOCTOR_ITEMS),
     ),
     # holds (clinic.data.holds): one transaction each, like the appointments'
     "holds.read": (Grant("HoldsTable", ("GetItem",)),),

@@ -19,6 +19,8 @@ RESCHEDULABLE = frozenset({"booked"})
 # An open appointment holds one of the patient's places (settings: max_open_appointments_per_patient,
 # which the contract counts in ``booked`` appointments): arriving, cancelling and a no-show give it back.
 OPEN = frozenset({"booked"})
+# A live appointment lets its doctor see the patient, whenever it is (API.md v1.2: "booked or arrived").
+LIVE = frozenset({"booked", "arrived"})
 
 
 def can_move(current: str, target: str) -> bool:
@@ -36,6 +38,12 @@ def cancellable() -> frozenset[str]:
 
 def frees_a_place(current: str, target: str) -> bool:
     return current in OPEN and target not in OPEN
+
+
+def ends_live(current: str, target: str) -> bool:
+    """Fulfilled or no-show: the appointment stops being live but still ties doctor and patient (a cancel
+    unties them: clinic.data.appointments.cancel)."""
+    return current in LIVE and target not in LIVE and target != "cancelled"
 
 
 def earliest_change(target: str, start: datetime, time_zone: str) -> datetime:

@@ -554,6 +554,7 @@ def _change_status(appointment_id: str, target: str, who: Caller) -> dict[str, A
             target,
             lifecycle.predecessors(target),
             lifecycle.frees_a_place(current["status"], target),
+            lifecycle.ends_live(current["status"], target),
             utc_iso(now),
             mark,
             records,

@@ -76,9 +76,10 @@ def _doctor_sees_patient(doctor_id: str, patient_id: str) -> bool:
         patient_id = require_id(patient_id, "patient")
     except NotFound:
         return False
-    if not ledger.linked(settings().slot_locks_table, doctor_id, patient_id) or not _doctor_is_active(doctor_id):
+    link = ledger.link(settings().slot_locks_table, doctor_id, patient_id)
+    if not link or int(link.get("n", 0)) <= 0 or not _doctor_is_active(doctor_id):
         return False
-    return AppointmentStore().links_doctor(patient_id, doctor_id, _access_since())
+    return AppointmentStore().links_doctor(patient_id, doctor_id, _access_since(), ledger.live_appointments(link))
 
 
 def load(patient_id: str) -> dict[str, Any]:
@@ -147,13 +148,13 @@ def _search_own_patients(
     store, since = AppointmentStore(), _access_since()
     found: list[dict[str, Any]] = []
     while True:
-        ids, last_key = ledger.linked_patients(table_name, doctor_id, 100, start)
-        patients_by_id = records.patients().get_many(ids)
-        for patient_id in ids:
+        links, last_key = ledger.linked_patients(table_name, doctor_id, 100, start)
+        patients_by_id = records.patients().get_many([patient_id for patient_id, _ in links])
+        for patient_id, live in links:
             patient = patients_by_id.get(patient_id)
             if patient is None or not _matches(patient, prefix, birth_date):
                 continue
-            if not store.links_doctor(patient_id, doctor_id, since):  # outside the doctor's access window
+            if not store.links_doctor(patient_id, doctor_id, since, live):  # outside the doctor's access window
                 continue
             found.append(patient)
             if len(found) == criteria.limit:

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -437,6 +438,12 @@ def test_the_front_desk_books_moves_cancels_checks_in_and_marks_a_no_show(open_a
     # a doctor's time off: Dr Apgar away 14:00–15:00
     page.get_by_text("Doctors' time off").click()
     time_off = page.locator("details", has_text="Doctors' time off")
+    # the form starts on the day shown, also after the desk moves to another day (and back)
+    for day in (WORKDAY + timedelta(days=1), WORKDAY):
+        page.get_by_label("Day", exact=True).fill(day.isoformat())
+        time_off.get_by_text(f"Time off in the week from {day.isoformat()}").wait_for()
+        assert time_off.get_by_label(re.compile(r"^Starts \(date")).input_value() == day.isoformat()
+    settled(page)
     time_off.get_by_label("Doctor").select_option(label="Dr Virginia Apgar")
     time_off.get_by_label("Starts (time)").fill("14:00")
     time_off.get_by_label("Ends (time)").fill("15:00")

@@ -228,7 +228,8 @@ export function FrontDesk() {
               </details>
               <details>
                 <summary>Doctors' time off</summary>
-                <TimeOffPanel sheet={sheet.data} doctors={doctors.data ?? []} onDone={refresh} />
+                {/* keyed by the day: its form starts on the day shown, whichever day the desk moves to */}
+                <TimeOffPanel key={sheet.data.date} sheet={sheet.data} doctors={doctors.data ?? []} onDone={refresh} />
               </details>
             </div>
           ) : null}

@@ -440,17 +440,18 @@ def _link(world) -> dict:
     return {"table": locks, "key": key, "item": locks.get_item(Key=key)["Item"]}
 
 
+def link_counts(world) -> dict[str, int]:
+    """The doctor–patient link's counts: n, live and done."""
+    return {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")}
+
+
 def test_a_live_appointment_answers_from_the_link_without_reading_the_patients_appointments(invoke, world, monkeypatch):
     """Given a booked appointment, the pair's link counts it live (n 1, live 1, done 0), and a doctor's
     read, FHIR read and search of the patient read no appointments: the link's count answers."""
     from botocore.client import BaseClient
 
     book(invoke, world, at(world["day"], "10:00"))
-    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
-        "n": 1,
-        "live": 1,
-        "done": 0,
-    }
+    assert link_counts(world) == {"n": 1, "live": 1, "done": 0}
     queried, original = [], BaseClient._make_api_call
 
     def record(client, operation, params):
@@ -475,11 +476,7 @@ def test_a_link_that_counted_before_it_kept_live_and_done_is_decided_by_the_appo
     assert mark(invoke, booked["id"], "arrived", STAFF)["statusCode"] == 200
     assert reads_patient(invoke, world) == 200  # arrived: still live
     assert mark(invoke, booked["id"], "fulfilled", STAFF)["statusCode"] == 200
-    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
-        "n": 1,
-        "live": -1,
-        "done": 1,
-    }
+    assert link_counts(world) == {"n": 1, "live": -1, "done": 1}
     assert reads_patient(invoke, world) == 404
 
 
@@ -487,11 +484,7 @@ def test_a_cancelled_appointment_leaves_the_link_counting_nothing(invoke, world)
     booked = book(invoke, world, at(world["day"], "10:00"))["json"]
     response = cancel(invoke, booked["id"])
     assert response["statusCode"] == 200, response
-    assert {k: int(v) for k, v in _link(world)["item"].items() if k in ("n", "live", "done")} == {
-        "n": 0,
-        "live": 0,
-        "done": 0,
-    }
+    assert link_counts(world) == {"n": 0, "live": 0, "done": 0}
     assert reads_patient(invoke, world) == 404
 
 

@@ -267,7 +267,7 @@ def test_each_function_uses_exactly_the_permissions_its_policy_grants(invoke, re
         "/patients/{patient_id}",
         {"patient_id": patient},
         claims=claims_of("doctor", doctor, sub="d"),
-    )  # a doctor: checks appointments
+    )  # a doctor: the link answers (a booked appointment)
     call(
         "SearchPatientsFunction",
         "POST",

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from clinic.data.locks import cells
@@ -16,6 +16,7 @@ from clinic.domain.booking import check_bookable, check_span, hours_of
 from clinic.domain.schedule import (
     MINUTES_PER_DAY,
     WEEKDAYS,
+    Slot,
     WorkingHours,
     fits_working_hours,
     is_on_grid,
@@ -480,6 +481,22 @@ def test_property_a_longer_booking_fits_iff_it_is_consecutive_slots_of_one_inter
         assert fits_working_hours(hours, first.start, count * hours.slot_minutes) is expected
 
 
+def window_runs(hours: WorkingHours, window_start: datetime, window_end: datetime, count: int) -> list[Slot]:
+    """The reference: every run of ``count`` consecutive slots (each ending where the next starts) of one
+    working interval among the window's slots, by start."""
+    slots = working_slots(hours, window_start, window_end)
+    by_start = {s.start: s for s in slots}
+    found = []
+    for first in slots:
+        chain, at = [], first.start
+        while len(chain) < count and (slot := by_start.get(at)) and slot.interval_key == first.interval_key:
+            chain.append(slot)
+            at = slot.end
+        if len(chain) == count:
+            found.append(Slot(first.start, chain[-1].end, first.interval_key))
+    return found
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     hours=working_hours(),
@@ -494,7 +511,60 @@ def test_property_a_longer_booking_fits_iff_it_is_consecutive_slots_of_one_inter
     now_before=st.sampled_from([-5, 0, 2, 48]),  # hours before the window starts
     notice=st.sampled_from([0, 90]),
     advance_days=st.sampled_from([1, 365, 365]),
-    away=st.lists(st.tuples(st.integers(-2, 90), st.integers(1, 10)), max_size=3),  # hours from the window start
+    # time off: where in the window it starts (a fraction of it) and how many hours it lasts
+    away=st.lists(st.tuples(st.floats(-0.1, 1.0), st.integers(1, 12)), max_size=3),
+)
+# New York's fall-back weekend, Sunday and Monday worked at L1 and at no location: every rule at work at
+# least once, whatever the random examples draw — time off over Monday afternoon, the notice on Sunday
+# morning, a closed location, a type that needs a room in hours at no location
+@example(
+    hours=WorkingHours(
+        "America/New_York", 30, {"sun": [("00:00", "12:00")], "mon": [("09:00", "12:00"), ("13:00", "17:00")]}
+    ),
+    day=date(2026, 11, 1),
+    offset_hours=0,
+    span_hours=48,
+    count=2,
+    buffers=(5, 10),
+    needs_room=False,
+    located=["L1", None, None, None, None, None],
+    closed=set(),
+    now_before=-6,
+    notice=90,
+    advance_days=365,
+    away=[(0.8, 3)],
+)
+@example(
+    hours=WorkingHours(
+        "America/New_York", 30, {"sun": [("00:00", "12:00")], "mon": [("09:00", "12:00"), ("13:00", "17:00")]}
+    ),
+    day=date(2026, 11, 1),
+    offset_hours=0,
+    span_hours=48,
+    count=1,
+    buffers=(0, 0),
+    needs_room=True,
+    located=["L1", None, None, None, None, None],
+    closed={"L2"},
+    now_before=2,
+    notice=0,
+    advance_days=365,
+    away=[],
+)
+@example(
+    hours=WorkingHours("America/New_York", 30, {"mon": [("09:00", "12:00"), ("13:00", "17:00")]}),
+    day=date(2026, 11, 1),
+    offset_hours=0,
+    span_hours=48,
+    count=1,
+    buffers=(0, 0),
+    needs_room=False,
+    located=["L1", "L2", None, None, None, None],
+    closed={"L1"},
+    now_before=2,
+    notice=0,
+    advance_days=365,
+    away=[],
 )
 def test_property_candidates_computed_a_day_at_a_time_are_the_windows_runs_the_rules_allow(
     hours,
@@ -517,11 +587,11 @@ def test_property_candidates_computed_a_day_at_a_time_are_the_windows_runs_the_r
     the notice nor past the horizon, in no time off, at no closed location, and at a location when the
     type needs a room. Asked twice (the second from the cache), the same."""
     from clinic.domain.booking import Booking, Interval, Policy, candidates
-    from clinic.domain.schedule import runs
 
     window_start = datetime.combine(day, time(), tzinfo=UTC) + timedelta(hours=offset_hours)
     window_end = window_start + timedelta(hours=span_hours)
     at = lambda hours: window_start + timedelta(hours=hours)
+    away = [(round(where * span_hours, 2), hours) for where, hours in away]
     now = window_start - timedelta(hours=now_before, minutes=7)
     kind = {
         "code": "visit",
@@ -541,11 +611,11 @@ def test_property_candidates_computed_a_day_at_a_time_are_the_windows_runs_the_r
             for weekday, spans in hours.intervals.items()
         },
         "appointment_types": [kind],
-        "time_off": [{"start": (at(h)).isoformat(), "end": (at(h + n)).isoformat()} for h, n in away],
+        "time_off": [{"start": at(h).isoformat(), "end": at(h + n).isoformat()} for h, n in away],
     }
     policy = Policy(min_notice_minutes=notice, max_advance_days=advance_days)
     expected = []
-    all_runs = runs(hours, window_start, window_end, kind["duration_minutes"])
+    all_runs = window_runs(hours, window_start, window_end, count)
     event(f"runs: {'some' if all_runs else 'none'}")
     for run in all_runs:
         location = located[run.interval_key[1]]

@@ -38,10 +38,9 @@ def free(candidates: Iterable[Booking], doctor: Busy, resources: Resources | Non
     """The candidates whose occupied time (buffers included) the doctor's busy time leaves free and,
     when they need rooms or equipment, for which every kind has a free resource at their location."""
     found = []
-    busy = doctor.overlaps if doctor else None
     for booking in candidates:
         start, end = booking.occupied
-        if busy is not None and busy(start, end):
+        if doctor.overlaps(start, end):
             continue
         if booking.resource_kinds and free_resources(booking, resources or {}) is None:
             continue

@@ -116,15 +116,11 @@ def _day_slots_of(
 def working_slots(hours: WorkingHours, window_start: datetime, window_end: datetime) -> list[Slot]:
     """Every grid slot wholly inside [window_start, window_end), sorted by start, no duplicates."""
     zone = _zone(hours.time_zone)
-    first = window_start.astimezone(zone).date() - timedelta(days=1)
-    last = window_end.astimezone(zone).date() + timedelta(days=1)
     found: dict[datetime, Slot] = {}
-    day = first
-    while day <= last:
+    for day in local_days(hours.time_zone, window_start, window_end):
         for slot in _day_slots(hours, day, zone):
             if slot.start >= window_start and slot.end <= window_end:
                 found.setdefault(slot.start, slot)
-        day += timedelta(days=1)
     return [found[start] for start in sorted(found)]
 
 
@@ -133,43 +129,27 @@ def is_on_grid(hours: WorkingHours, start: datetime) -> bool:
     return local.second == 0 and local.microsecond == 0 and (local.hour * 60 + local.minute) % hours.slot_minutes == 0
 
 
-def runs(hours: WorkingHours, window_start: datetime, window_end: datetime, duration_minutes: int) -> list[Slot]:
-    """Every interval of ``duration_minutes`` made of consecutive grid slots of one working interval,
-    starting on the grid and wholly inside [window_start, window_end), sorted by start."""
-    count = duration_minutes // hours.slot_minutes
-    if count <= 0:
-        return []
-    return _runs_of(working_slots(hours, window_start, window_end), count)
-
-
 def local_days(time_zone: str, window_start: datetime, window_end: datetime) -> list[date]:
     """The local dates whose working hours may hold slots of [window_start, window_end), in order."""
     zone = _zone(time_zone)
-    day, last = window_start.astimezone(zone).date() - timedelta(days=1), window_end.astimezone(zone).date()
-    found = []
-    while day <= last + timedelta(days=1):
-        found.append(day)
-        day += timedelta(days=1)
-    return found
+    first = window_start.astimezone(zone).date() - timedelta(days=1)
+    last = window_end.astimezone(zone).date() + timedelta(days=1)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def day_runs(hours: WorkingHours, day: date, duration_minutes: int) -> list[Slot]:
-    """``runs`` of one local date, whatever the window: a run is inside a window exactly when its start
-    and end are, and never spans two dates (nor two working intervals)."""
+    """Every interval of ``duration_minutes`` made of consecutive grid slots (each ending where the next
+    starts) of one working interval on local date ``day``, sorted by start. A window holds such a run
+    exactly when it holds its start and end: no run spans two dates, nor two working intervals."""
     count = duration_minutes // hours.slot_minutes
     if count <= 0:
         return []
-    found: dict[datetime, Slot] = {}
+    by_start: dict[datetime, Slot] = {}
     for slot in _day_slots(hours, day, _zone(hours.time_zone)):
-        found.setdefault(slot.start, slot)
-    return _runs_of([found[start] for start in sorted(found)], count)
-
-
-def _runs_of(slots: list[Slot], count: int) -> list[Slot]:
-    """The runs of ``count`` consecutive slots (end to start) of one working interval among sorted slots."""
+        by_start.setdefault(slot.start, slot)
+    slots = [by_start[start] for start in sorted(by_start)]
     if count == 1:
         return slots  # one slot is a run of one
-    by_start = {s.start: s for s in slots}
     found = []
     for first in slots:
         at, last = first.start, None
